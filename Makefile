@@ -1,0 +1,69 @@
+# Diaspora Grants — the two commands a newcomer needs: `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+FLASK := $(VENV)/bin/flask --app wsgi
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: run test install install-test services lint format bench migration clean help
+
+help:
+	@echo "make run      install, migrate, load the demo programme, serve http://$(HOST):$(PORT)"
+	@echo "make test     install test dependencies, start services, run the whole suite"
+	@echo "make lint     ruff check and format check"
+	@echo "make bench    benchmarks (printed as tables)"
+	@echo "make migration MESSAGE='…'  autogenerate an Alembic revision"
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+# Installs exactly the locked versions; the stamp reinstalls when a lock file changes.
+$(VENV)/.installed-run: requirements.lock pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	touch $@
+
+$(VENV)/.installed-test: requirements-test.lock pyproject.toml $(VENV)/.installed-run
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-test.lock
+	touch $@
+
+install: $(VENV)/.installed-run
+install-test: $(VENV)/.installed-test
+
+run: install
+	$(FLASK) db upgrade
+	$(FLASK) demo seed
+	$(FLASK) run --host $(HOST) --port $(PORT)
+
+# PostgreSQL is started when it is installed but down; Redis likewise (optional).
+services:
+	@if command -v pg_isready >/dev/null && ! pg_isready -h 127.0.0.1 -p 5432 -q; then \
+	  echo "Starting PostgreSQL"; \
+	  pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql | head -1) main start || true; \
+	  for i in $$(seq 1 30); do pg_isready -h 127.0.0.1 -p 5432 -q && break; sleep 1; done; \
+	fi
+	@if command -v redis-server >/dev/null && ! redis-cli -h 127.0.0.1 ping >/dev/null 2>&1; then \
+	  echo "Starting Redis"; mkdir -p /var/lib/redis /var/log/redis; \
+	  redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no \
+	    --dir /var/lib/redis --logfile /var/log/redis/ci.log || true; \
+	fi
+
+test: install-test services
+	$(VENV)/bin/ruff check .
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: install-test
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install-test
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+migration: install
+	$(FLASK) db migrate -m "$(MESSAGE)"
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache .ruff_cache

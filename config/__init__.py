@@ -1,0 +1,241 @@
+"""Settings from the environment, with embedded defaults.
+
+Every value the product reads from its environment is declared in ``SETTINGS`` below,
+with its default and a parser. ``load_settings`` turns the environment into a flat dict
+of Flask configuration keys; a wrong value raises ``ConfigError`` whose message names the
+variable, so the process can stop with one readable line instead of a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class ConfigError(Exception):
+    """A setting has a value the product cannot use; the message names the variable."""
+
+
+def _boolean(name: str, raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off", ""}:
+        return False
+    raise ConfigError(f"{name} must be true or false, not {raw!r}")
+
+
+def _integer(name: str, raw: str) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, not {raw!r}") from None
+    if value < 0:
+        raise ConfigError(f"{name} must not be negative, not {raw!r}")
+    return value
+
+
+def _text(name: str, raw: str) -> str:
+    return raw.strip()
+
+
+def _url(name: str, raw: str) -> str:
+    value = raw.strip()
+    if not value:
+        return value
+    parsed = urlparse(value)
+    if parsed.scheme not in {"http", "https"} or not parsed.netloc:
+        raise ConfigError(
+            f"{name} must be an http(s) URL such as https://grants.example.org, not {raw!r}"
+        )
+    return value.rstrip("/")
+
+
+def _redis_url(name: str, raw: str) -> str:
+    value = raw.strip()
+    if value and urlparse(value).scheme not in {"redis", "rediss", "unix"}:
+        raise ConfigError(f"{name} must start with redis://, rediss:// or unix://, not {raw!r}")
+    return value
+
+
+def _database_url(name: str, raw: str) -> str:
+    value = raw.strip()
+    if not value:
+        return value
+    scheme = urlparse(value).scheme
+    if scheme.startswith("postgres"):
+        # Always drive PostgreSQL through psycopg 3, whatever spelling the URL uses.
+        rest = value.split("://", 1)[1]
+        return f"postgresql+psycopg://{rest}"
+    if scheme.startswith("sqlite"):
+        return value
+    raise ConfigError(f"{name} must be a postgresql:// or sqlite:/// URL, not {raw!r}")
+
+
+def _document_store(name: str, raw: str) -> str:
+    value = raw.strip()
+    if value.startswith("s3://"):
+        bucket = value[len("s3://") :].strip("/")
+        if not bucket or "/" in bucket:
+            raise ConfigError(f"{name} must name one bucket, as s3://BUCKET, not {raw!r}")
+        return value
+    if "://" in value:
+        raise ConfigError(f"{name} must be a directory path or s3://BUCKET, not {raw!r}")
+    return value
+
+
+def _choice(*choices: str) -> Callable[[str, str], str]:
+    def parse(name: str, raw: str) -> str:
+        value = raw.strip().lower()
+        if value not in choices:
+            raise ConfigError(f"{name} must be one of {', '.join(choices)}, not {raw!r}")
+        return value
+
+    return parse
+
+
+def _role_list(name: str, raw: str) -> list[str]:
+    from grants.roles import ROLE_NAMES
+
+    roles = [part.strip() for part in raw.split(",") if part.strip()]
+    unknown = [role for role in roles if role not in ROLE_NAMES]
+    if unknown:
+        raise ConfigError(f"{name} names unknown roles: {', '.join(unknown)}")
+    return roles
+
+
+@dataclass(frozen=True)
+class Setting:
+    env: str
+    default: str
+    parse: Callable[[str, str], Any]
+    help: str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "APP_ENV",
+        "development",
+        _choice("development", "production"),
+        "development or production; production demands SECRET_KEY and a real database",
+    ),
+    Setting(
+        "SECRET_KEY",
+        "",
+        _text,
+        "signs sessions and tokens; generated into instance/secret_key in development",
+    ),
+    Setting(
+        "DATABASE_URL",
+        "",
+        _database_url,
+        "SQLAlchemy URL; default sqlite:///instance/diaspora_grants.db",
+    ),
+    Setting(
+        "ALLOW_SQLITE_IN_PRODUCTION",
+        "false",
+        _boolean,
+        "let production run on SQLite (a single-host trial only)",
+    ),
+    Setting("INSTANCE_PATH", "", _text, "folder for the local database, secret and documents"),
+    Setting(
+        "DOCUMENT_STORE",
+        "",
+        _document_store,
+        "a directory (default instance/documents) or s3://BUCKET",
+    ),
+    Setting("S3_ENDPOINT_URL", "", _url, "S3-compatible endpoint; empty for AWS"),
+    Setting("S3_REGION", "us-east-1", _text, "S3 region"),
+    Setting("S3_ACCESS_KEY_ID", "", _text, "S3 key id; empty uses the AWS credential chain"),
+    Setting("S3_SECRET_ACCESS_KEY", "", _text, "S3 secret key"),
+    Setting("S3_ADDRESSING_STYLE", "path", _choice("path", "virtual", "auto"), "S3 addressing"),
+    Setting(
+        "S3_CHECKSUMS",
+        "when_required",
+        _choice("when_required", "when_supported"),
+        "request/response checksums; when_required suits non-AWS stores",
+    ),
+    Setting("DOWNLOAD_URL_SECONDS", "300", _integer, "lifetime of a document download link"),
+    Setting("MAX_UPLOAD_MB", "25", _integer, "largest request body accepted, in MB"),
+    Setting("MAIL_SERVER", "", _text, "SMTP host; empty prints emails to the log"),
+    Setting("MAIL_PORT", "25", _integer, "SMTP port"),
+    Setting("MAIL_USE_TLS", "false", _boolean, "STARTTLS"),
+    Setting("MAIL_USE_SSL", "false", _boolean, "SMTP over TLS"),
+    Setting("MAIL_USERNAME", "", _text, "SMTP user"),
+    Setting("MAIL_PASSWORD", "", _text, "SMTP password"),
+    Setting("MAIL_DEFAULT_SENDER", "Diaspora Grants <no-reply@localhost>", _text, "From: address"),
+    Setting("REDIS_URL", "", _redis_url, "Redis for rate limits; empty keeps them in memory"),
+    Setting("BASE_URL", "http://127.0.0.1:5000", _url, "public address, used in emails"),
+    Setting(
+        "TWO_FACTOR_ROLES",
+        "finance_officer,admin",
+        _role_list,
+        "roles that must use two-factor authentication",
+    ),
+    Setting(
+        "LOGIN_RATE_LIMIT",
+        "10 per minute",
+        _text,
+        "attempts per client on login, reset and two-factor endpoints",
+    ),
+    Setting("LOG_LEVEL", "INFO", _choice("debug", "info", "warning", "error"), "log level"),
+)
+
+
+def _secret_key(instance: Path, production: bool, given: str) -> str:
+    if given:
+        return given
+    if production:
+        raise ConfigError("SECRET_KEY must be set in production (APP_ENV=production)")
+    path = instance / "secret_key"
+    if not path.exists():
+        instance.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None, overrides: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """Read every declared setting from ``environ`` and return Flask configuration."""
+    env = os.environ if environ is None else environ
+    raw = {s.env: s.parse(s.env, env.get(s.env, s.default)) for s in SETTINGS}
+
+    production = raw["APP_ENV"] == "production"
+    instance = Path(raw["INSTANCE_PATH"] or PROJECT_ROOT / "instance").resolve()
+    database_url = raw["DATABASE_URL"] or f"sqlite:///{instance / 'diaspora_grants.db'}"
+    if production and database_url.startswith("sqlite") and not raw["ALLOW_SQLITE_IN_PRODUCTION"]:
+        raise ConfigError(
+            "DATABASE_URL points to SQLite in production; set a PostgreSQL URL "
+            "or ALLOW_SQLITE_IN_PRODUCTION=true"
+        )
+    store = raw["DOCUMENT_STORE"] or str(instance / "documents")
+    secret = _secret_key(instance, production, raw["SECRET_KEY"])
+    settings: dict[str, Any] = dict(raw)
+    settings.update(
+        PRODUCTION=production,
+        INSTANCE_PATH=str(instance),
+        SECRET_KEY=secret,
+        SQLALCHEMY_DATABASE_URI=database_url,
+        DOCUMENT_STORE=store,
+        MAX_CONTENT_LENGTH=raw["MAX_UPLOAD_MB"] * 1024 * 1024,
+        MAIL_SUPPRESS_SEND=not raw["MAIL_SERVER"],
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=production,
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_SECURE=production,
+        RATELIMIT_STORAGE_URI=raw["REDIS_URL"] or "memory://",
+    )
+    if overrides:
+        settings.update(overrides)
+    return settings

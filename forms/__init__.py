@@ -1,0 +1,1 @@
+"""Flask-WTF form classes, one module per stage."""

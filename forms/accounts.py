@@ -1,0 +1,57 @@
+"""Forms about a person's own account."""
+
+from __future__ import annotations
+
+import zoneinfo
+
+from flask_babel import lazy_gettext as _l
+from flask_security import RegisterFormV2
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, IntegerField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length, NumberRange, ValidationError
+
+from forms.fields import LanguageListField
+from grants.i18n import LANGUAGE_NAMES
+
+
+def _locale_choices() -> list[SelectChoice]:
+    return [SelectChoice(code, name) for code, name in LANGUAGE_NAMES.items()]
+
+
+class SignUpForm(RegisterFormV2):
+    """Sign-up for association members; the association comes right after."""
+
+    full_name = StringField(_l("Your full name"), validators=[DataRequired(), Length(max=200)])
+    locale = SelectField(_l("Language"), choices=_locale_choices(), default="en")
+
+
+class ProfileForm(FlaskForm):
+    full_name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=200)])
+    locale = SelectField(_l("Language of the interface and emails"), choices=_locale_choices())
+    timezone = StringField(
+        _l("Time zone"),
+        validators=[DataRequired(), Length(max=64)],
+        description=_l("For example Europe/Paris or Africa/Dakar."),
+    )
+    languages = LanguageListField(_l("Languages you read"))
+
+    def validate_timezone(self, field):
+        if field.data not in zoneinfo.available_timezones():
+            raise ValidationError(_l("Unknown time zone; use a name such as Europe/Paris."))
+
+
+class LanguageForm(FlaskForm):
+    locale = SelectField(_l("Language"), choices=_locale_choices())
+    next = HiddenField()
+
+
+class TokenForm(FlaskForm):
+    name = StringField(
+        _l("Token name"),
+        validators=[DataRequired(), Length(max=100)],
+        description=_l("What will use it, for example 'reporting script'."),
+    )
+    days = IntegerField(
+        _l("Valid for (days)"), default=90, validators=[NumberRange(min=1, max=365)]
+    )

@@ -1,0 +1,56 @@
+"""Forms for associations and their members."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import DateField, EmailField, StringField, TextAreaField
+from wtforms.validators import URL, DataRequired, Email, Length, Optional, ValidationError
+
+from forms.fields import CountryField, CountryListField, LanguageListField
+
+
+class AssociationForm(FlaskForm):
+    name = StringField(_l("Name of the association"), validators=[DataRequired(), Length(max=200)])
+    registration_number = StringField(
+        _l("Legal registration number"), validators=[DataRequired(), Length(max=100)]
+    )
+    registration_country = CountryField(_l("Country of registration"))
+    residence_country = CountryField(_l("Country where the members live"))
+    countries_of_work = CountryListField(
+        _l("Countries where the association works"),
+        validators=[DataRequired(message=_l("Choose at least one country."))],
+    )
+    founded_on = DateField(_l("Founding date"), validators=[Optional()])
+    contact_name = StringField(_l("Contact person"), validators=[DataRequired(), Length(max=200)])
+    contact_email = EmailField(
+        _l("Contact email"), validators=[DataRequired(), Email(), Length(max=255)]
+    )
+    contact_phone = StringField(_l("Contact phone"), validators=[Optional(), Length(max=50)])
+    website = StringField(
+        _l("Website"),
+        validators=[
+            Optional(),
+            URL(message=_l("Enter a full address such as https://example.org.")),
+            Length(max=255),
+        ],
+    )
+    description = TextAreaField(
+        _l("What the association does"), validators=[DataRequired(), Length(max=5000)]
+    )
+    working_languages = LanguageListField(
+        _l("Working languages"),
+        validators=[DataRequired(message=_l("Choose at least one language."))],
+    )
+
+    def validate_founded_on(self, field):
+        if field.data and field.data > date.today():
+            raise ValidationError(_l("The founding date cannot be in the future."))
+
+
+class InvitationForm(FlaskForm):
+    email = EmailField(
+        _l("Email of the person to invite"), validators=[DataRequired(), Email(), Length(max=255)]
+    )

@@ -1,0 +1,52 @@
+"""Diaspora Grants: grant programmes for diaspora associations.
+
+``create_app`` builds the Flask application from the environment (see ``config``), with
+an optional mapping of settings that tests use to point it at their own database.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+
+from config import PROJECT_ROOT, load_settings
+
+
+def create_app(settings: Mapping[str, Any] | None = None) -> Flask:
+    config = load_settings(overrides=settings)
+    app = Flask(
+        __name__,
+        instance_path=config["INSTANCE_PATH"],
+        template_folder="web/templates",
+        static_folder="web/static",
+    )
+    app.config.update(config)
+    logging.basicConfig(
+        level=getattr(logging, config["LOG_LEVEL"].upper()),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+    from grants import cli, database, i18n, security
+    from grants.extensions import csrf, db, limiter, mail, migrate
+    from grants.storage import store_from_config
+    from grants.web import register_web
+
+    database.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
+    mail.init_app(app)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    i18n.init_app(app)
+    security.init_app(app)
+    register_web(app)
+    cli.init_app(app)
+
+    from flask import url_for
+
+    app.extensions["document_store"] = store_from_config(
+        app.config, url_builder=lambda token: url_for("files.download", token=token)
+    )
+    return app

@@ -1,0 +1,124 @@
+"""Command-line tools: ``flask --app wsgi users …``, ``demo seed``."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+from sqlalchemy import func, select
+
+from grants.extensions import db, security
+from grants.models.associations import Association, Membership
+from grants.roles import ROLE_NAMES
+from grants.services import accounts as account_service
+from grants.services.errors import DomainError
+
+users = AppGroup("users", help="Create users and API tokens.")
+demo = AppGroup("demo", help="The demo programme of the scenario.")
+
+
+def _fail(message: str) -> None:
+    db.session.rollback()
+    click.echo(f"Error: {message}", err=True)
+    sys.exit(1)
+
+
+def _user_or_fail(email: str):
+    user = account_service.find_user(email)
+    if user is None:
+        _fail(f"no user with the email {email}")
+    return user
+
+
+@users.command("create")
+@click.argument("email")
+@click.option(
+    "--role",
+    "roles",
+    multiple=True,
+    type=click.Choice(ROLE_NAMES),
+    required=True,
+    help="A role to grant; repeat for several.",
+)
+@click.option(
+    "--association",
+    "association_name",
+    default=None,
+    help="Make the user a member of this existing association.",
+)
+@click.option("--name", "full_name", default="", help="Full name.")
+@click.option(
+    "--password-stdin",
+    is_flag=True,
+    required=True,
+    help="Read the password from standard input (first line).",
+)
+def create_user_command(email, roles, association_name, full_name, password_stdin):
+    """Create a confirmed user with the given roles."""
+    password = sys.stdin.readline().rstrip("\r\n")
+    if not password:
+        _fail("no password on standard input")
+    association = None
+    if association_name:
+        association = db.session.scalar(
+            select(Association).where(func.lower(Association.name) == association_name.lower())
+        )
+        if association is None:
+            _fail(f"no association named {association_name!r}")
+    try:
+        # Flask-Security's validators expect a request (for translated messages).
+        with current_app.test_request_context():
+            user = account_service.create_user(email, password, list(roles), full_name=full_name)
+        if association is not None:
+            db.session.add(Membership(user_id=user.id, association_id=association.id))
+        db.session.commit()
+    except DomainError as error:
+        _fail(error.message)
+    click.echo(f"Created {user.email} with roles {', '.join(sorted(user.role_names))}.")
+
+
+@users.command("token")
+@click.argument("email")
+@click.option("--name", default="cli", help="What the token is for.")
+@click.option("--days", default=90, type=click.IntRange(1, 365), help="Days until it expires.")
+def token_command(email, name, days):
+    """Print a new API token for EMAIL (last line of the output)."""
+    user = _user_or_fail(email)
+    token = account_service.issue_token(user, name, days)
+    db.session.commit()
+    click.echo(f"API token for {user.email}, valid {days} days (shown once):")
+    click.echo(token)
+
+
+@users.command("totp")
+@click.argument("email")
+def totp_command(email):
+    """Print the current two-factor code of a demo account (development only)."""
+    if current_app.config["PRODUCTION"]:
+        _fail("two-factor codes are never printed in production")
+    user = _user_or_fail(email)
+    if not user.tf_totp_secret:
+        _fail(f"{email} has no two-factor secret set up")
+    click.echo(security.totp_factory.generate_totp_password(user.tf_totp_secret))
+
+
+@demo.command("seed")
+def seed_command():
+    """Load the scenario's programme (idempotent) and print the demo accounts."""
+    from grants.services.demo import seed
+
+    accounts = seed()
+    db.session.commit()
+    width = max(len(account.email) for account in accounts)
+    click.echo("\nDemo accounts (password after the email):")
+    for account in accounts:
+        extra = "  (two-factor: flask --app wsgi users totp EMAIL)" if account.two_factor else ""
+        click.echo(f"  {account.role:<18} {account.email:<{width}}  {account.password}{extra}")
+    click.echo("")
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(users)
+    app.cli.add_command(demo)

@@ -1,0 +1,123 @@
+"""Authentication and the security envelope of every response.
+
+Flask-Security provides sign-up with email confirmation, login, password reset and
+change, and two-factor (TOTP with recovery codes); this module configures it, adds the
+rate limits on the endpoints that guess passwords or codes, and sets the headers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+from flask import Flask, Response
+from flask_security import SQLAlchemyUserDatastore, user_registered
+
+from grants.extensions import db, limiter, security
+from grants.models.accounts import Role, User
+from grants.orm import utcnow
+from grants.roles import APPLICANT
+from notifications.mailer import SecurityMailUtil
+
+#: Endpoints where a burst of guesses is refused with 429.
+RATE_LIMITED_ENDPOINTS = (
+    "security.login",
+    "security.forgot_password",
+    "security.reset_password",
+    "security.two_factor_token_validation",
+    "security.mf_recovery",
+    "security.send_confirmation",
+    "security.register",
+)
+
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "img-src 'self' data:",
+        "style-src 'self'",
+        "script-src 'self'",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+
+
+def _derived(secret: str, purpose: str) -> str:
+    """A key for one purpose, derived from SECRET_KEY so one secret is enough."""
+    return hmac.new(secret.encode(), purpose.encode(), hashlib.sha256).hexdigest()
+
+
+def init_app(app: Flask) -> None:
+    from forms.accounts import SignUpForm
+
+    secret = app.config["SECRET_KEY"]
+    defaults = {
+        "SECURITY_PASSWORD_HASH": "argon2",
+        "SECURITY_PASSWORD_SALT": _derived(secret, "password-salt"),
+        "SECURITY_TOTP_SECRETS": {"1": _derived(secret, "totp")},
+        "SECURITY_TOTP_ISSUER": "Diaspora Grants",
+        "SECURITY_REGISTERABLE": True,
+        "SECURITY_CONFIRMABLE": True,
+        "SECURITY_RECOVERABLE": True,
+        "SECURITY_CHANGEABLE": True,
+        "SECURITY_TRACKABLE": True,
+        "SECURITY_TWO_FACTOR": True,
+        "SECURITY_TWO_FACTOR_ENABLED_METHODS": ["authenticator"],
+        "SECURITY_MULTI_FACTOR_RECOVERY_CODES": True,
+        "SECURITY_PASSWORD_LENGTH_MIN": 10,
+        "SECURITY_PASSWORD_COMPLEXITY_CHECKER": "zxcvbn",
+        "SECURITY_ZXCVBN_MINIMUM_SCORE": 3,
+        "SECURITY_PASSWORD_CHECK_BREACHED": False,
+        "SECURITY_EMAIL_VALIDATOR_ARGS": {"check_deliverability": False},
+        "SECURITY_RETURN_GENERIC_RESPONSES": True,
+        "SECURITY_EMAIL_SENDER": app.config["MAIL_DEFAULT_SENDER"],
+        "SECURITY_EMAIL_SUBJECT_REGISTER": "Welcome to Diaspora Grants: confirm your email",
+        "SECURITY_POST_LOGIN_VIEW": "/",
+        "SECURITY_POST_LOGOUT_VIEW": "/",
+        "SECURITY_POST_CONFIRM_VIEW": "/",
+        "SECURITY_LOGIN_WITHOUT_CONFIRMATION": False,
+        "SECURITY_CSRF_IGNORE_UNAUTH_ENDPOINTS": False,
+        "SECURITY_I18N_DIRNAME": ["builtin"],
+        # Aware UTC times, like every other timestamp of the product.
+        "SECURITY_DATETIME_FACTORY": utcnow,
+    }
+    for key, value in defaults.items():
+        app.config.setdefault(key, value)
+
+    datastore = SQLAlchemyUserDatastore(db, User, Role)
+    security.init_app(
+        app,
+        datastore,
+        register_form=SignUpForm,
+        mail_util_cls=SecurityMailUtil,
+    )
+
+    limit = app.config["LOGIN_RATE_LIMIT"]
+    for endpoint in RATE_LIMITED_ENDPOINTS:
+        view = app.view_functions.get(endpoint)
+        if view is not None:
+            app.view_functions[endpoint] = limiter.limit(
+                limit, methods=["POST"], scope="authentication"
+            )(view)
+
+    @user_registered.connect_via(app)
+    def _new_members_are_applicants(sender, user, **extra):
+        """Everyone who signs up does so for an association: they start as applicants."""
+        from grants.services.accounts import ensure_roles
+
+        if APPLICANT not in user.role_names:
+            user.roles.append(ensure_roles()[APPLICANT])
+
+    @app.after_request
+    def _security_headers(response: Response) -> Response:
+        headers = response.headers
+        headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        headers.setdefault("X-Frame-Options", "DENY")
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+        headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+        if app.config["PRODUCTION"]:
+            headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        return response

@@ -1,0 +1,1 @@
+"""Use cases, one module per lifecycle stage: the only place rules live."""

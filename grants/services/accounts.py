@@ -1,0 +1,179 @@
+"""Accounts: creating people, their roles, deactivation and API tokens."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timedelta
+
+from flask_security import hash_password
+from sqlalchemy import func, or_, select
+
+from grants.extensions import db, security
+from grants.models.accounts import ApiToken, Role, User
+from grants.orm import utcnow
+from grants.roles import ADMIN, ROLE_NAMES, ROLES
+from grants.services.errors import Conflict, InvalidInput, NotFound
+
+TOKEN_PREFIX = "dg_"
+
+
+def ensure_roles() -> dict[str, Role]:
+    """Create the five roles if missing; returns them by name."""
+    existing = {role.name: role for role in db.session.scalars(select(Role))}
+    for name, description in ROLES.items():
+        if name not in existing:
+            existing[name] = Role(name=name, description=description, permissions=[])
+            db.session.add(existing[name])
+    db.session.flush()
+    return existing
+
+
+def find_user(email: str) -> User | None:
+    return db.session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
+
+
+def create_user(
+    email: str,
+    password: str,
+    roles: list[str],
+    full_name: str = "",
+    locale: str = "en",
+    confirmed: bool = True,
+    languages: list[str] | None = None,
+) -> User:
+    """Create a user directly (CLI, demo, admin); sign-up goes through Flask-Security."""
+    unknown = [role for role in roles if role not in ROLE_NAMES]
+    if unknown:
+        raise InvalidInput(
+            f"Unknown role: {', '.join(unknown)}. Roles are {', '.join(ROLE_NAMES)}.",
+            {"role": [f"Unknown role: {', '.join(unknown)}"]},
+        )
+    try:
+        email = security.mail_util.validate(email)
+    except ValueError as exc:
+        raise InvalidInput(f"Invalid email address: {exc}", {"email": [str(exc)]}) from None
+    if find_user(email):
+        raise Conflict(f"A user with the email {email} already exists.", {"email": ["taken"]})
+    problems = security.password_util.validate(password, is_register=True, email=email)[0]
+    if problems:
+        raise InvalidInput(
+            "The password is too weak: " + " ".join(map(str, problems)),
+            {"password": [str(p) for p in problems]},
+        )
+    role_objects = ensure_roles()
+    user = security.datastore.create_user(
+        email=email,
+        password=hash_password(password),
+        full_name=full_name,
+        locale=locale,
+        languages=languages or [],
+        roles=[role_objects[name] for name in roles],
+        confirmed_at=utcnow() if confirmed else None,
+    )
+    db.session.flush()
+    return user
+
+
+def get_user(user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound("No such user.")
+    return user
+
+
+def search_users(query: str = "", role: str = "", page: int = 1, per_page: int = 25):
+    statement = select(User).order_by(User.email, User.id)
+    if query:
+        like = f"%{query.strip().lower()}%"
+        statement = statement.where(
+            or_(func.lower(User.email).like(like), func.lower(User.full_name).like(like))
+        )
+    if role:
+        statement = statement.where(User.roles.any(Role.name == role))
+    return db.paginate(statement, page=page, per_page=per_page, error_out=False)
+
+
+def _admins_left_without(user: User) -> int:
+    return db.session.scalar(
+        select(func.count(User.id)).where(
+            User.active.is_(True), User.id != user.id, User.roles.any(Role.name == ADMIN)
+        )
+    )
+
+
+def grant_role(user: User, role: str) -> None:
+    if role not in ROLE_NAMES:
+        raise InvalidInput(f"Unknown role: {role}.", {"role": ["unknown"]})
+    if role in user.role_names:
+        raise Conflict(f"{user.email} already has the role {role}.")
+    user.roles.append(ensure_roles()[role])
+    db.session.flush()
+
+
+def remove_role(actor: User, user: User, role: str) -> None:
+    if role not in user.role_names:
+        raise Conflict(f"{user.email} does not have the role {role}.")
+    if role == ADMIN and _admins_left_without(user) == 0:
+        raise Conflict("This is the last active admin; grant admin to someone else first.")
+    user.roles = [r for r in user.roles if r.name != role]
+    db.session.flush()
+
+
+def set_active(actor: User, user: User, active: bool) -> None:
+    if not active and user.id == actor.id:
+        raise Conflict("You cannot deactivate your own account.")
+    if not active and ADMIN in user.role_names and _admins_left_without(user) == 0:
+        raise Conflict("This is the last active admin; grant admin to someone else first.")
+    user.active = active
+    if not active:
+        # Ends existing sessions: Flask-Security checks fs_uniquifier on every request.
+        security.datastore.set_uniquifier(user)
+        for token in user_tokens(user):
+            if token.revoked_at is None:
+                token.revoked_at = utcnow()
+    db.session.flush()
+
+
+def issue_token(user: User, name: str = "cli", days: int = 90) -> str:
+    """Create an API token and return it; only its hash is stored, so show it once."""
+    if not 1 <= days <= 365:
+        raise InvalidInput("A token is valid for 1 to 365 days.", {"days": ["1 to 365"]})
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    db.session.add(
+        ApiToken(
+            user_id=user.id,
+            name=name.strip()[:100] or "token",
+            token_hash=ApiToken.digest(token),
+            prefix=token[:10],
+            expires_at=utcnow() + timedelta(days=days),
+        )
+    )
+    db.session.flush()
+    return token
+
+
+def user_tokens(user: User) -> list[ApiToken]:
+    return list(
+        db.session.scalars(
+            select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.created_at.desc())
+        )
+    )
+
+
+def revoke_token(user: User, token_id: int) -> None:
+    token = db.session.get(ApiToken, token_id)
+    if token is None or token.user_id != user.id:
+        raise NotFound("No such token.")
+    if token.revoked_at is None:
+        token.revoked_at = utcnow()
+        db.session.flush()
+
+
+def user_for_token(token: str, now: datetime | None = None) -> User | None:
+    """The user a bearer token belongs to, or None when unknown, expired or revoked."""
+    row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == ApiToken.digest(token)))
+    now = now or utcnow()
+    if row is None or not row.is_usable(now):
+        return None
+    row.last_used_at = now
+    return row.user

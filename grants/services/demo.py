@@ -1,0 +1,335 @@
+"""The demo programme of the scenario: people, associations and the three calls.
+
+Idempotent: each object is looked up by its natural key (email, association name, call
+code) and created only when missing, so ``make run`` can seed on every start.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from grants.extensions import db, security
+from grants.models.accounts import User
+from grants.models.associations import Association, Membership
+from grants.models.calls import Call
+from grants.roles import ADMIN, APPLICANT, EVALUATOR, FINANCE_OFFICER, PROGRAMME_OFFICER
+from grants.services.accounts import create_user, find_user
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    role: str
+    email: str
+    password: str
+    name: str
+    locale: str = "en"
+    languages: tuple[str, ...] = ("en",)
+    association: str | None = None
+
+    @property
+    def two_factor(self) -> bool:
+        return self.role in (ADMIN, FINANCE_OFFICER)
+
+
+LYON = "Association des Sénégalais de Lyon pour le Développement"
+NEPAL = "Nepali Diaspora Health Network"
+MADRID = "Asociación de Ecuatorianos en Madrid"
+RABITA = "Rabita — Moroccan diaspora in Brussels"
+
+ACCOUNTS = (
+    DemoAccount(ADMIN, "admin@demo.example.org", "baobab-admin-harbour-27", "Grace Admin"),
+    DemoAccount(
+        PROGRAMME_OFFICER,
+        "officer@demo.example.org",
+        "officer-mango-river-27",
+        "Amina Diallo",
+        languages=("en", "fr"),
+    ),
+    DemoAccount(
+        FINANCE_OFFICER, "finance.a@demo.example.org", "ledger-kapok-amber-27", "Finance Officer A"
+    ),
+    DemoAccount(
+        FINANCE_OFFICER,
+        "finance.b@demo.example.org",
+        "ledger-tamarind-blue-27",
+        "Finance Officer B",
+    ),
+    DemoAccount(
+        EVALUATOR,
+        "fatou.sow@demo.example.org",
+        "score-hibiscus-lake-27",
+        "Fatou Sow",
+        "fr",
+        ("fr", "en"),
+    ),
+    DemoAccount(
+        EVALUATOR,
+        "jonas.berg@demo.example.org",
+        "score-cedar-meadow-27",
+        "Jonas Berg",
+        "en",
+        ("en", "fr", "es"),
+    ),
+    DemoAccount(
+        EVALUATOR,
+        "lucia.perez@demo.example.org",
+        "score-quinoa-valley-27",
+        "Lucía Pérez",
+        "es",
+        ("es", "en", "fr"),
+    ),
+    DemoAccount(
+        EVALUATOR,
+        "karim.haddad@demo.example.org",
+        "score-olive-desert-27",
+        "Karim Haddad",
+        "fr",
+        ("ar", "fr", "en"),
+    ),
+    DemoAccount(
+        APPLICANT,
+        "awa.ndiaye@demo.example.org",
+        "lyon-thiof-sunrise-27",
+        "Awa Ndiaye",
+        "fr",
+        ("fr",),
+        LYON,
+    ),
+    DemoAccount(
+        APPLICANT,
+        "moussa.fall@demo.example.org",
+        "lyon-yassa-sunset-27",
+        "Moussa Fall",
+        "fr",
+        ("fr",),
+        LYON,
+    ),
+    DemoAccount(
+        APPLICANT,
+        "ibrahima.sarr@demo.example.org",
+        "lyon-kora-morning-27",
+        "Ibrahima Sarr",
+        "fr",
+        ("fr", "wo"),
+        LYON,
+    ),
+    DemoAccount(
+        APPLICANT,
+        "sita.gurung@demo.example.org",
+        "nepal-rhodo-summit-27",
+        "Sita Gurung",
+        "en",
+        ("en", "ne"),
+        NEPAL,
+    ),
+    DemoAccount(
+        APPLICANT,
+        "diego.quishpe@demo.example.org",
+        "madrid-condor-andes-27",
+        "Diego Quishpe",
+        "es",
+        ("es",),
+        MADRID,
+    ),
+    DemoAccount(
+        APPLICANT,
+        "nadia.elamrani@demo.example.org",
+        "rabita-argan-atlas-27",
+        "Nadia El Amrani",
+        "ar",
+        ("ar", "fr"),
+        RABITA,
+    ),
+)
+
+ASSOCIATIONS = (
+    dict(
+        name=LYON,
+        registration_number="W691234567",
+        registration_country="FR",
+        residence_country="FR",
+        countries_of_work=["SN"],
+        founded_on=date(2009, 5, 16),
+        contact_name="Awa Ndiaye",
+        contact_email="contact@asld-lyon.example.org",
+        website="https://asld-lyon.example.org",
+        working_languages=["fr", "wo"],
+        description="Senegalese in Lyon funding vocational training and jobs for young "
+        "people in the Thiès region.",
+        state="verified",
+    ),
+    dict(
+        name=NEPAL,
+        registration_number="1187654",
+        registration_country="GB",
+        residence_country="GB",
+        countries_of_work=["NP"],
+        founded_on=date(2014, 3, 2),
+        contact_name="Sita Gurung",
+        contact_email="hello@ndhn.example.org",
+        working_languages=["en", "ne"],
+        description="Nepali health professionals in the United Kingdom supporting "
+        "community health posts in Gandaki province.",
+        state="verified",
+    ),
+    dict(
+        name=MADRID,
+        registration_number="G-28765432",
+        registration_country="ES",
+        residence_country="ES",
+        countries_of_work=["EC"],
+        founded_on=date(2003, 10, 12),
+        contact_name="Diego Quishpe",
+        contact_email="info@ecuamadrid.example.org",
+        working_languages=["es"],
+        description="Ecuadorians in Madrid supporting technical education in Cotopaxi.",
+        state="pending",
+    ),
+    dict(
+        name=RABITA,
+        registration_number="0712.345.678",
+        registration_country="BE",
+        residence_country="BE",
+        countries_of_work=["MA"],
+        founded_on=date(2011, 9, 1),
+        contact_name="Nadia El Amrani",
+        contact_email="rabita@rabita.example.org",
+        working_languages=["ar", "fr"],
+        description="Moroccan diaspora in Brussels working on women's employment in the "
+        "Oriental region.",
+        state="pending",
+    ),
+)
+
+
+def _at(year: int, month: int, day: int, hour: int, minute: int, zone: str) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=ZoneInfo(zone)).astimezone(UTC)
+
+
+CALLS = (
+    dict(
+        code="SN-EMP-2027",
+        language="en",
+        sector="employment",
+        countries=["SN"],
+        sdg_targets=["8.6", "4.4", "10.c"],
+        currency="USD",
+        envelope=Decimal("240000"),
+        min_grant=Decimal("10000"),
+        max_grant=Decimal("40000"),
+        min_cofinancing_share=Decimal("15"),
+        timezone="Africa/Dakar",
+        two_stage=False,
+        state="open",
+        opens_at=_at(2026, 11, 2, 0, 0, "Africa/Dakar"),
+        closes_at=_at(2027, 3, 31, 23, 59, "Africa/Dakar"),
+        title={
+            "en": "Diaspora for Youth Employment — Senegal 2027",
+            "fr": "La diaspora pour l'emploi des jeunes — Sénégal 2027",
+        },
+        description={
+            "en": "Grants of USD 10,000 to 40,000 for diaspora associations creating jobs "
+            "and vocational training for young people in Senegal. The association "
+            "brings at least 15 % co-financing, in cash or in kind.",
+            "fr": "Subventions de 10 000 à 40 000 USD pour les associations de la diaspora "
+            "qui créent des emplois et des formations professionnelles pour les "
+            "jeunes au Sénégal. L'association apporte au moins 15 % de "
+            "cofinancement, en numéraire ou en nature.",
+        },
+    ),
+    dict(
+        code="MG-HEA-2027",
+        language="fr",
+        sector="health",
+        countries=["MG"],
+        sdg_targets=["3.8", "3.1"],
+        currency="USD",
+        envelope=Decimal("180000"),
+        min_grant=Decimal("8000"),
+        max_grant=Decimal("30000"),
+        min_cofinancing_share=Decimal("10"),
+        timezone="Indian/Antananarivo",
+        two_stage=True,
+        state="open",
+        opens_at=_at(2026, 11, 15, 0, 0, "Indian/Antananarivo"),
+        closes_at=_at(2027, 2, 28, 23, 59, "Indian/Antananarivo"),
+        title={"fr": "Santé communautaire — Madagascar 2027"},
+        description={
+            "fr": "Appel en deux étapes : une courte note conceptuelle, puis une "
+            "proposition complète pour les associations invitées. Projets de santé "
+            "communautaire dans les régions rurales de Madagascar.",
+        },
+    ),
+    dict(
+        code="EC-EDU-2027",
+        language="es",
+        sector="education",
+        countries=["EC"],
+        sdg_targets=["4.3", "4.4"],
+        currency="USD",
+        envelope=Decimal("150000"),
+        min_grant=Decimal("5000"),
+        max_grant=Decimal("25000"),
+        min_cofinancing_share=Decimal("10"),
+        timezone="America/Guayaquil",
+        two_stage=False,
+        state="draft",
+        opens_at=_at(2027, 1, 15, 0, 0, "America/Guayaquil"),
+        closes_at=_at(2027, 4, 30, 23, 59, "America/Guayaquil"),
+        title={"es": "Educación y formación — Ecuador 2027"},
+        description={
+            "es": "Subvenciones para asociaciones de la diáspora ecuatoriana que apoyan "
+            "la educación técnica y la formación profesional en Ecuador.",
+        },
+    ),
+)
+
+
+def _ensure_user(account: DemoAccount) -> User:
+    user = find_user(account.email)
+    if user is None:
+        user = create_user(
+            account.email,
+            account.password,
+            [account.role],
+            full_name=account.name,
+            locale=account.locale,
+            languages=list(account.languages),
+        )
+    if account.two_factor and not user.tf_totp_secret:
+        user.tf_primary_method = "authenticator"
+        user.tf_totp_secret = security.totp_factory.generate_totp_secret()
+    return user
+
+
+def seed() -> tuple[DemoAccount, ...]:
+    """Create what is missing of the demo programme; return the accounts to print."""
+    users = {account.email: _ensure_user(account) for account in ACCOUNTS}
+    officer = users["officer@demo.example.org"]
+
+    associations: dict[str, Association] = {}
+    for data in ASSOCIATIONS:
+        association = db.session.scalar(select(Association).where(Association.name == data["name"]))
+        if association is None:
+            association = Association(**data)
+            db.session.add(association)
+            db.session.flush()
+        associations[association.name] = association
+
+    for account in ACCOUNTS:
+        if account.association is None:
+            continue
+        user, association = users[account.email], associations[account.association]
+        if not any(m.association_id == association.id for m in user.memberships):
+            db.session.add(Membership(user_id=user.id, association_id=association.id))
+
+    for data in CALLS:
+        if db.session.scalar(select(Call.id).where(Call.code == data["code"])) is None:
+            db.session.add(Call(created_by_id=officer.id, **data))
+    db.session.flush()
+    return ACCOUNTS

@@ -1,0 +1,162 @@
+"""The HTML side: blueprints of thin views, template helpers and error pages."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from decimal import Decimal
+
+from babel.dates import format_datetime as babel_format_datetime
+from flask import Flask, current_app, render_template, request, url_for
+from flask_babel import format_currency, format_timedelta, get_locale, get_timezone
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from grants.orm import utcnow
+from grants.reference import country_name, language_names
+from grants.services.errors import DomainError
+
+log = logging.getLogger(__name__)
+
+VERIFICATION_LABELS = {
+    "pending": _l("waiting for verification"),
+    "verified": _l("verified"),
+    "rejected": _l("rejected"),
+    "suspended": _l("suspended"),
+}
+CALL_STATE_LABELS = {
+    "draft": _l("draft"),
+    "open": _l("open"),
+    "closed": _l("closed"),
+    "archived": _l("archived"),
+    "cancelled": _l("cancelled"),
+}
+SECTOR_LABELS = {
+    "employment": _l("Employment"),
+    "education": _l("Education"),
+    "health": _l("Health"),
+    "human_rights_social_security": _l("Human rights & social security"),
+}
+ROLE_LABELS = {
+    "applicant": _l("association member"),
+    "evaluator": _l("evaluator"),
+    "programme_officer": _l("programme officer"),
+    "finance_officer": _l("finance officer"),
+    "admin": _l("admin"),
+}
+ERROR_TEXTS = {
+    400: (_l("Bad request"), _l("The request could not be understood.")),
+    403: (_l("Not allowed"), _l("Your account does not give access to this page.")),
+    404: (_l("Not found"), _l("This page does not exist, or it is not yours to see.")),
+    405: (_l("Not allowed"), _l("This address does not accept that kind of request.")),
+    409: (
+        _l("Changed meanwhile"),
+        _l("Someone changed this in the meantime. Reload the page and try again."),
+    ),
+    413: (_l("File too large"), None),
+    422: (_l("Cannot be done"), _l("The request was understood but cannot be carried out.")),
+    429: (
+        _l("Too many attempts"),
+        _l("Too many attempts in a short time. Wait a minute, then try again."),
+    ),
+    500: (
+        _l("Something went wrong"),
+        _l("An unexpected error happened on our side. It has been logged; please try again later."),
+    ),
+}
+
+
+def money(amount: Decimal | None, currency: str) -> str:
+    if amount is None:
+        return "—"
+    return format_currency(amount, currency)
+
+
+def time_left(moment: datetime | None) -> str:
+    if moment is None:
+        return ""
+    delta = moment - utcnow()
+    if delta.total_seconds() <= 0:
+        return _("closed")
+    return _("%(left)s left", left=format_timedelta(delta, threshold=1.1))
+
+
+def deadline(call) -> str:
+    """The deadline in the reader's time zone, with the call's own zone stated."""
+    if call.closes_at is None:
+        return _("not set")
+    reader = babel_format_datetime(
+        call.closes_at, "medium", tzinfo=get_timezone(), locale=get_locale()
+    )
+    if str(get_timezone()) == call.timezone:
+        return f"{reader} ({call.timezone})"
+    own = babel_format_datetime(call.closes_at, "short", tzinfo=call.timezone, locale=get_locale())
+    return _("%(reader)s (%(own)s in %(zone)s)", reader=reader, own=own, zone=call.timezone)
+
+
+def page_url(page: int) -> str:
+    args = {**(request.view_args or {}), **request.args.to_dict(), "page": page}
+    return url_for(request.endpoint, **args)
+
+
+def _error_page(status: int, message: str | None = None):
+    heading, default = ERROR_TEXTS.get(status, ERROR_TEXTS[500])
+    if status == 413:
+        default = _(
+            "What you sent is larger than the %(mb)s MB this site accepts. Make the file "
+            "smaller (for example, scan it at a lower resolution) and try again.",
+            mb=current_app.config["MAX_UPLOAD_MB"],
+        )
+    return render_template("errors/error.html", heading=heading, message=message or default), status
+
+
+def register_web(app: Flask) -> None:
+    from grants.web import account, admin, associations, files, public
+
+    for module in (public, account, associations, admin, files):
+        app.register_blueprint(module.blueprint)
+
+    app.jinja_env.globals.update(
+        money=money,
+        time_left=time_left,
+        deadline=deadline,
+        page_url=page_url,
+        verification_label=lambda state: VERIFICATION_LABELS.get(state, state),
+        call_state_label=lambda state: CALL_STATE_LABELS.get(state, state),
+        sector_label=lambda sector: SECTOR_LABELS.get(sector, sector),
+        role_label=lambda role: ROLE_LABELS.get(role, role),
+    )
+    app.jinja_env.filters["country"] = lambda code: country_name(code, str(get_locale()))
+    app.jinja_env.filters["language"] = lambda code: language_names(str(get_locale())).get(
+        code, code
+    )
+    app.jinja_env.filters["role_label"] = lambda role: ROLE_LABELS.get(role, role)
+
+    @app.errorhandler(DomainError)
+    def _domain_error(error: DomainError):
+        return _error_page(error.status, error.message)
+
+    @app.errorhandler(CSRFError)
+    def _csrf_error(error: CSRFError):
+        return _error_page(
+            400,
+            _(
+                "The form expired or was sent from elsewhere. "
+                "Go back, reload the page and submit it again."
+            ),
+        )
+
+    @app.errorhandler(HTTPException)
+    def _http_error(error: HTTPException):
+        if error.code in ERROR_TEXTS:
+            return _error_page(error.code)
+        return error
+
+    @app.errorhandler(Exception)
+    def _unexpected(error: Exception):
+        if app.testing and not app.config.get("TEST_ERROR_PAGES"):
+            raise error
+        log.exception("Unhandled error on %s %s", request.method, request.path)
+        return _error_page(500)

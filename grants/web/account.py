@@ -1,0 +1,51 @@
+"""A person's own settings: profile, language, time zone, API tokens."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_security import current_user
+
+from forms.accounts import ProfileForm, TokenForm
+from grants.services import accounts as account_service
+from grants.web.access import login_required
+
+blueprint = Blueprint("account", __name__, url_prefix="/account")
+
+
+@blueprint.route("/profile", methods=["GET", "POST"])
+@login_required
+def profile():
+    form = ProfileForm(obj=current_user)
+    if form.validate_on_submit():
+        current_user.full_name = form.full_name.data
+        current_user.locale = form.locale.data
+        current_user.timezone = form.timezone.data
+        current_user.languages = form.languages.data
+        flash(_("Your settings are saved."), "success")
+        return redirect(url_for("account.profile"))
+    return render_template("account/profile.html", form=form)
+
+
+@blueprint.route("/tokens", methods=["GET", "POST"])
+@login_required
+def tokens():
+    form = TokenForm()
+    new_token = None
+    if form.validate_on_submit():
+        new_token = account_service.issue_token(current_user, form.name.data, form.days.data)
+        form = TokenForm(formdata=None)
+    return render_template(
+        "account/tokens.html",
+        form=form,
+        tokens=account_service.user_tokens(current_user),
+        new_token=new_token,
+    )
+
+
+@blueprint.post("/tokens/<int:token_id>/revoke")
+@login_required
+def revoke_token(token_id: int):
+    account_service.revoke_token(current_user, token_id)
+    flash(_("The token is revoked."), "success")
+    return redirect(url_for("account.tokens"))

@@ -1,0 +1,83 @@
+"""Admin pages: users and their roles, and the list of associations."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_security import current_user
+
+from forms.admin import RoleForm
+from grants.models.associations import VERIFICATION_STATES
+from grants.roles import ADMIN, PROGRAMME_OFFICER, ROLE_NAMES
+from grants.services import accounts as account_service
+from grants.services import associations as association_service
+from grants.web.access import role_required
+
+blueprint = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+@blueprint.get("/users")
+@role_required(ADMIN)
+def users():
+    return render_template(
+        "admin/users.html",
+        users=account_service.search_users(
+            request.args.get("q", ""),
+            request.args.get("role", ""),
+            page=request.args.get("page", 1, type=int),
+        ),
+        role_names=ROLE_NAMES,
+    )
+
+
+@blueprint.get("/users/<int:user_id>")
+@role_required(ADMIN)
+def user(user_id: int):
+    return render_template(
+        "admin/user.html", user=account_service.get_user(user_id), role_form=RoleForm()
+    )
+
+
+@blueprint.post("/users/<int:user_id>/roles")
+@role_required(ADMIN)
+def grant_role(user_id: int):
+    person = account_service.get_user(user_id)
+    form = RoleForm()
+    if not form.validate_on_submit():
+        return render_template("admin/user.html", user=person, role_form=form), 422
+    account_service.grant_role(person, form.role.data)
+    flash(_("Role granted."), "success")
+    return redirect(url_for("admin.user", user_id=user_id))
+
+
+@blueprint.post("/users/<int:user_id>/roles/<role>/remove")
+@role_required(ADMIN)
+def remove_role(user_id: int, role: str):
+    account_service.remove_role(current_user, account_service.get_user(user_id), role)
+    flash(_("Role removed."), "success")
+    return redirect(url_for("admin.user", user_id=user_id))
+
+
+@blueprint.post("/users/<int:user_id>/active/<int:active>")
+@role_required(ADMIN)
+def set_active(user_id: int, active: int):
+    if active not in (0, 1):
+        abort(404)
+    account_service.set_active(current_user, account_service.get_user(user_id), bool(active))
+    flash(_("Account reactivated.") if active else _("Account deactivated."), "success")
+    return redirect(url_for("admin.user", user_id=user_id))
+
+
+@blueprint.get("/associations")
+@role_required(ADMIN, PROGRAMME_OFFICER)
+def associations():
+    state = request.args.get("state", "")
+    return render_template(
+        "admin/associations.html",
+        associations=association_service.list_associations(
+            request.args.get("q", ""),
+            state if state in VERIFICATION_STATES else "",
+            page=request.args.get("page", 1, type=int),
+        ),
+        states=VERIFICATION_STATES,
+    )

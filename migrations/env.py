@@ -1,0 +1,60 @@
+"""Alembic environment for Flask-Migrate: the app's own engine and metadata.
+
+SQLite needs batch mode to alter tables; the custom UTC timestamp type is written into
+revisions as a plain timezone-aware DateTime so revisions never import application code.
+"""
+
+import logging
+from logging.config import fileConfig
+
+from alembic import context
+from flask import current_app
+
+config = context.config
+if config.config_file_name:
+    fileConfig(config.config_file_name, disable_existing_loggers=False)
+logger = logging.getLogger("alembic.env")
+
+db = current_app.extensions["migrate"].db
+config.set_main_option(
+    "sqlalchemy.url", db.engine.url.render_as_string(hide_password=False).replace("%", "%%")
+)
+
+
+def render_item(type_, obj, autogen_context):
+    from grants.orm import UTCDateTime
+
+    if type_ == "type" and isinstance(obj, UTCDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
+
+
+def _options(connection=None):
+    is_sqlite = db.engine.dialect.name == "sqlite"
+    return dict(
+        target_metadata=db.metadata,
+        render_as_batch=is_sqlite,
+        compare_type=True,
+        render_item=render_item,
+    )
+
+
+def run_migrations_offline():
+    context.configure(
+        url=config.get_main_option("sqlalchemy.url"), literal_binds=True, **_options()
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_migrations_online():
+    with db.engine.connect() as connection:
+        context.configure(connection=connection, **_options(connection))
+        with context.begin_transaction():
+            context.run_migrations()
+
+
+if context.is_offline_mode():
+    run_migrations_offline()
+else:
+    run_migrations_online()

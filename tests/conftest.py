@@ -1,0 +1,117 @@
+"""Test harness: the app on SQLite and on PostgreSQL, per-test rollback, role clients.
+
+Every test that uses ``app`` runs once per database backend. PostgreSQL runs when it is
+reachable and is skipped with the reason otherwise; ``REQUIRE_POSTGRES=1`` (set by CI)
+turns that skip into a failure. Each test runs inside a transaction that is rolled back,
+with the application's commits turned into savepoints.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from flask import Flask
+from sqlalchemy.orm import scoped_session, sessionmaker
+
+from grants import create_app
+from grants.extensions import db, limiter
+from tests.clients import AppClient
+
+pytest_plugins = ["tests.fixtures.smtp", "tests.fixtures.people"]
+
+POSTGRES_ADMIN_URL = os.environ.get(
+    "TEST_POSTGRES_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+TEST_DATABASE = "diaspora_grants_test"
+
+
+def _postgres_url(worker_db: str) -> str:
+    base = POSTGRES_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://")
+    return f"{base}/{worker_db}"
+
+
+def _prepare_postgres() -> str:
+    """Create an empty test database; the reason it cannot, as a skip or a failure."""
+    try:
+        with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True, connect_timeout=3) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{TEST_DATABASE}" WITH (FORCE)')
+            conn.execute(f'CREATE DATABASE "{TEST_DATABASE}"')
+    except psycopg.OperationalError as error:
+        reason = f"PostgreSQL not reachable at {POSTGRES_ADMIN_URL}: {str(error).strip()}"
+        if os.environ.get("REQUIRE_POSTGRES") == "1":
+            pytest.fail(f"REQUIRE_POSTGRES=1 but {reason}")
+        pytest.skip(reason)
+    return _postgres_url(TEST_DATABASE)
+
+
+def test_settings(database_url: str, instance: Path) -> dict:
+    return {
+        "TESTING": True,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "INSTANCE_PATH": str(instance),
+        "DOCUMENT_STORE": str(instance / "documents"),
+        "SERVER_NAME": "grants.test",
+        "BASE_URL": "http://grants.test",
+        "SECURITY_PASSWORD_HASH": "argon2",
+        # A light argon2 keeps the suite fast; production uses the library defaults.
+        "SECURITY_PASSWORD_HASH_ARGS": {"argon2": {"time_cost": 1, "memory_cost": 1024}},
+        "LOGIN_RATE_LIMIT": "10 per minute",
+        "RATELIMIT_STORAGE_URI": "memory://",
+    }
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def backend(request) -> str:
+    return request.param
+
+
+@pytest.fixture(scope="session")
+def app(backend: str, tmp_path_factory) -> Iterator[Flask]:
+    instance = tmp_path_factory.mktemp(f"instance-{backend}")
+    if backend == "sqlite":
+        url = f"sqlite:///{instance / 'test.db'}"
+    else:
+        url = _prepare_postgres()
+    application = create_app(test_settings(url, instance))
+    with application.app_context():
+        from flask_migrate import upgrade
+
+        upgrade()
+    yield application
+    with application.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _isolated(request) -> Iterator[None]:
+    """Roll back everything a test wrote, when the test uses the app."""
+    if "app" not in request.fixturenames:
+        yield
+        return
+    app: Flask = request.getfixturevalue("app")
+    with app.app_context():
+        connection = db.engine.connect()
+        outer = connection.begin()
+        original = db.session
+        db.session = scoped_session(
+            sessionmaker(bind=connection, join_transaction_mode="create_savepoint"),
+            scopefunc=original.registry.scopefunc,
+        )
+        try:
+            yield
+        finally:
+            db.session.remove()
+            db.session = original
+            outer.rollback()
+            connection.close()
+            limiter.reset()
+
+
+@pytest.fixture
+def client(app: Flask) -> AppClient:
+    app.test_client_class = AppClient
+    return app.test_client()

@@ -1,0 +1,175 @@
+"""Every route, as anonymous and as each role: who gets in, who is sent to log in,
+who is refused (403) and who is told the object does not exist (404).
+
+The walk fails when a route exists that the table below does not mention, so every
+route added later must say here who may use it.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from grants.extensions import db
+from grants.roles import ROLE_NAMES
+from grants.services.accounts import issue_token, user_tokens
+from tests.fixtures.people import make_association, make_user
+
+ANON = "anonymous"
+VIEWERS = (ANON, *ROLE_NAMES)
+
+OK = "ok"  # the page or action is reachable: 2xx, 3xx other than to the login, or 422
+LOGIN = "login"  # redirected to the login page
+FORBIDDEN = 403
+MISSING = 404
+
+EVERYONE_OK = dict.fromkeys(VIEWERS, OK)
+SIGNED_IN = {ANON: LOGIN, **dict.fromkeys(ROLE_NAMES, OK)}
+ADMIN_ONLY = {ANON: LOGIN, **dict.fromkeys(ROLE_NAMES, FORBIDDEN), "admin": OK}
+STAFF_LIST = {**ADMIN_ONLY, "programme_officer": OK}
+#: The association belongs to the applicant; staff may read it, others get 404.
+ASSOCIATION_READ = {
+    ANON: LOGIN,
+    "applicant": OK,
+    "evaluator": MISSING,
+    "programme_officer": OK,
+    "finance_officer": OK,
+    "admin": OK,
+}
+ASSOCIATION_WRITE = {
+    ANON: LOGIN,
+    "applicant": OK,
+    "evaluator": MISSING,
+    "programme_officer": FORBIDDEN,
+    "finance_officer": FORBIDDEN,
+    "admin": FORBIDDEN,
+}
+
+#: (method, endpoint) → expected outcome per viewer. Flask-Security's own pages are
+#: listed with the outcome for anonymous visitors only (they are the way in).
+ROUTES: dict[tuple[str, str], dict[str, object]] = {
+    ("GET", "public.home"): EVERYONE_OK,
+    ("GET", "public.open_calls"): EVERYONE_OK,
+    ("GET", "public.health"): EVERYONE_OK,
+    ("POST", "public.set_language"): EVERYONE_OK,
+    ("GET", "account.profile"): SIGNED_IN,
+    ("POST", "account.profile"): SIGNED_IN,
+    ("GET", "account.tokens"): SIGNED_IN,
+    ("POST", "account.tokens"): SIGNED_IN,
+    ("POST", "account.revoke_token"): {ANON: LOGIN, **dict.fromkeys(ROLE_NAMES, MISSING)},
+    ("GET", "associations.create"): SIGNED_IN,
+    ("POST", "associations.create"): SIGNED_IN,
+    ("GET", "associations.show"): ASSOCIATION_READ,
+    ("GET", "associations.edit"): ASSOCIATION_WRITE,
+    ("POST", "associations.edit"): ASSOCIATION_WRITE,
+    ("POST", "associations.invite"): ASSOCIATION_WRITE,
+    # The walk uses an unknown invitation token; the invitation tests cover real ones.
+    ("GET", "associations.accept_invitation"): {ANON: LOGIN, **dict.fromkeys(ROLE_NAMES, MISSING)},
+    ("POST", "associations.accept_invitation"): {ANON: LOGIN, **dict.fromkeys(ROLE_NAMES, MISSING)},
+    ("GET", "admin.users"): ADMIN_ONLY,
+    ("GET", "admin.user"): ADMIN_ONLY,
+    ("POST", "admin.grant_role"): ADMIN_ONLY,
+    ("POST", "admin.remove_role"): ADMIN_ONLY,
+    ("POST", "admin.set_active"): ADMIN_ONLY,
+    ("GET", "admin.associations"): STAFF_LIST,
+    ("GET", "files.download"): dict.fromkeys(VIEWERS, MISSING),
+}
+SECURITY_PUBLIC = {
+    "security.login",
+    "security.logout",
+    "security.register",
+    "security.forgot_password",
+    "security.reset_password",
+    "security.confirm_email",
+    "security.send_confirmation",
+    "security.change_password",
+    "security.two_factor_setup",
+    "security.two_factor_token_validation",
+    "security.two_factor_rescue",
+    "security.mf_recovery_codes",
+    "security.mf_recovery",
+    "security.verify",
+    "security.two_factor_verify_code",
+    "security.two_factor_select",
+    "security.static",
+    "security.tf_select",
+    "security.two_factor_setup_validate",
+}
+
+
+@pytest.fixture
+def world(app, login):
+    """One person per role, an association of the applicant, and sample objects."""
+    people = {role: make_user(role) for role in ROLE_NAMES}
+    association = make_association(people["applicant"])
+    target = make_user("applicant")
+    from grants.services.associations import invite_member
+
+    invitation_token = "not-a-real-invitation"
+    invite_member(people["applicant"], association, "someone@example.org")
+    issue_token(target, "other person's token")
+    db.session.flush()
+    clients = {role: login(person) for role, person in people.items()}
+    from tests.clients import AppClient
+
+    app.test_client_class = AppClient
+    clients[ANON] = app.test_client()
+    args = {
+        "association_id": association.id,
+        "user_id": target.id,
+        "token_id": user_tokens(target)[0].id,
+        "token": invitation_token,
+        "role": "applicant",
+        "active": 1,
+    }
+    return clients, args
+
+
+def _outcome(response) -> object:
+    status = response.status_code
+    if status in (301, 302, 303) and "/login" in (response.location or ""):
+        return LOGIN
+    if status < 400 or status == 422:
+        return OK
+    return status
+
+
+def test_every_route_is_in_the_table(app):
+    declared = {endpoint for _, endpoint in ROUTES} | SECURITY_PUBLIC | {"static"}
+    missing = sorted(
+        f"{','.join(sorted(rule.methods - {'HEAD', 'OPTIONS'}))} {rule.endpoint} ({rule.rule})"
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint not in declared
+    )
+    assert not missing, "routes without an authorization rule: " + "; ".join(missing)
+    for rule in app.url_map.iter_rules():
+        for method in rule.methods - {"HEAD", "OPTIONS"}:
+            if rule.endpoint in SECURITY_PUBLIC or rule.endpoint == "static":
+                continue
+            assert (method, rule.endpoint) in ROUTES, f"{method} {rule.endpoint} not in the table"
+
+
+def test_walk_every_route_as_every_viewer(app, world):
+    clients, args = world
+    failures = []
+    rules = {rule.endpoint: rule for rule in app.url_map.iter_rules()}
+    for (method, endpoint), expected in ROUTES.items():
+        rule = rules[endpoint]
+        values = {name: args[name] for name in rule.arguments}
+        with app.test_request_context():
+            from flask import url_for
+
+            url = url_for(endpoint, **values)
+        for viewer in VIEWERS:
+            client = clients[viewer]
+            response = client.get(url) if method == "GET" else client.post(url, data={})
+            outcome = _outcome(response)
+            if outcome != expected[viewer]:
+                failures.append(
+                    f"{method} {url} as {viewer}: {outcome}, expected {expected[viewer]}"
+                )
+    assert not failures, "\n".join(failures)
+
+
+def test_security_pages_open_for_anonymous_visitors(client):
+    for path in ("/login", "/register", "/reset", "/confirm"):
+        assert client.get(path).status_code == 200, path

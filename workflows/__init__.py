@@ -1,0 +1,1 @@
+"""The declarative state machines, one module per lifecycle. No Flask imports here."""
