@@ -187,3 +187,50 @@ def test_pages_have_no_inline_script(client):
     for path in ("/", "/calls", "/login", "/register", "/reset"):
         html = client.get(path).get_data(as_text=True)
         assert "<script>" not in html and "onclick=" not in html, path
+
+
+def test_a_recovery_code_replaces_a_lost_authenticator(app, client):
+    from grants.extensions import security
+
+    officer = make_user("finance_officer", email="lost@example.org")
+    codes = security.totp_factory.generate_recovery_codes(5)
+    security.datastore.mf_set_recovery_codes(officer, codes)
+    response = client.post("/login", data={"email": "lost@example.org", "password": PASSWORD})
+    assert "/tf-validate" in response.location
+    refused = client.post("/mf-recovery", data={"code": "not-a-code"})
+    assert refused.status_code == 200 and client.get("/account/profile").status_code == 302
+    accepted = client.post("/mf-recovery", data={"code": codes[0]})
+    assert accepted.status_code == 302
+    assert client.get("/account/profile").status_code == 200
+    # A recovery code works once.
+    assert codes[0] not in officer.mf_recovery_codes
+
+
+def test_rate_limits_are_shared_through_redis_when_configured(app, tmp_path):
+    import redis
+
+    from config import PROJECT_ROOT  # noqa: F401  (the app reads settings from it)
+    from grants import create_app
+
+    try:
+        redis.Redis.from_url("redis://127.0.0.1:6379/15", socket_connect_timeout=1).ping()
+    except redis.exceptions.ConnectionError:
+        import pytest
+
+        pytest.skip("Redis is not reachable on 127.0.0.1:6379")
+    redis.Redis.from_url("redis://127.0.0.1:6379/15").flushdb()
+    settings = {
+        "TESTING": True,
+        "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
+        "INSTANCE_PATH": str(tmp_path),
+        "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/15",
+        "LOGIN_RATE_LIMIT": "3 per minute",
+        "WTF_CSRF_ENABLED": False,
+    }
+    first, second = create_app(settings), create_app(settings)
+    # Two app instances stand for two hosts: together they allow 3 attempts, not 6.
+    attempts = [
+        host.test_client().post("/login", data={"email": "x@example.org", "password": "nope"})
+        for host in (first, second, first, second)
+    ]
+    assert [r.status_code for r in attempts] == [200, 200, 200, 429]

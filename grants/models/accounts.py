@@ -8,6 +8,7 @@ from datetime import datetime
 from flask import current_app
 from flask_security import RoleMixin, UserMixin
 from sqlalchemy import JSON, Boolean, Column, ForeignKey, Integer, String, Table, Text
+from sqlalchemy.ext.mutable import MutableList
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from grants.extensions import db
@@ -58,7 +59,8 @@ class User(db.Model, UserMixin):
     tf_primary_method: Mapped[str | None] = mapped_column(String(64))
     tf_totp_secret: Mapped[str | None] = mapped_column(String(255))
     tf_phone_number: Mapped[str | None] = mapped_column(String(64))
-    mf_recovery_codes: Mapped[list[str] | None] = mapped_column(JSON)
+    #: Mutable so that Flask-Security's in-place removal of a used code is saved.
+    mf_recovery_codes: Mapped[list[str] | None] = mapped_column(MutableList.as_mutable(JSON))
     create_datetime: Mapped[datetime] = mapped_column(default=utcnow)
     update_datetime: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
