@@ -30,7 +30,7 @@ def create_app(settings: Mapping[str, Any] | None = None) -> Flask:
     )
 
     from grants import cli, database, i18n, security
-    from grants.extensions import csrf, db, limiter, mail, migrate
+    from grants.extensions import csrf, db, mail, migrate
     from grants.storage import store_from_config
     from grants.web import register_web
 
@@ -38,7 +38,6 @@ def create_app(settings: Mapping[str, Any] | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
     mail.init_app(app)
     csrf.init_app(app)
-    limiter.init_app(app)
     i18n.init_app(app)
     security.init_app(app)
     register_web(app)

@@ -11,9 +11,11 @@ import hashlib
 import hmac
 
 from flask import Flask, Response
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_security import SQLAlchemyUserDatastore, user_registered
 
-from grants.extensions import db, limiter, security
+from grants.extensions import db, security
 from grants.models.accounts import Role, User
 from grants.orm import utcnow
 from grants.roles import APPLICANT
@@ -94,6 +96,10 @@ def init_app(app: Flask) -> None:
         mail_util_cls=SecurityMailUtil,
     )
 
+    # One limiter per app: Flask-Limiter keeps its storage on the instance, so a shared
+    # module-level limiter would let one app's settings leak into another's.
+    limiter = Limiter(key_func=get_remote_address, default_limits=[], app=app)
+    app.extensions["rate_limiter"] = limiter
     limit = app.config["LOGIN_RATE_LIMIT"]
     for endpoint in RATE_LIMITED_ENDPOINTS:
         view = app.view_functions.get(endpoint)

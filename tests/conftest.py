@@ -18,7 +18,7 @@ from flask import Flask
 from sqlalchemy.orm import scoped_session, sessionmaker
 
 from grants import create_app
-from grants.extensions import db, limiter
+from grants.extensions import db
 from tests.clients import AppClient
 
 pytest_plugins = ["tests.fixtures.smtp", "tests.fixtures.people"]
@@ -27,6 +27,7 @@ POSTGRES_ADMIN_URL = os.environ.get(
     "TEST_POSTGRES_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
 TEST_DATABASE = "diaspora_grants_test"
+TEST_SECRET_KEY = "test-secret-key-not-for-production-0123456789abcdef"
 
 
 def _postgres_url(worker_db: str) -> str:
@@ -51,6 +52,9 @@ def _prepare_postgres() -> str:
 def test_settings(database_url: str, instance: Path) -> dict:
     return {
         "TESTING": True,
+        # One key for every test app: Flask-Security keeps key-derived state (TOTP,
+        # salts) on its module-level extension object, which each app re-initialises.
+        "SECRET_KEY": TEST_SECRET_KEY,
         "SQLALCHEMY_DATABASE_URI": database_url,
         "INSTANCE_PATH": str(instance),
         "DOCUMENT_STORE": str(instance / "documents"),
@@ -108,7 +112,7 @@ def _isolated(request) -> Iterator[None]:
             db.session = original
             outer.rollback()
             connection.close()
-            limiter.reset()
+            app.extensions["rate_limiter"].reset()
 
 
 @pytest.fixture

@@ -209,7 +209,6 @@ def test_a_recovery_code_replaces_a_lost_authenticator(app, client):
 def test_rate_limits_are_shared_through_redis_when_configured(app, tmp_path):
     import redis
 
-    from config import PROJECT_ROOT  # noqa: F401  (the app reads settings from it)
     from grants import create_app
 
     try:
@@ -221,6 +220,7 @@ def test_rate_limits_are_shared_through_redis_when_configured(app, tmp_path):
     redis.Redis.from_url("redis://127.0.0.1:6379/15").flushdb()
     settings = {
         "TESTING": True,
+        "SECRET_KEY": app.config["SECRET_KEY"],
         "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
         "INSTANCE_PATH": str(tmp_path),
         "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/15",
