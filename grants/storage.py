@@ -35,12 +35,10 @@ from botocore.config import Config
 from botocore.exceptions import (
     BotoCoreError,
     ClientError,
-    ConnectionClosedError,
     ConnectTimeoutError,
     EndpointConnectionError,
     NoCredentialsError,
     PartialCredentialsError,
-    ReadTimeoutError,
 )
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
@@ -65,11 +63,16 @@ MAX_FILENAME = 200
 MAX_KEY = 1024
 MAX_PRESIGN_SECONDS = 7 * 24 * 3600
 READ_BLOCK = 1024 * 1024
+# s3transfer holds this many parts of a non-seekable upload in flight, plus the one it is
+# reading: 1 bounds an upload to two parts (16 MiB at 8 MiB parts) and still overlaps
+# reading with sending. At 2, a 50 MB upload raised RSS by ~30 MB instead of ~21 MB.
+MAX_PARTS_IN_MEMORY = 1
 
 _PREFIX_DISALLOWED = re.compile(r"[^a-z0-9/_-]+")
 _ASCII_DISALLOWED = re.compile(r"[^A-Za-z0-9 !#$&'()+,.;=@\[\]^_`{}~-]+")
 _SPACES = re.compile(r"\s+")
 _RFC5987_SAFE = "!#$&+-.^_`|~"
+_TYPOGRAPHIC = str.maketrans({c: "'" for c in "‘’‚‛“”„‟"} | {c: "-" for c in "‐‑‒–—"})
 
 
 class StorageError(Exception):
@@ -116,7 +119,8 @@ def _ascii_filename(name: str) -> str:
         stem, ext = name, ""
 
     def ascii_only(part: str) -> str:
-        decomposed = unicodedata.normalize("NFKD", part).encode("ascii", "ignore").decode()
+        decomposed = unicodedata.normalize("NFKD", part.translate(_TYPOGRAPHIC))
+        decomposed = decomposed.encode("ascii", "ignore").decode()
         return _SPACES.sub(" ", _ASCII_DISALLOWED.sub("_", decomposed)).strip(" ._")
 
     stem, ext = ascii_only(stem) or "document", ascii_only(ext)
@@ -158,8 +162,10 @@ class _HashingReader(io.RawIOBase):
 
     It says it cannot seek, so boto3 reads it once, in order, and the digest is of exactly
     the bytes that were sent. ``read(n)`` returns ``n`` bytes unless the source is exhausted,
-    because s3transfer takes a short read for the last multipart part. The parts are
-    gathered in a ``BytesIO``, whose ``getvalue`` hands over its buffer without a copy.
+    because s3transfer takes a short read for the last multipart part. A part that arrives
+    in pieces is gathered in a ``BytesIO`` sized once to the whole part: growing it piece by
+    piece would copy and fragment the heap, and ``getvalue`` then hands its buffer over
+    without a copy.
     """
 
     def __init__(self, source: BinaryIO) -> None:
@@ -184,18 +190,27 @@ class _HashingReader(io.RawIOBase):
         return data
 
     def read(self, size: int | None = -1) -> bytes:
-        unbounded = size is None or size < 0
-        first = self._source.read(READ_BLOCK if unbounded else size)
-        if not first or (not unbounded and len(first) >= size):
+        if size is None or size < 0:
+            return b"".join(iter(lambda: self._take(self._source.read(READ_BLOCK)), b""))
+        first = self._source.read(size)
+        if not first or len(first) >= size:
             return self._take(first or b"")
+        second = self._source.read(size - len(first))
+        if not second:
+            return self._take(first)
         buffer = io.BytesIO()
+        buffer.seek(size - 1)
+        buffer.write(b"\0")
+        buffer.seek(0)
         buffer.write(self._take(first))
-        del first
-        while unbounded or buffer.tell() < size:
-            chunk = self._source.read(READ_BLOCK if unbounded else size - buffer.tell())
+        buffer.write(self._take(second))
+        del first, second
+        while (wanted := size - buffer.tell()) > 0:
+            chunk = self._source.read(wanted)
             if not chunk:
                 break
             buffer.write(self._take(chunk))
+        buffer.truncate(buffer.tell())
         return buffer.getvalue()
 
     def readinto(self, buffer: Any) -> int:
@@ -402,16 +417,28 @@ def _client_error_code(exc: ClientError) -> str:
     )
 
 
+_UNREACHABLE = (EndpointConnectionError, ConnectTimeoutError)
+
+
+def _is_unreachable(exc: BaseException) -> bool:
+    """The store could not be reached at all, so cleaning up there would only fail too."""
+    return isinstance(exc, _UNREACHABLE) or isinstance(exc.__context__, _UNREACHABLE)
+
+
 def _storage_error(exc: BaseException, action: str) -> StorageError:
-    """Translate a boto3/botocore failure into a sentence for a person, and log the detail."""
+    """Translate a boto3/botocore failure into a sentence for a person, and log the detail.
+
+    Timeouts, refused connections, throttling and 5xx all read as "unavailable": to the
+    person uploading they mean the same thing, and the log keeps the difference.
+    """
     cause: BaseException = exc
     if isinstance(exc, Boto3Error) and isinstance(exc.__context__, BotoCoreError | ClientError):
         cause = exc.__context__
+    if isinstance(cause, ClientError) and _client_error_code(cause) in _NOT_FOUND_CODES:
+        return DocumentNotFoundError(NOT_FOUND)
     log.warning("S3 %s failed: %s: %s", action, type(cause).__name__, cause)
     if isinstance(cause, ClientError):
         code = _client_error_code(cause)
-        if code in _NOT_FOUND_CODES:
-            return DocumentNotFoundError(NOT_FOUND)
         if code == "NoSuchBucket":
             return StorageError(NO_BUCKET)
         if code in _CREDENTIAL_CODES or code == "403":
@@ -421,11 +448,6 @@ def _storage_error(exc: BaseException, action: str) -> StorageError:
         return StorageError(f"The document store refused the request ({code or 'unknown'}).")
     if isinstance(cause, NoCredentialsError | PartialCredentialsError):
         return StorageError(NO_CREDENTIALS)
-    if isinstance(
-        cause,
-        EndpointConnectionError | ConnectTimeoutError | ReadTimeoutError | ConnectionClosedError,
-    ):
-        return StorageError(UNAVAILABLE)
     return StorageError(UNAVAILABLE)
 
 
@@ -476,7 +498,7 @@ class S3DocumentStore(DocumentStore):
         addressing_style: str = "path",
         checksums: str = "when_required",
         default_expiry: int = 300,
-        chunk_size: int = 8 * 1024 * 1024,
+        chunk_size: int = 5 * 1024 * 1024,
         max_concurrency: int = 2,
     ) -> None:
         if addressing_style not in {"path", "virtual", "auto"}:
@@ -516,7 +538,7 @@ class S3DocumentStore(DocumentStore):
             max_concurrency=self.max_concurrency,
             use_threads=True,
         )
-        config.max_in_memory_upload_chunks = max(1, self.max_concurrency)
+        config.max_in_memory_upload_chunks = MAX_PARTS_IN_MEMORY
         return config
 
     def ensure_bucket(self) -> None:
@@ -557,7 +579,8 @@ class S3DocumentStore(DocumentStore):
                 Config=self._transfer_config(),
             )
         except _S3_ERRORS as exc:
-            self._clean_up_failed_upload(key)
+            if not _is_unreachable(exc):
+                self._clean_up_failed_upload(key)
             raise _storage_error(exc, "upload") from exc
         except Exception as exc:
             self._clean_up_failed_upload(key)

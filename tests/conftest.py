@@ -21,7 +21,12 @@ from grants import create_app
 from grants.extensions import db
 from tests.clients import AppClient
 
-pytest_plugins = ["tests.fixtures.smtp", "tests.fixtures.people"]
+pytest_plugins = [
+    "tests.fixtures.seaweed",
+    "tests.fixtures.smtp",
+    "tests.fixtures.people",
+    "tests.fixtures.programme",
+]
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "TEST_POSTGRES_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -62,7 +67,7 @@ def test_settings(database_url: str, instance: Path) -> dict:
         "BASE_URL": "http://grants.test",
         "SECURITY_PASSWORD_HASH": "argon2",
         # A light argon2 keeps the suite fast; production uses the library defaults.
-        "SECURITY_PASSWORD_HASH_ARGS": {"argon2": {"time_cost": 1, "memory_cost": 1024}},
+        "SECURITY_PASSWORD_HASH_PASSLIB_OPTIONS": {"argon2__rounds": 1, "argon2__memory_cost": 256},
         "LOGIN_RATE_LIMIT": "10 per minute",
         "RATELIMIT_STORAGE_URI": "memory://",
     }
