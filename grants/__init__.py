@@ -29,6 +29,7 @@ def create_app(settings: Mapping[str, Any] | None = None) -> Flask:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
 
+    import grants.models  # noqa: F401  (registers every model)
     from grants import cli, database, i18n, security
     from grants.extensions import csrf, db, mail, migrate
     from grants.storage import store_from_config

@@ -1,16 +1,34 @@
 """SQLAlchemy models, one module per aggregate. Importing this registers them all."""
 
 from grants.models.accounts import ApiToken, Role, User, user_roles
+from grants.models.applications import Application, BudgetLine, CoFinancing
 from grants.models.associations import Association, Invitation, Membership
-from grants.models.calls import Call
+from grants.models.awards import Award, Report, Tranche, TrancheApproval
+from grants.models.calls import Call, Criterion, DocumentType
+from grants.models.documents import Document
+from grants.models.history import HistoryEntry
+from grants.models.reviews import Review, Score
 
 __all__ = [
     "ApiToken",
+    "Application",
     "Association",
+    "Award",
+    "BudgetLine",
     "Call",
+    "CoFinancing",
+    "Criterion",
+    "Document",
+    "DocumentType",
+    "HistoryEntry",
     "Invitation",
     "Membership",
+    "Report",
+    "Review",
     "Role",
+    "Score",
+    "Tranche",
+    "TrancheApproval",
     "User",
     "user_roles",
 ]

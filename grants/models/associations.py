@@ -10,18 +10,18 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from grants.extensions import db
 from grants.models.accounts import User
 from grants.orm import utcnow
+from workflows.association import AssociationLifecycle
+from workflows.base import state_check
 
 #: Verification states; the association machine (workflows/association.py) moves them.
-VERIFICATION_STATES = ("pending", "verified", "rejected", "suspended")
+VERIFICATION_STATES = AssociationLifecycle.state_values()
 
 
 class Association(db.Model):
     __tablename__ = "associations"
-    __table_args__ = (
-        CheckConstraint(
-            "state IN ('pending', 'verified', 'rejected', 'suspended')", name="state_known"
-        ),
-    )
+    __table_args__ = (CheckConstraint(state_check(AssociationLifecycle), name="state_known"),)
+
+    lifecycle = AssociationLifecycle
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
@@ -49,6 +49,11 @@ class Association(db.Model):
     )
 
     __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def association_id(self) -> int:
+        """Object rules ask every record for its association; this is its own."""
+        return self.id
 
 
 class Membership(db.Model):

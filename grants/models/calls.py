@@ -1,8 +1,8 @@
-"""Calls for proposals.
+"""Calls for proposals, with their rubric and the documents they require.
 
-Texts an officer writes (title, description) are kept per language, as a mapping from
-language code to text, and shown in the reader's language with the call's main language
-as the fallback.
+Texts an officer writes (titles, descriptions, criterion names) are kept per language,
+as a mapping from language code to text, and shown in the reader's language with the
+call's main language as the fallback.
 """
 
 from __future__ import annotations
@@ -10,25 +10,34 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Numeric, String
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Numeric, String, func, select, true
+from sqlalchemy.orm import Mapped, mapped_column, object_session, relationship
 
 from grants.extensions import db
 from grants.models.accounts import User
 from grants.orm import utcnow
+from workflows.base import state_check
+from workflows.call import CallLifecycle
 
 SECTORS = ("employment", "education", "health", "human_rights_social_security")
-CALL_STATES = ("draft", "open", "closed", "archived", "cancelled")
+CALL_STATES = CallLifecycle.state_values()
 
 Money = Numeric(14, 2)
 
 
-class Call(db.Model):
+class Translated:
+    """Models whose texts are kept per language, with ``language`` as the fallback."""
+
+    def text(self, field: str, locale: str) -> str:
+        """The field in ``locale``, else in the main language, else in any language."""
+        values: dict[str, str] = getattr(self, field) or {}
+        return values.get(locale) or values.get(self.language) or next(iter(values.values()), "")
+
+
+class Call(Translated, db.Model):
     __tablename__ = "calls"
     __table_args__ = (
-        CheckConstraint(
-            "state IN ('draft', 'open', 'closed', 'archived', 'cancelled')", name="state_known"
-        ),
+        CheckConstraint(state_check(CallLifecycle), name="state_known"),
         CheckConstraint(
             "sector IN ('employment', 'education', 'health', 'human_rights_social_security')",
             name="sector_known",
@@ -40,6 +49,8 @@ class Call(db.Model):
             name="cofinancing_share_percent",
         ),
     )
+
+    lifecycle = CallLifecycle
 
     id: Mapped[int] = mapped_column(primary_key=True)
     #: Short code used in application references, e.g. SN-EMP-2027.
@@ -58,9 +69,12 @@ class Call(db.Model):
     min_cofinancing_share: Mapped[Decimal] = mapped_column(Numeric(5, 2), default=Decimal("0"))
     opens_at: Mapped[datetime | None]
     closes_at: Mapped[datetime | None]
-    #: IANA time zone in which the deadline is announced and enforced.
+    #: Deadline of full proposals in a two-stage call (none: no second deadline).
+    proposal_closes_at: Mapped[datetime | None]
+    #: IANA time zone in which the deadline is announced.
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     two_stage: Mapped[bool] = mapped_column(default=False)
+    require_verified_association: Mapped[bool] = mapped_column(default=True, server_default=true())
     state: Mapped[str] = mapped_column(String(20), default="draft", index=True)
     version: Mapped[int] = mapped_column(default=1)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
@@ -68,10 +82,79 @@ class Call(db.Model):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     created_by: Mapped[User | None] = relationship()
+    criteria: Mapped[list[Criterion]] = relationship(
+        back_populates="call",
+        cascade="all, delete-orphan",
+        order_by="Criterion.position",
+        lazy="selectin",
+    )
+    document_types: Mapped[list[DocumentType]] = relationship(
+        back_populates="call",
+        cascade="all, delete-orphan",
+        order_by="DocumentType.position",
+        lazy="selectin",
+    )
 
     __mapper_args__ = {"version_id_col": version}
 
-    def text(self, field: str, locale: str) -> str:
-        """The field in ``locale``, else in the call's main language, else any."""
-        values: dict[str, str] = getattr(self, field) or {}
-        return values.get(locale) or values.get(self.language) or next(iter(values.values()), "")
+    def awarded_total(self) -> Decimal:
+        """What the call has awarded so far, in its currency."""
+        from grants.models.applications import Application
+
+        total = object_session(self).scalar(
+            select(func.coalesce(func.sum(Application.amount_awarded), 0)).where(
+                Application.call_id == self.id, Application.state == "awarded"
+            )
+        )
+        return Decimal(total)
+
+
+class Criterion(Translated, db.Model):
+    """One line of the rubric: a weight (percent) and a scale."""
+
+    __tablename__ = "criteria"
+    __table_args__ = (
+        CheckConstraint("weight > 0 AND weight <= 100", name="weight_percent"),
+        CheckConstraint("scale_min < scale_max", name="scale_ordered"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_id: Mapped[int] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(default=0)
+    name: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    description: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    weight: Mapped[Decimal] = mapped_column(Numeric(5, 2))
+    scale_min: Mapped[int] = mapped_column(default=0)
+    scale_max: Mapped[int] = mapped_column(default=5)
+
+    call: Mapped[Call] = relationship(back_populates="criteria")
+
+    @property
+    def language(self) -> str:  # type: ignore[override]
+        return self.call.language
+
+
+class DocumentType(Translated, db.Model):
+    """A document the call asks for: its name, help, allowed file types and size."""
+
+    __tablename__ = "document_types"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_id: Mapped[int] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(default=0)
+    name: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    help: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    required: Mapped[bool] = mapped_column(default=True)
+    #: Kinds of file accepted, checked from the content: pdf, docx, xlsx, odt, ods, jpeg, png.
+    allowed_kinds: Mapped[list[str]] = mapped_column(
+        JSON, default=lambda: ["pdf", "docx", "xlsx", "odt", "ods", "jpeg", "png"]
+    )
+    max_size_mb: Mapped[int] = mapped_column(default=10)
+    #: Hidden from evaluators in blind review (it names the association).
+    identifying: Mapped[bool] = mapped_column(default=False)
+
+    call: Mapped[Call] = relationship(back_populates="document_types")
+
+    @property
+    def language(self) -> str:  # type: ignore[override]
+        return self.call.language

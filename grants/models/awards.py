@@ -1,0 +1,179 @@
+"""Awards, their tranches (disbursements) with approvals, and their reports."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import CheckConstraint, ForeignKey, Numeric, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from grants.extensions import db
+from grants.models.applications import Application
+from grants.models.calls import Money
+from grants.orm import utcnow
+from workflows.award import AwardLifecycle
+from workflows.base import state_check
+from workflows.report import ReportLifecycle
+from workflows.tranche import TrancheLifecycle
+
+IN_FLIGHT = ("requested", "approved", "payment_failed")
+
+
+class Award(db.Model):
+    __tablename__ = "awards"
+    __table_args__ = (
+        CheckConstraint(state_check(AwardLifecycle), name="state_known"),
+        CheckConstraint("amount > 0", name="amount_positive"),
+    )
+
+    lifecycle = AwardLifecycle
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), unique=True)
+    association_id: Mapped[int] = mapped_column(ForeignKey("associations.id"), index=True)
+    amount: Mapped[Decimal] = mapped_column(Money)
+    currency: Mapped[str] = mapped_column(String(3))
+    #: Units of the budget currency per unit of the programme currency, fixed at award.
+    exchange_rate: Mapped[Decimal | None] = mapped_column(Numeric(18, 6))
+    exchange_rate_date: Mapped[date | None]
+    conditions: Mapped[str] = mapped_column(Text, default="")
+    offered_at: Mapped[datetime] = mapped_column(default=utcnow)
+    accepted_at: Mapped[datetime | None]
+    signatory_name: Mapped[str] = mapped_column(String(200), default="")
+    signatory_role: Mapped[str] = mapped_column(String(200), default="")
+    account_holder: Mapped[str] = mapped_column(String(200), default="")
+    iban: Mapped[str] = mapped_column(String(40), default="")
+    account_number: Mapped[str] = mapped_column(String(60), default="")
+    bank_name: Mapped[str] = mapped_column(String(200), default="")
+    bic: Mapped[str] = mapped_column(String(11), default="")
+    #: A change of bank details waits for an officer's approval; no payment meanwhile.
+    bank_change_pending: Mapped[bool] = mapped_column(default=False)
+    state: Mapped[str] = mapped_column(String(20), default="offered", index=True)
+    version: Mapped[int] = mapped_column(default=1)
+
+    application: Mapped[Application] = relationship()
+    tranches: Mapped[list[Tranche]] = relationship(
+        back_populates="award",
+        order_by="Tranche.position",
+        lazy="selectin",
+        cascade="all, delete-orphan",
+    )
+    reports: Mapped[list[Report]] = relationship(
+        back_populates="award",
+        order_by="Report.due_date",
+        lazy="selectin",
+        cascade="all, delete-orphan",
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def paid_total(self) -> Decimal:
+        return sum((t.amount for t in self.tranches if t.state == "paid"), Decimal("0"))
+
+    def remaining_for(self, tranche: Tranche) -> Decimal:
+        """What is left of the award for ``tranche``: minus paid and other in-flight tranches."""
+        committed = sum(
+            (
+                t.amount
+                for t in self.tranches
+                if t is not tranche and (t.state == "paid" or t.state in IN_FLIGHT)
+            ),
+            Decimal("0"),
+        )
+        return self.amount - committed
+
+
+class Tranche(db.Model):
+    __tablename__ = "tranches"
+    __table_args__ = (
+        CheckConstraint(state_check(TrancheLifecycle), name="state_known"),
+        CheckConstraint("amount > 0", name="amount_positive"),
+        UniqueConstraint("award_id", "position"),
+    )
+
+    lifecycle = TrancheLifecycle
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    award_id: Mapped[int] = mapped_column(ForeignKey("awards.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int]
+    percentage: Mapped[Decimal] = mapped_column(Numeric(5, 2))
+    amount: Mapped[Decimal] = mapped_column(Money)
+    #: The report that must be accepted before this tranche can be requested.
+    condition_report_id: Mapped[int | None] = mapped_column(
+        ForeignKey("reports.id", ondelete="SET NULL")
+    )
+    #: Incremented when the tranche is returned: approvals of earlier rounds stop counting.
+    cycle: Mapped[int] = mapped_column(default=1)
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    requested_at: Mapped[datetime | None]
+    paid_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    paid_at: Mapped[datetime | None]
+    payment_date: Mapped[date | None]
+    bank_reference: Mapped[str] = mapped_column(String(100), default="")
+    state: Mapped[str] = mapped_column(String(20), default="planned", index=True)
+    version: Mapped[int] = mapped_column(default=1)
+
+    award: Mapped[Award] = relationship(back_populates="tranches")
+    condition_report: Mapped[Report | None] = relationship(foreign_keys=[condition_report_id])
+    approvals: Mapped[list[TrancheApproval]] = relationship(
+        back_populates="tranche", lazy="selectin", cascade="all, delete-orphan"
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def current_approver_ids(self) -> set[int]:
+        return {a.approver_id for a in self.approvals if a.cycle == self.cycle}
+
+    def add_approval(self, approver_id: int, when: datetime) -> None:
+        self.approvals.append(
+            TrancheApproval(approver_id=approver_id, cycle=self.cycle, approved_at=when)
+        )
+
+
+class TrancheApproval(db.Model):
+    """One finance officer's approval of a tranche, in one round (cycle)."""
+
+    __tablename__ = "tranche_approvals"
+    __table_args__ = (UniqueConstraint("tranche_id", "cycle", "approver_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tranche_id: Mapped[int] = mapped_column(ForeignKey("tranches.id", ondelete="CASCADE"))
+    cycle: Mapped[int]
+    approver_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    approved_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    tranche: Mapped[Tranche] = relationship(back_populates="approvals")
+
+
+class Report(db.Model):
+    __tablename__ = "reports"
+    __table_args__ = (
+        CheckConstraint(state_check(ReportLifecycle), name="state_known"),
+        CheckConstraint("kind IN ('interim', 'final')", name="kind_known"),
+    )
+
+    lifecycle = ReportLifecycle
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    award_id: Mapped[int] = mapped_column(ForeignKey("awards.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    due_date: Mapped[date]
+    activities: Mapped[str] = mapped_column(Text, default="")
+    results: Mapped[str] = mapped_column(Text, default="")
+    difficulties: Mapped[str] = mapped_column(Text, default="")
+    next_steps: Mapped[str] = mapped_column(Text, default="")
+    submitted_at: Mapped[datetime | None]
+    accepted_at: Mapped[datetime | None]
+    state: Mapped[str] = mapped_column(String(20), default="scheduled", index=True)
+    version: Mapped[int] = mapped_column(default=1)
+
+    award: Mapped[Award] = relationship(back_populates="reports")
+
+    __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def association_id(self) -> int:
+        return self.award.association_id

@@ -1,0 +1,182 @@
+"""Firing transitions: the only way any lifecycle state changes.
+
+``fire`` checks the person's roles and relation to the record, every guard, applies the
+transition through the entity's machine, writes one history row, emits the domain event
+and flushes. Concurrency is settled by the version column: of two people firing on the
+same record at once, the second write matches no row and becomes a 409 with nothing of
+theirs written (the request rolls back).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from blinker import Namespace
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.orm.attributes import flag_modified
+from sqlalchemy.orm.exc import StaleDataError
+
+from grants.extensions import db
+from grants.models.accounts import User
+from grants.models.history import HistoryEntry
+from grants.orm import utcnow
+from grants.services.errors import Conflict
+from workflows.base import Context, Lifecycle, Option
+
+signals = Namespace()
+#: Sent after every transition, inside the transaction: (sender=entity type, event=…).
+transition_fired = signals.signal("transition-fired")
+
+#: Settings the machines read (thresholds), taken from the app configuration.
+MACHINE_SETTINGS = ("FOUR_EYES_THRESHOLD",)
+
+
+@dataclass(frozen=True)
+class DomainEvent:
+    entity_type: str
+    entity_id: int
+    transition: str
+    from_state: str
+    to_state: str
+    actor_id: int | None
+    comment: str | None
+    data: Mapping[str, Any]
+    at: datetime
+
+
+def machine_for(entity: Any) -> type[Lifecycle]:
+    """Each lifecycle model names its machine in a ``lifecycle`` class attribute."""
+    return type(entity).lifecycle
+
+
+def _settings() -> dict[str, Any]:
+    return {key: current_app.config[key] for key in MACHINE_SETTINGS if key in current_app.config}
+
+
+def context(
+    actor: User | None,
+    comment: str | None = None,
+    now: datetime | None = None,
+    data: Mapping[str, Any] | None = None,
+    cache: dict | None = None,
+) -> Context:
+    return Context(
+        actor=actor,
+        now=now or utcnow(),
+        comment=comment,
+        data=dict(data or {}),
+        settings=_settings(),
+        cache={} if cache is None else cache,
+    )
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Mapping):
+        return {key: _jsonable(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(item) for item in value]
+    return value
+
+
+def fire(
+    entity: Any,
+    transition: str,
+    actor: User | None,
+    comment: str | None = None,
+    now: datetime | None = None,
+    **data: Any,
+) -> DomainEvent:
+    """Fire ``transition`` on ``entity`` as ``actor`` (None: the system).
+
+    Raises TransitionNotAllowed (409), NotPermitted (403) or GuardFailed (422, with
+    every reason); on any of them nothing is changed.
+    """
+    machine = machine_for(entity)
+    ctx = context(actor, comment, now, data)
+    before = entity.state
+    machine.check(transition, entity, ctx, before)
+    declared = machine.rules[transition]
+    if declared.effect is not None:
+        declared.effect(entity, ctx)
+    machine(model=entity, state_field="state").send(transition, ctx=ctx)
+    db.session.add(
+        HistoryEntry(
+            entity_type=machine.entity,
+            entity_id=entity.id,
+            transition=transition,
+            from_state=before,
+            to_state=entity.state,
+            actor_id=actor.id if actor else None,
+            actor_label=actor.display_name if actor else "system",
+            comment=(comment or "").strip(),
+            data=_jsonable(data),
+            created_at=ctx.now,
+        )
+    )
+    if entity.state == before:
+        # A self-transition (a first approval, a deadline extension) still changes the
+        # record; make sure its version moves so a concurrent writer is caught.
+        flag_modified(entity, "state")
+    try:
+        db.session.flush()
+    except StaleDataError:
+        raise Conflict(
+            f"Someone changed this {machine.entity} meanwhile; reload it and try again."
+        ) from None
+    event = DomainEvent(
+        machine.entity,
+        entity.id,
+        transition,
+        before,
+        entity.state,
+        actor.id if actor else None,
+        comment,
+        data,
+        ctx.now,
+    )
+    transition_fired.send(machine.entity, event=event)
+    return event
+
+
+def allowed_transitions(
+    entity: Any, actor: User | None, ctx: Context | None = None, only_own_roles: bool = False
+) -> list[Option]:
+    """What ``actor`` can do now with ``entity``, with the reasons for what they cannot.
+
+    Give one ``ctx`` to every call for a page of records: aggregates guards need are then
+    computed once per page, not once per record.
+    """
+    machine = machine_for(entity)
+    ctx = ctx or context(actor)
+    options = []
+    for name in machine.events_from(entity.state):
+        declared = machine.rules[name]
+        if only_own_roles and actor is not None and not declared.roles & actor.role_names:
+            continue
+        options.append(machine.option(name, entity, ctx, entity.state))
+    return options
+
+
+def allowed_for_many(entities: Iterable[Any], actor: User | None) -> dict[int, list[Option]]:
+    ctx = context(actor)
+    return {entity.id: allowed_transitions(entity, actor, ctx) for entity in entities}
+
+
+def history_of(entity: Any) -> list[HistoryEntry]:
+    machine = machine_for(entity)
+    return list(
+        db.session.scalars(
+            select(HistoryEntry)
+            .where(HistoryEntry.entity_type == machine.entity, HistoryEntry.entity_id == entity.id)
+            .order_by(HistoryEntry.id)
+        )
+    )

@@ -1,0 +1,326 @@
+"""An application, single-stage or two-stage (concept note first), to the decision.
+
+The call chooses the shape; one machine holds both, and the guards on ``submit`` and
+``submit_concept`` say which one applies.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from workflows.base import Context, Lifecycle, State, rule
+from workflows.rules import format_moment, member_of_association
+
+APPLICANT = "applicant"
+OFFICER = "programme_officer"
+
+#: Fields a full application cannot be submitted without, with the words the user reads.
+REQUIRED_FIELDS = {
+    "title": "project title",
+    "summary": "summary",
+    "objectives": "objectives",
+    "country": "target country",
+    "locality": "locality",
+    "start_date": "start date",
+    "duration_months": "duration",
+    "beneficiaries_count": "number of beneficiaries",
+    "amount_requested": "amount requested",
+}
+CONCEPT_FIELDS = {
+    "title": "project title",
+    "summary": "summary",
+    "amount_requested": "estimated amount",
+    "sector": "sector",
+    "country": "target country",
+}
+
+
+def _missing(application: Any, fields: dict[str, str]) -> list[str]:
+    missing = []
+    for name, words in fields.items():
+        value = getattr(application, name)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            missing.append(words)
+    return missing
+
+
+def call_is_open(application: Any, ctx: Context) -> str | None:
+    call = application.call
+    if call.state != "open":
+        return f"The call is {call.state}: it no longer accepts applications."
+    return None
+
+
+def deadline_not_passed(application: Any, ctx: Context) -> str | None:
+    call = application.call
+    if call.closes_at is not None and ctx.now >= call.closes_at:
+        return f"The deadline passed on {format_moment(call.closes_at, call.timezone)}."
+    return None
+
+
+def proposal_deadline_not_passed(application: Any, ctx: Context) -> str | None:
+    deadline = application.call.proposal_closes_at
+    if deadline is not None and ctx.now >= deadline:
+        return (
+            "The deadline for full proposals passed on "
+            f"{format_moment(deadline, application.call.timezone)}."
+        )
+    return None
+
+
+def single_stage_call(application: Any, ctx: Context) -> str | None:
+    if application.call.two_stage:
+        return "This call has two stages: submit a concept note first."
+    return None
+
+
+def two_stage_call(application: Any, ctx: Context) -> str | None:
+    if not application.call.two_stage:
+        return "This call has a single stage: submit the full application."
+    return None
+
+
+def required_fields_present(application: Any, ctx: Context) -> str | None:
+    missing = _missing(application, REQUIRED_FIELDS)
+    if not application.budget_lines:
+        missing.append("budget lines")
+    if missing:
+        return "These parts are missing: " + ", ".join(missing) + "."
+    return None
+
+
+def concept_fields_present(application: Any, ctx: Context) -> str | None:
+    missing = _missing(application, CONCEPT_FIELDS)
+    if missing:
+        return "The concept note is missing: " + ", ".join(missing) + "."
+    return None
+
+
+def required_documents_present(application: Any, ctx: Context) -> str | None:
+    present = {document.document_type_id for document in application.current_documents}
+    missing = [
+        document_type.text("name", application.language)
+        for document_type in application.call.document_types
+        if document_type.required and document_type.id not in present
+    ]
+    if missing:
+        return "These documents are missing: " + ", ".join(missing) + "."
+    return None
+
+
+def amount_within_limits(application: Any, ctx: Context) -> str | None:
+    call, amount = application.call, application.amount_requested
+    if amount is None:
+        return None
+    if amount < call.min_grant or amount > call.max_grant:
+        return (
+            f"The amount requested, {amount:,.2f} {call.currency}, must be between "
+            f"{call.min_grant:,.2f} and {call.max_grant:,.2f} {call.currency}."
+        )
+    return None
+
+
+def cofinancing_share_reached(application: Any, ctx: Context) -> str | None:
+    minimum = application.call.min_cofinancing_share or Decimal("0")
+    share = application.cofinancing_share
+    if minimum > 0 and share < minimum:
+        return (
+            f"Co-financing is {share:.1f} % of the project; the call asks for at least "
+            f"{minimum:.0f} %."
+        )
+    return None
+
+
+def association_may_submit(application: Any, ctx: Context) -> str | None:
+    if (
+        application.call.require_verified_association
+        and application.association.state != "verified"
+    ):
+        return "The association must be verified by the programme before it can submit."
+    return None
+
+
+def someone_is_assigned(application: Any, ctx: Context) -> str | None:
+    if not any(review.state != "conflicted" for review in application.reviews):
+        return "Assign at least one evaluator before starting the review."
+    return None
+
+
+def reviews_are_in(application: Any, ctx: Context) -> str | None:
+    active = [review for review in application.reviews if review.state != "conflicted"]
+    submitted = [review for review in active if review.state == "submitted"]
+    if not submitted:
+        return "No review has been submitted yet."
+    if ctx.is_system and len(submitted) < len(active):
+        return f"{len(active) - len(submitted)} review(s) still to be submitted."
+    return None
+
+
+def _award_amount(ctx: Context) -> Decimal | None:
+    raw = ctx.data.get("amount")
+    if raw is None:
+        return None
+    try:
+        return Decimal(str(raw))
+    except (InvalidOperation, ValueError):
+        return None
+
+
+def award_amount_valid(application: Any, ctx: Context) -> str | None:
+    if "amount" not in ctx.data:
+        return None
+    amount = _award_amount(ctx)
+    currency = application.call.currency
+    if amount is None or amount <= 0:
+        return "The amount awarded must be a positive number."
+    if application.amount_requested is not None and amount > application.amount_requested:
+        return (
+            f"The amount awarded, {amount:,.2f} {currency}, is above the amount requested, "
+            f"{application.amount_requested:,.2f} {currency}."
+        )
+    return None
+
+
+def within_envelope(application: Any, ctx: Context) -> str | None:
+    amount = _award_amount(ctx)
+    if amount is None:
+        return None
+    call = application.call
+    awarded = ctx.cached(("awarded_total", call.id), lambda: call.awarded_total())
+    if awarded + amount > call.envelope:
+        over = awarded + amount - call.envelope
+        return (
+            f"Awarding {amount:,.2f} {call.currency} would exceed the envelope of "
+            f"{call.envelope:,.2f} {call.currency} by {over:,.2f} {call.currency} "
+            f"({awarded:,.2f} already awarded)."
+        )
+    return None
+
+
+def record_amount(application: Any, ctx: Context) -> None:
+    application.amount_awarded = _award_amount(ctx)
+
+
+def record_submission(application: Any, ctx: Context) -> None:
+    application.submitted_at = ctx.now
+
+
+class ApplicationLifecycle(Lifecycle):
+    entity = "application"
+    title = "an application"
+
+    draft = State("Draft", initial=True, value="draft")
+    concept_submitted = State("Concept note submitted", value="concept_submitted")
+    concept_declined = State("Concept note declined", value="concept_declined", final=True)
+    proposal_draft = State("Full proposal in preparation", value="proposal_draft")
+    submitted = State("Submitted", value="submitted")
+    eligible = State("Eligible", value="eligible")
+    ineligible = State("Ineligible", value="ineligible", final=True)
+    in_review = State("In review", value="in_review")
+    reviewed = State("Reviewed", value="reviewed")
+    awarded = State("Awarded", value="awarded", final=True)
+    waitlisted = State("On the waiting list", value="waitlisted")
+    rejected = State("Rejected", value="rejected", final=True)
+    withdrawn = State("Withdrawn", value="withdrawn", final=True)
+
+    submit = draft.to(submitted)
+    submit_concept = draft.to(concept_submitted)
+    invite_proposal = concept_submitted.to(proposal_draft)
+    decline_concept = concept_submitted.to(concept_declined)
+    submit_proposal = proposal_draft.to(submitted)
+    mark_eligible = submitted.to(eligible)
+    mark_ineligible = submitted.to(ineligible)
+    return_to_applicant = submitted.to(draft, cond="single_stage") | submitted.to(
+        proposal_draft, unless="single_stage"
+    )
+    start_review = eligible.to(in_review)
+    complete_review = in_review.to(reviewed)
+    award = reviewed.to(awarded) | waitlisted.to(awarded)
+    waitlist = reviewed.to(waitlisted)
+    reject = reviewed.to(rejected) | waitlisted.to(rejected)
+    withdraw = (
+        draft.to(withdrawn)
+        | submitted.to(withdrawn)
+        | eligible.to(withdrawn)
+        | concept_submitted.to(withdrawn)
+        | proposal_draft.to(withdrawn)
+    )
+
+    def single_stage(self) -> bool:
+        return not self.model.call.two_stage
+
+    _submission = (
+        call_is_open,
+        deadline_not_passed,
+        association_may_submit,
+        required_fields_present,
+        required_documents_present,
+        amount_within_limits,
+        cofinancing_share_reached,
+    )
+    _member = dict(
+        who=member_of_association, who_fails="Only members of the applying association can do this."
+    )
+
+    rules = {
+        "submit": rule(
+            APPLICANT, guards=(single_stage_call, *_submission), effect=record_submission, **_member
+        ),
+        "submit_concept": rule(
+            APPLICANT,
+            guards=(
+                two_stage_call,
+                call_is_open,
+                deadline_not_passed,
+                association_may_submit,
+                concept_fields_present,
+            ),
+            effect=record_submission,
+            **_member,
+        ),
+        "invite_proposal": rule(OFFICER),
+        "decline_concept": rule(OFFICER, comment_required=True, comment_label="feedback"),
+        "submit_proposal": rule(
+            APPLICANT,
+            guards=(
+                proposal_deadline_not_passed,
+                association_may_submit,
+                required_fields_present,
+                required_documents_present,
+                amount_within_limits,
+                cofinancing_share_reached,
+            ),
+            effect=record_submission,
+            **_member,
+        ),
+        "mark_eligible": rule(OFFICER),
+        "mark_ineligible": rule(
+            OFFICER,
+            comment_required=True,
+            comment_label="reason",
+            summary="The reason is shown to the applicant.",
+        ),
+        "return_to_applicant": rule(
+            OFFICER,
+            comment_required=True,
+            guards=(call_is_open,),
+            summary="Back to the applicants for changes.",
+        ),
+        "start_review": rule(OFFICER, guards=(someone_is_assigned,)),
+        "complete_review": rule(
+            OFFICER,
+            system=True,
+            guards=(reviews_are_in,),
+            summary="By the system when all reviews are in.",
+        ),
+        "award": rule(
+            OFFICER,
+            requires=("amount",),
+            guards=(award_amount_valid, within_envelope),
+            effect=record_amount,
+        ),
+        "waitlist": rule(OFFICER),
+        "reject": rule(OFFICER, comment_required=True, comment_label="feedback"),
+        "withdraw": rule(APPLICANT, **_member),
+    }

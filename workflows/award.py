@@ -1,0 +1,112 @@
+"""An award: offered to the association, accepted, followed until completed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from workflows.base import Context, Lifecycle, State, rule
+from workflows.rules import member_of_association
+
+APPLICANT = "applicant"
+OFFICER = "programme_officer"
+
+BANK_FIELDS = {
+    "account_holder": "account holder",
+    "bank_name": "bank name",
+    "bic": "SWIFT/BIC",
+}
+ACCEPTANCE_FIELDS = ("signatory_name", "signatory_role", *BANK_FIELDS, "account")
+
+
+def _given(award: Any, ctx: Context, name: str) -> str:
+    value = ctx.data.get(name, getattr(award, name, None))
+    return str(value or "").strip()
+
+
+def letter_acknowledged(award: Any, ctx: Context) -> str | None:
+    missing = [
+        words
+        for name, words in (
+            ("signatory_name", "name of the signatory"),
+            ("signatory_role", "role of the signatory"),
+        )
+        if not _given(award, ctx, name)
+    ]
+    if missing:
+        return "Confirm you read the award letter: " + " and ".join(missing) + " required."
+    return None
+
+
+def bank_details_given(award: Any, ctx: Context) -> str | None:
+    missing = [words for name, words in BANK_FIELDS.items() if not _given(award, ctx, name)]
+    if not (_given(award, ctx, "iban") or _given(award, ctx, "account_number")):
+        missing.append("IBAN or account number")
+    if missing:
+        return "Bank details are missing: " + ", ".join(missing) + "."
+    return None
+
+
+def record_acceptance(award: Any, ctx: Context) -> None:
+    for name in (
+        "signatory_name",
+        "signatory_role",
+        "account_holder",
+        "iban",
+        "account_number",
+        "bank_name",
+        "bic",
+    ):
+        if name in ctx.data:
+            setattr(award, name, ctx.data[name])
+    award.accepted_at = ctx.now
+
+
+def grant_is_finished(award: Any, ctx: Context) -> str | None:
+    reasons = []
+    finals = [report for report in award.reports if report.kind == "final"]
+    if not finals or any(report.state != "accepted" for report in finals):
+        reasons.append("the final report is not accepted")
+    open_tranches = [t for t in award.tranches if t.state not in ("paid", "cancelled")]
+    if open_tranches:
+        reasons.append(f"{len(open_tranches)} tranche(s) are neither paid nor cancelled")
+    if reasons:
+        return "The grant cannot be completed: " + "; ".join(reasons) + "."
+    return None
+
+
+class AwardLifecycle(Lifecycle):
+    entity = "award"
+    title = "an award"
+
+    offered = State("Offered", initial=True, value="offered")
+    active = State("Active", value="active")
+    declined = State("Declined", value="declined", final=True)
+    suspended = State("Suspended", value="suspended")
+    terminated = State("Terminated", value="terminated", final=True)
+    completed = State("Completed", value="completed", final=True)
+
+    accept = offered.to(active)
+    decline = offered.to(declined)
+    suspend = active.to(suspended)
+    resume = suspended.to(active)
+    terminate = active.to(terminated) | suspended.to(terminated)
+    complete = active.to(completed)
+
+    _member = dict(
+        who=member_of_association,
+        who_fails="Only members of the association can answer the award offer.",
+    )
+
+    rules = {
+        "accept": rule(
+            APPLICANT,
+            guards=(letter_acknowledged, bank_details_given),
+            effect=record_acceptance,
+            **_member,
+        ),
+        "decline": rule(APPLICANT, comment_required=True, comment_label="reason", **_member),
+        "suspend": rule(OFFICER, comment_required=True, comment_label="reason"),
+        "resume": rule(OFFICER, comment_required=True, comment_label="reason"),
+        "terminate": rule(OFFICER, comment_required=True, comment_label="reason"),
+        "complete": rule(OFFICER, system=True, guards=(grant_is_finished,)),
+    }

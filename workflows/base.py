@@ -1,0 +1,235 @@
+"""The declarative layer over python-statemachine that every lifecycle uses.
+
+A machine declares its states and transitions with python-statemachine, and for each
+transition a ``Rule``: who may fire it (roles, plus an object rule such as "a member of
+the applying association"), whether the system may fire it, the guards (each returns
+the sentence that tells the user why it refuses, or ``None``), whether a comment is
+required, which data it needs, and the effect that applies the data. The service layer
+(``grants.services.workflow.fire``) is the only caller that changes state; pages, the
+API and the diagrams read the same declarations, so no rule is written twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, ClassVar, Protocol
+
+from statemachine import State, StateMachine
+
+from workflows.errors import GuardFailed, InvalidInput, NotPermitted, TransitionNotAllowed
+
+SYSTEM = "system"
+
+
+class Actor(Protocol):
+    """A person firing a transition; ``None`` in a Context means the system."""
+
+    id: int
+
+    @property
+    def role_names(self) -> set[str]: ...
+
+
+@dataclass
+class Context:
+    """What guards and effects may read: who, when, the comment and the data given."""
+
+    actor: Actor | None
+    now: datetime
+    comment: str | None = None
+    data: Mapping[str, Any] = field(default_factory=dict)
+    settings: Mapping[str, Any] = field(default_factory=dict)
+    #: Shared by a batch of evaluations (one page) so aggregates are computed once.
+    cache: dict[Any, Any] = field(default_factory=dict)
+
+    @property
+    def is_system(self) -> bool:
+        return self.actor is None
+
+    def cached(self, key: Any, compute: Callable[[], Any]) -> Any:
+        if key not in self.cache:
+            self.cache[key] = compute()
+        return self.cache[key]
+
+
+GuardFn = Callable[[Any, Context], "str | None"]
+ObjectRule = Callable[[Any, Actor], bool]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """Who may fire one transition, and what must hold first."""
+
+    roles: frozenset[str]
+    system: bool = False
+    who: ObjectRule | None = None
+    who_fails: str = "You are not allowed to do this for this record."
+    guards: tuple[GuardFn, ...] = ()
+    comment_required: bool = False
+    comment_label: str = "comment"
+    requires: tuple[str, ...] = ()
+    effect: Callable[[Any, Context], None] | None = None
+    summary: str = ""
+
+
+def rule(*roles: str, **options: Any) -> Rule:
+    return Rule(roles=frozenset(roles), **options)
+
+
+@dataclass(frozen=True)
+class Option:
+    """One transition as seen by one person now: can they fire it, and if not, why."""
+
+    name: str
+    allowed: bool
+    reasons: tuple[str, ...] = ()
+    status: int = 200
+    comment_required: bool = False
+    requires: tuple[str, ...] = ()
+
+
+class Lifecycle(StateMachine):
+    """Base of every lifecycle machine; subclasses set ``entity`` and ``rules``."""
+
+    entity: ClassVar[str] = ""
+    title: ClassVar[str] = ""
+    rules: ClassVar[dict[str, Rule]] = {}
+
+    # -- reading the declaration ---------------------------------------------------
+    @classmethod
+    def state_values(cls) -> tuple[str, ...]:
+        return tuple(state.value for state in cls.states)
+
+    @classmethod
+    def initial_value(cls) -> str:
+        return next(state.value for state in cls.states if state.initial)
+
+    @classmethod
+    def events_from(cls, state_value: str) -> list[str]:
+        state = cls.states_map[state_value]
+        names: list[str] = []
+        for transition in state.transitions:
+            for event in transition.events:
+                if event.id not in names:
+                    names.append(event.id)
+        return names
+
+    @classmethod
+    def edges(cls) -> list[tuple[str, str, str]]:
+        """(source, event, target) for every declared transition."""
+        result = []
+        for state in cls.states:
+            for transition in state.transitions:
+                target = transition.target.value if transition.target else state.value
+                for event in transition.events:
+                    edge = (state.value, event.id, target)
+                    if edge not in result:
+                        result.append(edge)
+        return result
+
+    @classmethod
+    def event_names(cls) -> list[str]:
+        return [event.id for event in cls.events]
+
+    @classmethod
+    def check_declaration(cls) -> None:
+        """Every event has a rule and every rule an event: a typo fails at import."""
+        events, ruled = set(cls.event_names()), set(cls.rules)
+        if events != ruled:
+            raise TypeError(
+                f"{cls.__name__}: transitions without rules {sorted(events - ruled)}, "
+                f"rules without transitions {sorted(ruled - events)}"
+            )
+
+    # -- evaluating one transition -------------------------------------------------
+    @classmethod
+    def permission_problem(cls, name: str, entity: Any, ctx: Context) -> str | None:
+        declared = cls.rules[name]
+        if ctx.actor is None:
+            return None if declared.system else "Only a person can do this."
+        if not declared.roles & set(ctx.actor.role_names):
+            return declared.who_fails if declared.who else _roles_sentence(declared.roles)
+        if declared.who is not None and not declared.who(entity, ctx.actor):
+            return declared.who_fails
+        return None
+
+    @classmethod
+    def guard_problems(cls, name: str, entity: Any, ctx: Context) -> list[str]:
+        declared = cls.rules[name]
+        reasons: list[str] = []
+        if declared.comment_required and not (ctx.comment or "").strip():
+            reasons.append(f"A {declared.comment_label} is required.")
+        for key in declared.requires:
+            value = ctx.data.get(key)
+            if value is None or (isinstance(value, str) and not value.strip()):
+                reasons.append(f"{key.replace('_', ' ').capitalize()} is required.")
+        for guard in declared.guards:
+            problem = guard(entity, ctx)
+            if problem:
+                reasons.append(problem)
+        return reasons
+
+    @classmethod
+    def option(cls, name: str, entity: Any, ctx: Context, state_value: str) -> Option:
+        declared = cls.rules[name]
+        common = dict(comment_required=declared.comment_required, requires=declared.requires)
+        if name not in cls.events_from(state_value):
+            return Option(name, False, (cls.not_from_sentence(name, state_value),), 409, **common)
+        problem = cls.permission_problem(name, entity, ctx)
+        if problem:
+            return Option(name, False, (problem,), 403, **common)
+        reasons = cls.guard_problems(name, entity, ctx)
+        if reasons:
+            return Option(name, False, tuple(reasons), 422, **common)
+        return Option(name, True, (), 200, **common)
+
+    @classmethod
+    def not_from_sentence(cls, name: str, state_value: str) -> str:
+        return (
+            f"You cannot {name.replace('_', ' ')} {cls.title or cls.entity} "
+            f"that is {state_value.replace('_', ' ')}."
+        )
+
+    @classmethod
+    def check(cls, name: str, entity: Any, ctx: Context, state_value: str) -> None:
+        """Raise the error that says why ``name`` cannot be fired now, if it cannot."""
+        if name not in cls.rules:
+            raise InvalidInput(
+                f"Unknown transition {name!r}; known: {', '.join(cls.event_names())}.",
+                {"name": [f"Unknown transition {name!r}."]},
+            )
+        result = cls.option(name, entity, ctx, state_value)
+        if result.status == 409:
+            raise TransitionNotAllowed(result.reasons[0])
+        if result.status == 403:
+            raise NotPermitted(result.reasons[0])
+        if result.status == 422:
+            raise GuardFailed(list(result.reasons))
+
+
+def _roles_sentence(roles: Iterable[str]) -> str:
+    names = sorted(role.replace("_", " ") for role in roles)
+    if len(names) == 1:
+        return f"Only a {names[0]} can do this."
+    return f"Only a {', a '.join(names[:-1])} or a {names[-1]} can do this."
+
+
+def state_check(machine: type[Lifecycle]) -> str:
+    """SQL for a CHECK constraint allowing only the machine's states."""
+    values = ", ".join(f"'{value}'" for value in machine.state_values())
+    return f"state IN ({values})"
+
+
+__all__ = [
+    "SYSTEM",
+    "Actor",
+    "Context",
+    "Lifecycle",
+    "Option",
+    "Rule",
+    "State",
+    "rule",
+    "state_check",
+]

@@ -1,0 +1,52 @@
+"""Errors of the domain, each with the HTTP status the web and API layers answer with.
+
+They live here, below everything else, because the state machines raise them and
+``workflows`` imports nothing of the application.
+"""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    status = 400
+
+    def __init__(self, message: str, errors: dict[str, list[str]] | None = None):
+        super().__init__(message)
+        self.message = message
+        self.errors = errors or {}
+
+
+class NotFound(DomainError):
+    """Missing, or not visible to this person: both look the same from outside."""
+
+    status = 404
+
+
+class Forbidden(DomainError):
+    status = 403
+
+
+class Conflict(DomainError):
+    """The object changed meanwhile, or is in a state that does not allow this."""
+
+    status = 409
+
+
+class InvalidInput(DomainError):
+    status = 422
+
+
+class TransitionNotAllowed(Conflict):
+    """The transition does not leave the entity's current state."""
+
+
+class NotPermitted(Forbidden):
+    """This person's roles or relation to the object do not allow the transition."""
+
+
+class GuardFailed(InvalidInput):
+    """One or more guards refused; ``reasons`` holds every sentence, not just the first."""
+
+    def __init__(self, reasons: list[str], errors: dict[str, list[str]] | None = None):
+        super().__init__(" ".join(reasons), errors or {"transition": list(reasons)})
+        self.reasons = reasons

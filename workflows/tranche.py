@@ -1,0 +1,169 @@
+"""A tranche of an award: requested by an officer, approved under four eyes, paid.
+
+Segregation of duties: the requester never approves nor pays; nobody approves twice;
+a tranche at or above the programme threshold needs two approvals by different finance
+officers — the first approval records itself and leaves the tranche ``requested``.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from workflows.base import Context, Lifecycle, State, rule
+
+OFFICER = "programme_officer"
+FINANCE = "finance_officer"
+DEFAULT_THRESHOLD = Decimal("10000")
+
+
+def approvals_needed(tranche: Any, ctx: Context) -> int:
+    threshold = Decimal(str(ctx.settings.get("FOUR_EYES_THRESHOLD", DEFAULT_THRESHOLD)))
+    return 2 if tranche.amount >= threshold else 1
+
+
+def award_is_active(tranche: Any, ctx: Context) -> str | None:
+    if tranche.award.state != "active":
+        return f"The award is {tranche.award.state}; tranches are requested on active awards."
+    return None
+
+
+def report_condition_met(tranche: Any, ctx: Context) -> str | None:
+    report = tranche.condition_report
+    if report is not None and report.state != "accepted":
+        return f"This tranche waits for the {report.kind} report to be accepted."
+    return None
+
+
+def within_remaining_balance(tranche: Any, ctx: Context) -> str | None:
+    remaining = tranche.award.remaining_for(tranche)
+    if tranche.amount > remaining:
+        return (
+            f"The tranche, {tranche.amount:,.2f} {tranche.award.currency}, is above what "
+            f"remains of the award, {remaining:,.2f} {tranche.award.currency}."
+        )
+    return None
+
+
+def not_the_requester(tranche: Any, ctx: Context) -> str | None:
+    if ctx.actor is not None and tranche.requested_by_id == ctx.actor.id:
+        return "You requested this tranche; another finance officer must do this."
+    return None
+
+
+def not_approved_twice(tranche: Any, ctx: Context) -> str | None:
+    if ctx.actor is not None and ctx.actor.id in tranche.current_approver_ids:
+        return "You already approved this tranche; a second finance officer must approve it."
+    return None
+
+
+def bank_details_settled(tranche: Any, ctx: Context) -> str | None:
+    if tranche.award.bank_change_pending:
+        return "The association's bank details changed and wait for approval; pay afterwards."
+    return None
+
+
+def payment_matches(tranche: Any, ctx: Context) -> str | None:
+    reasons = []
+    raw = ctx.data.get("amount")
+    if raw is not None:
+        try:
+            amount = Decimal(str(raw))
+        except (InvalidOperation, ValueError):
+            amount = None
+        if amount != tranche.amount:
+            reasons.append(
+                f"The amount paid must equal the approved amount, {tranche.amount:,.2f} "
+                f"{tranche.award.currency}."
+            )
+    paid_on = ctx.data.get("payment_date")
+    if paid_on is not None and not isinstance(paid_on, date):
+        reasons.append("The payment date is not a date.")
+    elif paid_on is not None and paid_on > ctx.now.date():
+        reasons.append("The payment date cannot be in the future.")
+    return " ".join(reasons) or None
+
+
+def record_request(tranche: Any, ctx: Context) -> None:
+    tranche.requested_by_id = ctx.actor.id if ctx.actor else None
+    tranche.requested_at = ctx.now
+
+
+def record_approval(tranche: Any, ctx: Context) -> None:
+    tranche.add_approval(ctx.actor.id, ctx.now)
+
+
+def record_payment(tranche: Any, ctx: Context) -> None:
+    tranche.paid_by_id = ctx.actor.id if ctx.actor else None
+    tranche.paid_at = ctx.now
+    tranche.payment_date = ctx.data["payment_date"]
+    tranche.bank_reference = str(ctx.data["bank_reference"]).strip()
+
+
+def record_return(tranche: Any, ctx: Context) -> None:
+    """Back to planned: the approvals of this round no longer count."""
+    tranche.cycle += 1
+    tranche.requested_by_id = None
+    tranche.requested_at = None
+
+
+class TrancheLifecycle(Lifecycle):
+    entity = "tranche"
+    title = "a tranche"
+
+    planned = State("Planned", initial=True, value="planned")
+    requested = State("Requested", value="requested")
+    approved = State("Approved", value="approved")
+    paid = State("Paid", value="paid", final=True)
+    payment_failed = State("Payment failed", value="payment_failed")
+    cancelled = State("Cancelled", value="cancelled", final=True)
+
+    request = planned.to(requested)
+    approve = requested.to(approved, cond="approvals_complete") | requested.to.itself(
+        internal=True, unless="approvals_complete"
+    )
+    pay = approved.to(paid) | payment_failed.to(paid)
+    fail = approved.to(payment_failed)
+    locals()["return"] = requested.to(planned) | approved.to(planned)
+    cancel = planned.to(cancelled)
+
+    def approvals_complete(self, ctx: Context) -> bool:
+        """With this approval, has the tranche as many approvers as it needs?"""
+        tranche = self.model
+        return len(tranche.current_approver_ids) + 1 >= approvals_needed(tranche, ctx)
+
+    rules = {
+        "request": rule(
+            OFFICER,
+            guards=(award_is_active, report_condition_met, within_remaining_balance),
+            effect=record_request,
+        ),
+        "approve": rule(
+            FINANCE,
+            guards=(
+                not_the_requester,
+                not_approved_twice,
+                award_is_active,
+                within_remaining_balance,
+            ),
+            effect=record_approval,
+            summary="Two approvers at or above the programme threshold.",
+        ),
+        "pay": rule(
+            FINANCE,
+            requires=("payment_date", "bank_reference"),
+            guards=(
+                not_the_requester,
+                bank_details_settled,
+                payment_matches,
+                within_remaining_balance,
+            ),
+            effect=record_payment,
+        ),
+        "fail": rule(FINANCE, comment_required=True, comment_label="reason"),
+        "return": rule(
+            OFFICER, FINANCE, comment_required=True, comment_label="reason", effect=record_return
+        ),
+        "cancel": rule(OFFICER, comment_required=True, comment_label="reason"),
+    }
