@@ -62,6 +62,9 @@ format: install-test
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
+bench: install-test services
+	$(PY) bench/workflows.py
+
 migration: install
 	$(FLASK) db migrate -m "$(MESSAGE)"
 

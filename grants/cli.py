@@ -17,6 +17,7 @@ from grants.services.errors import DomainError
 
 users = AppGroup("users", help="Create users and API tokens.")
 demo = AppGroup("demo", help="The demo programme of the scenario.")
+workflows_group = AppGroup("workflows", help="The lifecycles and their transitions.")
 
 
 def _fail(message: str) -> None:
@@ -119,6 +120,31 @@ def seed_command():
     click.echo("")
 
 
+@workflows_group.command("diagram")
+@click.argument("name", required=False)
+@click.option(
+    "--format",
+    "output",
+    type=click.Choice(["mermaid", "svg"]),
+    default="mermaid",
+    show_default=True,
+)
+def diagram_command(name, output):
+    """Print the diagram of one lifecycle (NAME) or of all of them."""
+    from workflows import MACHINES
+    from workflows.diagram import mermaid, svg
+
+    if name and name not in MACHINES:
+        click.echo(f"Error: unknown lifecycle {name!r}; known: {', '.join(MACHINES)}", err=True)
+        sys.exit(2)
+    render = svg if output == "svg" else mermaid
+    for machine in [MACHINES[name]] if name else MACHINES.values():
+        if not name and output == "mermaid":
+            click.echo(f"%% {machine.entity}")
+        click.echo(render(machine), nl=False)
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(users)
     app.cli.add_command(demo)
+    app.cli.add_command(workflows_group)

@@ -6,7 +6,7 @@ language switcher, also for anonymous visitors), then the browser's Accept-Langu
 
 from __future__ import annotations
 
-from flask import Flask, request, session
+from flask import Flask, has_request_context, request, session
 from flask_babel import get_locale
 from flask_security import current_user
 
@@ -18,6 +18,8 @@ LANGUAGE_NAMES = {"en": "English", "fr": "Français", "es": "Español", "ar": "�
 
 
 def select_locale() -> str:
+    if not has_request_context():
+        return "en"  # the CLI and scheduled jobs choose the recipient's locale themselves
     if current_user and current_user.is_authenticated and current_user.locale in LOCALES:
         return current_user.locale
     chosen = session.get("locale")
@@ -27,6 +29,8 @@ def select_locale() -> str:
 
 
 def select_timezone() -> str:
+    if not has_request_context():
+        return "UTC"
     if current_user and current_user.is_authenticated and current_user.timezone:
         return current_user.timezone
     return "UTC"

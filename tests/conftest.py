@@ -15,6 +15,7 @@ from pathlib import Path
 import psycopg
 import pytest
 from flask import Flask
+from sqlalchemy import text
 from sqlalchemy.orm import scoped_session, sessionmaker
 
 from grants import create_app
@@ -31,7 +32,8 @@ pytest_plugins = [
 POSTGRES_ADMIN_URL = os.environ.get(
     "TEST_POSTGRES_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
-TEST_DATABASE = "diaspora_grants_test"
+#: One database per test process, so two runs on one machine never share (or drop) one.
+TEST_DATABASE = f"diaspora_grants_test_{os.getpid()}"
 TEST_SECRET_KEY = "test-secret-key-not-for-production-0123456789abcdef"
 
 
@@ -93,12 +95,19 @@ def app(backend: str, tmp_path_factory) -> Iterator[Flask]:
     yield application
     with application.app_context():
         db.engine.dispose()
+    if backend == "postgresql":
+        with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{TEST_DATABASE}" WITH (FORCE)')
 
 
 @pytest.fixture(autouse=True)
 def _isolated(request) -> Iterator[None]:
-    """Roll back everything a test wrote, when the test uses the app."""
-    if "app" not in request.fixturenames:
+    """Roll back everything a test wrote, when the test uses the app.
+
+    Tests that need real commits (threads that must see each other's work) ask for the
+    ``committed`` fixture instead, which empties the tables afterwards.
+    """
+    if "app" not in request.fixturenames or "committed" in request.fixturenames:
         yield
         return
     app: Flask = request.getfixturevalue("app")
@@ -118,6 +127,19 @@ def _isolated(request) -> Iterator[None]:
             outer.rollback()
             connection.close()
             app.extensions["rate_limiter"].reset()
+
+
+@pytest.fixture
+def committed(app: Flask, backend: str) -> Iterator[Flask]:
+    """Real commits, for threads that must see each other's work; PostgreSQL only,
+    where rows are locked as in production. The tables are emptied afterwards."""
+    if backend != "postgresql":
+        pytest.skip("concurrency is tested on PostgreSQL, where rows are locked")
+    yield app
+    with app.app_context():
+        tables = ", ".join(table.name for table in db.metadata.sorted_tables)
+        db.session.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        db.session.commit()
 
 
 @pytest.fixture

@@ -175,11 +175,12 @@ class Lifecycle(StateMachine):
     def option(cls, name: str, entity: Any, ctx: Context, state_value: str) -> Option:
         declared = cls.rules[name]
         common = dict(comment_required=declared.comment_required, requires=declared.requires)
-        if name not in cls.events_from(state_value):
-            return Option(name, False, (cls.not_from_sentence(name, state_value),), 409, **common)
+        # Who first: a person who may never do this learns nothing about the record's state.
         problem = cls.permission_problem(name, entity, ctx)
         if problem:
             return Option(name, False, (problem,), 403, **common)
+        if name not in cls.events_from(state_value):
+            return Option(name, False, (cls.not_from_sentence(name, state_value),), 409, **common)
         reasons = cls.guard_problems(name, entity, ctx)
         if reasons:
             return Option(name, False, tuple(reasons), 422, **common)

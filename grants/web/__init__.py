@@ -113,9 +113,17 @@ def _error_page(status: int, message: str | None = None):
 
 
 def register_web(app: Flask) -> None:
-    from grants.web import account, admin, associations, files, public
+    from grants.web import (
+        account,
+        admin,
+        associations,
+        files,
+        lifecycles,
+        public,
+        transitions,
+    )
 
-    for module in (public, account, associations, admin, files):
+    for module in (public, account, associations, admin, files, lifecycles, transitions):
         app.register_blueprint(module.blueprint)
 
     app.jinja_env.globals.update(

@@ -9,6 +9,7 @@ from flask_security import current_user
 from forms.associations import AssociationForm, InvitationForm
 from grants.services import associations as service
 from grants.services.errors import InvalidInput
+from grants.services.workflow import allowed_transitions, history_of
 from grants.web.access import login_required
 
 blueprint = Blueprint("associations", __name__)
@@ -53,6 +54,8 @@ def show(association_id: int):
         members=service.members_of(association),
         member=service.is_member(current_user, association),
         invite_form=InvitationForm(),
+        options=allowed_transitions(association, current_user, only_own_roles=True),
+        history=history_of(association),
     )
 
 
@@ -91,6 +94,8 @@ def invite(association_id: int):
         members=service.members_of(association),
         member=service.is_member(current_user, association),
         invite_form=form,
+        options=allowed_transitions(association, current_user, only_own_roles=True),
+        history=history_of(association),
     ), 422
 
 

@@ -1,0 +1,47 @@
+"""One form endpoint for every transition button on every record page.
+
+The buttons come from ``allowed_transitions``; the POST goes through ``fire``, so the
+page never decides on its own what is allowed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_security import current_user
+
+from grants.services import associations as association_service
+from grants.services.errors import GuardFailed
+from grants.services.workflow import fire
+from grants.web.access import login_required
+
+blueprint = Blueprint("transitions", __name__)
+
+#: entity type → (load the record the person may see, else 404; the record's page)
+PAGES: dict[str, tuple[Callable[[Any, int], Any], Callable[[Any], str]]] = {
+    "association": (
+        association_service.visible_association,
+        lambda association: url_for("associations.show", association_id=association.id),
+    ),
+}
+
+
+@blueprint.post("/transitions/<entity>/<int:entity_id>/<transition>")
+@login_required
+def fire_transition(entity: str, entity_id: int, transition: str):
+    if entity not in PAGES:
+        abort(404)
+    load, page = PAGES[entity]
+    record = load(current_user, entity_id)
+    comment = request.form.get("comment", "").strip() or None
+    try:
+        fire(record, transition, current_user, comment=comment)
+    except GuardFailed as refused:
+        for reason in refused.reasons:
+            flash(reason, "error")
+        return redirect(page(record), code=303)
+    flash(_("Done: %(transition)s.", transition=transition.replace("_", " ")), "success")
+    return redirect(page(record), code=303)
