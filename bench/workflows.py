@@ -52,66 +52,72 @@ def _timed(function, repeat: int) -> list[float]:
     return samples
 
 
-def run() -> list[tuple]:
+def _measure(backend: str, url: str, folder: str) -> list[tuple]:
     from tests.fixtures.programme import NOW, make_application, make_call, make_world
 
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": url,
+            "INSTANCE_PATH": folder,
+            "SECRET_KEY": "bench",
+            "TESTING": True,
+            "SECURITY_PASSWORD_HASH_PASSLIB_OPTIONS": {
+                "argon2__rounds": 1,
+                "argon2__memory_cost": 256,
+            },
+        }
+    )
+    rows = []
+    with app.test_request_context():
+        upgrade()
+        world = make_world()
+        call = make_call(world)
+        applications = [make_application(world, call) for _ in range(50)]
+        db.session.commit()
+
+        def page():
+            db.session.expire_all()
+            records = db.session.scalars(
+                select(Application).where(Application.call_id == call.id).limit(50)
+            ).all()
+            allowed_for_many(records, world.applicant)
+
+        samples = _timed(page, 20)
+        rows.append(
+            (
+                backend,
+                "load 50 applications + allowed_transitions",
+                50,
+                statistics.median(samples),
+                max(samples),
+            )
+        )
+        queue = iter(applications)
+
+        def submit_one():
+            fire(next(queue), "submit", world.applicant, now=NOW)
+            db.session.commit()
+
+        samples = _timed(submit_one, 40)
+        rows.append(
+            (
+                backend,
+                "fire submit (guards, history, commit)",
+                1,
+                statistics.median(samples),
+                max(samples),
+            )
+        )
+        db.session.remove()
+        db.engine.dispose()
+    return rows
+
+
+def run() -> list[tuple]:
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for backend, url, pg_name in _backends(Path(tmp)):
-            app = create_app(
-                {
-                    "SQLALCHEMY_DATABASE_URI": url,
-                    "INSTANCE_PATH": tmp,
-                    "SECRET_KEY": "bench",
-                    "TESTING": True,
-                    "SECURITY_PASSWORD_HASH_PASSLIB_OPTIONS": {
-                        "argon2__rounds": 1,
-                        "argon2__memory_cost": 256,
-                    },
-                }
-            )
-            with app.test_request_context():
-                upgrade()
-                world = make_world()
-                call = make_call(world)
-                applications = [make_application(world, call) for _ in range(50)]
-                db.session.commit()
-
-                def page():
-                    db.session.expire_all()
-                    records = db.session.scalars(
-                        select(Application).where(Application.call_id == call.id).limit(50)
-                    ).all()
-                    allowed_for_many(records, world.applicant)
-
-                samples = _timed(page, 20)
-                rows.append(
-                    (
-                        backend,
-                        "load 50 applications + allowed_transitions",
-                        50,
-                        statistics.median(samples),
-                        max(samples),
-                    )
-                )
-                queue = iter(applications)
-
-                def submit_one():
-                    fire(next(queue), "submit", world.applicant, now=NOW)
-                    db.session.commit()
-
-                samples = _timed(submit_one, 40)
-                rows.append(
-                    (
-                        backend,
-                        "fire submit (guards, history, commit)",
-                        1,
-                        statistics.median(samples),
-                        max(samples),
-                    )
-                )
-                db.session.remove()
-                db.engine.dispose()
+            rows.extend(_measure(backend, url, tmp))
             if pg_name:
                 with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
                     conn.execute(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')
