@@ -14,8 +14,9 @@ from grants.reference import country_names, language_names
 class CountryField(SelectField):
     """A country, stored as its ISO 3166-1 alpha-2 code, named in the reader's language."""
 
-    def __init__(self, label=None, validators=None, **kwargs):
+    def __init__(self, label=None, validators=None, allow_blank: bool = False, **kwargs):
         super().__init__(label, validators, choices=[], **kwargs)
+        self.allow_blank = allow_blank
 
     def _names(self) -> dict[str, str]:
         return country_names(str(get_locale() or "en"))
@@ -27,6 +28,8 @@ class CountryField(SelectField):
         return super().iter_choices()
 
     def pre_validate(self, form):
+        if self.allow_blank and not self.data:
+            return
         if self.data not in self._names():
             raise ValidationError(_l("Choose a country from the list."))
 

@@ -28,6 +28,7 @@ def create_app(settings: Mapping[str, Any] | None = None) -> Flask:
         level=getattr(logging, config["LOG_LEVEL"].upper()),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
     import grants.models  # noqa: F401  (registers every model)
     from grants import cli, database, i18n, security

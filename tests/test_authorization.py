@@ -8,6 +8,7 @@ route added later must say here who may use it.
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
 from grants.extensions import db
 from grants.roles import ROLE_NAMES
@@ -44,6 +45,17 @@ ASSOCIATION_WRITE = {
     "admin": FORBIDDEN,
 }
 
+#: The application belongs to the applicant's association; officers read and screen it.
+APPLICATION_READ = {
+    ANON: LOGIN,
+    "applicant": OK,
+    "evaluator": MISSING,
+    "programme_officer": OK,
+    "finance_officer": MISSING,
+    "admin": OK,
+}
+APPLICATION_WRITE = {**APPLICATION_READ, "programme_officer": FORBIDDEN, "admin": FORBIDDEN}
+
 #: (method, endpoint) → expected outcome per viewer. Flask-Security's own pages are
 #: listed with the outcome for anonymous visitors only (they are the way in).
 ROUTES: dict[tuple[str, str], dict[str, object]] = {
@@ -72,6 +84,17 @@ ROUTES: dict[tuple[str, str], dict[str, object]] = {
     ("POST", "admin.set_active"): ADMIN_ONLY,
     ("GET", "admin.associations"): STAFF_LIST,
     ("GET", "files.download"): dict.fromkeys(VIEWERS, MISSING),
+    ("GET", "applications.call_page"): EVERYONE_OK,
+    ("GET", "applications.questions"): EVERYONE_OK,
+    # Without an association the page says to register one first (422).
+    ("POST", "applications.start"): SIGNED_IN,
+    ("GET", "applications.show"): APPLICATION_READ,
+    ("POST", "applications.show"): APPLICATION_WRITE,
+    ("POST", "applications.upload"): APPLICATION_WRITE,
+    ("POST", "applications.submit"): APPLICATION_WRITE,
+    ("GET", "applications.submitted"): APPLICATION_READ,
+    ("GET", "applications.download"): APPLICATION_READ,
+    ("GET", "applications.screening_list"): STAFF_LIST,
     ("GET", "lifecycles.index"): STAFF_LIST,
     ("GET", "lifecycles.show"): STAFF_LIST,
     # Verification is an officer's transition; the members see their association (422:
@@ -120,6 +143,23 @@ def world(app, login):
     invite_member(people["applicant"], association, "someone@example.org")
     issue_token(target, "other person's token")
     db.session.flush()
+    from grants.models import Document
+    from tests.fixtures.programme import make_application, make_call
+
+    world_like = type(
+        "W",
+        (),
+        {
+            "officer": people["programme_officer"],
+            "applicant": people["applicant"],
+            "association": association,
+        },
+    )()
+    call = make_call(world_like)
+    application = make_application(world_like, call)
+    document = db.session.scalars(
+        select(Document).where(Document.application_id == application.id)
+    ).one()
     clients = {role: login(person) for role, person in people.items()}
     from tests.clients import AppClient
 
@@ -133,6 +173,10 @@ def world(app, login):
         "role": "applicant",
         "active": 1,
         "name": "application",
+        "code": call.code,
+        "application_id": application.id,
+        "document_type_id": call.document_types[0].id,
+        "document_id": document.id,
         "entity": "association",
         "transition": "verify",
         "entity_id": association.id,

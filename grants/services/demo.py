@@ -16,7 +16,7 @@ from sqlalchemy import select
 from grants.extensions import db, security
 from grants.models.accounts import User
 from grants.models.associations import Association, Membership
-from grants.models.calls import Call
+from grants.models.calls import Call, Criterion, DocumentType
 from grants.roles import ADMIN, APPLICANT, EVALUATOR, FINANCE_OFFICER, PROGRAMME_OFFICER
 from grants.services.accounts import create_user, find_user
 
@@ -290,6 +290,49 @@ CALLS = (
 )
 
 
+#: Rubric and required documents of each call: (name by language, weight) and names.
+RUBRICS = {
+    "SN-EMP-2027": [
+        ({"en": "Relevance", "fr": "Pertinence"}, 30),
+        ({"en": "Feasibility", "fr": "Faisabilité"}, 25),
+        ({"en": "Impact and sustainability", "fr": "Impact et durabilité"}, 25),
+        ({"en": "Co-financing and partnerships", "fr": "Cofinancement et partenariats"}, 10),
+        ({"en": "Organisational capacity", "fr": "Capacité organisationnelle"}, 10),
+    ],
+    "MG-HEA-2027": [
+        ({"fr": "Pertinence pour la santé communautaire"}, 40),
+        ({"fr": "Faisabilité"}, 30),
+        ({"fr": "Durabilité"}, 30),
+    ],
+    "EC-EDU-2027": [
+        ({"es": "Pertinencia"}, 40),
+        ({"es": "Viabilidad"}, 30),
+        ({"es": "Impacto"}, 30),
+    ],
+}
+DOCUMENTS = {
+    "SN-EMP-2027": [
+        {"en": "Registration certificate", "fr": "Certificat d'enregistrement"},
+        {"en": "Detailed budget", "fr": "Budget détaillé"},
+        {"en": "Letter from a local partner", "fr": "Lettre d'un partenaire local"},
+    ],
+    "MG-HEA-2027": [{"fr": "Note conceptuelle signée"}, {"fr": "Budget prévisionnel"}],
+    "EC-EDU-2027": [{"es": "Certificado de registro"}, {"es": "Presupuesto detallado"}],
+}
+
+
+def _rubric(code: str) -> tuple[list[Criterion], list[DocumentType]]:
+    criteria = [
+        Criterion(position=index, name=name, weight=Decimal(weight), scale_min=0, scale_max=5)
+        for index, (name, weight) in enumerate(RUBRICS[code], start=1)
+    ]
+    documents = [
+        DocumentType(position=index, name=name, required=True, max_size_mb=10)
+        for index, name in enumerate(DOCUMENTS[code], start=1)
+    ]
+    return criteria, documents
+
+
 def _ensure_user(account: DemoAccount) -> User:
     user = find_user(account.email)
     if user is None:
@@ -330,6 +373,14 @@ def seed() -> tuple[DemoAccount, ...]:
 
     for data in CALLS:
         if db.session.scalar(select(Call.id).where(Call.code == data["code"])) is None:
-            db.session.add(Call(created_by_id=officer.id, **data))
+            criteria, document_types = _rubric(data["code"])
+            db.session.add(
+                Call(
+                    created_by_id=officer.id,
+                    criteria=criteria,
+                    document_types=document_types,
+                    **data,
+                )
+            )
     db.session.flush()
     return ACCOUNTS

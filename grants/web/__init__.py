@@ -116,6 +116,7 @@ def register_web(app: Flask) -> None:
     from grants.web import (
         account,
         admin,
+        applications,
         associations,
         files,
         lifecycles,
@@ -123,7 +124,8 @@ def register_web(app: Flask) -> None:
         transitions,
     )
 
-    for module in (public, account, associations, admin, files, lifecycles, transitions):
+    modules = (public, account, associations, applications, admin, files, lifecycles, transitions)
+    for module in modules:
         app.register_blueprint(module.blueprint)
 
     app.jinja_env.globals.update(
@@ -141,6 +143,7 @@ def register_web(app: Flask) -> None:
         code, code
     )
     app.jinja_env.filters["role_label"] = lambda role: ROLE_LABELS.get(role, role)
+    app.jinja_env.filters["extension"] = lambda kind: "." + {"jpeg": "jpg"}.get(kind, kind)
 
     @app.errorhandler(DomainError)
     def _domain_error(error: DomainError):

@@ -13,6 +13,7 @@ from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_security import current_user
 
+from grants.services import applications as application_service
 from grants.services import associations as association_service
 from grants.services.errors import GuardFailed
 from grants.services.workflow import fire
@@ -25,6 +26,10 @@ PAGES: dict[str, tuple[Callable[[Any, int], Any], Callable[[Any], str]]] = {
     "association": (
         association_service.visible_association,
         lambda association: url_for("associations.show", association_id=association.id),
+    ),
+    "application": (
+        application_service.visible_application,
+        lambda application: url_for("applications.show", application_id=application.id),
     ),
 }
 

@@ -1,0 +1,215 @@
+"""The application form: the project, its beneficiaries, budget and co-financing.
+
+Rows of the budget and of co-financing are a fixed list that grows by one when the
+applicant presses "add a line": the form works fully without JavaScript.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from babel.numbers import list_currencies
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    DateField,
+    DecimalField,
+    FieldList,
+    Form,
+    FormField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import Length, NumberRange, Optional, ValidationError
+
+from forms.fields import CountryField
+from grants.services.applications import MAX_TEXT
+
+CURRENCIES = sorted(list_currencies())
+BUDGET_CATEGORIES = (
+    ("staff", _l("Staff")),
+    ("equipment", _l("Equipment")),
+    ("training", _l("Training")),
+    ("travel", _l("Travel")),
+    ("premises", _l("Premises")),
+    ("services", _l("Services")),
+    ("communication", _l("Communication")),
+    ("other", _l("Other")),
+)
+COFINANCING_SOURCES = (
+    ("association_cash", _l("The association's cash")),
+    ("in_kind", _l("In kind (volunteer time, premises, goods)")),
+    ("local_authority", _l("A local authority")),
+    ("other_donor", _l("Other donors")),
+)
+SECTOR_CHOICES = (
+    ("employment", _l("Employment")),
+    ("education", _l("Education")),
+    ("health", _l("Health")),
+    ("human_rights_social_security", _l("Human rights & social security")),
+)
+
+
+def _choices(pairs):
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
+def _not_negative(form, field):
+    if field.data is not None and field.data < 0:
+        raise ValidationError(_l("Must not be negative."))
+
+
+class BudgetLineForm(Form):
+    category = SelectField(_l("Category"), choices=_choices(BUDGET_CATEGORIES))
+    description = StringField(_l("Description"), validators=[Length(max=500)])
+    quantity = DecimalField(
+        _l("Quantity"),
+        places=2,
+        validators=[Optional(), _not_negative],
+        render_kw={"inputmode": "decimal"},
+    )
+    unit_cost = DecimalField(
+        _l("Unit cost"),
+        places=2,
+        validators=[Optional(), _not_negative],
+        render_kw={"inputmode": "decimal"},
+    )
+
+    def is_blank(self) -> bool:
+        return (
+            not (self.description.data or "").strip()
+            and self.quantity.data is None
+            and self.unit_cost.data is None
+        )
+
+
+class CoFinancingForm(Form):
+    source = SelectField(_l("Source"), choices=_choices(COFINANCING_SOURCES))
+    description = StringField(_l("Description"), validators=[Length(max=300)])
+    amount = DecimalField(
+        _l("Amount"),
+        places=2,
+        validators=[Optional(), _not_negative],
+        render_kw={"inputmode": "decimal"},
+    )
+
+    def is_blank(self) -> bool:
+        return not (self.description.data or "").strip() and self.amount.data is None
+
+
+class ApplicationForm(FlaskForm):
+    version = HiddenField()
+    title = StringField(_l("Project title"), validators=[Length(max=300)])
+    summary = TextAreaField(
+        _l("Summary"),
+        validators=[Length(max=MAX_TEXT)],
+        description=_l("What the project does, in a few sentences."),
+    )
+    objectives = TextAreaField(_l("Objectives"), validators=[Length(max=MAX_TEXT)])
+    sector = SelectField(_l("Sector"), choices=_choices(SECTOR_CHOICES))
+    country = CountryField(_l("Country where the project takes place"), allow_blank=True)
+    locality = StringField(_l("Town or region"), validators=[Length(max=200)])
+    start_date = DateField(_l("Start date"), validators=[Optional()])
+    duration_months = IntegerField(
+        _l("Duration in months"), validators=[Optional(), NumberRange(min=1, max=60)]
+    )
+    beneficiaries_count = IntegerField(
+        _l("Number of beneficiaries"), validators=[Optional(), NumberRange(min=0)]
+    )
+    beneficiaries_women = IntegerField(
+        _l("of whom women"), validators=[Optional(), NumberRange(min=0)]
+    )
+    beneficiaries_men = IntegerField(_l("of whom men"), validators=[Optional(), NumberRange(min=0)])
+    beneficiaries_description = TextAreaField(
+        _l("Who the beneficiaries are"), validators=[Length(max=MAX_TEXT)]
+    )
+    budget_currency = SelectField(
+        _l("Currency of the budget"), choices=[SelectChoice(code, code) for code in CURRENCIES]
+    )
+    amount_requested = DecimalField(
+        _l("Amount requested from the programme"),
+        places=2,
+        validators=[Optional(), _not_negative],
+        render_kw={"inputmode": "decimal"},
+        description=_l("In the call's currency."),
+    )
+    budget_lines = FieldList(FormField(BudgetLineForm), min_entries=1)
+    cofinancing = FieldList(FormField(CoFinancingForm), min_entries=1)
+
+    def validate_start_date(self, field):
+        if field.data and field.data < date.today():
+            raise ValidationError(_l("The start date cannot be in the past."))
+
+    def validate_beneficiaries_count(self, field):
+        women, men = self.beneficiaries_women.data or 0, self.beneficiaries_men.data or 0
+        if field.data is not None and women + men > field.data:
+            raise ValidationError(_l("Women and men together cannot exceed the total."))
+
+    def validate_budget_lines(self, field):
+        for entry in field.entries:
+            line = entry.form
+            if line.is_blank():
+                continue
+            if line.quantity.data is None or line.unit_cost.data is None:
+                raise ValidationError(_l("Each budget line needs a quantity and a unit cost."))
+
+    def validate_cofinancing(self, field):
+        for entry in field.entries:
+            if not entry.form.is_blank() and entry.form.amount.data is None:
+                raise ValidationError(_l("Each co-financing source needs an amount."))
+
+    def lines(self) -> list[dict]:
+        return [
+            {
+                "category": e.form.category.data,
+                "description": e.form.description.data,
+                "quantity": e.form.quantity.data,
+                "unit_cost": e.form.unit_cost.data,
+            }
+            for e in self.budget_lines.entries
+            if not e.form.is_blank()
+        ]
+
+    def sources(self) -> list[dict]:
+        return [
+            {
+                "source": e.form.source.data,
+                "description": e.form.description.data,
+                "amount": e.form.amount.data,
+            }
+            for e in self.cofinancing.entries
+            if not e.form.is_blank()
+        ]
+
+    def draft_data(self) -> dict:
+        names = (
+            "title",
+            "summary",
+            "objectives",
+            "sector",
+            "country",
+            "locality",
+            "start_date",
+            "duration_months",
+            "beneficiaries_count",
+            "beneficiaries_women",
+            "beneficiaries_men",
+            "beneficiaries_description",
+            "budget_currency",
+            "amount_requested",
+        )
+        data = {name: self[name].data for name in names}
+        for name in ("title", "summary", "objectives", "locality", "beneficiaries_description"):
+            data[name] = (data[name] or "").strip()
+        if data["country"] == "":
+            data["country"] = None
+        return data
+
+
+def line_total(line: dict) -> Decimal:
+    return (Decimal(line["quantity"]) * Decimal(line["unit_cost"])).quantize(Decimal("0.01"))

@@ -1,0 +1,233 @@
+"""Applications: starting one, saving the draft safely, the checklist, submitting.
+
+Two members may edit the same draft from two pages; every save carries the version the
+page was loaded with, and a stale one is refused (the page keeps the text to merge).
+Submitting goes through the application machine, whose guards are also the checklist.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from grants.extensions import db
+from grants.models.accounts import User
+from grants.models.applications import Application, BudgetLine, CoFinancing
+from grants.models.associations import Association
+from grants.models.calls import Call
+from grants.orm import utcnow
+from grants.roles import ADMIN, PROGRAMME_OFFICER
+from grants.services.associations import is_member
+from grants.services.errors import Conflict, Forbidden, InvalidInput, NotFound
+from grants.services.workflow import context, fire
+from workflows.application import ApplicationLifecycle
+
+#: States in which the applicants may change their application.
+EDITABLE_STATES = ("draft", "proposal_draft")
+#: Longest text accepted in any field of the form (a 2 MB paste is refused).
+MAX_TEXT = 10_000
+DRAFT_FIELDS = (
+    "title",
+    "summary",
+    "objectives",
+    "sector",
+    "country",
+    "locality",
+    "start_date",
+    "duration_months",
+    "beneficiaries_count",
+    "beneficiaries_women",
+    "beneficiaries_men",
+    "beneficiaries_description",
+    "sdg_targets",
+    "budget_currency",
+    "amount_requested",
+)
+
+
+@dataclass(frozen=True)
+class ChecklistItem:
+    """One thing missing before the application can be submitted, and where to fix it."""
+
+    text: str
+    anchor: str
+
+
+def visible_application(user: User, application_id: int) -> Application:
+    """Members of the applying association and officers see an application; others 404."""
+    application = db.session.get(Application, application_id)
+    if application is None:
+        raise NotFound(_("No such application."))
+    if is_member(user, application.association) or {PROGRAMME_OFFICER, ADMIN} & user.role_names:
+        return application
+    raise NotFound(_("No such application."))
+
+
+def _next_reference(call: Call, skip: int = 0) -> str:
+    """The call's code and the next free number: one above the highest given so far."""
+    references = db.session.scalars(
+        select(Application.reference).where(
+            Application.call_id == call.id, Application.reference.is_not(None)
+        )
+    )
+    highest = 0
+    for reference in references:
+        suffix = reference.rsplit("-", 1)[-1]
+        if suffix.isdigit():
+            highest = max(highest, int(suffix))
+    return f"{call.code}-{highest + 1 + skip:04d}"
+
+
+def start_application(actor: User, call: Call, association: Association) -> Application:
+    """A new draft for ``association``; its reference (e.g. SN-EMP-2027-0007) is fixed now."""
+    if not is_member(actor, association):
+        raise NotFound(_("No such association."))
+    if call.state != "open" or (call.closes_at and call.closes_at <= utcnow()):
+        raise Conflict(_("This call is not open for applications."))
+    application = Application(
+        call_id=call.id,
+        association_id=association.id,
+        language=call.language,
+        sector=call.sector,
+        country=(call.countries or [None])[0],
+        budget_currency=call.currency,
+        state=ApplicationLifecycle.initial_value(),
+        created_by_id=actor.id,
+    )
+    for attempt in range(5):
+        application.reference = _next_reference(call, skip=attempt)
+        try:
+            with db.session.begin_nested():
+                db.session.add(application)
+        except IntegrityError:
+            continue  # another member started one at the same moment; take the next number
+        return application
+    raise Conflict(_("Could not number the application; please try again."))
+
+
+def applications_of(user: User) -> list[Application]:
+    ids = [m.association_id for m in user.memberships]
+    if not ids:
+        return []
+    return list(
+        db.session.scalars(
+            select(Application)
+            .where(Application.association_id.in_(ids))
+            .order_by(Application.created_at.desc())
+        )
+    )
+
+
+def check_editable(actor: User, application: Application) -> None:
+    if not is_member(actor, application.association):
+        raise Forbidden(_("Only members of the applying association can edit it."))
+    if application.state not in EDITABLE_STATES:
+        raise Conflict(
+            _(
+                "This application is %(state)s: it can be read but not changed.",
+                state=application.state.replace("_", " "),
+            )
+        )
+
+
+def save_draft(
+    actor: User,
+    application: Application,
+    version: int,
+    data: dict[str, Any],
+    budget_lines: list[dict[str, Any]],
+    cofinancing: list[dict[str, Any]],
+) -> None:
+    """Save the whole draft, or refuse if someone saved it since ``version`` was loaded."""
+    check_editable(actor, application)
+    if version != application.version:
+        raise Conflict(
+            _(
+                "Someone else saved this application since you opened it. Your text is kept "
+                "on this page: compare it with theirs, then save again."
+            )
+        )
+    errors: dict[str, list[str]] = {}
+    for name in DRAFT_FIELDS:
+        value = data.get(name)
+        if isinstance(value, str) and len(value) > MAX_TEXT:
+            errors[name] = [_("At most %(count)s characters.", count=MAX_TEXT)]
+    if errors:
+        raise InvalidInput(_("Some fields are too long."), errors)
+    for name in DRAFT_FIELDS:
+        if name in data:
+            setattr(application, name, data[name])
+    application.budget_lines = [
+        BudgetLine(
+            position=index,
+            category=line["category"],
+            description=line.get("description") or "",
+            quantity=Decimal(line["quantity"]),
+            unit_cost=Decimal(line["unit_cost"]),
+        )
+        for index, line in enumerate(budget_lines, start=1)
+    ]
+    application.cofinancing = [
+        CoFinancing(
+            source=item["source"],
+            description=item.get("description") or "",
+            amount=Decimal(item["amount"]),
+        )
+        for item in cofinancing
+    ]
+    application.updated_at = utcnow()
+    db.session.flush()
+
+
+#: Which form section fixes which guard.
+_ANCHORS = {
+    "required_fields_present": "project",
+    "concept_fields_present": "project",
+    "required_documents_present": "documents",
+    "amount_within_limits": "budget",
+    "cofinancing_share_reached": "cofinancing",
+    "association_may_submit": "association",
+    "deadline_not_passed": "deadline",
+    "call_is_open": "deadline",
+    "proposal_deadline_not_passed": "deadline",
+}
+
+
+def submission_event(application: Application) -> str:
+    if application.state == "proposal_draft":
+        return "submit_proposal"
+    return "submit_concept" if application.call.two_stage else "submit"
+
+
+def checklist(actor: User, application: Application) -> list[ChecklistItem]:
+    """What is missing to submit, from the same guards that will judge the submission."""
+    if application.state not in EDITABLE_STATES:
+        return []
+    event = submission_event(application)
+    ctx = context(actor)
+    items = []
+    for guard in ApplicationLifecycle.rules[event].guards:
+        problem = guard(application, ctx)
+        if problem:
+            items.append(ChecklistItem(problem, _ANCHORS.get(guard.__name__, "project")))
+    return items
+
+
+def submit(actor: User, application: Application, version: int | None) -> bool:
+    """Submit once. Returns False when the same submission already went through (a double
+    click), so the page can show the confirmation instead of an error."""
+    if not is_member(actor, application.association):
+        raise Forbidden(_("Only members of the applying association can submit it."))
+    if version is None:
+        raise InvalidInput(_("The form is incomplete; reload the page and submit again."))
+    if application.state not in EDITABLE_STATES and application.submitted_at is not None:
+        return False
+    if version != application.version:
+        raise Conflict(_("This application changed since you opened it; review it, then submit."))
+    fire(application, submission_event(application), actor)
+    return True

@@ -1,0 +1,126 @@
+"""Screening: the officers' list of a call's applications and the eligibility checks.
+
+The list is one query for the page (associations joined, lines and co-financing loaded
+in one more each), whatever the number of applications.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy import or_, select
+from sqlalchemy.orm import selectinload
+
+from grants.extensions import db
+from grants.models.applications import Application
+from grants.models.associations import Association
+from grants.models.calls import Call
+from workflows.application import ApplicationLifecycle
+
+STATES = ApplicationLifecycle.state_values()
+SORTS = {
+    "reference": Application.reference,
+    "association": Association.name,
+    "amount": Application.amount_requested,
+    "submitted": Application.submitted_at,
+}
+
+
+@dataclass(frozen=True)
+class Filters:
+    state: str = ""
+    country: str = ""
+    verified: str = ""
+    query: str = ""
+    sort: str = "reference"
+    descending: bool = False
+    page: int = 1
+
+    @classmethod
+    def from_args(cls, args: Any) -> Filters:
+        state = args.get("state", "")
+        sort = args.get("sort", "reference")
+        return cls(
+            state=state if state in STATES else "",
+            country=(args.get("country", "") or "")[:2].upper(),
+            verified=args.get("verified", "") if args.get("verified") in ("yes", "no") else "",
+            query=(args.get("q", "") or "").strip()[:100],
+            sort=sort if sort in SORTS else "reference",
+            descending=args.get("order") == "desc",
+            page=max(args.get("page", 1, type=int) or 1, 1),
+        )
+
+
+def applications_of_call(call: Call, filters: Filters, per_page: int = 25):
+    statement = (
+        select(Application)
+        .join(Application.association)
+        .where(Application.call_id == call.id, Application.state != "draft")
+        .options(selectinload(Application.documents))
+    )
+    if filters.state:
+        statement = statement.where(Application.state == filters.state)
+    if filters.country:
+        statement = statement.where(Application.country == filters.country)
+    if filters.verified:
+        verified = Association.state == "verified"
+        statement = statement.where(verified if filters.verified == "yes" else ~verified)
+    if filters.query:
+        like = f"%{filters.query.lower()}%"
+        statement = statement.where(
+            or_(Application.reference.ilike(like), Association.name.ilike(like))
+        )
+    column = SORTS[filters.sort]
+    order = column.desc() if filters.descending else column.asc()
+    statement = statement.order_by(order.nulls_last(), Application.id)
+    return db.paginate(statement, page=filters.page, per_page=per_page, error_out=False)
+
+
+@dataclass(frozen=True)
+class Check:
+    label: str
+    passed: bool
+    detail: str = ""
+
+
+def eligibility_checks(application: Application) -> list[Check]:
+    """The automatic checks an officer sees before marking an application (in)eligible."""
+    call = application.call
+    amount = application.amount_requested
+    present = {d.document_type_id for d in application.current_documents}
+    missing = [
+        t.text("name", call.language)
+        for t in call.document_types
+        if t.required and t.id not in present
+    ]
+    on_time = application.submitted_at is not None and (
+        call.closes_at is None or application.submitted_at <= call.closes_at
+    )
+    share = application.cofinancing_share
+    return [
+        Check(
+            _("Association verified"),
+            application.association.state == "verified",
+            application.association.state,
+        ),
+        Check(
+            _("Amount within the call's limits"),
+            amount is not None and call.min_grant <= amount <= call.max_grant,
+            f"{amount or 0:,.2f} {call.currency} ({call.min_grant:,.0f}–{call.max_grant:,.0f})",
+        ),
+        Check(
+            _("Co-financing share"),
+            share >= (call.min_cofinancing_share or 0),
+            f"{share:.1f} % (≥ {call.min_cofinancing_share:.0f} %)",
+        ),
+        Check(_("Required documents present"), not missing, ", ".join(missing)),
+        Check(
+            _("Submitted before the deadline"),
+            on_time,
+            application.submitted_at.isoformat(timespec="minutes")
+            if application.submitted_at
+            else "",
+        ),
+    ]

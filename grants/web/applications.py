@@ -1,0 +1,237 @@
+"""Applications through web forms: the call page, the draft, documents, submission,
+and the officers' screening list."""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_security import current_user
+from sqlalchemy import select
+
+from forms.applications import ApplicationForm
+from grants.extensions import db
+from grants.models.applications import Application
+from grants.models.calls import Call, DocumentType
+from grants.models.documents import Document
+from grants.roles import ADMIN, PROGRAMME_OFFICER
+from grants.services import applications as service
+from grants.services import documents as document_service
+from grants.services import screening
+from grants.services.associations import is_member
+from grants.services.errors import Conflict, InvalidInput
+from grants.services.workflow import allowed_transitions, history_of
+from grants.web.access import login_required, role_required
+
+blueprint = Blueprint("applications", __name__)
+
+
+def _call(code: str, public: bool = True) -> Call:
+    call = db.session.scalar(select(Call).where(Call.code == code))
+    if call is None or (
+        public
+        and call.state == "draft"
+        and not (
+            current_user.is_authenticated and {PROGRAMME_OFFICER, ADMIN} & current_user.role_names
+        )
+    ):
+        abort(404)
+    return call
+
+
+@blueprint.get("/calls/<code>")
+def call_page(code: str):
+    call = _call(code)
+    associations = []
+    if current_user.is_authenticated:
+        associations = [m.association for m in current_user.memberships]
+    return render_template("applications/call.html", call=call, associations=associations)
+
+
+@blueprint.get("/calls/<code>/questions")
+def questions(code: str):
+    return render_template(
+        "applications/questions.html", call=_call(code), form=ApplicationForm(formdata=None)
+    )
+
+
+@blueprint.post("/calls/<code>/apply")
+@login_required
+def start(code: str):
+    call = _call(code)
+    memberships = current_user.memberships
+    association_id = request.form.get("association_id", type=int)
+    if association_id is None and len(memberships) == 1:
+        association_id = memberships[0].association_id
+    if association_id is None:
+        raise InvalidInput(_("Choose the association you apply for."))
+    association = next(
+        (m.association for m in memberships if m.association_id == association_id), None
+    )
+    if association is None:
+        abort(404)
+    application = service.start_application(current_user, call, association)
+    flash(
+        _(
+            "Your application %(reference)s is started. Save it as often as you like.",
+            reference=application.reference,
+        ),
+        "success",
+    )
+    return redirect(url_for("applications.show", application_id=application.id))
+
+
+def _form_for(application: Application) -> ApplicationForm:
+    form = ApplicationForm(obj=application)
+    if request.method == "GET":
+        form.version.data = application.version
+        while len(form.budget_lines) < len(application.budget_lines) + 1:
+            form.budget_lines.append_entry()
+        for entry, line in zip(form.budget_lines.entries, application.budget_lines, strict=False):
+            entry.form.process(None, obj=line)
+        while len(form.cofinancing) < len(application.cofinancing) + 1:
+            form.cofinancing.append_entry()
+        for entry, item in zip(form.cofinancing.entries, application.cofinancing, strict=False):
+            entry.form.process(None, obj=item)
+    return form
+
+
+def _render(application: Application, form: ApplicationForm | None = None, status: int = 200):
+    editable = application.state in service.EDITABLE_STATES and is_member(
+        current_user, application.association
+    )
+    officer = bool({PROGRAMME_OFFICER, ADMIN} & current_user.role_names)
+    return render_template(
+        "applications/show.html",
+        application=application,
+        form=form if form is not None else (_form_for(application) if editable else None),
+        editable=editable,
+        officer=officer,
+        checklist=service.checklist(current_user, application) if editable else [],
+        checks=screening.eligibility_checks(application) if officer else [],
+        options=allowed_transitions(application, current_user, only_own_roles=True),
+        history=history_of(application),
+        documents={d.document_type_id: d for d in application.current_documents},
+    ), status
+
+
+@blueprint.route("/applications/<int:application_id>", methods=["GET", "POST"])
+@login_required
+def show(application_id: int):
+    application = service.visible_application(current_user, application_id)
+    if request.method == "GET":
+        return _render(application)
+    service.check_editable(current_user, application)
+    form = _form_for(application)
+    if "add_line" in request.form:
+        form.budget_lines.append_entry()
+        return _render(application, form)
+    if "add_source" in request.form:
+        form.cofinancing.append_entry()
+        return _render(application, form)
+    if not form.validate_on_submit():
+        return _render(application, form, 422)
+    try:
+        service.save_draft(
+            current_user,
+            application,
+            int(form.version.data or 0),
+            form.draft_data(),
+            form.lines(),
+            form.sources(),
+        )
+    except Conflict as stale:
+        flash(stale.message, "error")
+        return _render(application, form, 409)
+    except InvalidInput as invalid:
+        for name, messages in invalid.errors.items():
+            if name in form:
+                form[name].errors = list(form[name].errors) + messages
+        return _render(application, form, 422)
+    flash(_("Saved."), "success")
+    return redirect(url_for("applications.show", application_id=application.id), code=303)
+
+
+@blueprint.post("/applications/<int:application_id>/documents/<int:document_type_id>")
+@login_required
+def upload(application_id: int, document_type_id: int):
+    application = service.visible_application(current_user, application_id)
+    document_type = db.session.get(DocumentType, document_type_id)
+    if document_type is None or document_type.call_id != application.call_id:
+        abort(404)
+    service.check_editable(current_user, application)
+    file = request.files.get("file")
+    if file is None or not file.filename:
+        flash(_("Choose a file to upload."), "error")
+        return redirect(
+            url_for("applications.show", application_id=application.id, _anchor="documents"),
+            code=303,
+        )
+    try:
+        document_service.add_document(
+            current_user,
+            document_service.Upload(file.stream, file.filename, file.mimetype),
+            application=application,
+            document_type=document_type,
+        )
+    except InvalidInput as refused:
+        for message in refused.errors.get("file", [refused.message]):
+            flash(message, "error")
+        return redirect(
+            url_for("applications.show", application_id=application.id, _anchor="documents"),
+            code=303,
+        )
+    flash(_("The document is uploaded."), "success")
+    return redirect(
+        url_for("applications.show", application_id=application.id, _anchor="documents"), code=303
+    )
+
+
+@blueprint.get("/documents/<int:document_id>")
+@login_required
+def download(document_id: int):
+    document = db.session.get(Document, document_id)
+    if document is None or document.application_id is None:
+        abort(404)
+    service.visible_application(current_user, document.application_id)
+    return redirect(document_service.download_url(document), code=302)
+
+
+@blueprint.post("/applications/<int:application_id>/submit")
+@login_required
+def submit(application_id: int):
+    application = service.visible_application(current_user, application_id)
+    service.submit(current_user, application, request.form.get("version", type=int))
+    return redirect(url_for("applications.submitted", application_id=application.id), code=303)
+
+
+@blueprint.get("/applications/<int:application_id>/submitted")
+@login_required
+def submitted(application_id: int):
+    application = service.visible_application(current_user, application_id)
+    if application.submitted_at is None:
+        return redirect(url_for("applications.show", application_id=application.id))
+    return render_template("applications/submitted.html", application=application)
+
+
+@blueprint.get("/calls/<code>/applications")
+@role_required(PROGRAMME_OFFICER, ADMIN)
+def screening_list(code: str):
+    call = _call(code, public=False)
+    filters = screening.Filters.from_args(request.args)
+    return render_template(
+        "applications/screening.html",
+        call=call,
+        filters=filters,
+        page=screening.applications_of_call(call, filters),
+        states=screening.STATES,
+        max_upload=current_app.config["MAX_UPLOAD_MB"],
+    )
