@@ -28,7 +28,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, NumberRange, Optional, ValidationError
 
 from forms.fields import CountryField
-from grants.services.applications import MAX_TEXT
+from grants.services.applications import DRAFT_FIELDS, MAX_TEXT
 
 CURRENCIES = sorted(list_currencies())
 BUDGET_CATEGORIES = (
@@ -187,22 +187,8 @@ class ApplicationForm(FlaskForm):
         ]
 
     def draft_data(self) -> dict:
-        names = (
-            "title",
-            "summary",
-            "objectives",
-            "sector",
-            "country",
-            "locality",
-            "start_date",
-            "duration_months",
-            "beneficiaries_count",
-            "beneficiaries_women",
-            "beneficiaries_men",
-            "beneficiaries_description",
-            "budget_currency",
-            "amount_requested",
-        )
+        """The draft's fields as the service takes them (the form has no SDG field yet)."""
+        names = [name for name in DRAFT_FIELDS if name in self]
         data = {name: self[name].data for name in names}
         for name in ("title", "summary", "objectives", "locality", "beneficiaries_description"):
             data[name] = (data[name] or "").strip()
