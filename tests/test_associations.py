@@ -141,3 +141,39 @@ def test_officers_see_the_queue_of_associations_waiting(as_role):
     _, client = as_role("programme_officer")
     page = text_of(client.get("/admin/associations?state=pending"))
     assert "Waiting One" in page and "Verified One" not in page
+
+
+def test_members_upload_verification_documents_and_officers_read_them(as_role, login):
+    import io
+
+    from grants.models import Document
+    from grants.services.associations import verification_documents
+
+    member, client = as_role("applicant")
+    association = make_association(member)
+    pdf = b"%PDF-1.4\n%%EOF\n"
+    response = client.post(
+        f"/associations/{association.id}/documents/statutes",
+        data={"file": (io.BytesIO(pdf), "statuts.pdf")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 303
+    document = verification_documents(association)["statutes"]
+    assert document.filename == "statuts.pdf"
+    officer = login(make_user("programme_officer"))
+    assert "statuts.pdf" in text_of(officer.get(f"/associations/{association.id}"))
+    assert officer.get(f"/associations/documents/{document.id}").status_code == 302
+    stranger = login(make_user("applicant"))
+    assert stranger.get(f"/associations/documents/{document.id}").status_code == 404
+    # A script renamed .pdf is refused, and nothing is added.
+    refused = client.post(
+        f"/associations/{association.id}/documents/registration_certificate",
+        data={"file": (io.BytesIO(b"#!/bin/sh\nrm -rf /\n"), "certificate.pdf")},
+        content_type="multipart/form-data",
+    )
+    assert "whatever its name says" in text_of(client.get(refused.location))
+    assert db.session.scalar(select(func.count(Document.id))) == 1
+    assert (
+        client.post(f"/associations/{association.id}/documents/passport", data={}).status_code
+        == 404
+    )

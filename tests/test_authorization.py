@@ -74,6 +74,8 @@ ROUTES: dict[tuple[str, str], dict[str, object]] = {
     ("GET", "associations.edit"): ASSOCIATION_WRITE,
     ("POST", "associations.edit"): ASSOCIATION_WRITE,
     ("POST", "associations.invite"): ASSOCIATION_WRITE,
+    ("POST", "associations.upload_document"): ASSOCIATION_WRITE,
+    ("GET", "associations.download_document"): ASSOCIATION_READ,
     # The walk uses an unknown invitation token; the invitation tests cover real ones.
     ("GET", "associations.accept_invitation"): {ANON: LOGIN, **dict.fromkeys(ROLE_NAMES, MISSING)},
     ("POST", "associations.accept_invitation"): {ANON: LOGIN, **dict.fromkeys(ROLE_NAMES, MISSING)},
@@ -160,6 +162,17 @@ def world(app, login):
     document = db.session.scalars(
         select(Document).where(Document.application_id == application.id)
     ).one()
+    statutes = Document(
+        association_id=association.id,
+        purpose="statutes",
+        storage_key="associations/walk/statutes",
+        filename="statutes.pdf",
+        content_type="application/pdf",
+        size=10,
+        sha256="0" * 64,
+    )
+    db.session.add(statutes)
+    db.session.flush()
     clients = {role: login(person) for role, person in people.items()}
     from tests.clients import AppClient
 
@@ -177,6 +190,8 @@ def world(app, login):
         "application_id": application.id,
         "document_type_id": call.document_types[0].id,
         "document_id": document.id,
+        "purpose": "statutes",
+        "association_document_id": statutes.id,
         "entity": "association",
         "transition": "verify",
         "entity_id": association.id,

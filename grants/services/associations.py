@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from grants.extensions import db
 from grants.models.accounts import User
 from grants.models.associations import Association, Invitation, Membership
+from grants.models.documents import Document
 from grants.orm import utcnow
 from grants.roles import ADMIN, APPLICANT, FINANCE_OFFICER, PROGRAMME_OFFICER
 from grants.services.accounts import ensure_roles
@@ -99,6 +100,25 @@ def member_association(user: User, association_id: int) -> Association:
     if not is_member(user, association):
         raise Forbidden(_("Only members of the association can change it."))
     return association
+
+
+#: The documents an association provides for its verification, by purpose.
+VERIFICATION_DOCUMENTS = {
+    "registration_certificate": "Registration certificate",
+    "statutes": "Statutes",
+}
+
+
+def verification_documents(association: Association) -> dict[str, Document]:
+    """The current registration certificate and statutes of the association, by purpose."""
+    rows = db.session.scalars(
+        select(Document).where(
+            Document.association_id == association.id,
+            Document.purpose.in_(VERIFICATION_DOCUMENTS),
+            Document.replaced_by_id.is_(None),
+        )
+    )
+    return {row.purpose: row for row in rows}
 
 
 def list_associations(query: str = "", state: str = "", page: int = 1, per_page: int = 25):

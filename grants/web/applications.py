@@ -8,11 +8,13 @@ from flask import (
     abort,
     current_app,
     flash,
+    jsonify,
     redirect,
     render_template,
     request,
     url_for,
 )
+from flask_babel import format_time
 from flask_babel import gettext as _
 from flask_security import current_user
 from sqlalchemy import select
@@ -22,6 +24,7 @@ from grants.extensions import db
 from grants.models.applications import Application
 from grants.models.calls import Call, DocumentType
 from grants.models.documents import Document
+from grants.orm import utcnow
 from grants.roles import ADMIN, PROGRAMME_OFFICER
 from grants.services import applications as service
 from grants.services import documents as document_service
@@ -131,6 +134,8 @@ def show(application_id: int):
         return _render(application)
     service.check_editable(current_user, application)
     form = _form_for(application)
+    if request.headers.get("X-Requested-With") == "autosave":
+        return _autosave(application, form)
     if "add_line" in request.form:
         form.budget_lines.append_entry()
         return _render(application, form)
@@ -158,6 +163,32 @@ def show(application_id: int):
         return _render(application, form, 422)
     flash(_("Saved."), "success")
     return redirect(url_for("applications.show", application_id=application.id), code=303)
+
+
+def _autosave(application: Application, form: ApplicationForm):
+    """The JavaScript enhancement's save: JSON in, a short status sentence out."""
+    if not form.validate_on_submit():
+        return jsonify(
+            message=_(
+                "Not saved automatically: some fields need attention; press Save to see them."
+            )
+        ), 422
+    try:
+        service.save_draft(
+            current_user,
+            application,
+            int(form.version.data or 0),
+            form.draft_data(),
+            form.lines(),
+            form.sources(),
+        )
+    except (Conflict, InvalidInput) as refused:
+        return jsonify(message=refused.message), refused.status
+    db.session.flush()
+    return jsonify(
+        version=application.version,
+        message=_("Saved automatically at %(time)s.", time=format_time(utcnow())),
+    )
 
 
 @blueprint.post("/applications/<int:application_id>/documents/<int:document_type_id>")

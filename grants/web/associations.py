@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_security import current_user
 
 from forms.associations import AssociationForm, InvitationForm
+from grants.extensions import db
+from grants.models.documents import Document
 from grants.services import associations as service
+from grants.services import documents as document_service
 from grants.services.errors import InvalidInput
 from grants.services.workflow import allowed_transitions, history_of
 from grants.web.access import login_required
@@ -56,6 +59,8 @@ def show(association_id: int):
         invite_form=InvitationForm(),
         options=allowed_transitions(association, current_user, only_own_roles=True),
         history=history_of(association),
+        documents=service.verification_documents(association),
+        document_names=service.VERIFICATION_DOCUMENTS,
     )
 
 
@@ -96,7 +101,45 @@ def invite(association_id: int):
         invite_form=form,
         options=allowed_transitions(association, current_user, only_own_roles=True),
         history=history_of(association),
+        documents=service.verification_documents(association),
+        document_names=service.VERIFICATION_DOCUMENTS,
     ), 422
+
+
+@blueprint.post("/associations/<int:association_id>/documents/<purpose>")
+@login_required
+def upload_document(association_id: int, purpose: str):
+    association = service.member_association(current_user, association_id)
+    if purpose not in service.VERIFICATION_DOCUMENTS:
+        abort(404)
+    file = request.files.get("file")
+    target = url_for("associations.show", association_id=association.id, _anchor="documents")
+    if file is None or not file.filename:
+        flash(_("Choose a file to upload."), "error")
+        return redirect(target, code=303)
+    try:
+        document_service.add_document(
+            current_user,
+            document_service.Upload(file.stream, file.filename, file.mimetype),
+            association=association,
+            purpose=purpose,
+        )
+    except InvalidInput as refused:
+        for message in refused.errors.get("file", [refused.message]):
+            flash(message, "error")
+        return redirect(target, code=303)
+    flash(_("The document is uploaded."), "success")
+    return redirect(target, code=303)
+
+
+@blueprint.get("/associations/documents/<int:association_document_id>")
+@login_required
+def download_document(association_document_id: int):
+    document = db.session.get(Document, association_document_id)
+    if document is None or document.association_id is None:
+        abort(404)
+    service.visible_association(current_user, document.association_id)
+    return redirect(document_service.download_url(document), code=302)
 
 
 @blueprint.route("/invitations/<token>", methods=["GET", "POST"])

@@ -14,6 +14,7 @@ from grants.extensions import db
 from grants.models.accounts import LOCALES, User
 from grants.models.associations import Association
 from grants.services import calls as call_service
+from grants.services.applications import applications_of
 from grants.services.associations import pending_invitations
 
 blueprint = Blueprint("public", __name__)
@@ -29,6 +30,7 @@ def home():
             memberships=current_user.memberships,
             invitations=pending_invitations(current_user),
             reads=", ".join(current_user.languages or []),
+            applications=applications_of(current_user),
         )
         if "programme_officer" in roles:
             context["officer_calls"] = call_service.calls_run_by(current_user)

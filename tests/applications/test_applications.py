@@ -381,3 +381,32 @@ def test_the_screening_list_costs_the_same_queries_for_10_or_200(world, login, c
         return len(statements)
 
     assert cost(10, "LIST-10") == cost(200, "LIST-200")
+
+
+def test_the_autosave_answers_with_the_new_version_or_says_why_not(applicant, call):
+    _, client = applicant
+    application = _start(client, call)
+    headers = {"X-Requested-With": "autosave"}
+    saved = client.post(
+        f"/applications/{application.id}",
+        headers=headers,
+        data={**FORM, "version": str(application.version)},
+    )
+    assert saved.status_code == 200
+    assert (
+        saved.json["version"] == application.version
+        and "Saved automatically" in saved.json["message"]
+    )
+    stale = client.post(
+        f"/applications/{application.id}",
+        headers=headers,
+        data={**FORM, "version": "1", "title": "Stale"},
+    )
+    assert stale.status_code == 409 and "Someone else saved" in stale.json["message"]
+    invalid = client.post(
+        f"/applications/{application.id}",
+        headers=headers,
+        data={**FORM, "version": str(application.version), "amount_requested": "-1"},
+    )
+    assert invalid.status_code == 422
+    assert application.title == FORM["title"] and application.amount_requested == 32000
