@@ -67,3 +67,39 @@ def language_names(locale: str = "en") -> dict[str, str]:
 
 def country_name(code: str, locale: str = "en") -> str:
     return country_names(locale).get(code, code)
+
+
+#: The 17 Sustainable Development Goals: (short name, numbered targets, lettered targets).
+SDG_GOALS: dict[int, tuple[str, int, str]] = {
+    1: ("No poverty", 5, "ab"),
+    2: ("Zero hunger", 5, "abc"),
+    3: ("Good health and well-being", 9, "abcd"),
+    4: ("Quality education", 7, "abc"),
+    5: ("Gender equality", 6, "abc"),
+    6: ("Clean water and sanitation", 6, "ab"),
+    7: ("Affordable and clean energy", 3, "ab"),
+    8: ("Decent work and economic growth", 10, "ab"),
+    9: ("Industry, innovation and infrastructure", 5, "abc"),
+    10: ("Reduced inequalities", 7, "abc"),
+    11: ("Sustainable cities and communities", 7, "abc"),
+    12: ("Responsible consumption and production", 8, "abc"),
+    13: ("Climate action", 3, "ab"),
+    14: ("Life below water", 7, "abc"),
+    15: ("Life on land", 9, "abc"),
+    16: ("Peace, justice and strong institutions", 10, "ab"),
+    17: ("Partnerships for the goals", 19, ""),
+}
+
+
+def sdg_targets() -> dict[str, str]:
+    """Every target code of the 2030 Agenda (169 of them), with the name of its goal."""
+    targets: dict[str, str] = {}
+    for goal, (name, numbered, lettered) in SDG_GOALS.items():
+        for number in range(1, numbered + 1):
+            targets[f"{goal}.{number}"] = name
+        for letter in lettered:
+            targets[f"{goal}.{letter}"] = name
+    return targets
+
+
+SDG_TARGETS = sdg_targets()

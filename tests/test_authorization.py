@@ -27,6 +27,7 @@ EVERYONE_OK = dict.fromkeys(VIEWERS, OK)
 SIGNED_IN = {ANON: LOGIN, **dict.fromkeys(ROLE_NAMES, OK)}
 ADMIN_ONLY = {ANON: LOGIN, **dict.fromkeys(ROLE_NAMES, FORBIDDEN), "admin": OK}
 STAFF_LIST = {**ADMIN_ONLY, "programme_officer": OK}
+OFFICER_ONLY = {**ADMIN_ONLY, "admin": FORBIDDEN, "programme_officer": OK}
 #: The association belongs to the applicant; staff may read it, others get 404.
 ASSOCIATION_READ = {
     ANON: LOGIN,
@@ -97,6 +98,12 @@ ROUTES: dict[tuple[str, str], dict[str, object]] = {
     ("GET", "applications.submitted"): APPLICATION_READ,
     ("GET", "applications.download"): APPLICATION_READ,
     ("GET", "applications.screening_list"): STAFF_LIST,
+    ("GET", "calls.index"): STAFF_LIST,
+    ("GET", "calls.create"): OFFICER_ONLY,
+    ("POST", "calls.create"): OFFICER_ONLY,
+    ("GET", "calls.edit"): OFFICER_ONLY,
+    ("POST", "calls.edit"): OFFICER_ONLY,
+    ("POST", "calls.extend"): OFFICER_ONLY,
     ("GET", "lifecycles.index"): STAFF_LIST,
     ("GET", "lifecycles.show"): STAFF_LIST,
     # Verification is an officer's transition; the members see their association (422:

@@ -43,6 +43,9 @@ class Context:
     settings: Mapping[str, Any] = field(default_factory=dict)
     #: Shared by a batch of evaluations (one page) so aggregates are computed once.
     cache: dict[Any, Any] = field(default_factory=dict)
+    #: Listing what a person may do: the comment and data are asked on the form itself,
+    #: so their absence does not disable the button.
+    preview: bool = False
 
     @property
     def is_system(self) -> bool:
@@ -159,9 +162,9 @@ class Lifecycle(StateMachine):
     def guard_problems(cls, name: str, entity: Any, ctx: Context) -> list[str]:
         declared = cls.rules[name]
         reasons: list[str] = []
-        if declared.comment_required and not (ctx.comment or "").strip():
+        if declared.comment_required and not ctx.preview and not (ctx.comment or "").strip():
             reasons.append(f"A {declared.comment_label} is required.")
-        for key in declared.requires:
+        for key in () if ctx.preview else declared.requires:
             value = ctx.data.get(key)
             if value is None or (isinstance(value, str) and not value.strip()):
                 reasons.append(f"{key.replace('_', ' ').capitalize()} is required.")

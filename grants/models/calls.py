@@ -74,6 +74,12 @@ class Call(Translated, db.Model):
     #: IANA time zone in which the deadline is announced.
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     two_stage: Mapped[bool] = mapped_column(default=False)
+    #: Indicators grantees report on: [{"name": {lang: text}, "unit": str, "by_sex": bool}].
+    indicators: Mapped[list[dict]] = mapped_column(JSON, default=list, server_default="[]")
+    #: Tranches of every award: [{"percentage": "40", "after_report": null|"interim"|"final"}].
+    tranche_schedule: Mapped[list[dict]] = mapped_column(JSON, default=list, server_default="[]")
+    #: Reports of every award: [{"kind": "interim"|"final", "months": int}] after the start.
+    report_schedule: Mapped[list[dict]] = mapped_column(JSON, default=list, server_default="[]")
     require_verified_association: Mapped[bool] = mapped_column(default=True, server_default=true())
     state: Mapped[str] = mapped_column(String(20), default="draft", index=True)
     version: Mapped[int] = mapped_column(default=1)

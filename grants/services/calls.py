@@ -1,13 +1,22 @@
-"""Calls: what is open now, and who runs what."""
+"""Calls: what is open now, who runs what, and the officers' call form."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from datetime import UTC
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select
 
 from grants.extensions import db
 from grants.models.accounts import User
-from grants.models.calls import Call
+from grants.models.applications import Application
+from grants.models.calls import Call, Criterion, DocumentType
 from grants.orm import utcnow
+from grants.services.errors import Conflict, InvalidInput, NotFound
+from workflows.call import CallLifecycle
 
 
 def open_calls(page: int = 1, per_page: int = 20):
@@ -29,3 +38,154 @@ def calls_run_by(user: User, limit: int = 20) -> list[Call]:
         .limit(limit)
     )
     return list(db.session.scalars(statement))
+
+
+def all_calls(page: int = 1, per_page: int = 25):
+    """Every call for the officers, newest first, and the number of applications of each
+    call on the page (one grouped query, whatever the page size)."""
+    calls = db.paginate(
+        select(Call).order_by(Call.created_at.desc(), Call.id.desc()),
+        page=page,
+        per_page=per_page,
+        error_out=False,
+    )
+    ids = [call.id for call in calls.items]
+    counts = (
+        dict(
+            db.session.execute(
+                select(Application.call_id, func.count(Application.id))
+                .where(Application.call_id.in_(ids))
+                .group_by(Application.call_id)
+            ).all()
+        )
+        if ids
+        else {}
+    )
+    return calls, counts
+
+
+def visible_call(user: User, call_id: int) -> Call:
+    """A published call anyone may read; a draft only the programme staff."""
+    call = db.session.get(Call, call_id)
+    if call is None or (
+        call.state == "draft" and not {"programme_officer", "admin"} & user.role_names
+    ):
+        raise NotFound(_("No such call."))
+    return call
+
+
+def find_call(code: str) -> Call:
+    call = db.session.scalar(select(Call).where(Call.code == code))
+    if call is None:
+        raise NotFound(_("No such call."))
+    return call
+
+
+def local_moment(moment, zone: str):
+    """A naive date-time typed in the call's time zone, as an aware UTC instant."""
+    if moment is None:
+        return None
+    return moment.replace(tzinfo=ZoneInfo(zone)).astimezone(UTC)
+
+
+def _apply(call: Call, data: dict[str, Any]) -> None:
+    zone = data["timezone"]
+    call.code = data["code"]
+    call.language = data["language"]
+    call.title = data["title"]
+    call.description = data["description"]
+    call.sector = data["sector"]
+    call.countries = list(data["countries"])
+    call.sdg_targets = data["sdg_targets"]
+    call.currency = data["currency"]
+    call.envelope = data["envelope"] or Decimal("0")
+    call.min_grant = data["min_grant"] or Decimal("0")
+    call.max_grant = data["max_grant"] or Decimal("0")
+    call.min_cofinancing_share = data["min_cofinancing_share"] or Decimal("0")
+    call.timezone = zone
+    call.opens_at = local_moment(data["opens_at"], zone)
+    call.closes_at = local_moment(data["closes_at"], zone)
+    call.proposal_closes_at = local_moment(data.get("proposal_closes_at"), zone)
+    call.two_stage = bool(data["two_stage"])
+    call.require_verified_association = bool(data["require_verified_association"])
+    main = call.language
+    call.criteria = [
+        Criterion(
+            position=index,
+            name={main: row["name"].strip()},
+            description={main: (row.get("description") or "").strip()},
+            weight=row["weight"] or Decimal("0"),
+            scale_min=row.get("scale_min") or 0,
+            scale_max=row.get("scale_max") or 5,
+        )
+        for index, row in enumerate(data["criteria"], start=1)
+    ]
+    call.document_types = [
+        DocumentType(
+            position=index,
+            name={main: row["name"].strip()},
+            help={main: (row.get("help") or "").strip()},
+            required=row["required"],
+            identifying=row["identifying"],
+            max_size_mb=row["max_size_mb"] or 10,
+            allowed_kinds=list(row["allowed_kinds"]),
+        )
+        for index, row in enumerate(data["document_types"], start=1)
+    ]
+    call.indicators = [
+        {
+            "name": {main: row["name"].strip()},
+            "unit": row["unit"].strip(),
+            "by_sex": bool(row["by_sex"]),
+        }
+        for row in data["indicators"]
+    ]
+    call.tranche_schedule = [
+        {"percentage": str(row["percentage"]), "after_report": row["after_report"] or None}
+        for row in data["tranches"]
+    ]
+    call.report_schedule = [
+        {"kind": row["kind"], "months": row["months"]} for row in data["reports"]
+    ]
+
+
+def _code_taken(code: str, exclude_id: int | None = None) -> bool:
+    statement = select(Call.id).where(Call.code == code)
+    if exclude_id is not None:
+        statement = statement.where(Call.id != exclude_id)
+    return db.session.scalar(statement) is not None
+
+
+def create_call(actor: User, data: dict[str, Any]) -> Call:
+    """A new draft call; it is published through the call machine once complete."""
+    if _code_taken(data["code"]):
+        raise InvalidInput(
+            _("Another call has this code."), {"code": [_("Another call has this code.")]}
+        )
+    call = Call(state=CallLifecycle.initial_value(), created_by_id=actor.id)
+    _apply(call, data)
+    db.session.add(call)
+    db.session.flush()
+    return call
+
+
+def update_call(actor: User, call: Call, version: int, data: dict[str, Any]) -> None:
+    """Change a draft call. Published calls change only through their transitions."""
+    if call.state != "draft":
+        raise Conflict(
+            _("Only a draft call can be edited; an open call's deadline can be extended.")
+        )
+    if version != call.version:
+        raise Conflict(
+            _(
+                "Someone else saved this call since you opened it; your changes "
+                "are kept on this page."
+            )
+        )
+    if _code_taken(data["code"], exclude_id=call.id):
+        raise InvalidInput(
+            _("Another call has this code."), {"code": [_("Another call has this code.")]}
+        )
+    _apply(call, data)
+    call.updated_at = utcnow()
+    db.session.flush()

@@ -157,6 +157,7 @@ def allowed_transitions(
     """
     machine = machine_for(entity)
     ctx = ctx or context(actor)
+    ctx.preview = True
     options = []
     for name in machine.events_from(entity.state):
         declared = machine.rules[name]

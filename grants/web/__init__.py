@@ -118,13 +118,24 @@ def register_web(app: Flask) -> None:
         admin,
         applications,
         associations,
+        calls,
         files,
         lifecycles,
         public,
         transitions,
     )
 
-    modules = (public, account, associations, applications, admin, files, lifecycles, transitions)
+    modules = (
+        public,
+        account,
+        associations,
+        applications,
+        calls,
+        admin,
+        files,
+        lifecycles,
+        transitions,
+    )
     for module in modules:
         app.register_blueprint(module.blueprint)
 

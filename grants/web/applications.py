@@ -56,7 +56,15 @@ def call_page(code: str):
     associations = []
     if current_user.is_authenticated:
         associations = [m.association for m in current_user.memberships]
-    return render_template("applications/call.html", call=call, associations=associations)
+    officer = current_user.is_authenticated and PROGRAMME_OFFICER in current_user.role_names
+    return render_template(
+        "applications/call.html",
+        call=call,
+        associations=associations,
+        officer=officer,
+        options=allowed_transitions(call, current_user, only_own_roles=True) if officer else [],
+        history=history_of(call) if officer else [],
+    )
 
 
 @blueprint.get("/calls/<code>/questions")

@@ -15,6 +15,7 @@ from flask_security import current_user
 
 from grants.services import applications as application_service
 from grants.services import associations as association_service
+from grants.services import calls as call_service
 from grants.services.errors import GuardFailed
 from grants.services.workflow import fire
 from grants.web.access import login_required
@@ -26,6 +27,10 @@ PAGES: dict[str, tuple[Callable[[Any, int], Any], Callable[[Any], str]]] = {
     "association": (
         association_service.visible_association,
         lambda association: url_for("associations.show", association_id=association.id),
+    ),
+    "call": (
+        lambda person, call_id: call_service.visible_call(person, call_id),
+        lambda call: url_for("applications.call_page", code=call.code),
     ),
     "application": (
         application_service.visible_application,

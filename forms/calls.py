@@ -1,0 +1,220 @@
+"""The call form of programme officers: texts in several languages, money, dates in the
+call's time zone, the rubric, required documents, indicators and the schedules."""
+
+from __future__ import annotations
+
+import zoneinfo
+from decimal import Decimal
+
+from babel.numbers import list_currencies
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateTimeLocalField,
+    DecimalField,
+    FieldList,
+    Form,
+    FormField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp, ValidationError
+
+from forms.applications import SECTOR_CHOICES
+from forms.fields import CountryListField
+from grants.filetypes import DEFAULT_KINDS
+from grants.i18n import LANGUAGE_NAMES
+from grants.reference import SDG_TARGETS
+
+LOCALES = tuple(LANGUAGE_NAMES)
+
+
+def _choices(pairs):
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
+def _not_negative(form, field):
+    if field.data is not None and field.data < 0:
+        raise ValidationError(_l("Must not be negative."))
+
+
+class CriterionForm(Form):
+    name = StringField(_l("Criterion"), validators=[Length(max=200)])
+    description = StringField(_l("What evaluators look at"), validators=[Length(max=1000)])
+    weight = DecimalField(
+        _l("Weight (%)"), places=2, validators=[Optional(), NumberRange(min=0, max=100)]
+    )
+    scale_min = IntegerField(_l("Lowest score"), default=0, validators=[Optional()])
+    scale_max = IntegerField(_l("Highest score"), default=5, validators=[Optional()])
+
+    def is_blank(self) -> bool:
+        return not (self.name.data or "").strip()
+
+
+class DocumentTypeForm(Form):
+    name = StringField(_l("Document"), validators=[Length(max=200)])
+    help = StringField(_l("Help for applicants"), validators=[Length(max=1000)])
+    required = BooleanField(_l("Required"), default=True)
+    identifying = BooleanField(_l("Names the association (hidden in blind review)"))
+    max_size_mb = IntegerField(
+        _l("Largest size (MB)"), default=10, validators=[Optional(), NumberRange(min=1, max=25)]
+    )
+    allowed_kinds = SelectMultipleField(
+        _l("Accepted formats"),
+        choices=[SelectChoice(k, k.upper()) for k in DEFAULT_KINDS],
+        default=list(DEFAULT_KINDS),
+    )
+
+    def is_blank(self) -> bool:
+        return not (self.name.data or "").strip()
+
+
+class IndicatorForm(Form):
+    name = StringField(_l("Indicator"), validators=[Length(max=200)])
+    unit = StringField(_l("Unit"), validators=[Length(max=50)])
+    by_sex = BooleanField(_l("Reported by sex"))
+
+    def is_blank(self) -> bool:
+        return not (self.name.data or "").strip()
+
+
+REPORT_KINDS = (("interim", _l("Interim report")), ("final", _l("Final report")))
+
+
+class TrancheForm(Form):
+    percentage = DecimalField(
+        _l("Share of the award (%)"), places=2, validators=[Optional(), NumberRange(min=0, max=100)]
+    )
+    after_report = SelectField(
+        _l("Paid after"), choices=_choices((("", _l("signature of the award")),) + REPORT_KINDS)
+    )
+
+    def is_blank(self) -> bool:
+        return self.percentage.data is None
+
+
+class ReportForm(Form):
+    kind = SelectField(_l("Report"), choices=_choices(REPORT_KINDS))
+    months = IntegerField(
+        _l("Due, months after the start"), validators=[Optional(), NumberRange(min=1, max=120)]
+    )
+
+    def is_blank(self) -> bool:
+        return self.months.data is None
+
+
+class CallForm(FlaskForm):
+    version = HiddenField()
+    code = StringField(
+        _l("Code"),
+        validators=[
+            DataRequired(),
+            Length(max=30),
+            Regexp(
+                r"^[A-Z0-9]+(-[A-Z0-9]+)*$",
+                message=_l("Capital letters, digits and dashes, such as SN-EMP-2027."),
+            ),
+        ],
+        description=_l("Starts every application reference, e.g. SN-EMP-2027-0007."),
+    )
+    language = SelectField(_l("Main language"), choices=_choices(LANGUAGE_NAMES.items()))
+    sector = SelectField(_l("Sector"), choices=_choices(SECTOR_CHOICES))
+    countries = CountryListField(
+        _l("Countries"), validators=[DataRequired(message=_l("Choose at least one."))]
+    )
+    sdg_targets = StringField(
+        _l("SDG targets"), description=_l("Target codes separated by commas, e.g. 8.6, 4.4, 10.c.")
+    )
+    currency = SelectField(
+        _l("Currency"),
+        choices=[SelectChoice(c, c) for c in sorted(list_currencies())],
+        default="USD",
+    )
+    envelope = DecimalField(_l("Envelope"), places=2, validators=[Optional(), _not_negative])
+    min_grant = DecimalField(_l("Smallest grant"), places=2, validators=[Optional(), _not_negative])
+    max_grant = DecimalField(_l("Largest grant"), places=2, validators=[Optional(), _not_negative])
+    min_cofinancing_share = DecimalField(
+        _l("Minimum co-financing (% of the project)"),
+        places=2,
+        default=Decimal("0"),
+        validators=[Optional(), NumberRange(min=0, max=100)],
+    )
+    timezone = SelectField(
+        _l("Time zone of the deadline"),
+        default="UTC",
+        choices=[
+            SelectChoice(z, z)
+            for z in sorted(zoneinfo.available_timezones())
+            if "/" in z or z == "UTC"
+        ],
+    )
+    opens_at = DateTimeLocalField(_l("Opens"), validators=[Optional()])
+    closes_at = DateTimeLocalField(_l("Closes (deadline)"), validators=[Optional()])
+    two_stage = BooleanField(_l("Two stages: a concept note, then invited full proposals"))
+    proposal_closes_at = DateTimeLocalField(
+        _l("Deadline of full proposals"), validators=[Optional()]
+    )
+    require_verified_association = BooleanField(
+        _l("Only verified associations may submit"), default=True
+    )
+    criteria = FieldList(FormField(CriterionForm), min_entries=1)
+    document_types = FieldList(FormField(DocumentTypeForm), min_entries=1)
+    indicators = FieldList(FormField(IndicatorForm), min_entries=1)
+    tranches = FieldList(FormField(TrancheForm), min_entries=1)
+    reports = FieldList(FormField(ReportForm), min_entries=1)
+
+    def validate_sdg_targets(self, field):
+        codes = [code.strip() for code in (field.data or "").split(",") if code.strip()]
+        unknown = [code for code in codes if code not in SDG_TARGETS]
+        if unknown:
+            raise ValidationError(_l("Not SDG targets: %(codes)s.", codes=", ".join(unknown)))
+
+    def validate_max_grant(self, field):
+        if (
+            field.data is not None
+            and self.min_grant.data is not None
+            and self.min_grant.data > field.data
+        ):
+            raise ValidationError(_l("The largest grant must not be below the smallest."))
+
+    def validate_closes_at(self, field):
+        if field.data and self.opens_at.data and field.data <= self.opens_at.data:
+            raise ValidationError(_l("The call must close after it opens."))
+
+    def validate_tranches(self, field):
+        shares = [e.form.percentage.data for e in field.entries if not e.form.is_blank()]
+        if shares and sum(shares) != 100:
+            raise ValidationError(
+                _l("The tranches add up to %(total)s %%, not 100 %%.", total=f"{sum(shares):g}")
+            )
+
+    for _locale in LOCALES:
+        locals()[f"title_{_locale}"] = StringField(
+            _l("Title (%(language)s)", language=LANGUAGE_NAMES[_locale]),
+            validators=[Length(max=300)],
+        )
+        locals()[f"description_{_locale}"] = TextAreaField(
+            _l("Description (%(language)s)", language=LANGUAGE_NAMES[_locale]),
+            validators=[Length(max=10_000)],
+        )
+    del _locale
+
+    def rows(self, name: str) -> list[dict]:
+        return [entry.form.data for entry in self[name].entries if not entry.form.is_blank()]
+
+    def texts(self, field: str) -> dict[str, str]:
+        return {
+            locale: self[f"{field}_{locale}"].data.strip()
+            for locale in LOCALES
+            if (self[f"{field}_{locale}"].data or "").strip()
+        }
+
+
+class ExtendDeadlineForm(FlaskForm):
+    closes_at = DateTimeLocalField(_l("New deadline"), validators=[DataRequired()])
