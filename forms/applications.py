@@ -64,7 +64,17 @@ def _not_negative(form, field):
         raise ValidationError(_l("Must not be negative."))
 
 
-class BudgetLineForm(Form):
+class _Row(Form):
+    """A row of a growing table: an empty row is ignored, not refused."""
+
+    def is_blank(self) -> bool:
+        raise NotImplementedError
+
+    def validate(self, extra_validators=None) -> bool:
+        return True if self.is_blank() else super().validate(extra_validators)
+
+
+class BudgetLineForm(_Row):
     category = SelectField(_l("Category"), choices=_choices(BUDGET_CATEGORIES))
     description = StringField(_l("Description"), validators=[Length(max=500)])
     quantity = DecimalField(
@@ -88,7 +98,7 @@ class BudgetLineForm(Form):
         )
 
 
-class CoFinancingForm(Form):
+class CoFinancingForm(_Row):
     source = SelectField(_l("Source"), choices=_choices(COFINANCING_SOURCES))
     description = StringField(_l("Description"), validators=[Length(max=300)])
     amount = DecimalField(

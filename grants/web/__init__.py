@@ -61,6 +61,10 @@ ERROR_TEXTS = {
         _l("Too many attempts"),
         _l("Too many attempts in a short time. Wait a minute, then try again."),
     ),
+    503: (
+        _l("Temporarily unavailable"),
+        _l("A service this page needs is unavailable. Please try again in a few minutes."),
+    ),
     500: (
         _l("Something went wrong"),
         _l("An unexpected error happened on our side. It has been logged; please try again later."),

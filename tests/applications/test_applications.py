@@ -410,3 +410,97 @@ def test_the_autosave_answers_with_the_new_version_or_says_why_not(applicant, ca
     )
     assert invalid.status_code == 422
     assert application.title == FORM["title"] and application.amount_requested == 32000
+
+
+def test_a_two_stage_call_concept_note_then_invited_full_proposal(world, login):
+    now = utcnow()
+    call = make_call(
+        world,
+        code="MG-HEA-2099",
+        two_stage=True,
+        language="fr",
+        title={"fr": "Santé communautaire — Madagascar"},
+        opens_at=now - timedelta(days=5),
+        closes_at=now + timedelta(days=10),
+    )
+    client = login(world.applicant)
+    application = _start(client, call)
+    concept = {
+        "title": "Agents de santé à Toamasina",
+        "summary": "Former 30 agents.",
+        "sector": "health",
+        "country": "MG",
+        "amount_requested": "20000",
+        "budget_currency": "MGA",
+        "version": str(application.version),
+    }
+    assert client.post(f"/applications/{application.id}", data=concept).status_code == 303
+    page = text_of(client.get(f"/applications/{application.id}"))
+    assert "Submit the concept note" in page and "Everything is in place." in page
+    assert "Concept note" in page and "Budget lines" not in page
+    client.post(
+        f"/applications/{application.id}/submit", data={"version": str(application.version)}
+    )
+    assert application.state == "concept_submitted"
+
+    officer = login(world.officer)
+    officer.post(f"/transitions/application/{application.id}/invite_proposal")
+    assert application.state == "proposal_draft"
+    page = client.get(f"/applications/{application.id}").get_data(as_text=True)
+    assert 'value="Agents de santé à Toamasina"' in page  # the full form starts from the note
+    _save(
+        client,
+        application,
+        **{
+            "title": "Agents de santé à Toamasina",
+            "sector": "health",
+            "country": "MG",
+            "amount_requested": "20000",
+        },
+    )
+    _upload_all(client, application)
+    response = client.post(
+        f"/applications/{application.id}/submit", data={"version": str(application.version)}
+    )
+    assert response.status_code == 303 and application.state == "submitted"
+    transitions = [
+        e.transition
+        for e in db.session.scalars(
+            select(HistoryEntry)
+            .where(
+                HistoryEntry.entity_id == application.id, HistoryEntry.entity_type == "application"
+            )
+            .order_by(HistoryEntry.id)
+        )
+    ]
+    assert transitions == ["submit_concept", "invite_proposal", "submit_proposal"]
+
+
+def test_documents_live_in_the_s3_bucket_and_a_stopped_store_leaves_nothing(
+    applicant, call, app, s3_store, seaweedfs
+):
+    _, client = applicant
+    application = _start(client, call)
+    saved = app.extensions["document_store"]
+    app.extensions["document_store"] = s3_store
+    try:
+        _upload_all(client, application)
+        [document] = application.current_documents
+        assert s3_store.exists(document.storage_key)
+        link = client.get(f"/documents/{document.id}").location
+        assert "X-Amz-Signature" in link and "response-content-disposition" in link
+        seaweedfs.stop()
+        try:
+            response = client.post(
+                f"/applications/{application.id}/documents/{call.document_types[0].id}",
+                data={"file": (io.BytesIO(PDF), "second.pdf")},
+                content_type="multipart/form-data",
+            )
+            assert response.status_code == 503
+            assert "try again" in text_of(response)
+        finally:
+            seaweedfs.start()
+        assert [d.id for d in application.current_documents] == [document.id]
+        assert db.session.scalar(select(func.count(Document.id))) == 1
+    finally:
+        app.extensions["document_store"] = saved
