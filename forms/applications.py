@@ -16,18 +16,19 @@ from wtforms import (
     DateField,
     DecimalField,
     FieldList,
-    Form,
     FormField,
     HiddenField,
     IntegerField,
     SelectField,
+    SelectMultipleField,
     StringField,
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, NumberRange, Optional, ValidationError
 
-from forms.fields import CountryField
+from forms.fields import CountryField, Row
+from grants.reference import SDG_TARGETS
 from grants.services.applications import DRAFT_FIELDS, MAX_TEXT
 
 CURRENCIES = sorted(list_currencies())
@@ -64,17 +65,7 @@ def _not_negative(form, field):
         raise ValidationError(_l("Must not be negative."))
 
 
-class _Row(Form):
-    """A row of a growing table: an empty row is ignored, not refused."""
-
-    def is_blank(self) -> bool:
-        raise NotImplementedError
-
-    def validate(self, extra_validators=None) -> bool:
-        return True if self.is_blank() else super().validate(extra_validators)
-
-
-class BudgetLineForm(_Row):
+class BudgetLineForm(Row):
     category = SelectField(_l("Category"), choices=_choices(BUDGET_CATEGORIES))
     description = StringField(_l("Description"), validators=[Length(max=500)])
     quantity = DecimalField(
@@ -98,7 +89,7 @@ class BudgetLineForm(_Row):
         )
 
 
-class CoFinancingForm(_Row):
+class CoFinancingForm(Row):
     source = SelectField(_l("Source"), choices=_choices(COFINANCING_SOURCES))
     description = StringField(_l("Description"), validators=[Length(max=300)])
     amount = DecimalField(
@@ -110,6 +101,27 @@ class CoFinancingForm(_Row):
 
     def is_blank(self) -> bool:
         return not (self.description.data or "").strip() and self.amount.data is None
+
+
+class PartnerForm(Row):
+    name = StringField(_l("Partner"), validators=[Length(max=200)])
+    country = CountryField(_l("Country"), allow_blank=True)
+    role = StringField(_l("Role in the project"), validators=[Length(max=500)])
+
+    def is_blank(self) -> bool:
+        return not (self.name.data or "").strip()
+
+
+class TeamMemberForm(Row):
+    name = StringField(_l("Name"), validators=[Length(max=200)])
+    role = StringField(_l("Role"), validators=[Length(max=300)])
+
+    def is_blank(self) -> bool:
+        return not (self.name.data or "").strip()
+
+
+def _sdg_choices() -> list[SelectChoice]:
+    return [SelectChoice(code, f"{code} — {goal}") for code, goal in SDG_TARGETS.items()]
 
 
 class ApplicationForm(FlaskForm):
@@ -138,6 +150,11 @@ class ApplicationForm(FlaskForm):
     beneficiaries_description = TextAreaField(
         _l("Who the beneficiaries are"), validators=[Length(max=MAX_TEXT)]
     )
+    sdg_targets = SelectMultipleField(
+        _l("SDG targets the project serves"),
+        choices=[SelectChoice(code, f"{code} — {goal}") for code, goal in SDG_TARGETS.items()],
+        description=_l("Type a target's number, such as 8.6, to find it in the list."),
+    )
     budget_currency = SelectField(
         _l("Currency of the budget"), choices=[SelectChoice(code, code) for code in CURRENCIES]
     )
@@ -150,6 +167,8 @@ class ApplicationForm(FlaskForm):
     )
     budget_lines = FieldList(FormField(BudgetLineForm), min_entries=1)
     cofinancing = FieldList(FormField(CoFinancingForm), min_entries=1)
+    partners = FieldList(FormField(PartnerForm), min_entries=1)
+    team = FieldList(FormField(TeamMemberForm), min_entries=1)
 
     def validate_start_date(self, field):
         if field.data and field.data < date.today():
@@ -193,6 +212,24 @@ class ApplicationForm(FlaskForm):
                 "amount": e.form.amount.data,
             }
             for e in self.cofinancing.entries
+            if not e.form.is_blank()
+        ]
+
+    def partner_rows(self) -> list[dict]:
+        return [
+            {
+                "name": e.form.name.data.strip(),
+                "country": e.form.country.data or None,
+                "role": (e.form.role.data or "").strip(),
+            }
+            for e in self.partners.entries
+            if not e.form.is_blank()
+        ]
+
+    def team_rows(self) -> list[dict]:
+        return [
+            {"name": e.form.name.data.strip(), "role": (e.form.role.data or "").strip()}
+            for e in self.team.entries
             if not e.form.is_blank()
         ]
 

@@ -14,7 +14,6 @@ from wtforms import (
     DateTimeLocalField,
     DecimalField,
     FieldList,
-    Form,
     FormField,
     HiddenField,
     IntegerField,
@@ -27,7 +26,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
 from forms.applications import SECTOR_CHOICES
-from forms.fields import CountryListField
+from forms.fields import CountryListField, Row
 from grants.filetypes import DEFAULT_KINDS
 from grants.i18n import LANGUAGE_NAMES
 from grants.reference import SDG_TARGETS
@@ -44,7 +43,7 @@ def _not_negative(form, field):
         raise ValidationError(_l("Must not be negative."))
 
 
-class CriterionForm(Form):
+class CriterionForm(Row):
     name = StringField(_l("Criterion"), validators=[Length(max=200)])
     description = StringField(_l("What evaluators look at"), validators=[Length(max=1000)])
     weight = DecimalField(
@@ -57,7 +56,7 @@ class CriterionForm(Form):
         return not (self.name.data or "").strip()
 
 
-class DocumentTypeForm(Form):
+class DocumentTypeForm(Row):
     name = StringField(_l("Document"), validators=[Length(max=200)])
     help = StringField(_l("Help for applicants"), validators=[Length(max=1000)])
     required = BooleanField(_l("Required"), default=True)
@@ -75,7 +74,7 @@ class DocumentTypeForm(Form):
         return not (self.name.data or "").strip()
 
 
-class IndicatorForm(Form):
+class IndicatorForm(Row):
     name = StringField(_l("Indicator"), validators=[Length(max=200)])
     unit = StringField(_l("Unit"), validators=[Length(max=50)])
     by_sex = BooleanField(_l("Reported by sex"))
@@ -87,7 +86,7 @@ class IndicatorForm(Form):
 REPORT_KINDS = (("interim", _l("Interim report")), ("final", _l("Final report")))
 
 
-class TrancheForm(Form):
+class TrancheForm(Row):
     percentage = DecimalField(
         _l("Share of the award (%)"), places=2, validators=[Optional(), NumberRange(min=0, max=100)]
     )
@@ -99,7 +98,7 @@ class TrancheForm(Form):
         return self.percentage.data is None
 
 
-class ReportForm(Form):
+class ReportForm(Row):
     kind = SelectField(_l("Report"), choices=_choices(REPORT_KINDS))
     months = IntegerField(
         _l("Due, months after the start"), validators=[Optional(), NumberRange(min=1, max=120)]

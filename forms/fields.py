@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
-from wtforms import SelectField, SelectMultipleField
+from wtforms import Form, SelectField, SelectMultipleField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import ValidationError
 
@@ -68,3 +68,13 @@ class LanguageListField(SelectMultipleField):
         unknown = [code for code in self.data or [] if code not in known]
         if unknown:
             raise ValidationError(_l("Unknown language code: %(codes)s", codes=", ".join(unknown)))
+
+
+class Row(Form):
+    """A row of a growing table: an empty row is ignored, not refused."""
+
+    def is_blank(self) -> bool:
+        raise NotImplementedError
+
+    def validate(self, extra_validators=None) -> bool:
+        return True if self.is_blank() else super().validate(extra_validators)

@@ -94,6 +94,8 @@ ROUTES: dict[tuple[str, str], dict[str, object]] = {
     ("GET", "applications.show"): APPLICATION_READ,
     ("POST", "applications.show"): APPLICATION_WRITE,
     ("POST", "applications.upload"): APPLICATION_WRITE,
+    # The walk's application has no partner yet: members learn there is no such partner.
+    ("POST", "applications.upload_letter"): {**APPLICATION_WRITE, "applicant": MISSING},
     ("POST", "applications.submit"): APPLICATION_WRITE,
     ("GET", "applications.submitted"): APPLICATION_READ,
     ("GET", "applications.download"): APPLICATION_READ,
@@ -198,6 +200,7 @@ def world(app, login):
         "document_type_id": call.document_types[0].id,
         "document_id": document.id,
         "purpose": "statutes",
+        "position": 1,
         "association_document_id": statutes.id,
         "entity": "association",
         "transition": "verify",

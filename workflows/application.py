@@ -322,5 +322,10 @@ class ApplicationLifecycle(Lifecycle):
         ),
         "waitlist": rule(OFFICER),
         "reject": rule(OFFICER, comment_required=True, comment_label="feedback"),
-        "withdraw": rule(APPLICANT, **_member),
+        "withdraw": rule(
+            APPLICANT,
+            requires=("confirmed",),
+            summary="Final: the applicant confirms it.",
+            **_member,
+        ),
     }

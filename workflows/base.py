@@ -167,7 +167,7 @@ class Lifecycle(StateMachine):
         for key in () if ctx.preview else declared.requires:
             value = ctx.data.get(key)
             if value is None or (isinstance(value, str) and not value.strip()):
-                reasons.append(f"{key.replace('_', ' ').capitalize()} is required.")
+                reasons.append(required_sentence(key))
         for guard in declared.guards:
             problem = guard(entity, ctx)
             if problem:
@@ -211,6 +211,13 @@ class Lifecycle(StateMachine):
             raise NotPermitted(result.reasons[0])
         if result.status == 422:
             raise GuardFailed(list(result.reasons))
+
+
+def required_sentence(key: str) -> str:
+    """What a person reads when a transition's data ``key`` is missing."""
+    if key == "confirmed":
+        return "Tick the box to confirm: this cannot be undone."
+    return f"{key.replace('_', ' ').capitalize()} is required."
 
 
 def _roles_sentence(roles: Iterable[str]) -> str:

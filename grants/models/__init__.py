@@ -1,7 +1,13 @@
 """SQLAlchemy models, one module per aggregate. Importing this registers them all."""
 
 from grants.models.accounts import ApiToken, Role, User, user_roles
-from grants.models.applications import Application, BudgetLine, CoFinancing
+from grants.models.applications import (
+    Application,
+    BudgetLine,
+    CoFinancing,
+    Partner,
+    TeamMember,
+)
 from grants.models.associations import Association, Invitation, Membership
 from grants.models.awards import Award, Report, Tranche, TrancheApproval
 from grants.models.calls import Call, Criterion, DocumentType
@@ -23,10 +29,12 @@ __all__ = [
     "HistoryEntry",
     "Invitation",
     "Membership",
+    "Partner",
     "Report",
     "Review",
     "Role",
     "Score",
+    "TeamMember",
     "Tranche",
     "TrancheApproval",
     "User",

@@ -86,6 +86,18 @@ class Application(db.Model):
     reviews: Mapped[list[Review]] = relationship(  # noqa: F821
         back_populates="application", lazy="selectin"
     )
+    partners: Mapped[list[Partner]] = relationship(
+        back_populates="application",
+        cascade="all, delete-orphan",
+        order_by="Partner.position",
+        lazy="selectin",
+    )
+    team: Mapped[list[TeamMember]] = relationship(
+        back_populates="application",
+        cascade="all, delete-orphan",
+        order_by="TeamMember.position",
+        lazy="selectin",
+    )
 
     __mapper_args__ = {"version_id_col": version}
 
@@ -155,3 +167,42 @@ class CoFinancing(db.Model):
     amount: Mapped[Decimal] = mapped_column(Money)
 
     application: Mapped[Application] = relationship(back_populates="cofinancing")
+
+
+class Partner(db.Model):
+    """A local partner of the project; its letter of commitment is a document of the
+    application whose purpose names the partner's position (``partner-1``)."""
+
+    __tablename__ = "partners"
+    __table_args__ = (UniqueConstraint("application_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(
+        ForeignKey("applications.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int]
+    name: Mapped[str] = mapped_column(String(200))
+    country: Mapped[str | None] = mapped_column(String(2))
+    role: Mapped[str] = mapped_column(String(500), default="")
+
+    application: Mapped[Application] = relationship(back_populates="partners")
+
+    @property
+    def letter_purpose(self) -> str:
+        return f"partner-{self.position}"
+
+
+class TeamMember(db.Model):
+    """Someone who carries out the project, with their role in it."""
+
+    __tablename__ = "team_members"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(
+        ForeignKey("applications.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int]
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(300), default="")
+
+    application: Mapped[Application] = relationship(back_populates="team")

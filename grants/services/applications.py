@@ -17,7 +17,13 @@ from sqlalchemy.exc import IntegrityError
 
 from grants.extensions import db
 from grants.models.accounts import User
-from grants.models.applications import Application, BudgetLine, CoFinancing
+from grants.models.applications import (
+    Application,
+    BudgetLine,
+    CoFinancing,
+    Partner,
+    TeamMember,
+)
 from grants.models.associations import Association
 from grants.models.calls import Call
 from grants.orm import utcnow
@@ -142,6 +148,8 @@ def save_draft(
     data: dict[str, Any],
     budget_lines: list[dict[str, Any]],
     cofinancing: list[dict[str, Any]],
+    partners: list[dict[str, Any]] | None = None,
+    team: list[dict[str, Any]] | None = None,
 ) -> None:
     """Save the whole draft, or refuse if someone saved it since ``version`` was loaded."""
     check_editable(actor, application)
@@ -180,8 +188,27 @@ def save_draft(
         )
         for item in cofinancing
     ]
+    if partners is not None:
+        _save_partners(application, partners)
+    if team is not None:
+        application.team = [
+            TeamMember(position=index, name=row["name"], role=row.get("role") or "")
+            for index, row in enumerate(team, start=1)
+        ]
     application.updated_at = utcnow()
     db.session.flush()
+
+
+def _save_partners(application: Application, rows: list[dict[str, Any]]) -> None:
+    """Partners keep their position, so each letter of commitment stays with its partner."""
+    existing = {partner.position: partner for partner in application.partners}
+    for index, row in enumerate(rows, start=1):
+        partner = existing.pop(index, None) or Partner(position=index)
+        partner.name, partner.country, partner.role = row["name"], row["country"], row["role"]
+        if partner not in application.partners:
+            application.partners.append(partner)
+    for partner in existing.values():
+        application.partners.remove(partner)
 
 
 #: Which form section fixes which guard.

@@ -10,16 +10,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
 from grants.extensions import db
-from grants.models.applications import Application
+from grants.models.applications import Application, BudgetLine, CoFinancing
 from grants.models.associations import Association
 from grants.models.calls import Call
 from workflows.application import ApplicationLifecycle
 
 STATES = ApplicationLifecycle.state_values()
+FLAGS = ("amount", "cofinancing")
 SORTS = {
     "reference": Application.reference,
     "association": Association.name,
@@ -33,6 +34,8 @@ class Filters:
     state: str = ""
     country: str = ""
     verified: str = ""
+    #: "amount" (outside the call's limits) or "cofinancing" (below the minimum share).
+    flag: str = ""
     query: str = ""
     sort: str = "reference"
     descending: bool = False
@@ -46,6 +49,7 @@ class Filters:
             state=state if state in STATES else "",
             country=(args.get("country", "") or "")[:2].upper(),
             verified=args.get("verified", "") if args.get("verified") in ("yes", "no") else "",
+            flag=args.get("flag", "") if args.get("flag") in FLAGS else "",
             query=(args.get("q", "") or "").strip()[:100],
             sort=sort if sort in SORTS else "reference",
             descending=args.get("order") == "desc",
@@ -67,6 +71,26 @@ def applications_of_call(call: Call, filters: Filters, per_page: int = 25):
     if filters.verified:
         verified = Association.state == "verified"
         statement = statement.where(verified if filters.verified == "yes" else ~verified)
+    if filters.flag == "amount":
+        statement = statement.where(
+            or_(
+                Application.amount_requested.is_(None),
+                Application.amount_requested < call.min_grant,
+                Application.amount_requested > call.max_grant,
+            )
+        )
+    if filters.flag == "cofinancing":
+        budget = (
+            select(func.coalesce(func.sum(BudgetLine.quantity * BudgetLine.unit_cost), 0))
+            .where(BudgetLine.application_id == Application.id)
+            .scalar_subquery()
+        )
+        brought = (
+            select(func.coalesce(func.sum(CoFinancing.amount), 0))
+            .where(CoFinancing.application_id == Application.id)
+            .scalar_subquery()
+        )
+        statement = statement.where(brought * 100 < budget * call.min_cofinancing_share)
     if filters.query:
         like = f"%{filters.query.lower()}%"
         statement = statement.where(

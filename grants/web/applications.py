@@ -33,6 +33,7 @@ from grants.services.associations import is_member
 from grants.services.errors import Conflict, InvalidInput
 from grants.services.workflow import allowed_transitions, history_of
 from grants.web.access import login_required, role_required
+from grants.web.uploads import store_upload
 
 blueprint = Blueprint("applications", __name__)
 
@@ -108,11 +109,25 @@ def _form_for(application: Application) -> ApplicationForm:
             form.budget_lines.append_entry()
         for entry, line in zip(form.budget_lines.entries, application.budget_lines, strict=False):
             entry.form.process(None, obj=line)
-        while len(form.cofinancing) < len(application.cofinancing) + 1:
-            form.cofinancing.append_entry()
-        for entry, item in zip(form.cofinancing.entries, application.cofinancing, strict=False):
-            entry.form.process(None, obj=item)
+        for name, rows in (
+            ("cofinancing", application.cofinancing),
+            ("partners", application.partners),
+            ("team", application.team),
+        ):
+            while len(form[name]) < len(rows) + 1:
+                form[name].append_entry()
+            for entry, row in zip(form[name].entries, rows, strict=False):
+                entry.form.process(None, obj=row)
     return form
+
+
+def _earlier_versions(application: Application) -> dict[int, list[Document]]:
+    """Replaced documents by document type, newest first: the documents' history."""
+    earlier: dict[int, list[Document]] = {}
+    for document in sorted(application.documents, key=lambda d: d.id, reverse=True):
+        if document.replaced_by_id is not None and document.document_type_id is not None:
+            earlier.setdefault(document.document_type_id, []).append(document)
+    return earlier
 
 
 def _render(application: Application, form: ApplicationForm | None = None, status: int = 200):
@@ -131,6 +146,8 @@ def _render(application: Application, form: ApplicationForm | None = None, statu
         options=allowed_transitions(application, current_user, only_own_roles=True),
         history=history_of(application),
         documents={d.document_type_id: d for d in application.current_documents},
+        letters={d.purpose: d for d in application.current_documents if d.purpose},
+        versions=_earlier_versions(application),
     ), status
 
 
@@ -147,20 +164,18 @@ def show(application_id: int):
     if "add_line" in request.form:
         form.budget_lines.append_entry()
         return _render(application, form)
-    if "add_source" in request.form:
-        form.cofinancing.append_entry()
-        return _render(application, form)
+    for button, rows in (
+        ("add_source", form.cofinancing),
+        ("add_partner", form.partners),
+        ("add_member", form.team),
+    ):
+        if button in request.form:
+            rows.append_entry()
+            return _render(application, form)
     if not form.validate_on_submit():
         return _render(application, form, 422)
     try:
-        service.save_draft(
-            current_user,
-            application,
-            int(form.version.data or 0),
-            form.draft_data(),
-            form.lines(),
-            form.sources(),
-        )
+        _save(application, form)
     except Conflict as stale:
         flash(stale.message, "error")
         return _render(application, form, 409)
@@ -173,6 +188,19 @@ def show(application_id: int):
     return redirect(url_for("applications.show", application_id=application.id), code=303)
 
 
+def _save(application: Application, form: ApplicationForm) -> None:
+    service.save_draft(
+        current_user,
+        application,
+        int(form.version.data or 0),
+        form.draft_data(),
+        form.lines(),
+        form.sources(),
+        form.partner_rows(),
+        form.team_rows(),
+    )
+
+
 def _autosave(application: Application, form: ApplicationForm):
     """The JavaScript enhancement's save: JSON in, a short status sentence out."""
     if not form.validate_on_submit():
@@ -182,14 +210,7 @@ def _autosave(application: Application, form: ApplicationForm):
             )
         ), 422
     try:
-        service.save_draft(
-            current_user,
-            application,
-            int(form.version.data or 0),
-            form.draft_data(),
-            form.lines(),
-            form.sources(),
-        )
+        _save(application, form)
     except (Conflict, InvalidInput) as refused:
         return jsonify(message=refused.message), refused.status
     db.session.flush()
@@ -207,30 +228,25 @@ def upload(application_id: int, document_type_id: int):
     if document_type is None or document_type.call_id != application.call_id:
         abort(404)
     service.check_editable(current_user, application)
-    file = request.files.get("file")
-    if file is None or not file.filename:
-        flash(_("Choose a file to upload."), "error")
-        return redirect(
-            url_for("applications.show", application_id=application.id, _anchor="documents"),
-            code=303,
-        )
-    try:
-        document_service.add_document(
-            current_user,
-            document_service.Upload(file.stream, file.filename, file.mimetype),
-            application=application,
-            document_type=document_type,
-        )
-    except InvalidInput as refused:
-        for message in refused.errors.get("file", [refused.message]):
-            flash(message, "error")
-        return redirect(
-            url_for("applications.show", application_id=application.id, _anchor="documents"),
-            code=303,
-        )
-    flash(_("The document is uploaded."), "success")
-    return redirect(
-        url_for("applications.show", application_id=application.id, _anchor="documents"), code=303
+    back_to = url_for("applications.show", application_id=application.id, _anchor="documents")
+    return store_upload(back_to, application=application, document_type=document_type)
+
+
+@blueprint.post("/applications/<int:application_id>/partners/<int:position>/letter")
+@login_required
+def upload_letter(application_id: int, position: int):
+    """The letter of commitment of one partner of the application."""
+    application = service.visible_application(current_user, application_id)
+    service.check_editable(current_user, application)
+    partner = next((p for p in application.partners if p.position == position), None)
+    if partner is None:
+        abort(404)
+    back_to = url_for("applications.show", application_id=application.id, _anchor="documents")
+    return store_upload(
+        back_to,
+        _("The letter of %(partner)s is uploaded.", partner=partner.name),
+        application=application,
+        purpose=partner.letter_purpose,
     )
 
 

@@ -14,6 +14,7 @@ from grants.services import documents as document_service
 from grants.services.errors import InvalidInput
 from grants.services.workflow import allowed_transitions, history_of
 from grants.web.access import login_required
+from grants.web.uploads import store_upload
 
 blueprint = Blueprint("associations", __name__)
 
@@ -112,24 +113,8 @@ def upload_document(association_id: int, purpose: str):
     association = service.member_association(current_user, association_id)
     if purpose not in service.VERIFICATION_DOCUMENTS:
         abort(404)
-    file = request.files.get("file")
-    target = url_for("associations.show", association_id=association.id, _anchor="documents")
-    if file is None or not file.filename:
-        flash(_("Choose a file to upload."), "error")
-        return redirect(target, code=303)
-    try:
-        document_service.add_document(
-            current_user,
-            document_service.Upload(file.stream, file.filename, file.mimetype),
-            association=association,
-            purpose=purpose,
-        )
-    except InvalidInput as refused:
-        for message in refused.errors.get("file", [refused.message]):
-            flash(message, "error")
-        return redirect(target, code=303)
-    flash(_("The document is uploaded."), "success")
-    return redirect(target, code=303)
+    back_to = url_for("associations.show", association_id=association.id, _anchor="documents")
+    return store_upload(back_to, association=association, purpose=purpose)
 
 
 @blueprint.get("/associations/documents/<int:association_document_id>")

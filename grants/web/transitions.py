@@ -47,8 +47,11 @@ def fire_transition(entity: str, entity_id: int, transition: str):
     load, page = PAGES[entity]
     record = load(current_user, entity_id)
     comment = request.form.get("comment", "").strip() or None
+    machine = type(record).lifecycle
+    declared = machine.rules.get(transition)
+    data = {key: request.form.get(key) for key in (declared.requires if declared else ())}
     try:
-        fire(record, transition, current_user, comment=comment)
+        fire(record, transition, current_user, comment=comment, **data)
     except GuardFailed as refused:
         for reason in refused.reasons:
             flash(reason, "error")

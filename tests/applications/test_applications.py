@@ -504,3 +504,91 @@ def test_documents_live_in_the_s3_bucket_and_a_stopped_store_leaves_nothing(
         assert db.session.scalar(select(func.count(Document.id))) == 1
     finally:
         app.extensions["document_store"] = saved
+
+
+def test_partners_with_their_letters_the_team_and_sdg_targets(applicant, call):
+    _, client = applicant
+    application = _start(client, call)
+    data = {
+        "sdg_targets": ["8.6", "4.4"],
+        "partners-0-name": "Chambre de métiers de Thiès",
+        "partners-0-country": "SN",
+        "partners-0-role": "Hosts the workshop",
+        "team-0-name": "Awa Ndiaye",
+        "team-0-role": "Project lead",
+    }
+    assert _save(client, application, **data).status_code == 303
+    assert application.sdg_targets == ["8.6", "4.4"]
+    [partner] = application.partners
+    assert (partner.name, partner.country, partner.position) == (
+        "Chambre de métiers de Thiès",
+        "SN",
+        1,
+    )
+    assert [(m.name, m.role) for m in application.team] == [("Awa Ndiaye", "Project lead")]
+    response = client.post(
+        f"/applications/{application.id}/partners/1/letter",
+        data={"file": (io.BytesIO(PDF), "lettre.pdf")},
+        content_type="multipart/form-data",
+    )
+    assert "The letter of Chambre de métiers de Thiès is uploaded." in text_of(
+        client.get(response.location)
+    )
+    # Saving again keeps the partner, so the letter stays with it.
+    _save(client, application, **{**data, "partners-0-role": "Hosts and certifies"})
+    assert application.partners[0].id == partner.id
+    page = text_of(client.get(f"/applications/{application.id}"))
+    assert "Letter of commitment from Chambre de métiers de Thiès" in page and "lettre.pdf" in page
+    unknown = _save(client, application, sdg_targets=["18.1"])
+    assert unknown.status_code == 422 and application.sdg_targets == ["8.6", "4.4"]
+    assert (
+        client.post(f"/applications/{application.id}/partners/9/letter", data={}).status_code == 404
+    )
+
+
+def test_withdrawing_asks_for_confirmation(applicant, call):
+    _, client = applicant
+    application = _start(client, call)
+    page = client.get(f"/applications/{application.id}").get_data(as_text=True)
+    assert 'name="confirmed"' in page
+    unconfirmed = client.post(f"/transitions/application/{application.id}/withdraw")
+    assert "Tick the box to confirm" in text_of(client.get(unconfirmed.location))
+    assert application.state == "draft"
+    client.post(f"/transitions/application/{application.id}/withdraw", data={"confirmed": "yes"})
+    assert application.state == "withdrawn"
+
+
+def test_replacing_a_document_lists_the_earlier_version(applicant, call):
+    _, client = applicant
+    application = _start(client, call)
+    _upload_all(client, application, name="budget-v1.pdf")
+    _upload_all(client, application, name="budget-v2.pdf")
+    page = text_of(client.get(f"/applications/{application.id}"))
+    assert "budget-v2.pdf" in page and "Earlier versions (1)" in page and "budget-v1.pdf" in page
+
+
+def test_an_amount_outside_the_limits_is_refused_at_submission(applicant, call, world, login):
+    _, client = applicant
+    application = _start(client, call)
+    _save(client, application, amount_requested="45000")
+    _upload_all(client, application)
+    response = client.post(
+        f"/applications/{application.id}/submit", data={"version": str(application.version)}
+    )
+    assert response.status_code == 422
+    assert "must be between 10,000.00 and 40,000.00 USD" in text_of(response)
+    assert application.state == "draft"
+
+
+def test_screening_flags_amounts_and_cofinancing(world, login, call):
+    good = make_application(world, call, state="submitted")
+    too_much = make_application(world, call, state="submitted")
+    too_much.amount_requested = Decimal("45000")
+    thin = make_application(world, call, state="submitted")
+    thin.cofinancing[0].amount = Decimal("100")
+    db.session.flush()
+    officer = login(world.officer)
+    amount = text_of(officer.get(f"/calls/{call.code}/applications?flag=amount"))
+    assert too_much.reference in amount and good.reference not in amount
+    cofinancing = text_of(officer.get(f"/calls/{call.code}/applications?flag=cofinancing"))
+    assert thin.reference in cofinancing and good.reference not in cofinancing

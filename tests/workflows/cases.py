@@ -127,7 +127,7 @@ class ApplicationCase(Case):
         return application
 
     def data(self, transition, application):
-        return {"amount": "30000"} if transition == "award" else {}
+        return {"award": {"amount": "30000"}, "withdraw": {"confirmed": "yes"}}.get(transition, {})
 
     def outsider(self, world, transition):
         rule = MACHINES["application"].rules[transition]

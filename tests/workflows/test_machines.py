@@ -14,6 +14,7 @@ from grants.services.workflow import context, fire
 from tests.fixtures.programme import NOW
 from tests.workflows.cases import CASES
 from workflows import MACHINES
+from workflows.base import required_sentence
 from workflows.errors import GuardFailed, NotPermitted, TransitionNotAllowed
 
 COMMENT = "Recorded by the test."
@@ -186,7 +187,7 @@ def test_missing_comment_or_data_is_refused_with_every_reason(world, entity, nam
     if declared.comment_required:
         assert f"A {declared.comment_label} is required." in reasons
     for key in declared.requires:
-        assert f"{key.replace('_', ' ').capitalize()} is required." in reasons
+        assert required_sentence(key) in reasons
     assert _snapshot(record) == before
 
 
