@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from flask_babel import format_datetime
 from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
@@ -143,7 +144,7 @@ def eligibility_checks(application: Application) -> list[Check]:
         Check(
             _("Submitted before the deadline"),
             on_time,
-            application.submitted_at.isoformat(timespec="minutes")
+            format_datetime(application.submitted_at, "medium")
             if application.submitted_at
             else "",
         ),
