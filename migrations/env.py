@@ -49,9 +49,19 @@ def run_migrations_offline():
 
 def run_migrations_online():
     with db.engine.connect() as connection:
+        if db.engine.dialect.name == "sqlite":
+            # Batch mode rebuilds a table by copying it; with foreign keys enforced, dropping
+            # the old copy fails while other tables point at it. Checked again at the end.
+            connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
         context.configure(connection=connection, **_options(connection))
         with context.begin_transaction():
             context.run_migrations()
+            if db.engine.dialect.name == "sqlite":
+                broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                if broken:
+                    raise RuntimeError(f"foreign keys broken by the migration: {broken[:5]}")
+        if db.engine.dialect.name == "sqlite":
+            connection.connection.driver_connection.execute("PRAGMA foreign_keys=ON")
 
 
 if context.is_offline_mode():

@@ -13,7 +13,7 @@ from grants.models.awards import Award, Report, Tranche, TrancheApproval
 from grants.models.calls import Call, Criterion, DocumentType
 from grants.models.documents import Document
 from grants.models.history import HistoryEntry
-from grants.models.reviews import Review, Score
+from grants.models.reviews import ConflictDeclaration, Decision, Review, Score
 
 __all__ = [
     "ApiToken",
@@ -23,7 +23,9 @@ __all__ = [
     "BudgetLine",
     "Call",
     "CoFinancing",
+    "ConflictDeclaration",
     "Criterion",
+    "Decision",
     "Document",
     "DocumentType",
     "HistoryEntry",

@@ -10,7 +10,17 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Numeric, String, func, select, true
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    ForeignKey,
+    Numeric,
+    String,
+    false,
+    func,
+    select,
+    true,
+)
 from sqlalchemy.orm import Mapped, mapped_column, object_session, relationship
 
 from grants.extensions import db
@@ -80,6 +90,17 @@ class Call(Translated, db.Model):
     tranche_schedule: Mapped[list[dict]] = mapped_column(JSON, default=list, server_default="[]")
     #: Reports of every award: [{"kind": "interim"|"final", "months": int}] after the start.
     report_schedule: Mapped[list[dict]] = mapped_column(JSON, default=list, server_default="[]")
+    #: Evaluation settings: evaluators per application, the most reviews one evaluator
+    #: takes in this call, blind review, hiding others' scores until one's own is in, the
+    #: spread of totals that flags a disagreement, and when reviews are due.
+    evaluators_per_application: Mapped[int] = mapped_column(default=3, server_default="3")
+    max_reviews_per_evaluator: Mapped[int | None]
+    blind_review: Mapped[bool] = mapped_column(default=False, server_default=false())
+    hide_other_scores: Mapped[bool] = mapped_column(default=True, server_default=true())
+    disagreement_threshold: Mapped[Decimal] = mapped_column(
+        Numeric(5, 2), default=Decimal("25"), server_default="25"
+    )
+    review_deadline: Mapped[datetime | None]
     require_verified_association: Mapped[bool] = mapped_column(default=True, server_default=true())
     state: Mapped[str] = mapped_column(String(20), default="draft", index=True)
     version: Mapped[int] = mapped_column(default=1)

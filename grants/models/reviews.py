@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -67,3 +67,37 @@ class Score(db.Model):
     comment: Mapped[str] = mapped_column(Text, default="")
 
     review: Mapped[Review] = relationship(back_populates="scores")
+
+
+class ConflictDeclaration(db.Model):
+    """An evaluator's conflict of interest with an association: it applies to every
+    application of that association in the programme, not only the one that revealed it."""
+
+    __tablename__ = "conflict_declarations"
+    __table_args__ = (UniqueConstraint("evaluator_id", "association_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    evaluator_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    association_id: Mapped[int] = mapped_column(
+        ForeignKey("associations.id", ondelete="CASCADE"), index=True
+    )
+    reason: Mapped[str] = mapped_column(Text)
+    declared_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: The review on which it was declared.
+    review_id: Mapped[int | None] = mapped_column(ForeignKey("reviews.id", ondelete="SET NULL"))
+
+    evaluator: Mapped[User] = relationship()
+
+
+class Decision(db.Model):
+    """The committee's meeting for a call: when, who was present, the minutes."""
+
+    __tablename__ = "decisions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_id: Mapped[int] = mapped_column(ForeignKey("calls.id"), index=True)
+    meeting_date: Mapped[date]
+    present: Mapped[str] = mapped_column(Text, default="")
+    minutes: Mapped[str] = mapped_column(Text, default="")
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
