@@ -1,0 +1,189 @@
+"""Evaluation: assigning evaluators, conflicts of interest, and scoring.
+
+An evaluator sees an application's title (and, unless the call is blind, the applying
+association's name) until they attest that they have no conflict of interest; only then
+its content and documents. Declaring a conflict instead removes their access at once, to
+this application and to every application of the same association in the programme, and
+tells the officers (a domain event from the review machine).
+"""
+
+from __future__ import annotations
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from grants.extensions import db
+from grants.models.accounts import User
+from grants.models.applications import Application
+from grants.models.reviews import ConflictDeclaration, Review, Score
+from grants.orm import utcnow
+from grants.roles import EVALUATOR, PROGRAMME_OFFICER
+from grants.services.errors import Conflict, Forbidden, InvalidInput, NotFound
+from grants.services.workflow import fire
+from workflows.review import ReviewLifecycle
+
+RECOMMENDATIONS = ("fund", "fund_with_conditions", "do_not_fund")
+
+
+def conflicted_associations(evaluator: User) -> set[int]:
+    return set(
+        db.session.scalars(
+            select(ConflictDeclaration.association_id).where(
+                ConflictDeclaration.evaluator_id == evaluator.id
+            )
+        )
+    )
+
+
+def assign(officer: User, application: Application, evaluator: User) -> Review:
+    """Assign one evaluator by hand; the same rules as the automatic proposal apply."""
+    if PROGRAMME_OFFICER not in officer.role_names:
+        raise Forbidden(_("Only a programme officer assigns evaluators."))
+    if EVALUATOR not in evaluator.role_names:
+        raise InvalidInput(_("%(name)s is not an evaluator.", name=evaluator.display_name))
+    if application.state not in ("eligible", "in_review"):
+        raise Conflict(_("Evaluators are assigned to eligible applications."))
+    if any(m.association_id == application.association_id for m in evaluator.memberships):
+        raise InvalidInput(
+            _("%(name)s is a member of the applying association.", name=evaluator.display_name)
+        )
+    if application.association_id in conflicted_associations(evaluator):
+        raise InvalidInput(
+            _(
+                "%(name)s declared a conflict of interest with this association.",
+                name=evaluator.display_name,
+            )
+        )
+    if any(review.evaluator_id == evaluator.id for review in application.reviews):
+        raise Conflict(
+            _("%(name)s is already assigned to this application.", name=evaluator.display_name)
+        )
+    review = Review(
+        application=application,
+        evaluator_id=evaluator.id,
+        assigned_by_id=officer.id,
+        state=ReviewLifecycle.initial_value(),
+    )
+    db.session.add(review)
+    db.session.flush()
+    return review
+
+
+def unassign(officer: User, review: Review) -> None:
+    """Remove an assignment that has no submitted review."""
+    if PROGRAMME_OFFICER not in officer.role_names:
+        raise Forbidden(_("Only a programme officer removes assignments."))
+    if review.state == "submitted":
+        raise Conflict(_("This review is submitted; reopen it instead of removing it."))
+    db.session.delete(review)
+    db.session.flush()
+
+
+def own_review(evaluator: User, review_id: int) -> Review:
+    """The evaluator's own review, unless they declared a conflict: then it is gone (404)."""
+    review = db.session.get(Review, review_id)
+    if review is None or review.evaluator_id != evaluator.id or review.state == "conflicted":
+        raise NotFound(_("No such review."))
+    if review.application.association_id in conflicted_associations(evaluator):
+        raise NotFound(_("No such review."))
+    return review
+
+
+def attest_no_conflict(evaluator: User, review: Review) -> None:
+    if review.evaluator_id != evaluator.id:
+        raise NotFound(_("No such review."))
+    if review.no_conflict_attested_at is None:
+        review.no_conflict_attested_at = utcnow()
+        db.session.flush()
+
+
+def declare_conflict(evaluator: User, review: Review, reason: str) -> list[Review]:
+    """Declare a conflict with the review's association; every open review of this evaluator
+    for that association's applications is withdrawn from them too. Returns those reviews."""
+    association_id = review.application.association_id
+    fire(review, "declare_conflict", evaluator, comment=reason)
+    db.session.add(
+        ConflictDeclaration(
+            evaluator_id=evaluator.id,
+            association_id=association_id,
+            reason=reason.strip(),
+            review_id=review.id,
+        )
+    )
+    others = db.session.scalars(
+        select(Review)
+        .join(Review.application)
+        .where(
+            Review.evaluator_id == evaluator.id,
+            Review.id != review.id,
+            Review.state == "assigned",
+            Application.association_id == association_id,
+        )
+    ).all()
+    for other in others:
+        fire(
+            other,
+            "declare_conflict",
+            evaluator,
+            comment=_("Conflict declared with the same association on another application."),
+        )
+    db.session.flush()
+    return [review, *others]
+
+
+def may_read_application(evaluator: User, application: Application) -> bool:
+    """An assigned evaluator without a conflict who has attested none reads the application."""
+    if application.association_id in conflicted_associations(evaluator):
+        return False
+    return any(
+        review.evaluator_id == evaluator.id
+        and review.state != "conflicted"
+        and review.no_conflict_attested_at is not None
+        for review in application.reviews
+    )
+
+
+def save_scores(
+    evaluator: User,
+    review: Review,
+    scores: dict[int, tuple[int | None, str]],
+    recommendation: str | None,
+    overall_comment: str = "",
+) -> None:
+    """Save the draft of a review: a score and a comment per criterion, a recommendation."""
+    if review.evaluator_id != evaluator.id:
+        raise NotFound(_("No such review."))
+    if review.state != "assigned":
+        raise Conflict(
+            _("This review is %(state)s and can no longer be changed.", state=review.state)
+        )
+    if review.no_conflict_attested_at is None:
+        raise Conflict(_("Confirm that you have no conflict of interest first."))
+    criteria = {criterion.id: criterion for criterion in review.application.call.criteria}
+    errors: dict[str, list[str]] = {}
+    for criterion_id, (score, _comment) in scores.items():
+        criterion = criteria.get(criterion_id)
+        if criterion is None:
+            errors[f"score-{criterion_id}"] = [_("Unknown criterion.")]
+        elif score is not None and not criterion.scale_min <= score <= criterion.scale_max:
+            errors[f"score-{criterion_id}"] = [
+                _(
+                    "Between %(low)s and %(high)s.",
+                    low=criterion.scale_min,
+                    high=criterion.scale_max,
+                )
+            ]
+    if recommendation is not None and recommendation not in RECOMMENDATIONS:
+        errors["recommendation"] = [_("Choose a recommendation from the list.")]
+    if errors:
+        raise InvalidInput(_("Some scores are not valid."), errors)
+    existing = {score.criterion_id: score for score in review.scores}
+    for criterion_id, (value, comment) in scores.items():
+        score = existing.get(criterion_id)
+        if score is None:
+            score = Score(criterion_id=criterion_id)
+            review.scores.append(score)
+        score.score, score.comment = value, (comment or "").strip()
+    review.recommendation = recommendation
+    review.overall_comment = (overall_comment or "").strip()
+    db.session.flush()
