@@ -28,6 +28,7 @@ SIGNED_IN = {ANON: LOGIN, **dict.fromkeys(ROLE_NAMES, OK)}
 ADMIN_ONLY = {ANON: LOGIN, **dict.fromkeys(ROLE_NAMES, FORBIDDEN), "admin": OK}
 STAFF_LIST = {**ADMIN_ONLY, "programme_officer": OK}
 OFFICER_ONLY = {**ADMIN_ONLY, "admin": FORBIDDEN, "programme_officer": OK}
+EVALUATOR_ONLY = {**ADMIN_ONLY, "admin": FORBIDDEN, "evaluator": OK}
 #: The association belongs to the applicant; staff may read it, others get 404.
 ASSOCIATION_READ = {
     ANON: LOGIN,
@@ -106,6 +107,13 @@ ROUTES: dict[tuple[str, str], dict[str, object]] = {
     ("GET", "calls.edit"): OFFICER_ONLY,
     ("POST", "calls.edit"): OFFICER_ONLY,
     ("POST", "calls.extend"): OFFICER_ONLY,
+    ("GET", "reviews.queue"): EVALUATOR_ONLY,
+    ("GET", "reviews.show"): EVALUATOR_ONLY,
+    ("POST", "reviews.show"): EVALUATOR_ONLY,
+    ("POST", "reviews.attest"): EVALUATOR_ONLY,
+    ("GET", "reviews.document"): EVALUATOR_ONLY,
+    # Without a reason the conflict is refused with a message (the walk sends none).
+    ("POST", "reviews.conflict"): EVALUATOR_ONLY,
     ("GET", "lifecycles.index"): STAFF_LIST,
     ("GET", "lifecycles.show"): STAFF_LIST,
     # Verification is an officer's transition; the members see their association (422:
@@ -182,6 +190,10 @@ def world(app, login):
     )
     db.session.add(statutes)
     db.session.flush()
+    from grants.services.evaluation import assign
+
+    reviewed = make_application(world_like, call, state="eligible")
+    review = assign(people["programme_officer"], reviewed, people["evaluator"])
     clients = {role: login(person) for role, person in people.items()}
     from tests.clients import AppClient
 
@@ -202,6 +214,8 @@ def world(app, login):
         "purpose": "statutes",
         "position": 1,
         "association_document_id": statutes.id,
+        "review_id": review.id,
+        "review_document_id": reviewed.current_documents[0].id,
         "entity": "association",
         "transition": "verify",
         "entity_id": association.id,

@@ -126,6 +126,7 @@ def register_web(app: Flask) -> None:
         files,
         lifecycles,
         public,
+        reviews,
         transitions,
     )
 
@@ -135,6 +136,7 @@ def register_web(app: Flask) -> None:
         associations,
         applications,
         calls,
+        reviews,
         admin,
         files,
         lifecycles,
