@@ -107,6 +107,7 @@ ROUTES: dict[tuple[str, str], dict[str, object]] = {
     ("GET", "calls.edit"): OFFICER_ONLY,
     ("POST", "calls.edit"): OFFICER_ONLY,
     ("POST", "calls.extend"): OFFICER_ONLY,
+    ("GET", "ranking.ranking_page"): STAFF_LIST,
     ("GET", "reviews.queue"): EVALUATOR_ONLY,
     ("GET", "reviews.show"): EVALUATOR_ONLY,
     ("POST", "reviews.show"): EVALUATOR_ONLY,
@@ -114,6 +115,12 @@ ROUTES: dict[tuple[str, str], dict[str, object]] = {
     ("GET", "reviews.document"): EVALUATOR_ONLY,
     # Without a reason the conflict is refused with a message (the walk sends none).
     ("POST", "reviews.conflict"): EVALUATOR_ONLY,
+    ("GET", "assignments.index"): OFFICER_ONLY,
+    ("POST", "assignments.assign"): {**OFFICER_ONLY, "programme_officer": MISSING},
+    ("POST", "assignments.save_proposal"): OFFICER_ONLY,
+    ("POST", "assignments.start"): OFFICER_ONLY,
+    # Last: it removes the walk's review that the evaluator routes above use.
+    ("POST", "assignments.remove"): OFFICER_ONLY,
     ("GET", "lifecycles.index"): STAFF_LIST,
     ("GET", "lifecycles.show"): STAFF_LIST,
     # Verification is an officer's transition; the members see their association (422:

@@ -18,6 +18,7 @@ from grants.models.applications import Application
 from grants.models.reviews import ConflictDeclaration, Review, Score
 from grants.orm import utcnow
 from grants.roles import EVALUATOR, PROGRAMME_OFFICER
+from grants.services import assignment_plan
 from grants.services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from grants.services.workflow import fire
 from workflows.review import ReviewLifecycle
@@ -187,3 +188,81 @@ def save_scores(
     review.recommendation = recommendation
     review.overall_comment = (overall_comment or "").strip()
     db.session.flush()
+
+
+def eligible_for_review(call_id: int) -> list[Application]:
+    """The applications of a call that evaluators are assigned to, with their reviews."""
+    return list(
+        db.session.scalars(
+            select(Application)
+            .where(Application.call_id == call_id, Application.state.in_(("eligible", "in_review")))
+            .order_by(Application.reference)
+        )
+    )
+
+
+def evaluators() -> list[User]:
+    from grants.models.accounts import Role
+
+    return list(
+        db.session.scalars(
+            select(User)
+            .where(User.active.is_(True), User.roles.any(Role.name == EVALUATOR))
+            .order_by(User.full_name, User.id)
+        )
+    )
+
+
+def propose_assignments(call) -> assignment_plan.Proposal:
+    """The automatic proposal for a call, computed but not saved."""
+    applications = eligible_for_review(call.id)
+    people = evaluators()
+    existing = [
+        (review.application_id, review.evaluator_id)
+        for application in applications
+        for review in application.reviews
+        if review.state != "conflicted"
+    ]
+    conflicts = db.session.execute(
+        select(ConflictDeclaration.evaluator_id, ConflictDeclaration.association_id)
+    ).all()
+    return assignment_plan.propose(
+        [assignment_plan.Target(a.id, a.association_id, a.language) for a in applications],
+        [
+            assignment_plan.Candidate(
+                p.id,
+                frozenset(p.languages or []),
+                call.max_reviews_per_evaluator,
+                frozenset(m.association_id for m in p.memberships),
+            )
+            for p in people
+        ],
+        per_application=call.evaluators_per_application,
+        existing=existing,
+        conflicts=[tuple(row) for row in conflicts],
+    )
+
+
+def save_proposal(officer: User, call, pairs: list[tuple[int, int]]) -> list[Review]:
+    """Save the pairs the officer accepted; each is checked again as a manual assignment."""
+    applications = {a.id: a for a in eligible_for_review(call.id)}
+    people = {p.id: p for p in evaluators()}
+    saved = []
+    for application_id, evaluator_id in pairs:
+        application, person = applications.get(application_id), people.get(evaluator_id)
+        if application is None or person is None:
+            raise InvalidInput(_("The proposal changed meanwhile; propose again."))
+        saved.append(assign(officer, application, person))
+    return saved
+
+
+def start_review(officer: User, call) -> int:
+    """Move every eligible application that has an evaluator into review."""
+    started = 0
+    for application in eligible_for_review(call.id):
+        if application.state == "eligible" and any(
+            review.state != "conflicted" for review in application.reviews
+        ):
+            fire(application, "start_review", officer)
+            started += 1
+    return started

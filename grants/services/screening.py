@@ -144,8 +144,6 @@ def eligibility_checks(application: Application) -> list[Check]:
         Check(
             _("Submitted before the deadline"),
             on_time,
-            format_datetime(application.submitted_at, "medium")
-            if application.submitted_at
-            else "",
+            format_datetime(application.submitted_at, "medium") if application.submitted_at else "",
         ),
     ]

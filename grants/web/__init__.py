@@ -121,6 +121,7 @@ def register_web(app: Flask) -> None:
         account,
         admin,
         applications,
+        assignments,
         associations,
         calls,
         files,
@@ -136,6 +137,7 @@ def register_web(app: Flask) -> None:
         associations,
         applications,
         calls,
+        assignments,
         reviews,
         admin,
         files,
@@ -144,6 +146,7 @@ def register_web(app: Flask) -> None:
     )
     for module in modules:
         app.register_blueprint(module.blueprint)
+    app.register_blueprint(assignments.ranking_blueprint)
 
     app.jinja_env.globals.update(
         money=money,

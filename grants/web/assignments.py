@@ -1,0 +1,176 @@
+"""Programme officers assign evaluators to a call's eligible applications: by hand, or
+from an automatic proposal they see before it is saved."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_security import current_user
+
+from grants.extensions import db
+from grants.models.accounts import User
+from grants.models.applications import Application
+from grants.models.reviews import Review
+from grants.roles import ADMIN, PROGRAMME_OFFICER
+from grants.services import calls as call_service
+from grants.services import evaluation as service
+from grants.services import ranking as ranking_service
+from grants.services.errors import DomainError, NotFound
+from grants.web.access import role_required
+
+blueprint = Blueprint("assignments", __name__, url_prefix="/office/calls/<code>/assignments")
+
+
+def _page(call, proposal=None, status: int = 200):
+    applications = service.eligible_for_review(call.id)
+    people = service.evaluators()
+    names = {person.id: person.display_name for person in people}
+    return render_template(
+        "assignments/index.html",
+        call=call,
+        applications=applications,
+        people=people,
+        names=names,
+        proposal=proposal,
+        loads={
+            p.id: sum(
+                1
+                for a in applications
+                for r in a.reviews
+                if r.evaluator_id == p.id and r.state != "conflicted"
+            )
+            for p in people
+        },
+    ), status
+
+
+@blueprint.get("/")
+@role_required(PROGRAMME_OFFICER)
+def index(code: str):
+    call = call_service.find_call(code)
+    proposal = service.propose_assignments(call) if request.args.get("propose") else None
+    return _page(call, proposal)
+
+
+@blueprint.post("/")
+@role_required(PROGRAMME_OFFICER)
+def assign(code: str):
+    call = call_service.find_call(code)
+    application = db.session.get(Application, request.form.get("application_id", type=int) or 0)
+    person = db.session.get(User, request.form.get("evaluator_id", type=int) or 0)
+    if application is None or application.call_id != call.id or person is None:
+        raise NotFound(_("No such application or evaluator."))
+    try:
+        service.assign(current_user, application, person)
+    except DomainError as refused:
+        flash(refused.message, "error")
+        return redirect(url_for("assignments.index", code=code), code=303)
+    flash(
+        _(
+            "%(name)s is assigned to %(reference)s.",
+            name=person.display_name,
+            reference=application.reference,
+        ),
+        "success",
+    )
+    return redirect(url_for("assignments.index", code=code), code=303)
+
+
+@blueprint.post("/proposal")
+@role_required(PROGRAMME_OFFICER)
+def save_proposal(code: str):
+    call = call_service.find_call(code)
+    pairs = []
+    for value in request.form.getlist("pair"):
+        application_id, _sep, evaluator_id = value.partition(":")
+        if not (application_id.isdigit() and evaluator_id.isdigit()):
+            raise NotFound(_("No such assignment."))
+        pairs.append((int(application_id), int(evaluator_id)))
+    saved = service.save_proposal(current_user, call, pairs)
+    flash(_("%(count)s assignments saved.", count=len(saved)), "success")
+    return redirect(url_for("assignments.index", code=code), code=303)
+
+
+@blueprint.post("/<int:review_id>/remove")
+@role_required(PROGRAMME_OFFICER)
+def remove(code: str, review_id: int):
+    call = call_service.find_call(code)
+    review = db.session.get(Review, review_id)
+    if review is None or review.application.call_id != call.id:
+        raise NotFound(_("No such assignment."))
+    service.unassign(current_user, review)
+    flash(_("The assignment is removed."), "success")
+    return redirect(url_for("assignments.index", code=code), code=303)
+
+
+@blueprint.post("/start")
+@role_required(PROGRAMME_OFFICER)
+def start(code: str):
+    call = call_service.find_call(code)
+    started = service.start_review(current_user, call)
+    flash(_("%(count)s applications are now in review.", count=started), "success")
+    return redirect(url_for("assignments.index", code=code), code=303)
+
+
+ranking_blueprint = Blueprint("ranking", __name__, url_prefix="/office/calls/<code>/ranking")
+
+
+@ranking_blueprint.get("/")
+@role_required(PROGRAMME_OFFICER, ADMIN)
+def ranking_page(code: str):
+    call = call_service.find_call(code)
+    result = ranking_service.ranking(call, request.args.get("by", "normalised"))
+    if request.args.get("format") == "csv":
+        return _csv(call, result)
+    return render_template("assignments/ranking.html", call=call, ranking=result)
+
+
+def _csv(call, result):
+    import csv
+    import io
+
+    from flask import Response
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(
+        [
+            "rank",
+            "reference",
+            "association",
+            "country",
+            "amount_requested",
+            "cumulative",
+            "within_envelope",
+            "raw_mean",
+            "normalised_mean",
+            "std",
+            "disagreement",
+            "reviews_submitted",
+            "reviews_assigned",
+        ]
+    )
+    for row in result.rows:
+        application = result.applications[row.application_id]
+        writer.writerow(
+            [
+                row.rank,
+                application.reference,
+                application.association.name,
+                application.country or "",
+                row.amount_requested,
+                row.cumulative,
+                "yes" if row.within_envelope else "no",
+                row.score.raw_mean or "",
+                row.score.normalised_mean or "",
+                row.score.std or "",
+                "; ".join(row.score.disagreement_reasons),
+                row.score.reviews,
+                result.assigned.get(row.application_id, 0),
+            ]
+        )
+    return Response(
+        buffer.getvalue(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="ranking-{call.code}.csv"'},
+    )
