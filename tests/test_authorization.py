@@ -108,6 +108,8 @@ ROUTES: dict[tuple[str, str], dict[str, object]] = {
     ("POST", "calls.edit"): OFFICER_ONLY,
     ("POST", "calls.extend"): OFFICER_ONLY,
     ("GET", "ranking.ranking_page"): STAFF_LIST,
+    # Without a meeting date the decisions are refused with the reason (422).
+    ("POST", "ranking.decide"): OFFICER_ONLY,
     ("GET", "reviews.queue"): EVALUATOR_ONLY,
     ("GET", "reviews.show"): EVALUATOR_ONLY,
     ("POST", "reviews.show"): EVALUATOR_ONLY,

@@ -266,3 +266,13 @@ def start_review(officer: User, call) -> int:
             fire(application, "start_review", officer)
             started += 1
     return started
+
+
+def submit_review(evaluator: User, review: Review) -> None:
+    """Submit a review; when it is the last one expected, the application's review is
+    complete and the system moves it on (a history row says "system")."""
+    fire(review, "submit", evaluator)
+    application = review.application
+    active = [r for r in application.reviews if r.state != "conflicted"]
+    if application.state == "in_review" and active and all(r.state == "submitted" for r in active):
+        fire(application, "complete_review", None)

@@ -3,6 +3,9 @@ from an automatic proposal they see before it is saved."""
 
 from __future__ import annotations
 
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_security import current_user
@@ -13,9 +16,10 @@ from grants.models.applications import Application
 from grants.models.reviews import Review
 from grants.roles import ADMIN, PROGRAMME_OFFICER
 from grants.services import calls as call_service
+from grants.services import decisions
 from grants.services import evaluation as service
 from grants.services import ranking as ranking_service
-from grants.services.errors import DomainError, NotFound
+from grants.services.errors import DomainError, InvalidInput, NotFound
 from grants.web.access import role_required
 
 blueprint = Blueprint("assignments", __name__, url_prefix="/office/calls/<code>/assignments")
@@ -122,7 +126,7 @@ def ranking_page(code: str):
     result = ranking_service.ranking(call, request.args.get("by", "normalised"))
     if request.args.get("format") == "csv":
         return _csv(call, result)
-    return render_template("assignments/ranking.html", call=call, ranking=result)
+    return render_template("assignments/ranking.html", call=call, ranking=result, form={})
 
 
 def _csv(call, result):
@@ -174,3 +178,59 @@ def _csv(call, result):
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="ranking-{call.code}.csv"'},
     )
+
+
+@ranking_blueprint.post("/decisions")
+@role_required(PROGRAMME_OFFICER)
+def decide(code: str):
+    """Record the committee's meeting: the chosen outcome for each selected application."""
+    call = call_service.find_call(code)
+    outcomes, problems = [], []
+    for key, kind in request.form.items():
+        if not key.startswith("outcome-") or not kind:
+            continue
+        application_id = int(key.removeprefix("outcome-")) if key[8:].isdigit() else 0
+        raw = (request.form.get(f"amount-{application_id}") or "").replace(",", "").strip()
+        try:
+            amount = Decimal(raw) if raw else None
+        except InvalidOperation:
+            problems.append(_("The amount “%(value)s” is not a number.", value=raw))
+            continue
+        text = request.form.get(f"text-{application_id}", "")
+        outcomes.append(
+            decisions.Outcome(
+                application_id,
+                kind,
+                amount,
+                conditions=text if kind == "award" else "",
+                feedback=text if kind != "award" else "",
+            )
+        )
+    try:
+        meeting = date.fromisoformat(request.form.get("meeting_date", ""))
+    except ValueError:
+        problems.append(_("Give the date of the committee's meeting."))
+        meeting = None
+    if not problems:
+        try:
+            decisions.record(
+                current_user,
+                call,
+                meeting,
+                request.form.get("present", ""),
+                request.form.get("minutes", ""),
+                outcomes,
+            )
+        except InvalidInput as refused:
+            problems = [refused.message] + [
+                m for ms in refused.errors.values() for m in ms if m != refused.message
+            ]
+    if problems:
+        for problem in problems:
+            flash(problem, "error")
+        result = ranking_service.ranking(call, "normalised")
+        return render_template(
+            "assignments/ranking.html", call=call, ranking=result, form=request.form
+        ), 422
+    flash(_("The committee's decisions are recorded."), "success")
+    return redirect(url_for("ranking.ranking_page", code=code), code=303)

@@ -14,7 +14,6 @@ from grants.roles import EVALUATOR
 from grants.services import documents as document_service
 from grants.services import evaluation as service
 from grants.services.errors import GuardFailed, InvalidInput
-from grants.services.workflow import fire
 from grants.web.access import role_required
 
 blueprint = Blueprint("reviews", __name__, url_prefix="/reviews")
@@ -77,7 +76,7 @@ def show(review_id: int):
                 errors = invalid.errors
         if not errors and "submit" in request.form:
             try:
-                fire(review, "submit", current_user)
+                service.submit_review(current_user, review)
             except GuardFailed as refused:
                 errors = {"submit": refused.reasons}
         if not errors:

@@ -55,6 +55,8 @@ def test_the_evaluator_attests_then_scores_and_submits(world, login, assigned):
         },
     )
     assert done.status_code == 303 and assigned.state == "submitted"
+    # The only review expected is in: the system completes the application's review.
+    assert assigned.application.state == "reviewed"
     assert "disabled" in client.get(f"/reviews/{assigned.id}").get_data(as_text=True)
 
 
