@@ -64,6 +64,7 @@ format: install-test
 
 bench: install-test services
 	$(PY) bench/workflows.py
+	$(PY) bench/ranking.py
 
 migration: install
 	$(FLASK) db migrate -m "$(MESSAGE)"
