@@ -276,3 +276,13 @@ def submit_review(evaluator: User, review: Review) -> None:
     active = [r for r in application.reviews if r.state != "conflicted"]
     if application.state == "in_review" and active and all(r.state == "submitted" for r in active):
         fire(application, "complete_review", None)
+
+
+def review_for(person: User, review_id: int) -> Review:
+    """A review as its evaluator (their own) or a programme officer (any) may act on it."""
+    if PROGRAMME_OFFICER in person.role_names:
+        review = db.session.get(Review, review_id)
+        if review is None:
+            raise NotFound(_("No such review."))
+        return review
+    return own_review(person, review_id)

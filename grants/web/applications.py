@@ -148,6 +148,12 @@ def _render(application: Application, form: ApplicationForm | None = None, statu
         documents={d.document_type_id: d for d in application.current_documents},
         letters={d.purpose: d for d in application.current_documents if d.purpose},
         versions=_earlier_versions(application),
+        reviews=[
+            (review, allowed_transitions(review, current_user, only_own_roles=True))
+            for review in application.reviews
+        ]
+        if officer
+        else [],
     ), status
 
 

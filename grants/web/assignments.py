@@ -3,13 +3,16 @@ from an automatic proposal they see before it is saved."""
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_security import current_user
 
+from grants.exports import xlsx
 from grants.extensions import db
 from grants.models.accounts import User
 from grants.models.applications import Application
@@ -124,60 +127,63 @@ ranking_blueprint = Blueprint("ranking", __name__, url_prefix="/office/calls/<co
 def ranking_page(code: str):
     call = call_service.find_call(code)
     result = ranking_service.ranking(call, request.args.get("by", "normalised"))
-    if request.args.get("format") == "csv":
-        return _csv(call, result)
+    if request.args.get("format") in ("csv", "xlsx"):
+        return _export(call, result, request.args["format"])
     return render_template("assignments/ranking.html", call=call, ranking=result, form={})
 
 
-def _csv(call, result):
-    import csv
-    import io
+RANKING_HEADER = (
+    "rank",
+    "reference",
+    "association",
+    "country",
+    "amount_requested",
+    "cumulative",
+    "within_envelope",
+    "raw_mean",
+    "normalised_mean",
+    "std",
+    "disagreement",
+    "reviews_submitted",
+    "reviews_assigned",
+)
 
-    from flask import Response
 
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(
-        [
-            "rank",
-            "reference",
-            "association",
-            "country",
-            "amount_requested",
-            "cumulative",
-            "within_envelope",
-            "raw_mean",
-            "normalised_mean",
-            "std",
-            "disagreement",
-            "reviews_submitted",
-            "reviews_assigned",
-        ]
-    )
+def _ranking_rows(result):
     for row in result.rows:
         application = result.applications[row.application_id]
-        writer.writerow(
-            [
-                row.rank,
-                application.reference,
-                application.association.name,
-                application.country or "",
-                row.amount_requested,
-                row.cumulative,
-                "yes" if row.within_envelope else "no",
-                row.score.raw_mean or "",
-                row.score.normalised_mean or "",
-                row.score.std or "",
-                "; ".join(row.score.disagreement_reasons),
-                row.score.reviews,
-                result.assigned.get(row.application_id, 0),
-            ]
+        yield (
+            row.rank,
+            application.reference,
+            application.association.name,
+            application.country or "",
+            row.amount_requested,
+            row.cumulative,
+            row.within_envelope,
+            row.score.raw_mean,
+            row.score.normalised_mean,
+            row.score.std,
+            "; ".join(row.score.disagreement_reasons),
+            row.score.reviews,
+            result.assigned.get(row.application_id, 0),
         )
-    return Response(
-        buffer.getvalue(),
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="ranking-{call.code}.csv"'},
-    )
+
+
+def _export(call, result, kind: str):
+    """The ranking as CSV or XLSX, the same columns as the page."""
+    filename = f"ranking-{call.code}.{kind}"
+    disposition = {"Content-Disposition": f'attachment; filename="{filename}"'}
+    if kind == "xlsx":
+        body = xlsx.workbook("Ranking", RANKING_HEADER, _ranking_rows(result))
+        return Response(body, mimetype=xlsx.MIME_TYPE, headers=disposition)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(RANKING_HEADER)
+    for values in _ranking_rows(result):
+        writer.writerow(
+            ["yes" if v is True else "no" if v is False else "" if v is None else v for v in values]
+        )
+    return Response(buffer.getvalue(), mimetype="text/csv", headers=disposition)
 
 
 @ranking_blueprint.post("/decisions")

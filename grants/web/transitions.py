@@ -16,6 +16,7 @@ from flask_security import current_user
 from grants.services import applications as application_service
 from grants.services import associations as association_service
 from grants.services import calls as call_service
+from grants.services import evaluation as evaluation_service
 from grants.services.errors import GuardFailed
 from grants.services.workflow import fire
 from grants.web.access import login_required
@@ -31,6 +32,12 @@ PAGES: dict[str, tuple[Callable[[Any, int], Any], Callable[[Any], str]]] = {
     "call": (
         lambda person, call_id: call_service.visible_call(person, call_id),
         lambda call: url_for("applications.call_page", code=call.code),
+    ),
+    "review": (
+        lambda person, review_id: evaluation_service.review_for(person, review_id),
+        lambda review: url_for(
+            "applications.show", application_id=review.application_id, _anchor="reviews"
+        ),
     ),
     "application": (
         application_service.visible_application,

@@ -60,6 +60,15 @@ def test_normalisation_removes_the_harsh_evaluators_bias(world, login):
     assert "Totals range over" in normalised  # the harsh pair disagrees strongly
     csv = officer.get(f"/office/calls/{call.code}/ranking/?format=csv")
     assert csv.mimetype == "text/csv" and first in csv.get_data(as_text=True)
+    sheet = officer.get(f"/office/calls/{call.code}/ranking/?format=xlsx")
+    import io
+    import zipfile
+
+    from grants.filetypes import sniff
+
+    assert sniff(io.BytesIO(sheet.data)) == "xlsx"
+    cells = zipfile.ZipFile(io.BytesIO(sheet.data)).read("xl/worksheets/sheet1.xml").decode()
+    assert first in cells and "normalised_mean" in cells
 
 
 def test_the_ranking_costs_the_same_queries_for_5_or_40_applications(world, login):

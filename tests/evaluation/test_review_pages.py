@@ -99,3 +99,26 @@ def test_another_evaluators_review_is_not_found(world, login, assigned):
     stranger = login(make_user("evaluator"))
     assert stranger.get(f"/reviews/{assigned.id}").status_code == 404
     assert stranger.post(f"/reviews/{assigned.id}/attest").status_code == 404
+
+
+def test_the_officer_reopens_a_submitted_review_with_a_comment(world, login, assigned):
+    assigned.state = "submitted"
+    db.session.flush()
+    officer = login(world.officer)
+    page = officer.get(f"/applications/{assigned.application_id}").get_data(as_text=True)
+    assert f"/transitions/review/{assigned.id}/reopen" in page
+    refused = officer.post(f"/transitions/review/{assigned.id}/reopen", data={"comment": ""})
+    assert "A comment is required." in text_of(officer.get(refused.location))
+    assert assigned.state == "submitted"
+    officer.post(
+        f"/transitions/review/{assigned.id}/reopen",
+        data={"comment": "Please score feasibility again."},
+    )
+    assert assigned.state == "assigned"
+    evaluator = login(world.evaluator)
+    assert (
+        evaluator.post(
+            f"/transitions/review/{assigned.id}/reopen", data={"comment": "x"}
+        ).status_code
+        == 403
+    )

@@ -1,0 +1,1 @@
+"""Exports for officers: CSV and XLSX tables, later the open-data formats."""
