@@ -30,10 +30,18 @@ def _measure(backend: str, url: str, folder: str) -> tuple:
     from tests.fixtures.people import make_user
     from tests.fixtures.programme import make_call, make_world
 
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "INSTANCE_PATH": folder,
-                      "SECRET_KEY": "bench", "TESTING": True,
-                      "SECURITY_PASSWORD_HASH_PASSLIB_OPTIONS": {
-                          "argon2__rounds": 1, "argon2__memory_cost": 256}})
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": url,
+            "INSTANCE_PATH": folder,
+            "SECRET_KEY": "bench",
+            "TESTING": True,
+            "SECURITY_PASSWORD_HASH_PASSLIB_OPTIONS": {
+                "argon2__rounds": 1,
+                "argon2__memory_cost": 256,
+            },
+        }
+    )
     with app.test_request_context():
         upgrade()
         world = make_world()
@@ -41,32 +49,67 @@ def _measure(backend: str, url: str, folder: str) -> tuple:
         call.criteria[0].weight, call.criteria[1].weight = Decimal("30"), Decimal("25")
         from grants.models import Criterion
 
-        call.criteria.extend(Criterion(position=i, name={"en": f"C{i}"}, weight=w)
-                             for i, w in ((3, Decimal("25")), (4, Decimal("10")),
-                                          (5, Decimal("10"))))
+        call.criteria.extend(
+            Criterion(position=i, name={"en": f"C{i}"}, weight=w)
+            for i, w in ((3, Decimal("25")), (4, Decimal("10")), (5, Decimal("10")))
+        )
         evaluators = [make_user("evaluator") for _ in range(EVALUATORS)]
         db.session.flush()
         rng = random.Random(7)
-        db.session.execute(insert(Application), [
-            dict(call_id=call.id, association_id=world.association.id, reference=f"B-{i:05d}",
-                 language="en", state="in_review", amount_requested=Decimal("20000"),
-                 budget_currency="USD", title="", summary="", objectives="", locality="",
-                 beneficiaries_description="", sdg_targets=[])
-            for i in range(APPLICATIONS)])
-        ids = [row[0] for row in db.session.execute(
-            db.select(Application.id).where(Application.call_id == call.id))]
+        db.session.execute(
+            insert(Application),
+            [
+                dict(
+                    call_id=call.id,
+                    association_id=world.association.id,
+                    reference=f"B-{i:05d}",
+                    language="en",
+                    state="in_review",
+                    amount_requested=Decimal("20000"),
+                    budget_currency="USD",
+                    title="",
+                    summary="",
+                    objectives="",
+                    locality="",
+                    beneficiaries_description="",
+                    sdg_targets=[],
+                )
+                for i in range(APPLICATIONS)
+            ],
+        )
+        ids = [
+            row[0]
+            for row in db.session.execute(
+                db.select(Application.id).where(Application.call_id == call.id)
+            )
+        ]
         reviews = []
         for application_id in ids:
             for evaluator in rng.sample(evaluators, REVIEWS):
-                reviews.append(dict(application_id=application_id, evaluator_id=evaluator.id,
-                                    state="submitted", recommendation="fund",
-                                    overall_comment=""))
+                reviews.append(
+                    dict(
+                        application_id=application_id,
+                        evaluator_id=evaluator.id,
+                        state="submitted",
+                        recommendation="fund",
+                        overall_comment="",
+                    )
+                )
         db.session.execute(insert(Review), reviews)
         review_ids = [row[0] for row in db.session.execute(db.select(Review.id))]
-        db.session.execute(insert(Score), [
-            dict(review_id=review_id, criterion_id=criterion.id,
-                 score=rng.randint(0, 5), comment="")
-            for review_id in review_ids for criterion in call.criteria])
+        db.session.execute(
+            insert(Score),
+            [
+                dict(
+                    review_id=review_id,
+                    criterion_id=criterion.id,
+                    score=rng.randint(0, 5),
+                    comment="",
+                )
+                for review_id in review_ids
+                for criterion in call.criteria
+            ],
+        )
         db.session.commit()
 
         def page():

@@ -286,3 +286,22 @@ def review_for(person: User, review_id: int) -> Review:
             raise NotFound(_("No such review."))
         return review
     return own_review(person, review_id)
+
+
+def other_totals(review: Review) -> list:
+    """Other evaluators' submitted totals, anonymous, for an evaluator who has submitted
+    their own, when the call allows it; never before (no anchoring on others' scores)."""
+    from grants.services.scoring_math import CriterionSpec, review_total
+
+    call = review.application.call
+    if review.state != "submitted" or call.hide_other_scores:
+        return []
+    criteria = [CriterionSpec(c.id, c.weight, c.scale_min, c.scale_max) for c in call.criteria]
+    return [
+        (
+            review_total({s.criterion_id: s.score for s in other.scores}, criteria),
+            other.recommendation,
+        )
+        for other in review.application.reviews
+        if other.id != review.id and other.state == "submitted"
+    ]

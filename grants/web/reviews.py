@@ -96,6 +96,7 @@ def show(review_id: int):
         errors=errors,
         documents=_visible_documents(review),
         form=request.form,
+        others=service.other_totals(review),
     ), status
 
 

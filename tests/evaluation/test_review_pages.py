@@ -122,3 +122,22 @@ def test_the_officer_reopens_a_submitted_review_with_a_comment(world, login, ass
         ).status_code
         == 403
     )
+
+
+def test_other_scores_only_after_ones_own_and_only_if_the_call_allows(world, login, assigned):
+    from tests.fixtures.people import make_user
+    from tests.fixtures.programme import make_review
+
+    colleague = make_user("evaluator")
+    make_review(world, assigned.application, state="submitted", evaluator=colleague)
+    client = login(world.evaluator)
+    client.post(f"/reviews/{assigned.id}/attest")
+    assert "The other evaluators" not in text_of(client.get(f"/reviews/{assigned.id}"))
+    assigned.state = "submitted"
+    db.session.flush()
+    assert "The other evaluators" not in text_of(client.get(f"/reviews/{assigned.id}"))
+    assigned.application.call.hide_other_scores = False
+    db.session.flush()
+    page = text_of(client.get(f"/reviews/{assigned.id}"))
+    assert "The other evaluators" in page and "Evaluator 1: 60.00 / 100, fund" in page
+    assert colleague.display_name not in page
