@@ -17,8 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from flask_migrate import upgrade  # noqa: E402
 from sqlalchemy import insert  # noqa: E402
 
-from bench.workflows import ADMIN_URL, _backends  # noqa: E402
-from grants import create_app  # noqa: E402
+from bench.workflows import ADMIN_URL, _backends, bench_app  # noqa: E402
 from grants.extensions import db  # noqa: E402
 from grants.models import Application, Review, Score  # noqa: E402
 from grants.services.ranking import ranking  # noqa: E402
@@ -30,18 +29,7 @@ def _measure(backend: str, url: str, folder: str) -> tuple:
     from tests.fixtures.people import make_user
     from tests.fixtures.programme import make_call, make_world
 
-    app = create_app(
-        {
-            "SQLALCHEMY_DATABASE_URI": url,
-            "INSTANCE_PATH": folder,
-            "SECRET_KEY": "bench",
-            "TESTING": True,
-            "SECURITY_PASSWORD_HASH_PASSLIB_OPTIONS": {
-                "argon2__rounds": 1,
-                "argon2__memory_cost": 256,
-            },
-        }
-    )
+    app = bench_app(url, folder)
     with app.test_request_context():
         upgrade()
         world = make_world()

@@ -43,6 +43,22 @@ def _backends(folder: Path):
     yield "postgresql", f"{base}/{name}", name
 
 
+def bench_app(url: str, folder: str):
+    """The application on a benchmark database, with a light password hash for set-up."""
+    return create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": url,
+            "INSTANCE_PATH": folder,
+            "SECRET_KEY": "bench",
+            "TESTING": True,
+            "SECURITY_PASSWORD_HASH_PASSLIB_OPTIONS": {
+                "argon2__rounds": 1,
+                "argon2__memory_cost": 256,
+            },
+        }
+    )
+
+
 def _timed(function, repeat: int) -> list[float]:
     samples = []
     for _ in range(repeat):
@@ -55,18 +71,7 @@ def _timed(function, repeat: int) -> list[float]:
 def _measure(backend: str, url: str, folder: str) -> list[tuple]:
     from tests.fixtures.programme import NOW, make_application, make_call, make_world
 
-    app = create_app(
-        {
-            "SQLALCHEMY_DATABASE_URI": url,
-            "INSTANCE_PATH": folder,
-            "SECRET_KEY": "bench",
-            "TESTING": True,
-            "SECURITY_PASSWORD_HASH_PASSLIB_OPTIONS": {
-                "argon2__rounds": 1,
-                "argon2__memory_cost": 256,
-            },
-        }
-    )
+    app = bench_app(url, folder)
     rows = []
     with app.test_request_context():
         upgrade()

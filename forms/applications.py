@@ -27,7 +27,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, NumberRange, Optional, ValidationError
 
-from forms.fields import CountryField, Row
+from forms.fields import CountryField, Row, choices, not_negative
 from grants.reference import SDG_TARGETS
 from grants.services.applications import DRAFT_FIELDS, MAX_TEXT
 
@@ -56,28 +56,19 @@ SECTOR_CHOICES = (
 )
 
 
-def _choices(pairs):
-    return [SelectChoice(value, label) for value, label in pairs]
-
-
-def _not_negative(form, field):
-    if field.data is not None and field.data < 0:
-        raise ValidationError(_l("Must not be negative."))
-
-
 class BudgetLineForm(Row):
-    category = SelectField(_l("Category"), choices=_choices(BUDGET_CATEGORIES))
+    category = SelectField(_l("Category"), choices=choices(BUDGET_CATEGORIES))
     description = StringField(_l("Description"), validators=[Length(max=500)])
     quantity = DecimalField(
         _l("Quantity"),
         places=2,
-        validators=[Optional(), _not_negative],
+        validators=[Optional(), not_negative],
         render_kw={"inputmode": "decimal"},
     )
     unit_cost = DecimalField(
         _l("Unit cost"),
         places=2,
-        validators=[Optional(), _not_negative],
+        validators=[Optional(), not_negative],
         render_kw={"inputmode": "decimal"},
     )
 
@@ -90,12 +81,12 @@ class BudgetLineForm(Row):
 
 
 class CoFinancingForm(Row):
-    source = SelectField(_l("Source"), choices=_choices(COFINANCING_SOURCES))
+    source = SelectField(_l("Source"), choices=choices(COFINANCING_SOURCES))
     description = StringField(_l("Description"), validators=[Length(max=300)])
     amount = DecimalField(
         _l("Amount"),
         places=2,
-        validators=[Optional(), _not_negative],
+        validators=[Optional(), not_negative],
         render_kw={"inputmode": "decimal"},
     )
 
@@ -120,7 +111,7 @@ class TeamMemberForm(Row):
         return not (self.name.data or "").strip()
 
 
-def _sdg_choices() -> list[SelectChoice]:
+def _sdgchoices() -> list[SelectChoice]:
     return [SelectChoice(code, f"{code} — {goal}") for code, goal in SDG_TARGETS.items()]
 
 
@@ -133,7 +124,7 @@ class ApplicationForm(FlaskForm):
         description=_l("What the project does, in a few sentences."),
     )
     objectives = TextAreaField(_l("Objectives"), validators=[Length(max=MAX_TEXT)])
-    sector = SelectField(_l("Sector"), choices=_choices(SECTOR_CHOICES))
+    sector = SelectField(_l("Sector"), choices=choices(SECTOR_CHOICES))
     country = CountryField(_l("Country where the project takes place"), allow_blank=True)
     locality = StringField(_l("Town or region"), validators=[Length(max=200)])
     start_date = DateField(_l("Start date"), validators=[Optional()])
@@ -161,7 +152,7 @@ class ApplicationForm(FlaskForm):
     amount_requested = DecimalField(
         _l("Amount requested from the programme"),
         places=2,
-        validators=[Optional(), _not_negative],
+        validators=[Optional(), not_negative],
         render_kw={"inputmode": "decimal"},
         description=_l("In the call's currency."),
     )

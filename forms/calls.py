@@ -26,21 +26,12 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
 from forms.applications import SECTOR_CHOICES
-from forms.fields import CountryListField, Row
+from forms.fields import CountryListField, Row, choices, not_negative
 from grants.filetypes import DEFAULT_KINDS
 from grants.i18n import LANGUAGE_NAMES
 from grants.reference import SDG_TARGETS
 
 LOCALES = tuple(LANGUAGE_NAMES)
-
-
-def _choices(pairs):
-    return [SelectChoice(value, label) for value, label in pairs]
-
-
-def _not_negative(form, field):
-    if field.data is not None and field.data < 0:
-        raise ValidationError(_l("Must not be negative."))
 
 
 class CriterionForm(Row):
@@ -91,7 +82,7 @@ class TrancheForm(Row):
         _l("Share of the award (%)"), places=2, validators=[Optional(), NumberRange(min=0, max=100)]
     )
     after_report = SelectField(
-        _l("Paid after"), choices=_choices((("", _l("signature of the award")),) + REPORT_KINDS)
+        _l("Paid after"), choices=choices((("", _l("signature of the award")),) + REPORT_KINDS)
     )
 
     def is_blank(self) -> bool:
@@ -99,7 +90,7 @@ class TrancheForm(Row):
 
 
 class ReportForm(Row):
-    kind = SelectField(_l("Report"), choices=_choices(REPORT_KINDS))
+    kind = SelectField(_l("Report"), choices=choices(REPORT_KINDS))
     months = IntegerField(
         _l("Due, months after the start"), validators=[Optional(), NumberRange(min=1, max=120)]
     )
@@ -122,8 +113,8 @@ class CallForm(FlaskForm):
         ],
         description=_l("Starts every application reference, e.g. SN-EMP-2027-0007."),
     )
-    language = SelectField(_l("Main language"), choices=_choices(LANGUAGE_NAMES.items()))
-    sector = SelectField(_l("Sector"), choices=_choices(SECTOR_CHOICES))
+    language = SelectField(_l("Main language"), choices=choices(LANGUAGE_NAMES.items()))
+    sector = SelectField(_l("Sector"), choices=choices(SECTOR_CHOICES))
     countries = CountryListField(
         _l("Countries"), validators=[DataRequired(message=_l("Choose at least one."))]
     )
@@ -135,9 +126,9 @@ class CallForm(FlaskForm):
         choices=[SelectChoice(c, c) for c in sorted(list_currencies())],
         default="USD",
     )
-    envelope = DecimalField(_l("Envelope"), places=2, validators=[Optional(), _not_negative])
-    min_grant = DecimalField(_l("Smallest grant"), places=2, validators=[Optional(), _not_negative])
-    max_grant = DecimalField(_l("Largest grant"), places=2, validators=[Optional(), _not_negative])
+    envelope = DecimalField(_l("Envelope"), places=2, validators=[Optional(), not_negative])
+    min_grant = DecimalField(_l("Smallest grant"), places=2, validators=[Optional(), not_negative])
+    max_grant = DecimalField(_l("Largest grant"), places=2, validators=[Optional(), not_negative])
     min_cofinancing_share = DecimalField(
         _l("Minimum co-financing (% of the project)"),
         places=2,

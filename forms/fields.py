@@ -78,3 +78,13 @@ class Row(Form):
 
     def validate(self, extra_validators=None) -> bool:
         return True if self.is_blank() else super().validate(extra_validators)
+
+
+def choices(pairs) -> list[SelectChoice]:
+    """(value, label) pairs as WTForms choices."""
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
+def not_negative(form, field) -> None:
+    if field.data is not None and field.data < 0:
+        raise ValidationError(_l("Must not be negative."))
