@@ -8,10 +8,12 @@ from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 
 from grants.orm import Base
+from grants.totp import ReplayProofTotp
 
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
-security = Security()
+# Given here: Flask-Security takes its TOTP class only when constructed, not in init_app.
+security = Security(totp_cls=ReplayProofTotp)
 babel = Babel()
 mail = Mail()
 csrf = CSRFProtect()

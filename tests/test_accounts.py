@@ -234,3 +234,25 @@ def test_rate_limits_are_shared_through_redis_when_configured(app, tmp_path):
         for host in (first, second, first, second)
     ]
     assert [r.status_code for r in attempts] == [200, 200, 200, 429]
+
+
+def test_a_two_factor_code_works_only_once(app):
+    import time_machine
+
+    from grants.extensions import security
+    from grants.orm import utcnow
+    from tests.clients import AppClient
+
+    officer = make_user("finance_officer", email="once@example.org")
+    app.test_client_class = AppClient
+    with time_machine.travel(utcnow(), tick=False):
+        code = security.totp_factory.generate_totp_password(officer.tf_totp_secret)
+        first = app.test_client()
+        first.post("/login", data={"email": "once@example.org", "password": PASSWORD})
+        assert first.post("/tf-validate", data={"code": code}).status_code == 302
+        assert first.get("/account/profile").status_code == 200
+        # Someone who saw the code types it on another device within the same 30 seconds.
+        second = app.test_client()
+        second.post("/login", data={"email": "once@example.org", "password": PASSWORD})
+        replay = second.post("/tf-validate", data={"code": code})
+        assert replay.status_code == 200 and second.get("/account/profile").status_code == 302

@@ -60,6 +60,8 @@ class User(db.Model, UserMixin):
     tf_totp_secret: Mapped[str | None] = mapped_column(String(255))
     tf_phone_number: Mapped[str | None] = mapped_column(String(64))
     #: Mutable so that Flask-Security's in-place removal of a used code is saved.
+    #: The time step of the last accepted TOTP code: the same code is never accepted twice.
+    tf_totp_last_counter: Mapped[int | None]
     mf_recovery_codes: Mapped[list[str] | None] = mapped_column(MutableList.as_mutable(JSON))
     create_datetime: Mapped[datetime] = mapped_column(default=utcnow)
     update_datetime: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
