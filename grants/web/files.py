@@ -6,9 +6,10 @@ so this route plays its part and checks the same kind of signature and expiry.
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, send_file
+from flask import Blueprint, abort, current_app, render_template, send_file
+from flask_babel import gettext as _
 
-from grants.storage import LocalDocumentStore, StorageError
+from grants.storage import LINK_EXPIRED, LocalDocumentStore, StorageError
 
 blueprint = Blueprint("files", __name__, url_prefix="/files")
 
@@ -20,6 +21,15 @@ def download(token: str):
         abort(404)
     try:
         key, filename, content_type = store.resolve_token(token)
+    except StorageError as refused:
+        # An expired link says so (the page it came from gives a fresh one); a forged
+        # one is simply not found.
+        if str(refused) == LINK_EXPIRED:
+            return render_template(
+                "errors/error.html", heading=_("Link expired"), message=str(refused)
+            ), 410
+        abort(404)
+    try:
         stream = store.open(key)
     except StorageError:
         abort(404)

@@ -592,3 +592,16 @@ def test_screening_flags_amounts_and_cofinancing(world, login, call):
     assert too_much.reference in amount and good.reference not in amount
     cofinancing = text_of(officer.get(f"/calls/{call.code}/applications?flag=cofinancing"))
     assert thin.reference in cofinancing and good.reference not in cofinancing
+
+
+def test_an_expired_download_link_says_so_and_a_forged_one_is_not_found(applicant, call):
+    _, client = applicant
+    application = _start(client, call)
+    _upload_all(client, application)
+    [document] = application.current_documents
+    link = client.get(f"/documents/{document.id}").location
+    with time_machine.travel(utcnow() + timedelta(hours=1), tick=False):
+        expired = client.get(link)
+    assert expired.status_code == 410 and "expired" in text_of(expired).lower()
+    assert client.get(link[:-3] + "xyz").status_code == 404
+    assert client.get(link).status_code == 200
