@@ -123,6 +123,8 @@ ROUTES: dict[tuple[str, str], dict[str, object]] = {
     ("POST", "assignments.start"): OFFICER_ONLY,
     # Last: it removes the walk's review that the evaluator routes above use.
     ("POST", "assignments.remove"): OFFICER_ONLY,
+    ("GET", "inbox.index"): SIGNED_IN,
+    ("POST", "inbox.read"): SIGNED_IN,
     ("GET", "lifecycles.index"): STAFF_LIST,
     ("GET", "lifecycles.show"): STAFF_LIST,
     # Verification is an officer's transition; the members see their association (422:

@@ -13,6 +13,7 @@ from grants.models.awards import Award, Report, Tranche, TrancheApproval
 from grants.models.calls import Call, Criterion, DocumentType
 from grants.models.documents import Document
 from grants.models.history import HistoryEntry
+from grants.models.notifications import Notification
 from grants.models.reviews import ConflictDeclaration, Decision, Review, Score
 
 __all__ = [
@@ -31,6 +32,7 @@ __all__ = [
     "HistoryEntry",
     "Invitation",
     "Membership",
+    "Notification",
     "Partner",
     "Report",
     "Review",

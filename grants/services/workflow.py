@@ -143,7 +143,7 @@ def fire(
         data,
         ctx.now,
     )
-    transition_fired.send(machine.entity, event=event)
+    transition_fired.send(machine.entity, event=event, record=entity)
     return event
 
 

@@ -100,6 +100,14 @@ def deadline(call) -> str:
     return _("%(reader)s (%(own)s in %(zone)s)", reader=reader, own=own, zone=call.timezone)
 
 
+def _unread() -> int:
+    from flask_security import current_user
+
+    from notifications.outbox import unread_count
+
+    return unread_count(current_user.id) if current_user.is_authenticated else 0
+
+
 def page_url(page: int) -> str:
     args = {**(request.view_args or {}), **request.args.to_dict(), "page": page}
     return url_for(request.endpoint, **args)
@@ -125,6 +133,7 @@ def register_web(app: Flask) -> None:
         associations,
         calls,
         files,
+        inbox,
         lifecycles,
         public,
         reviews,
@@ -141,6 +150,7 @@ def register_web(app: Flask) -> None:
         reviews,
         admin,
         files,
+        inbox,
         lifecycles,
         transitions,
     )
@@ -157,6 +167,7 @@ def register_web(app: Flask) -> None:
         call_state_label=lambda state: CALL_STATE_LABELS.get(state, state),
         sector_label=lambda sector: SECTOR_LABELS.get(sector, sector),
         role_label=lambda role: ROLE_LABELS.get(role, role),
+        unread_notifications=_unread,
     )
     app.jinja_env.filters["country"] = lambda code: country_name(code, str(get_locale()))
     app.jinja_env.filters["language"] = lambda code: language_names(str(get_locale())).get(
