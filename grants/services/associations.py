@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from datetime import timedelta
 from typing import Any
@@ -13,7 +12,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from grants.extensions import db
-from grants.models.accounts import User
+from grants.models.accounts import ApiToken, User
 from grants.models.associations import Association, Invitation, Membership
 from grants.models.documents import Document
 from grants.orm import utcnow
@@ -160,7 +159,7 @@ def invite_member(actor: User, association: Association, email: str) -> Invitati
     invitation = Invitation(
         association_id=association.id,
         email=email,
-        token_hash=_digest(token),
+        token_hash=ApiToken.digest(token),
         invited_by_id=actor.id,
         expires_at=utcnow() + timedelta(days=INVITATION_DAYS),
     )
@@ -185,13 +184,9 @@ def invite_member(actor: User, association: Association, email: str) -> Invitati
     return invitation
 
 
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def find_invitation(token: str) -> Invitation:
     invitation = db.session.scalar(
-        select(Invitation).where(Invitation.token_hash == _digest(token))
+        select(Invitation).where(Invitation.token_hash == ApiToken.digest(token))
     )
     if invitation is None:
         raise NotFound(_("This invitation link is not valid."))

@@ -15,6 +15,7 @@ from grants.models.accounts import User
 from grants.models.applications import Application
 from grants.models.calls import Call, Criterion, DocumentType
 from grants.orm import utcnow
+from grants.roles import ADMIN, PROGRAMME_OFFICER
 from grants.services.errors import Conflict, InvalidInput, NotFound
 from workflows.call import CallLifecycle
 
@@ -67,9 +68,7 @@ def all_calls(page: int = 1, per_page: int = 25):
 def visible_call(user: User, call_id: int) -> Call:
     """A published call anyone may read; a draft only the programme staff."""
     call = db.session.get(Call, call_id)
-    if call is None or (
-        call.state == "draft" and not {"programme_officer", "admin"} & user.role_names
-    ):
+    if call is None or (call.state == "draft" and not {PROGRAMME_OFFICER, ADMIN} & user.role_names):
         raise NotFound(_("No such call."))
     return call
 

@@ -18,7 +18,10 @@ from grants.extensions import db
 from grants.models.applications import Application, BudgetLine, CoFinancing
 from grants.models.associations import Association
 from grants.models.calls import Call
+from grants.orm import utcnow
+from workflows import application as rules
 from workflows.application import ApplicationLifecycle
+from workflows.base import Context
 
 STATES = ApplicationLifecycle.state_values()
 FLAGS = ("amount", "cofinancing")
@@ -111,15 +114,15 @@ class Check:
 
 
 def eligibility_checks(application: Application) -> list[Check]:
-    """The automatic checks an officer sees before marking an application (in)eligible."""
+    """The automatic checks an officer sees before marking an application (in)eligible.
+
+    They are the submission guards of the application machine, read again now: a rule
+    is written once, in ``workflows/application.py``.
+    """
     call = application.call
+    ctx = Context(actor=None, now=utcnow())
     amount = application.amount_requested
-    present = {d.document_type_id for d in application.current_documents}
-    missing = [
-        t.text("name", call.language)
-        for t in call.document_types
-        if t.required and t.id not in present
-    ]
+    missing_documents = rules.required_documents_present(application, ctx)
     on_time = application.submitted_at is not None and (
         call.closes_at is None or application.submitted_at <= call.closes_at
     )
@@ -132,15 +135,15 @@ def eligibility_checks(application: Application) -> list[Check]:
         ),
         Check(
             _("Amount within the call's limits"),
-            amount is not None and call.min_grant <= amount <= call.max_grant,
+            amount is not None and rules.amount_within_limits(application, ctx) is None,
             f"{amount or 0:,.2f} {call.currency} ({call.min_grant:,.0f}–{call.max_grant:,.0f})",
         ),
         Check(
             _("Co-financing share"),
-            share >= (call.min_cofinancing_share or 0),
+            rules.cofinancing_share_reached(application, ctx) is None,
             f"{share:.1f} % (≥ {call.min_cofinancing_share:.0f} %)",
         ),
-        Check(_("Required documents present"), not missing, ", ".join(missing)),
+        Check(_("Required documents present"), missing_documents is None, missing_documents or ""),
         Check(
             _("Submitted before the deadline"),
             on_time,

@@ -33,6 +33,7 @@ from grants.services.associations import is_member
 from grants.services.errors import Conflict, InvalidInput
 from grants.services.workflow import allowed_transitions, history_of
 from grants.web.access import login_required, role_required
+from grants.web.forms import attach_errors
 from grants.web.uploads import store_upload
 
 blueprint = Blueprint("applications", __name__)
@@ -186,9 +187,7 @@ def show(application_id: int):
         flash(stale.message, "error")
         return _render(application, form, 409)
     except InvalidInput as invalid:
-        for name, messages in invalid.errors.items():
-            if name in form:
-                form[name].errors = list(form[name].errors) + messages
+        attach_errors(form, invalid)
         return _render(application, form, 422)
     flash(_("Saved."), "success")
     return redirect(url_for("applications.show", application_id=application.id), code=303)

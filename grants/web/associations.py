@@ -14,15 +14,10 @@ from grants.services import documents as document_service
 from grants.services.errors import InvalidInput
 from grants.services.workflow import allowed_transitions, history_of
 from grants.web.access import login_required
+from grants.web.forms import attach_errors
 from grants.web.uploads import store_upload
 
 blueprint = Blueprint("associations", __name__)
-
-
-def _attach(form, error: InvalidInput) -> None:
-    for name, messages in error.errors.items():
-        if name in form:
-            form[name].errors = list(form[name].errors) + list(messages)
 
 
 def _data(form: AssociationForm) -> dict:
@@ -37,7 +32,7 @@ def create():
         try:
             association = service.create_association(current_user, _data(form))
         except InvalidInput as error:
-            _attach(form, error)
+            attach_errors(form, error)
         else:
             flash(
                 _("The association is registered. A programme officer will verify it."), "success"
@@ -74,7 +69,7 @@ def edit(association_id: int):
         try:
             service.update_association(current_user, association, _data(form))
         except InvalidInput as error:
-            _attach(form, error)
+            attach_errors(form, error)
         else:
             flash(_("The association is saved."), "success")
             return redirect(url_for("associations.show", association_id=association.id))
@@ -90,7 +85,7 @@ def invite(association_id: int):
         try:
             service.invite_member(current_user, association, form.email.data)
         except InvalidInput as error:
-            _attach(form, error)
+            attach_errors(form, error)
         else:
             flash(_("The invitation is sent to %(email)s.", email=form.email.data), "success")
             return redirect(url_for("associations.show", association_id=association.id))

@@ -15,6 +15,7 @@ from grants.services import calls as service
 from grants.services.errors import Conflict, GuardFailed, InvalidInput
 from grants.services.workflow import fire
 from grants.web.access import role_required
+from grants.web.forms import attach_errors
 
 blueprint = Blueprint("calls", __name__, url_prefix="/office/calls")
 ROWS = ("criteria", "document_types", "indicators", "tranches", "reports")
@@ -104,12 +105,6 @@ def _grow(form: CallForm) -> bool:
     return False
 
 
-def _attach(form: CallForm, error: InvalidInput) -> None:
-    for name, messages in error.errors.items():
-        if name in form:
-            form[name].errors = list(form[name].errors) + list(messages)
-
-
 @blueprint.get("/")
 @role_required(PROGRAMME_OFFICER, ADMIN)
 def index():
@@ -127,7 +122,7 @@ def create():
         try:
             call = service.create_call(current_user, _data(form))
         except InvalidInput as error:
-            _attach(form, error)
+            attach_errors(form, error)
         else:
             flash(_("The call is saved as a draft. Publish it when it is complete."), "success")
             return redirect(url_for("applications.call_page", code=call.code), code=303)
@@ -152,7 +147,7 @@ def edit(code: str):
             flash(stale.message, "error")
             return render_template("calls/form.html", form=form, call=call), 409
         except InvalidInput as error:
-            _attach(form, error)
+            attach_errors(form, error)
         else:
             flash(_("The call is saved."), "success")
             return redirect(url_for("applications.call_page", code=call.code), code=303)
