@@ -7,7 +7,8 @@ FLASK := $(VENV)/bin/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test install install-test services lint format bench migration clean help
+.PHONY: run test install install-test services lint format bench migration clean help \
+	translations-extract translations-update translations-compile
 
 help:
 	@echo "make run      install, migrate, load the demo programme, serve http://$(HOST):$(PORT)"
@@ -15,6 +16,7 @@ help:
 	@echo "make lint     ruff check and format check"
 	@echo "make bench    benchmarks (printed as tables)"
 	@echo "make migration MESSAGE='…'  autogenerate an Alembic revision"
+	@echo "make translations-extract / -update / -compile   the fr, es, ar catalogs"
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -29,13 +31,28 @@ $(VENV)/.installed-test: requirements-test.lock pyproject.toml $(VENV)/.installe
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-test.lock
 	touch $@
 
-install: $(VENV)/.installed-run
-install-test: $(VENV)/.installed-test
+install: $(VENV)/.installed-run translations-compile
+install-test: $(VENV)/.installed-test translations-compile
+
+# Translations: extract the strings, merge them into each catalog, compile the catalogs
+# (compiled files are not committed; every install compiles them).
+CATALOGS := grants/translations
+PYBABEL := $(VENV)/bin/pybabel
+translations-extract: $(VENV)/.installed-run
+	$(PYBABEL) extract -F babel.cfg -k N_ -k _l -k lazy_gettext --no-location --sort-output \
+	  --project "Diaspora Grants" --ignore-dirs=".venv tests bench migrations build" \
+	  -o $(CATALOGS)/messages.pot .
+
+translations-update: translations-extract
+	$(PYBABEL) update -i $(CATALOGS)/messages.pot -d $(CATALOGS) --no-fuzzy-matching --ignore-obsolete
+
+translations-compile: $(VENV)/.installed-run
+	$(PYBABEL) compile -d $(CATALOGS) --statistics 2>&1 | grep -v "^compiling" || true
 
 run: install
 	$(FLASK) db upgrade
 	$(FLASK) demo seed
-	$(FLASK) run --host $(HOST) --port $(PORT)
+	$(FLASK) serve --host $(HOST) --port $(PORT)
 
 # PostgreSQL is started when it is installed but down; Redis likewise (optional).
 services:

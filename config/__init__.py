@@ -91,6 +91,28 @@ def _document_store(name: str, raw: str) -> str:
     return value
 
 
+def _hour(name: str, raw: str) -> int:
+    value = _integer(name, raw)
+    if value > 23:
+        raise ConfigError(f"{name} must be an hour from 0 to 23, not {raw!r}")
+    return value
+
+
+def _positive(name: str, raw: str) -> int:
+    value = _integer(name, raw)
+    if value == 0:
+        raise ConfigError(f"{name} must be at least 1, not {raw!r}")
+    return value
+
+
+def _days(name: str, raw: str) -> tuple[int, ...]:
+    """A comma-separated list of day counts, such as ``14,3``; largest first."""
+    parts = [part.strip() for part in raw.split(",") if part.strip()]
+    if not parts:
+        raise ConfigError(f"{name} must list at least one number of days, such as 7,1")
+    return tuple(sorted({_positive(name, part) for part in parts}, reverse=True))
+
+
 def _choice(*choices: str) -> Callable[[str, str], str]:
     def parse(name: str, raw: str) -> str:
         value = raw.strip().lower()
@@ -184,6 +206,47 @@ SETTINGS: tuple[Setting, ...] = (
         "10 per minute",
         _text,
         "attempts per client on login, reset and two-factor endpoints",
+    ),
+    Setting("DIGEST_HOUR", "7", _hour, "local hour after which daily digests are sent"),
+    Setting(
+        "REMINDER_CALL_CLOSING_DAYS",
+        "7,1",
+        _days,
+        "days before a call closes to remind associations with a draft",
+    ),
+    Setting(
+        "REMINDER_REVIEW_DAYS_BEFORE",
+        "3",
+        _positive,
+        "days before the review deadline to remind evaluators (then daily once late)",
+    ),
+    Setting("REMINDER_REPORT_DAYS", "14,3", _days, "days before a report is due to remind"),
+    Setting(
+        "REMINDER_REPORT_OVERDUE_EVERY",
+        "7",
+        _positive,
+        "days between reminders about an overdue report",
+    ),
+    Setting(
+        "REMINDER_TRANCHE_WORKING_DAYS",
+        "2",
+        _positive,
+        "working days a tranche may wait for approval before finance is reminded",
+    ),
+    Setting("REMINDER_AWARD_OFFER_DAYS", "14", _positive, "days an award offer waits unanswered"),
+    Setting(
+        "REMINDER_VERIFICATION_DAYS",
+        "5",
+        _positive,
+        "days an association waits for verification before officers are reminded",
+    ),
+    Setting("SCHEDULER_DISPATCH_SECONDS", "10", _positive, "how often the outbox is sent"),
+    Setting("SCHEDULER_SWEEP_SECONDS", "300", _positive, "how often reminders are swept"),
+    Setting(
+        "SCHEDULER_LEADER_POLL_SECONDS",
+        "10",
+        _positive,
+        "how often a waiting scheduler tries to take the lead",
     ),
     Setting("LOG_LEVEL", "INFO", _choice("debug", "info", "warning", "error"), "log level"),
 )

@@ -55,3 +55,30 @@ class TokenForm(FlaskForm):
     days = IntegerField(
         _l("Valid for (days)"), default=90, validators=[NumberRange(min=1, max=365)]
     )
+
+
+DELIVERY_CHOICES = (
+    SelectChoice("immediate", _l("An email for each")),
+    SelectChoice("digest", _l("One email a day (digest)")),
+    SelectChoice("in_app", _l("Only on the notifications page")),
+)
+
+
+def preferences_form(categories, current: dict[str, str], formdata=None) -> FlaskForm:
+    """A radio group per optional category, preset to the person's current choice."""
+    from wtforms import RadioField
+
+    class PreferencesForm(FlaskForm):
+        pass
+
+    for category in categories:
+        setattr(
+            PreferencesForm,
+            category.name,
+            RadioField(
+                _l(category.label),
+                choices=list(DELIVERY_CHOICES),
+                default=current.get(category.name, "immediate"),
+            ),
+        )
+    return PreferencesForm(formdata=formdata) if formdata is not None else PreferencesForm()

@@ -130,7 +130,7 @@ class CallForm(FlaskForm):
     min_grant = DecimalField(_l("Smallest grant"), places=2, validators=[Optional(), not_negative])
     max_grant = DecimalField(_l("Largest grant"), places=2, validators=[Optional(), not_negative])
     min_cofinancing_share = DecimalField(
-        _l("Minimum co-financing (% of the project)"),
+        _l("Minimum co-financing, as a share of the project (%)"),
         places=2,
         default=Decimal("0"),
         validators=[Optional(), NumberRange(min=0, max=100)],

@@ -148,3 +148,9 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(users)
     app.cli.add_command(demo)
     app.cli.add_command(workflows_group)
+
+    from notifications.cli import reminders_group, scheduler_group, serve_command
+
+    app.cli.add_command(scheduler_group)
+    app.cli.add_command(reminders_group)
+    app.cli.add_command(serve_command)

@@ -1,80 +1,212 @@
 """The outbox: rows written with the change, delivered afterwards with retries.
 
-``record_event`` listens to every transition and writes, in the same transaction, one row
-per recipient and channel for each matching rule; a rolled-back change therefore leaves no
-notification. ``dispatch`` claims due email rows with a conditional update (so two
-dispatchers never send one row twice), sends, and on failure retries with exponential
-backoff until ``MAX_ATTEMPTS``, after which the row is marked failed for an admin to see.
+``record_event`` listens to every domain event and writes, in the same transaction, one
+row per recipient and channel for each matching rule; a rolled-back change therefore
+leaves no notification. Texts are translated into each recipient's language when the row
+is written. Each person chooses per category between immediate email, a daily digest
+(the email row is ``held``) and in-app only; required categories always email.
+
+``dispatch`` claims due email rows with one conditional update (``FOR UPDATE SKIP
+LOCKED`` on PostgreSQL), so two dispatchers never send one row twice; it sends, and on
+failure retries with exponential backoff until ``MAX_ATTEMPTS``, after which the row is
+marked failed for an admin to retry.
 """
 
 from __future__ import annotations
 
 import logging
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from flask import current_app, url_for
-from sqlalchemy import func, select, update
+from babel.numbers import format_currency
+from flask import current_app, render_template
+from flask_babel import force_locale, gettext
+from sqlalchemy import func, insert, select, update
 
 from grants.extensions import db
-from grants.models.notifications import Notification
+from grants.models.accounts import User
+from grants.models.notifications import Notification, NotificationPreference
 from grants.orm import utcnow
 from grants.services.workflow import DomainEvent, transition_fired
 from notifications.mailer import send_email
-from notifications.rules import RULES
+from notifications.rules import CATEGORIES, RULES
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 6
 FIRST_RETRY = timedelta(minutes=1)
+#: A claimed row is not claimed again for this long, should its dispatcher die mid-send.
+CLAIM_LEASE = timedelta(minutes=10)
+CLAIM_BATCH = 20
+
+#: A value is text, or a function of the recipient's locale (a call title, an amount).
+Value = str | Callable[[str], str]
 
 
-def _context(record: Any, event: DomainEvent) -> dict[str, str]:
-    application = getattr(record, "application", None) or record
-    call = getattr(application, "call", None)
-    return {
-        "reference": getattr(application, "reference", "") or "",
-        "call": call.text("title", call.language) if call else "",
-        "name": getattr(record, "name", "") or "",
-        "comment": event.comment or "",
-    }
+@dataclass
+class Message:
+    """What to tell people about one entity, before it is put in their language."""
+
+    rule: str
+    category: str
+    subject: str
+    body: str
+    entity_type: str
+    entity_id: int
+    link: str
+    values: Mapping[str, Value] = field(default_factory=dict)
+
+    def render(self, locale: str) -> tuple[str, str]:
+        """Subject and body in ``locale`` (call within ``force_locale(locale)``)."""
+        values = {k: v(locale) if callable(v) else v for k, v in self.values.items()}
+        subject = gettext(self.subject, **values)
+        body = " ".join(gettext(self.body, **values).split())
+        return subject[:300], body
 
 
-def _link(record: Any, entity_type: str) -> str:
-    if entity_type == "association":
-        return url_for("associations.show", association_id=record.id)
-    application = getattr(record, "application", None) or record
-    return url_for("applications.show", application_id=application.id)
+def preferences(user_ids: Iterable[int]) -> dict[tuple[int, str], str]:
+    ids = set(user_ids)
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        select(
+            NotificationPreference.user_id,
+            NotificationPreference.category,
+            NotificationPreference.mode,
+        ).where(NotificationPreference.user_id.in_(ids))
+    )
+    return {(user_id, category): mode for user_id, category, mode in rows}
 
 
-def record_event(sender: str, event: DomainEvent, record: Any = None) -> list[Notification]:
-    """Write the notifications an event calls for (both channels), in its transaction."""
-    rules = [r for r in RULES if r.entity == event.entity_type and r.transition == event.transition]
-    if not rules:
-        return []
-    written = []
-    for rule in rules:
-        values = _context(record, event)
-        subject, body = rule.subject.format(**values), rule.body.format(**values).strip()
-        for person in {p.id: p for p in rule.recipients(record)}.values():
-            for channel in ("email", "in_app"):
-                key = f"{rule.name}:{event.entity_id}:{event.at.isoformat()}:{person.id}:{channel}"
-                row = Notification(
-                    dedupe_key=key[:200],
-                    rule=rule.name,
-                    category=rule.category,
+def delivery_mode(category: str, chosen: str | None) -> str:
+    if CATEGORIES[category].required or chosen is None:
+        return "immediate"
+    return chosen
+
+
+def write(batch: Iterable[tuple[Message, Iterable[User], str]], at: datetime | None = None) -> int:
+    """Write the rows for many messages at once, each with its recipients and a key that
+    makes it unique (a repeated key raises, so callers never write one message twice).
+
+    Preferences are read in one query and texts rendered once per language, so a sweep
+    that reminds ten thousand associations stays a handful of statements.
+    """
+    at = at or utcnow()
+    items = [(message, {u.id: u for u in people}.values(), key) for message, people, key in batch]
+    chosen = preferences(u.id for _, people, _ in items for u in people)
+    by_locale: dict[str, list[tuple[Message, User, str]]] = defaultdict(list)
+    for message, people, key in items:
+        for person in people:
+            by_locale[person.locale or "en"].append((message, person, key))
+    rows: list[dict[str, Any]] = []
+    for locale, entries in by_locale.items():
+        with force_locale(locale):
+            for message, person, key in entries:
+                subject, body = message.render(locale)
+                mode = delivery_mode(message.category, chosen.get((person.id, message.category)))
+                common = dict(
+                    rule=message.rule,
+                    category=message.category,
                     recipient_id=person.id,
-                    channel=channel,
-                    entity_type=event.entity_type,
-                    entity_id=event.entity_id,
+                    entity_type=message.entity_type,
+                    entity_id=message.entity_id,
                     subject=subject,
                     body=body,
-                    link=_link(record, event.entity_type),
-                    state="pending" if channel == "email" else "sent",
-                    next_attempt_at=event.at,
-                    sent_at=None if channel == "email" else event.at,
+                    link=message.link,
+                    attempts=0,
+                    last_error="",
+                    created_at=at,
+                    next_attempt_at=at,
                 )
-                db.session.add(row)
-                written.append(row)
+                rows.append(
+                    common
+                    | dict(
+                        dedupe_key=f"{key}:{person.id}:in_app"[:200],
+                        channel="in_app",
+                        state="sent",
+                        sent_at=at,
+                    )
+                )
+                if mode != "in_app":
+                    rows.append(
+                        common
+                        | dict(
+                            dedupe_key=f"{key}:{person.id}:email"[:200],
+                            channel="email",
+                            state="pending" if mode == "immediate" else "held",
+                            sent_at=None,
+                        )
+                    )
+    if rows:
+        # Core executemany: one round trip per batch, not one ORM statement per row.
+        db.session.execute(insert(Notification.__table__), rows)
+    return len(rows)
+
+
+# --- events --------------------------------------------------------------------------
+
+
+def application_of(record: Any) -> Any:
+    award = getattr(record, "award", None)
+    if award is not None:
+        return award.application
+    return getattr(record, "application", None) or record
+
+
+def link_to(entity_type: str, record: Any) -> str:
+    if entity_type == "association":
+        return f"/associations/{record.id}"
+    return f"/applications/{application_of(record).id}"
+
+
+def values_for(record: Any, entity_type: str, comment: str | None) -> dict[str, Value]:
+    values: dict[str, Value] = {"comment": (comment or "").strip()}
+    if entity_type == "association":
+        values["name"] = record.name
+        return values
+    application = application_of(record)
+    call = application.call
+    values["reference"] = application.reference or ""
+    values["call"] = lambda locale: call.text("title", locale)
+    values["name"] = getattr(record, "signatory_name", "") or ""
+    award = getattr(record, "award", None)
+    if award is not None and hasattr(record, "amount"):
+        amount, currency = record.amount, award.currency
+        values["amount"] = lambda locale: format_currency(amount, currency, locale=locale)
+    return values
+
+
+def record_event(sender: str, event: DomainEvent, record: Any = None) -> int:
+    """Write the notifications an event calls for, in its transaction."""
+    rules = [
+        r
+        for r in RULES
+        if r.entity == event.entity_type
+        and r.event == event.transition
+        and (r.to_state is None or r.to_state == event.to_state)
+    ]
+    if not rules:
+        return 0
+    values = values_for(record, event.entity_type, event.comment)
+    link = link_to(event.entity_type, record)
+    batch = []
+    for rule in rules:
+        message = Message(
+            rule.name,
+            rule.category,
+            rule.subject,
+            rule.body,
+            event.entity_type,
+            event.entity_id,
+            link,
+            values,
+        )
+        key = f"{rule.name}:{event.entity_id}:{event.at.isoformat()}"
+        batch.append((message, rule.recipients(record), key))
+    written = write(batch, event.at)
     db.session.flush()
     return written
 
@@ -82,10 +214,12 @@ def record_event(sender: str, event: DomainEvent, record: Any = None) -> list[No
 transition_fired.connect(record_event)
 
 
-def dispatch(now: datetime | None = None, limit: int = 100) -> tuple[int, int]:
-    """Send due email rows; returns (sent, failed attempts). Commits per row."""
-    now = now or utcnow()
-    due = db.session.scalars(
+# --- delivery ------------------------------------------------------------------------
+
+
+def claim(now: datetime, limit: int = CLAIM_BATCH) -> list[int]:
+    """Take up to ``limit`` due rows for this dispatcher, atomically; commits."""
+    due = (
         select(Notification.id)
         .where(
             Notification.channel == "email",
@@ -94,44 +228,154 @@ def dispatch(now: datetime | None = None, limit: int = 100) -> tuple[int, int]:
         )
         .order_by(Notification.id)
         .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    claimed = db.session.scalars(
+        update(Notification)
+        .where(
+            Notification.id.in_(due.scalar_subquery()),
+            Notification.state == "pending",
+            Notification.next_attempt_at <= now,
+        )
+        .values(next_attempt_at=now + CLAIM_LEASE)
+        .returning(Notification.id)
+        .execution_options(synchronize_session=False)
     ).all()
+    db.session.commit()
+    return sorted(claimed)
+
+
+def email_parts(row: Notification, items: list[Notification] | None = None) -> dict[str, str]:
+    """Plain text and HTML of one email, in the recipient's language."""
+    base = current_app.config["BASE_URL"].rstrip("/")
+    recipient = row.recipient
+    with force_locale(recipient.locale or "en"):
+        context = dict(
+            row=row, items=items or [], base=base, recipient=recipient, rtl=recipient.locale == "ar"
+        )
+        return {
+            "text": render_template("email/notification.txt", **context),
+            "html": render_template("email/notification.html", **context),
+        }
+
+
+def send(row: Notification) -> None:
+    items = list(row.digested) if row.rule == "daily_digest" else None
+    parts = email_parts(row, items)
+    send_email(
+        row.recipient.email,
+        row.subject,
+        parts["text"],
+        html=parts["html"],
+        message_id=row.message_id,
+    )
+
+
+def dispatch(now: datetime | None = None, limit: int = 100) -> tuple[int, int]:
+    """Send due email rows; returns (sent, failed attempts). Commits per row."""
+    now = now or utcnow()
     sent = failed = 0
-    for row_id in due:
-        claimed = db.session.execute(
-            update(Notification)
-            .where(
-                Notification.id == row_id,
-                Notification.state == "pending",
-                Notification.next_attempt_at <= now,
-            )
-            .values(next_attempt_at=now + timedelta(hours=1))
-        ).rowcount
-        db.session.commit()
-        if not claimed:
-            continue  # another dispatcher took it
-        row = db.session.get(Notification, row_id)
-        base = current_app.config["BASE_URL"]
-        try:
-            send_email(
-                row.recipient.email,
-                row.subject,
-                f"{row.body}\n\n{base}{row.link}\n",
-                message_id=row.message_id,
-            )
-        except Exception as error:  # any SMTP failure: retry later, never lose the row
-            row.attempts += 1
-            row.last_error = str(error)[:500]
-            if row.attempts >= MAX_ATTEMPTS:
-                row.state = "failed"
+    while sent + failed < limit:
+        batch = claim(now, min(CLAIM_BATCH, limit - sent - failed))
+        if not batch:
+            break
+        for row_id in batch:
+            row = db.session.get(Notification, row_id)
+            try:
+                send(row)
+            except Exception as error:  # any SMTP failure: retry later, never lose the row
+                row.attempts += 1
+                row.last_error = str(error)[:500]
+                if row.attempts >= MAX_ATTEMPTS:
+                    row.state = "failed"
+                else:
+                    row.next_attempt_at = now + FIRST_RETRY * 2 ** (row.attempts - 1)
+                failed += 1
+                log.warning("Notification %s not sent: %s", row.id, error)
             else:
-                row.next_attempt_at = now + FIRST_RETRY * 2 ** (row.attempts - 1)
-            failed += 1
-            log.warning("Notification %s not sent: %s", row.id, error)
-        else:
-            row.state, row.sent_at, row.attempts = "sent", now, row.attempts + 1
-            sent += 1
-        db.session.commit()
+                row.state, row.sent_at, row.attempts = "sent", now, row.attempts + 1
+                sent += 1
+            db.session.commit()
     return sent, failed
+
+
+def retry(row_id: int, now: datetime | None = None) -> Notification:
+    """An admin sends a failed row again: it becomes due now, with fresh attempts."""
+    row = db.session.get(Notification, row_id)
+    if row is None or row.channel != "email":
+        raise LookupError(row_id)
+    if row.state != "failed":
+        raise ValueError("Only a failed notification can be retried.")
+    row.state, row.attempts, row.next_attempt_at = "pending", 0, now or utcnow()
+    row.last_error = ""
+    db.session.flush()
+    return row
+
+
+# --- digests -------------------------------------------------------------------------
+
+
+def send_digests(now: datetime | None = None, hour: int | None = None) -> int:
+    """Bundle each person's held emails into one digest, once a day after ``hour`` in
+    their own time zone. Returns the number of digests written (the dispatcher sends
+    them). The digest's key is the person's local date, so a second run that day, or a
+    second scheduler, writes nothing more."""
+    now = now or utcnow()
+    hour = current_app.config["DIGEST_HOUR"] if hour is None else hour
+    holders = db.session.scalars(
+        select(User).where(
+            User.id.in_(
+                select(Notification.recipient_id)
+                .where(Notification.state == "held", Notification.created_at <= now)
+                .distinct()
+            )
+        )
+    ).all()
+    written = 0
+    for person in holders:
+        local = now.astimezone(ZoneInfo(person.timezone or "UTC"))
+        if local.hour < hour:
+            continue
+        key = f"daily_digest:{person.id}:{local.date().isoformat()}"
+        if db.session.scalar(select(Notification.id).where(Notification.dedupe_key == key)):
+            continue
+        held = db.session.scalars(
+            select(Notification)
+            .where(
+                Notification.recipient_id == person.id,
+                Notification.state == "held",
+                Notification.created_at <= now,
+            )
+            .order_by(Notification.created_at, Notification.id)
+        ).all()
+        with force_locale(person.locale or "en"):
+            subject = gettext("Your daily summary: %(count)s notifications", count=len(held))
+            body = gettext("What happened since your last summary.")
+        digest = Notification(
+            dedupe_key=key,
+            rule="daily_digest",
+            category="digest",
+            recipient_id=person.id,
+            channel="email",
+            entity_type="user",
+            entity_id=person.id,
+            subject=subject,
+            body=body,
+            link="/notifications/",
+            state="pending",
+            next_attempt_at=now,
+            created_at=now,
+        )
+        db.session.add(digest)
+        db.session.flush()
+        for row in held:
+            row.state, row.sent_at, row.digest_id = "sent", now, digest.id
+        db.session.commit()
+        written += 1
+    return written
+
+
+# --- the inbox -----------------------------------------------------------------------
 
 
 def unread_count(user_id: int) -> int:
@@ -164,4 +408,32 @@ def mark_all_read(user_id: int) -> None:
             Notification.read_at.is_(None),
         )
         .values(read_at=utcnow())
+    )
+
+
+def set_preferences(user: User, choices: Mapping[str, str]) -> None:
+    """Record how ``user`` receives each optional category; required ones stay email."""
+    from grants.models.notifications import DELIVERY_MODES
+
+    current = {p.category: p for p in user_preferences(user.id)}
+    for category, mode in choices.items():
+        if category not in CATEGORIES:
+            raise ValueError(f"Unknown category {category!r}.")
+        if mode not in DELIVERY_MODES:
+            raise ValueError(f"Unknown delivery {mode!r}.")
+        if CATEGORIES[category].required:
+            continue
+        row = current.get(category)
+        if row is None:
+            db.session.add(NotificationPreference(user_id=user.id, category=category, mode=mode))
+        else:
+            row.mode = mode
+    db.session.flush()
+
+
+def user_preferences(user_id: int) -> list[NotificationPreference]:
+    return list(
+        db.session.scalars(
+            select(NotificationPreference).where(NotificationPreference.user_id == user_id)
+        )
     )

@@ -37,6 +37,22 @@ TEST_DATABASE = f"diaspora_grants_test_{os.getpid()}"
 TEST_SECRET_KEY = "test-secret-key-not-for-production-0123456789abcdef"
 
 
+def pytest_sessionstart(session) -> None:
+    """Compile the translation catalogs that changed (``make`` does it too), so a suite
+    started with plain ``pytest`` reads the same French and Arabic as the product."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    catalogs = Path(__file__).resolve().parent.parent / "grants" / "translations"
+    for po in catalogs.glob("*/LC_MESSAGES/messages.po"):
+        mo = po.with_suffix(".mo")
+        if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
+            with po.open("rb") as source:
+                catalog = read_po(source, locale=po.parent.parent.name)
+            with mo.open("wb") as target:
+                write_mo(target, catalog)
+
+
 def _postgres_url(worker_db: str) -> str:
     base = POSTGRES_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://")
     return f"{base}/{worker_db}"

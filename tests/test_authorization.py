@@ -69,6 +69,8 @@ ROUTES: dict[tuple[str, str], dict[str, object]] = {
     ("POST", "account.profile"): SIGNED_IN,
     ("GET", "account.tokens"): SIGNED_IN,
     ("POST", "account.tokens"): SIGNED_IN,
+    ("GET", "account.notifications"): SIGNED_IN,
+    ("POST", "account.notifications"): SIGNED_IN,
     ("POST", "account.revoke_token"): {ANON: LOGIN, **dict.fromkeys(ROLE_NAMES, MISSING)},
     ("GET", "associations.create"): SIGNED_IN,
     ("POST", "associations.create"): SIGNED_IN,
@@ -87,6 +89,10 @@ ROUTES: dict[tuple[str, str], dict[str, object]] = {
     ("POST", "admin.remove_role"): ADMIN_ONLY,
     ("POST", "admin.set_active"): ADMIN_ONLY,
     ("GET", "admin.associations"): STAFF_LIST,
+    ("GET", "admin.scheduler"): ADMIN_ONLY,
+    ("POST", "admin.retry_failed"): ADMIN_ONLY,
+    # The walk's notification was delivered: retrying it says so (a redirect, 303).
+    ("POST", "admin.retry_notification"): ADMIN_ONLY,
     ("GET", "files.download"): dict.fromkeys(VIEWERS, MISSING),
     ("GET", "applications.call_page"): EVERYONE_OK,
     ("GET", "applications.questions"): EVERYONE_OK,
@@ -173,7 +179,7 @@ def world(app, login):
     invite_member(people["applicant"], association, "someone@example.org")
     issue_token(target, "other person's token")
     db.session.flush()
-    from grants.models import Document
+    from grants.models import Document, Notification
     from tests.fixtures.programme import make_application, make_call
 
     world_like = type(
@@ -230,6 +236,9 @@ def world(app, login):
         "entity": "association",
         "transition": "verify",
         "entity_id": association.id,
+        "notification_id": db.session.scalar(
+            select(Notification.id).where(Notification.channel == "email").limit(1)
+        ),
     }
     return clients, args
 

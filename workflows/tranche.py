@@ -129,9 +129,12 @@ class TrancheLifecycle(Lifecycle):
     cancel = planned.to(cancelled)
 
     def approvals_complete(self, ctx: Context) -> bool:
-        """With this approval, has the tranche as many approvers as it needs?"""
+        """With this approval, has the tranche as many approvers as it needs?
+
+        Evaluated after the rule's effect recorded the approval being made.
+        """
         tranche = self.model
-        return len(tranche.current_approver_ids) + 1 >= approvals_needed(tranche, ctx)
+        return len(tranche.current_approver_ids) >= approvals_needed(tranche, ctx)
 
     rules = {
         "request": rule(

@@ -13,7 +13,13 @@ from grants.models.awards import Award, Report, Tranche, TrancheApproval
 from grants.models.calls import Call, Criterion, DocumentType
 from grants.models.documents import Document
 from grants.models.history import HistoryEntry
-from grants.models.notifications import Notification
+from grants.models.notifications import (
+    JobRun,
+    Notification,
+    NotificationPreference,
+    Reminder,
+    ScheduledJob,
+)
 from grants.models.reviews import ConflictDeclaration, Decision, Review, Score
 
 __all__ = [
@@ -32,7 +38,11 @@ __all__ = [
     "HistoryEntry",
     "Invitation",
     "Membership",
+    "JobRun",
     "Notification",
+    "NotificationPreference",
+    "Reminder",
+    "ScheduledJob",
     "Partner",
     "Report",
     "Review",

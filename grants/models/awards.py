@@ -5,7 +5,16 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, ForeignKey, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import (
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from grants.extensions import db
@@ -18,6 +27,9 @@ from workflows.report import ReportLifecycle
 from workflows.tranche import TrancheLifecycle
 
 IN_FLIGHT = ("requested", "approved", "payment_failed")
+#: Reports the association still owes: what the reminder sweep reads, through a partial index.
+REPORT_OPEN = ("scheduled", "changes_requested")
+_REPORT_OPEN_SQL = text("state IN ('scheduled', 'changes_requested')")
 
 
 class Award(db.Model):
@@ -153,6 +165,12 @@ class Report(db.Model):
     __table_args__ = (
         CheckConstraint(state_check(ReportLifecycle), name="state_known"),
         CheckConstraint("kind IN ('interim', 'final')", name="kind_known"),
+        Index(
+            "ix_reports_open_due",
+            "due_date",
+            postgresql_where=_REPORT_OPEN_SQL,
+            sqlite_where=_REPORT_OPEN_SQL,
+        ),
     )
 
     lifecycle = ReportLifecycle

@@ -20,7 +20,7 @@ from grants.orm import utcnow
 from grants.roles import EVALUATOR, PROGRAMME_OFFICER
 from grants.services import assignment_plan
 from grants.services.errors import Conflict, Forbidden, InvalidInput, NotFound
-from grants.services.workflow import fire
+from grants.services.workflow import announce, fire
 from workflows.review import ReviewLifecycle
 
 RECOMMENDATIONS = ("fund", "fund_with_conditions", "do_not_fund")
@@ -67,6 +67,7 @@ def assign(officer: User, application: Application, evaluator: User) -> Review:
     )
     db.session.add(review)
     db.session.flush()
+    announce(review, "assigned", officer)
     return review
 
 

@@ -147,6 +147,26 @@ def fire(
     return event
 
 
+def announce(
+    entity: Any, name: str, actor: User | None = None, now: datetime | None = None
+) -> None:
+    """Publish a service event that is not a transition (an evaluator's assignment), so
+    the same listeners (notifications) hear it."""
+    machine = machine_for(entity)
+    event = DomainEvent(
+        machine.entity,
+        entity.id,
+        name,
+        entity.state,
+        entity.state,
+        actor.id if actor else None,
+        None,
+        {},
+        now or utcnow(),
+    )
+    transition_fired.send(machine.entity, event=event, record=entity)
+
+
 def allowed_transitions(
     entity: Any, actor: User | None, ctx: Context | None = None, only_own_roles: bool = False
 ) -> list[Option]:

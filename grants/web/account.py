@@ -6,9 +6,11 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_security import current_user
 
-from forms.accounts import ProfileForm, TokenForm
+from forms.accounts import ProfileForm, TokenForm, preferences_form
 from grants.services import accounts as account_service
 from grants.web.access import login_required
+from notifications import outbox
+from notifications.rules import CATEGORIES
 
 blueprint = Blueprint("account", __name__, url_prefix="/account")
 
@@ -49,3 +51,22 @@ def revoke_token(token_id: int):
     account_service.revoke_token(current_user, token_id)
     flash(_("The token is revoked."), "success")
     return redirect(url_for("account.tokens"))
+
+
+@blueprint.route("/notifications", methods=["GET", "POST"])
+@login_required
+def notifications():
+    """How the person receives each category; security and money always by email."""
+    optional = [c for c in CATEGORIES.values() if not c.required]
+    current = {p.category: p.mode for p in outbox.user_preferences(current_user.id)}
+    form = preferences_form(optional, current)
+    if form.validate_on_submit():
+        outbox.set_preferences(current_user, {c.name: form[c.name].data for c in optional})
+        flash(_("Your notification choices are saved."), "success")
+        return redirect(url_for("account.notifications"))
+    return render_template(
+        "account/notifications.html",
+        form=form,
+        optional=optional,
+        required=[c for c in CATEGORIES.values() if c.required],
+    )

@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_security import current_user
 
@@ -12,6 +21,8 @@ from grants.roles import ADMIN, PROGRAMME_OFFICER, ROLE_NAMES
 from grants.services import accounts as account_service
 from grants.services import associations as association_service
 from grants.web.access import role_required
+from notifications import monitor, outbox, reminders
+from notifications.scheduler import JOB_NAMES
 
 blueprint = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -81,3 +92,45 @@ def associations():
         ),
         states=VERIFICATION_STATES,
     )
+
+
+@blueprint.get("/scheduler")
+@role_required(ADMIN)
+def scheduler():
+    """The scheduler's plan and last runs, the outbox, and the reminder rules."""
+    job = request.args.get("job", "")
+    return render_template(
+        "admin/scheduler.html",
+        plan=monitor.plan(),
+        health=monitor.health(),
+        runs=monitor.recent_runs(
+            job if job in JOB_NAMES else "", request.args.get("page", 1, type=int)
+        ),
+        job=job,
+        job_names=JOB_NAMES,
+        counts=monitor.outbox_counts(),
+        failed=monitor.failed(request.args.get("failed_page", 1, type=int)),
+        rules=reminders.table(current_app.config),
+    )
+
+
+@blueprint.post("/outbox/<int:notification_id>/retry")
+@role_required(ADMIN)
+def retry_notification(notification_id: int):
+    try:
+        outbox.retry(notification_id)
+    except LookupError:
+        abort(404)
+    except ValueError as error:
+        flash(str(error), "error")
+    else:
+        flash(_("The email will be sent again within a minute."), "success")
+    return redirect(url_for("admin.scheduler"), code=303)
+
+
+@blueprint.post("/outbox/retry-failed")
+@role_required(ADMIN)
+def retry_failed():
+    count = monitor.retry_all_failed()
+    flash(_("%(count)s failed emails will be sent again.", count=count), "success")
+    return redirect(url_for("admin.scheduler"), code=303)

@@ -19,12 +19,13 @@ from tests.fixtures.people import PASSWORD
 PDF = b"%PDF-1.7\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
-def _upload(client: AppClient, url: str, name: str) -> None:
+def _upload(client: AppClient, url: str, name: str, said: str = "uploaded") -> None:
+    """Upload and read the confirmation, in the uploader's language."""
     response = client.post(
         url, data={"file": (io.BytesIO(PDF), name)}, content_type="multipart/form-data"
     )
     assert response.status_code == 303
-    assert "uploaded" in text_of(client.get(response.location))
+    assert said in text_of(client.get(response.location))
 
 
 def test_the_senegal_journey_through_the_pages(app, world, login, mailbox, s3_store):
@@ -72,7 +73,12 @@ def _journey(app, world, login, mailbox, s3_store):
     )
     association = db.session.scalar(select(Association).where(Association.name.like("%Lyon%")))
     for purpose in ("registration_certificate", "statutes"):
-        _upload(awa, f"/associations/{association.id}/documents/{purpose}", f"{purpose}.pdf")
+        _upload(
+            awa,
+            f"/associations/{association.id}/documents/{purpose}",
+            f"{purpose}.pdf",
+            said="téléversé",
+        )
 
     # The programme officer verifies it from the queue, then creates and publishes the call.
     officer = login(world.officer)
@@ -180,9 +186,10 @@ def _journey(app, world, login, mailbox, s3_store):
             awa,
             f"/applications/{application.id}/documents/{document_type.id}",
             f"{document_type.text('name', 'en')}.pdf",
+            said="téléversé",
         )
     assert all(s3_store.exists(d.storage_key) for d in application.current_documents)
-    assert "Everything is in place." in text_of(awa.get(f"/applications/{application.id}"))
+    assert "Tout est en ordre." in text_of(awa.get(f"/applications/{application.id}"))
     with time_machine.travel(call.closes_at - timedelta(hours=2), tick=False):
         response = awa.post(
             f"/applications/{application.id}/submit", data={"version": str(application.version)}

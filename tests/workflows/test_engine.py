@@ -161,3 +161,26 @@ def test_two_people_firing_at_once_one_wins_the_other_gets_409(app):
         record = db.session.get(Report, report_id)
         [entry] = db.session.scalars(select(HistoryEntry)).all()
         assert entry.to_state == record.state and record.version == 2
+
+
+def test_a_tranche_at_the_threshold_needs_two_different_approvers(world):
+    """Four eyes: the first approval leaves the tranche requested, the second approves."""
+    from decimal import Decimal
+
+    from tests.fixtures.programme import make_tranche
+
+    tranche = make_tranche(world, state="requested", amount=Decimal("10000"))
+    fire(tranche, "approve", world.finance)
+    assert tranche.state == "requested" and tranche.current_approver_ids == {world.finance.id}
+    fire(tranche, "approve", world.finance_b)
+    assert tranche.state == "approved"
+
+
+def test_a_tranche_below_the_threshold_needs_one_approver(world):
+    from decimal import Decimal
+
+    from tests.fixtures.programme import make_tranche
+
+    tranche = make_tranche(world, state="requested", amount=Decimal("9999.99"))
+    fire(tranche, "approve", world.finance)
+    assert tranche.state == "approved"

@@ -1,0 +1,599 @@
+"""Reminders and timed transitions: what the sweep does every few minutes.
+
+Each rule below reads only what is due, through indexes, and names each reminder by a
+key (rule, entity, occurrence): ``7d`` and ``1d`` before a call closes, ``overdue-2`` for
+a report's third week late, and so on. The key is inserted with ``ON CONFLICT DO
+NOTHING`` in the same transaction as the notifications, so a sweep that runs twice, or
+two sweeps at once, remind once. An entity that has moved on (the draft was submitted,
+the report accepted) no longer matches its rule's query and is not reminded.
+
+=====================  ==============================  ===========================================
+rule                   who                             when (what is due)
+=====================  ==============================  ===========================================
+call_closing           members, association with draft  7 and 1 days before the call closes
+review_due             the assigned evaluator          3 days before the review deadline, daily late
+report_due             members of the association      14 and 3 days before, every 7 days overdue
+tranche_waiting        finance officers who may approve  after 2 working days waiting
+award_offer_pending    members of the association      14 days after the offer, unanswered
+verification_waiting   programme officers              5 days after the association signed up
+=====================  ==============================  ===========================================
+
+Offsets are settings (``REMINDER_*``); ``flask --app wsgi reminders table`` prints the
+table with the values in force.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date, format_datetime
+from flask_babel import gettext
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from grants.extensions import db
+from grants.models.accounts import User
+from grants.models.applications import Application
+from grants.models.associations import Association
+from grants.models.awards import REPORT_OPEN, Award, Report, Tranche
+from grants.models.calls import Call
+from grants.models.notifications import Reminder
+from grants.models.reviews import Review
+from grants.roles import FINANCE_OFFICER, PROGRAMME_OFFICER
+from grants.services.errors import DomainError
+from notifications.outbox import Message, Value, write
+from notifications.rules import N_, members_of, with_role
+
+log = logging.getLogger(__name__)
+KEY_COLUMNS = ["rule", "entity_type", "entity_id", "occurrence"]
+
+
+def _chunks(items: list, size: int = 1000):
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+@dataclass
+class Due:
+    """One reminder a rule finds due now, before its key is checked."""
+
+    entity_id: int
+    occurrence: str
+    link: str
+    values: dict[str, Value] = field(default_factory=dict)
+    #: Recipients: the members of this association, or these people, or a role.
+    association_id: int | None = None
+    user_ids: tuple[int, ...] = ()
+    role: str | None = None
+    exclude: frozenset[int] = frozenset()
+
+
+@dataclass(frozen=True)
+class ReminderRule:
+    name: str
+    entity: str
+    category: str
+    who: str
+    due: str
+    when: Callable[[Mapping[str, Any]], str]
+    subject: str
+    body: str
+    find: Callable[[datetime, Mapping[str, Any]], list[Due]]
+
+
+# --- formatting, per recipient's locale ------------------------------------------------
+
+
+def _deadline(moment: datetime, zone: str) -> Value:
+    """A deadline in the call's time zone, with the zone named."""
+    return lambda locale: (
+        f"{format_datetime(moment, 'medium', tzinfo=ZoneInfo(zone), locale=locale)} ({zone})"
+    )
+
+
+def _day(day: date) -> Value:
+    return lambda locale: format_date(day, "long", locale=locale)
+
+
+def _title(call_titles: dict[str, str], language: str) -> Value:
+    return lambda locale: call_titles.get(locale) or call_titles.get(language) or ""
+
+
+# --- the rules' queries ------------------------------------------------------------------
+
+
+def _window(days_left: float, offsets: tuple[int, ...]) -> int | None:
+    """The smallest offset (in days) whose window we are in: 3 days left with offsets
+    (7, 1) is the 7-day reminder; half a day left is the 1-day one."""
+    inside = [d for d in offsets if days_left <= d]
+    return min(inside) if inside else None
+
+
+def find_call_closing(now: datetime, settings: Mapping[str, Any]) -> list[Due]:
+    offsets: tuple[int, ...] = settings["REMINDER_CALL_CLOSING_DAYS"]
+    horizon = now + timedelta(days=max(offsets))
+    stages = (("draft", Call.closes_at), ("proposal_draft", Call.proposal_closes_at))
+    found = []
+    for state, deadline in stages:
+        rows = db.session.execute(
+            select(
+                Application.id,
+                Application.association_id,
+                Application.reference,
+                Call.title,
+                Call.language,
+                Call.timezone,
+                deadline,
+            )
+            .join(Call, Call.id == Application.call_id)
+            .where(
+                Application.state == state,
+                Call.state == "open",
+                deadline > now,
+                deadline <= horizon,
+            )
+            .order_by(Application.id)
+        )
+        for app_id, association_id, reference, titles, language, zone, closes in rows:
+            closes = closes if closes.tzinfo else closes.replace(tzinfo=ZoneInfo("UTC"))
+            days = _window((closes - now).total_seconds() / 86400, offsets)
+            if days is None:
+                continue
+            found.append(
+                Due(
+                    app_id,
+                    f"{state}-{days}d",
+                    f"/applications/{app_id}",
+                    {
+                        "call": _title(titles, language),
+                        "reference": reference or "",
+                        "deadline": _deadline(closes, zone),
+                    },
+                    association_id=association_id,
+                )
+            )
+    return found
+
+
+def find_review_due(now: datetime, settings: Mapping[str, Any]) -> list[Due]:
+    before = timedelta(days=settings["REMINDER_REVIEW_DAYS_BEFORE"])
+    rows = db.session.execute(
+        select(
+            Review.id,
+            Review.evaluator_id,
+            Application.reference,
+            Call.title,
+            Call.language,
+            Call.timezone,
+            Call.review_deadline,
+        )
+        .join(Application, Application.id == Review.application_id)
+        .join(Call, Call.id == Application.call_id)
+        .where(
+            Review.state == "assigned",
+            Application.state.in_(("eligible", "in_review")),
+            Call.review_deadline.is_not(None),
+            Call.review_deadline <= now + before,
+        )
+        .order_by(Review.id)
+    )
+    found = []
+    for review_id, evaluator_id, reference, titles, language, zone, deadline in rows:
+        if now < deadline:
+            occurrence = "before"
+        else:
+            occurrence = f"late-{(now - deadline).days + 1}"
+        found.append(
+            Due(
+                review_id,
+                occurrence,
+                f"/reviews/{review_id}",
+                {
+                    "reference": reference or "",
+                    "call": _title(titles, language),
+                    "deadline": _deadline(deadline, zone),
+                },
+                user_ids=(evaluator_id,),
+            )
+        )
+    return found
+
+
+def report_due_query(now: datetime, settings: Mapping[str, Any]):
+    """Open reports due within the first reminder's window, or overdue: read through the
+    partial index on open reports' due dates, so the cost follows what is due."""
+    offsets: tuple[int, ...] = settings["REMINDER_REPORT_DAYS"]
+    return (
+        select(Report.id, Report.kind, Report.due_date, Report.award_id)
+        .where(
+            Report.state.in_(REPORT_OPEN),
+            Report.due_date <= now.date() + timedelta(days=max(offsets)),
+        )
+        .order_by(Report.id)
+    )
+
+
+def find_report_due(now: datetime, settings: Mapping[str, Any]) -> list[Due]:
+    offsets: tuple[int, ...] = settings["REMINDER_REPORT_DAYS"]
+    every: int = settings["REMINDER_REPORT_OVERDUE_EVERY"]
+    today = now.date()
+    reports = db.session.execute(report_due_query(now, settings)).all()
+    # Their awards by primary key, in chunks: a join would let the planner scan every
+    # award when it misjudges how few reports are due.
+    awards: dict[int, tuple[int, int, str | None]] = {}
+    for ids in _chunks(sorted({award_id for *_, award_id in reports})):
+        awards.update(
+            (award_id, (association_id, app_id, reference))
+            for award_id, association_id, app_id, reference in db.session.execute(
+                select(Award.id, Award.association_id, Application.id, Application.reference)
+                .join(Application, Application.id == Award.application_id)
+                .where(Award.id.in_(ids), Award.state == "active")
+            )
+        )
+    found = []
+    for report_id, kind, due_on, award_id in reports:
+        if award_id not in awards:
+            continue  # the award is not active: nothing is owed yet, or any more
+        association_id, app_id, reference = awards[award_id]
+        days_left = (due_on - today).days
+        if days_left >= 0:
+            occurrence = f"{_window(days_left, offsets)}d"
+        else:
+            occurrence = f"overdue-{(-days_left - 1) // every}"
+        found.append(
+            Due(
+                report_id,
+                occurrence,
+                f"/applications/{app_id}",
+                {
+                    "reference": reference or "",
+                    "kind": _report_kind(kind),
+                    "due": _day(due_on),
+                    "status": (lambda locale: "") if days_left >= 0 else _overdue_note,
+                },
+                association_id=association_id,
+            )
+        )
+    return found
+
+
+#: Report kinds as the reminder says them ("your interim report").
+REPORT_KINDS = {"interim": N_("interim"), "final": N_("final")}
+
+
+def _report_kind(kind: str) -> Value:
+    return lambda locale: gettext(REPORT_KINDS[kind])
+
+
+def _overdue_note(locale: str) -> str:
+    return gettext("It is overdue.")
+
+
+def working_days_between(start: datetime, end: datetime) -> int:
+    """Whole working days (Monday to Friday) from ``start`` to ``end``."""
+    days, cursor = 0, start
+    while cursor + timedelta(days=1) <= end:
+        cursor += timedelta(days=1)
+        if cursor.weekday() < 5:
+            days += 1
+    return days
+
+
+def find_tranche_waiting(now: datetime, settings: Mapping[str, Any]) -> list[Due]:
+    wait: int = settings["REMINDER_TRANCHE_WORKING_DAYS"]
+    tranches = db.session.scalars(
+        select(Tranche)
+        .where(
+            Tranche.state == "requested",
+            Tranche.requested_at <= now - timedelta(days=wait),
+        )
+        .order_by(Tranche.id)
+    ).all()
+    found = []
+    for tranche in tranches:
+        # Waiting since the request, or since the first of two approvals.
+        since = max(
+            [tranche.requested_at]
+            + [a.approved_at for a in tranche.approvals if a.cycle == tranche.cycle]
+        )
+        if working_days_between(since, now) < wait:
+            continue
+        approvers = frozenset(tranche.current_approver_ids)
+        award = tranche.award
+        amount, currency = tranche.amount, award.currency
+        found.append(
+            Due(
+                tranche.id,
+                f"cycle-{tranche.cycle}-approvals-{len(approvers)}",
+                f"/applications/{award.application_id}",
+                {
+                    "reference": award.application.reference or "",
+                    "amount": _money(amount, currency),
+                    "since": _day(since.date()),
+                },
+                role=FINANCE_OFFICER,
+                exclude=approvers | {tranche.requested_by_id},
+            )
+        )
+    return found
+
+
+def _money(amount: Any, currency: str) -> Value:
+    from babel.numbers import format_currency
+
+    return lambda locale: format_currency(amount, currency, locale=locale)
+
+
+def find_award_offer_pending(now: datetime, settings: Mapping[str, Any]) -> list[Due]:
+    days: int = settings["REMINDER_AWARD_OFFER_DAYS"]
+    rows = db.session.execute(
+        select(
+            Award.id,
+            Award.association_id,
+            Award.offered_at,
+            Application.id,
+            Application.reference,
+        )
+        .join(Application, Application.id == Award.application_id)
+        .where(Award.state == "offered", Award.offered_at <= now - timedelta(days=days))
+        .order_by(Award.id)
+    )
+    return [
+        Due(
+            award_id,
+            f"{days}d",
+            f"/applications/{app_id}",
+            {"reference": reference or "", "since": _day(offered_at.date())},
+            association_id=association_id,
+        )
+        for award_id, association_id, offered_at, app_id, reference in rows
+    ]
+
+
+def find_verification_waiting(now: datetime, settings: Mapping[str, Any]) -> list[Due]:
+    days: int = settings["REMINDER_VERIFICATION_DAYS"]
+    rows = db.session.execute(
+        select(Association.id, Association.name, Association.created_at)
+        .where(
+            Association.state == "pending",
+            Association.created_at <= now - timedelta(days=days),
+        )
+        .order_by(Association.id)
+    )
+    return [
+        Due(
+            association_id,
+            f"{days}d",
+            f"/associations/{association_id}",
+            {"name": name, "since": _day(created_at.date())},
+            role=PROGRAMME_OFFICER,
+        )
+        for association_id, name, created_at in rows
+    ]
+
+
+REMINDERS: tuple[ReminderRule, ...] = (
+    ReminderRule(
+        "call_closing",
+        "application",
+        "applications",
+        "members of associations with a draft",
+        "submitting the draft application",
+        lambda s: "{} days before the call closes".format(
+            " and ".join(map(str, s["REMINDER_CALL_CLOSING_DAYS"]))
+        ),
+        N_("%(call)s closes soon: your application is not submitted"),
+        N_(
+            "The call %(call)s closes on %(deadline)s. Your draft %(reference)s is not "
+            "submitted yet; submit it before the deadline."
+        ),
+        find_call_closing,
+    ),
+    ReminderRule(
+        "review_due",
+        "review",
+        "evaluation",
+        "the assigned evaluator",
+        "submitting the review",
+        lambda s: (
+            f"{s['REMINDER_REVIEW_DAYS_BEFORE']} days before the review deadline, "
+            "then daily once late"
+        ),
+        N_("Your review of %(reference)s is due"),
+        N_(
+            "Your review of %(reference)s in %(call)s is due by %(deadline)s and is not "
+            "submitted yet."
+        ),
+        find_review_due,
+    ),
+    ReminderRule(
+        "report_due",
+        "report",
+        "reports",
+        "members of the association",
+        "submitting the report",
+        lambda s: "{} days before it is due, then every {} days once overdue".format(
+            " and ".join(map(str, s["REMINDER_REPORT_DAYS"])),
+            s["REMINDER_REPORT_OVERDUE_EVERY"],
+        ),
+        N_("Your %(kind)s report on %(reference)s is due on %(due)s"),
+        N_(
+            "The %(kind)s report on %(reference)s is due on %(due)s. %(status)s Submit it "
+            "from the grant page."
+        ),
+        find_report_due,
+    ),
+    ReminderRule(
+        "tranche_waiting",
+        "tranche",
+        "money",
+        "finance officers who may approve it",
+        "approving the tranche",
+        lambda s: f"after {s['REMINDER_TRANCHE_WORKING_DAYS']} working days waiting",
+        N_("A tranche of %(reference)s has waited since %(since)s"),
+        N_(
+            "A tranche of %(amount)s for %(reference)s was requested on %(since)s and still "
+            "waits for approval."
+        ),
+        find_tranche_waiting,
+    ),
+    ReminderRule(
+        "award_offer_pending",
+        "award",
+        "money",
+        "members of the association",
+        "answering the award offer",
+        lambda s: f"{s['REMINDER_AWARD_OFFER_DAYS']} days after the offer",
+        N_("The award offer for %(reference)s waits for your answer"),
+        N_(
+            "A grant was offered to %(reference)s on %(since)s. Read the award letter and "
+            "accept it with your bank details, or decline it."
+        ),
+        find_award_offer_pending,
+    ),
+    ReminderRule(
+        "verification_waiting",
+        "association",
+        "account",
+        "programme officers",
+        "verifying the association",
+        lambda s: f"{s['REMINDER_VERIFICATION_DAYS']} days after it signed up",
+        N_("%(name)s waits for verification"),
+        N_("The association %(name)s signed up on %(since)s and waits for verification."),
+        find_verification_waiting,
+    ),
+)
+
+
+# --- the sweep ---------------------------------------------------------------------------
+
+
+def _claim_keys(rule: ReminderRule, found: list[Due], now: datetime) -> set[tuple[int, str]]:
+    """Insert the keys not sent before; return those this sweep inserted. A key another
+    sweep inserts at the same moment is skipped by ``ON CONFLICT DO NOTHING`` (on
+    PostgreSQL the second insert waits for the first transaction, then skips)."""
+    if not found:
+        return set()
+    sent: set[tuple[int, str]] = set()
+    for ids in _chunks(sorted({due.entity_id for due in found})):
+        sent.update(
+            db.session.execute(
+                select(Reminder.entity_id, Reminder.occurrence).where(
+                    Reminder.rule == rule.name,
+                    Reminder.entity_type == rule.entity,
+                    Reminder.entity_id.in_(ids),
+                )
+            ).tuples()
+        )
+    rows = [
+        dict(
+            rule=rule.name,
+            entity_type=rule.entity,
+            entity_id=due.entity_id,
+            occurrence=due.occurrence,
+            created_at=now,
+        )
+        for due in found
+        if (due.entity_id, due.occurrence) not in sent
+    ]
+    if not rows:
+        return set()
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = (
+        insert(Reminder.__table__)
+        .on_conflict_do_nothing(index_elements=KEY_COLUMNS)
+        .returning(Reminder.__table__.c.entity_id, Reminder.__table__.c.occurrence)
+    )
+    return set(db.session.execute(statement, rows).tuples())
+
+
+def _recipients(found: list[Due]) -> dict[int, list[User]]:
+    """Everyone each due reminder goes to, resolved in a few queries for the batch."""
+    members = members_of({d.association_id for d in found if d.association_id is not None})
+    user_ids = {u for d in found for u in d.user_ids}
+    people = (
+        {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(user_ids)))}
+        if user_ids
+        else {}
+    )
+    roles = {d.role for d in found if d.role}
+    by_role = {role: with_role(role) for role in roles}
+    resolved: dict[int, list[User]] = {}
+    for index, due in enumerate(found):
+        if due.association_id is not None:
+            chosen = members[due.association_id]
+        elif due.role:
+            chosen = by_role[due.role]
+        else:
+            chosen = [people[u] for u in due.user_ids if u in people and people[u].active]
+        resolved[index] = [p for p in chosen if p.id not in due.exclude]
+    return resolved
+
+
+def sweep_rule(rule: ReminderRule, now: datetime, settings: Mapping[str, Any]) -> int:
+    """Send what ``rule`` finds due and has not sent; one transaction. Returns the count."""
+    found = rule.find(now, settings)
+    claimed = _claim_keys(rule, found, now)
+    new = [due for due in found if (due.entity_id, due.occurrence) in claimed]
+    if not new:
+        db.session.commit()
+        return 0
+    recipients = _recipients(new)
+    batch = []
+    for index, due in enumerate(new):
+        message = Message(
+            rule.name,
+            rule.category,
+            rule.subject,
+            rule.body,
+            rule.entity,
+            due.entity_id,
+            due.link,
+            due.values,
+        )
+        key = f"reminder:{rule.name}:{due.entity_id}:{due.occurrence}"
+        batch.append((message, recipients[index], key))
+    write(batch, now)
+    db.session.commit()
+    return len(new)
+
+
+def close_due_calls(now: datetime) -> int:
+    """The system closes each open call whose deadline has passed (a history row says
+    "system"). A call another scheduler closed meanwhile is skipped."""
+    from grants.services.workflow import fire
+
+    due = db.session.scalars(
+        select(Call.id).where(Call.state == "open", Call.closes_at <= now).order_by(Call.id)
+    ).all()
+    closed = 0
+    for call_id in due:
+        call = db.session.get(Call, call_id)
+        try:
+            fire(call, "close", None, now=now)
+            db.session.commit()
+            closed += 1
+        except DomainError as error:
+            db.session.rollback()
+            log.info("Call %s not closed: %s", call_id, error)
+    return closed
+
+
+def sweep(now: datetime, settings: Mapping[str, Any]) -> dict[str, int]:
+    """Timed transitions first (a closed call sends no closing reminder), then every
+    reminder rule. Returns what each part handled."""
+    handled = {"close_calls": close_due_calls(now)}
+    for rule in REMINDERS:
+        handled[rule.name] = sweep_rule(rule, now, settings)
+    return handled
+
+
+def table(settings: Mapping[str, Any]) -> list[tuple[str, str, str, str]]:
+    """The rules as rows (name, who, what is due, when) with the offsets in force."""
+    return [(r.name, r.who, r.due, r.when(settings)) for r in REMINDERS]
