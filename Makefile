@@ -82,6 +82,7 @@ format: install-test
 bench: install-test services
 	$(PY) bench/workflows.py
 	$(PY) bench/ranking.py
+	$(PY) bench/reminders.py
 
 migration: install
 	$(FLASK) db migrate -m "$(MESSAGE)"

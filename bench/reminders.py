@@ -229,7 +229,7 @@ def main() -> None:
         rows += measure(arguments.reports, share, show_plan)
     print(f"\nReminder sweep on PostgreSQL ({os.cpu_count()} CPUs)")
     print(
-        f"{'reports':>9} {'due':>6} {'query ms':>9} {'1st sweep ms':>13} {'reminded':>9} "
+        f"{'reports':>9} {'due':>6} {'find ms':>9} {'1st sweep ms':>13} {'reminded':>9} "
         f"{'rows written':>13} {'2nd sweep ms':>13} {'new':>4} {'all rules ms':>13}"
     )
     for total, due, _found, query, first, sent, written, second, again, whole, _ in rows:

@@ -76,8 +76,10 @@ def serve_command(host, port):
     """The development server with a scheduler beside it (what ``make run`` starts)."""
     app = current_app._get_current_object()
     logging.basicConfig(level=app.config["LOG_LEVEL"].upper())
+    from werkzeug.serving import run_simple
+
     scheduler = start_in_thread(app)
     try:
-        app.run(host=host, port=port, use_reloader=False, threaded=True)
+        run_simple(host, port, app, use_reloader=False, threaded=True)
     finally:
         scheduler.shutdown()

@@ -19,14 +19,16 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel.numbers import format_currency
 from flask import current_app, render_template
-from flask_babel import force_locale, gettext
-from sqlalchemy import func, insert, select, update
+from flask_babel import force_locale, get_translations, gettext
+from sqlalchemy import func, select, update
 
+from grants.bulk import insert_rows
 from grants.extensions import db
 from grants.models.accounts import User
 from grants.models.notifications import Notification, NotificationPreference
@@ -60,11 +62,19 @@ class Message:
     values: Mapping[str, Value] = field(default_factory=dict)
 
     def render(self, locale: str) -> tuple[str, str]:
-        """Subject and body in ``locale`` (call within ``force_locale(locale)``)."""
+        """Subject and body in ``locale``."""
         values = {k: v(locale) if callable(v) else v for k, v in self.values.items()}
-        subject = gettext(self.subject, **values)
-        body = " ".join(gettext(self.body, **values).split())
+        subject = translate(self.subject, locale) % values
+        body = " ".join((translate(self.body, locale) % values).split())
         return subject[:300], body
+
+
+@lru_cache(maxsize=4096)
+def translate(message: str, locale: str) -> str:
+    """A message id in ``locale``, looked up once per process (catalogs do not change
+    while it runs); a sweep renders thousands of messages in a few languages."""
+    with force_locale(locale):
+        return get_translations().ugettext(message)
 
 
 def preferences(user_ids: Iterable[int]) -> dict[tuple[int, str], str]:
@@ -103,7 +113,7 @@ def write(batch: Iterable[tuple[Message, Iterable[User], str]], at: datetime | N
             by_locale[person.locale or "en"].append((message, person, key))
     rows: list[dict[str, Any]] = []
     for locale, entries in by_locale.items():
-        with force_locale(locale):
+        with force_locale(locale):  # for values that translate or format themselves
             for message, person, key in entries:
                 subject, body = message.render(locale)
                 mode = delivery_mode(message.category, chosen.get((person.id, message.category)))
@@ -140,10 +150,7 @@ def write(batch: Iterable[tuple[Message, Iterable[User], str]], at: datetime | N
                             sent_at=None,
                         )
                     )
-    if rows:
-        # Core executemany: one round trip per batch, not one ORM statement per row.
-        db.session.execute(insert(Notification.__table__), rows)
-    return len(rows)
+    return insert_rows(Notification.__table__, rows)
 
 
 # --- events --------------------------------------------------------------------------

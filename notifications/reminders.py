@@ -28,14 +28,15 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime
-from flask_babel import gettext
-from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import select, text
+from sqlalchemy.dialects import sqlite
 
+from grants.bulk import among, batches, on_postgresql
 from grants.extensions import db
 from grants.models.accounts import User
 from grants.models.applications import Application
@@ -46,16 +47,11 @@ from grants.models.notifications import Reminder
 from grants.models.reviews import Review
 from grants.roles import FINANCE_OFFICER, PROGRAMME_OFFICER
 from grants.services.errors import DomainError
-from notifications.outbox import Message, Value, write
+from notifications.outbox import Message, Value, translate, write
 from notifications.rules import N_, members_of, with_role
 
 log = logging.getLogger(__name__)
 KEY_COLUMNS = ["rule", "entity_type", "entity_id", "occurrence"]
-
-
-def _chunks(items: list, size: int = 1000):
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 @dataclass
@@ -96,8 +92,13 @@ def _deadline(moment: datetime, zone: str) -> Value:
     )
 
 
+@lru_cache(maxsize=4096)
+def _day_text(day: date, locale: str) -> str:
+    return format_date(day, "long", locale=locale)
+
+
 def _day(day: date) -> Value:
-    return lambda locale: format_date(day, "long", locale=locale)
+    return lambda locale: _day_text(day, locale)
 
 
 def _title(call_titles: dict[str, str], language: str) -> Value:
@@ -209,12 +210,11 @@ def report_due_query(now: datetime, settings: Mapping[str, Any]):
     partial index on open reports' due dates, so the cost follows what is due."""
     offsets: tuple[int, ...] = settings["REMINDER_REPORT_DAYS"]
     return (
-        select(Report.id, Report.kind, Report.due_date, Report.award_id)
-        .where(
+        # No ORDER BY: sorting by id would tempt the planner into walking the primary key.
+        select(Report.id, Report.kind, Report.due_date, Report.award_id).where(
             Report.state.in_(REPORT_OPEN),
             Report.due_date <= now.date() + timedelta(days=max(offsets)),
         )
-        .order_by(Report.id)
     )
 
 
@@ -222,17 +222,17 @@ def find_report_due(now: datetime, settings: Mapping[str, Any]) -> list[Due]:
     offsets: tuple[int, ...] = settings["REMINDER_REPORT_DAYS"]
     every: int = settings["REMINDER_REPORT_OVERDUE_EVERY"]
     today = now.date()
-    reports = db.session.execute(report_due_query(now, settings)).all()
+    reports = sorted(db.session.execute(report_due_query(now, settings)).all())
     # Their awards by primary key, in chunks: a join would let the planner scan every
     # award when it misjudges how few reports are due.
     awards: dict[int, tuple[int, int, str | None]] = {}
-    for ids in _chunks(sorted({award_id for *_, award_id in reports})):
+    for ids in batches(sorted({award_id for *_, award_id in reports})):
         awards.update(
             (award_id, (association_id, app_id, reference))
             for award_id, association_id, app_id, reference in db.session.execute(
                 select(Award.id, Award.association_id, Application.id, Application.reference)
                 .join(Application, Application.id == Award.application_id)
-                .where(Award.id.in_(ids), Award.state == "active")
+                .where(among(Award.id, ids), Award.state == "active")
             )
         )
     found = []
@@ -267,11 +267,11 @@ REPORT_KINDS = {"interim": N_("interim"), "final": N_("final")}
 
 
 def _report_kind(kind: str) -> Value:
-    return lambda locale: gettext(REPORT_KINDS[kind])
+    return lambda locale: translate(REPORT_KINDS[kind], locale)
 
 
 def _overdue_note(locale: str) -> str:
-    return gettext("It is overdue.")
+    return translate(N_("It is overdue."), locale)
 
 
 def working_days_between(start: datetime, end: datetime) -> int:
@@ -480,14 +480,38 @@ def _claim_keys(rule: ReminderRule, found: list[Due], now: datetime) -> set[tupl
     if not found:
         return set()
     sent: set[tuple[int, str]] = set()
-    for ids in _chunks(sorted({due.entity_id for due in found})):
+    for ids in batches(sorted({due.entity_id for due in found})):
         sent.update(
             db.session.execute(
                 select(Reminder.entity_id, Reminder.occurrence).where(
                     Reminder.rule == rule.name,
                     Reminder.entity_type == rule.entity,
-                    Reminder.entity_id.in_(ids),
+                    among(Reminder.entity_id, ids),
                 )
+            ).tuples()
+        )
+    new = [due for due in found if (due.entity_id, due.occurrence) not in sent]
+    if not new:
+        return set()
+    if on_postgresql():
+        # One statement whatever the number: the keys travel as two arrays.
+        return set(
+            db.session.execute(
+                text(
+                    "INSERT INTO reminders (rule, entity_type, entity_id, occurrence, created_at) "
+                    "SELECT :rule, :entity, k.entity_id, k.occurrence, :now "
+                    "FROM unnest(CAST(:ids AS integer[]), CAST(:occurrences AS varchar[])) "
+                    "AS k(entity_id, occurrence) "
+                    "ON CONFLICT (rule, entity_type, entity_id, occurrence) DO NOTHING "
+                    "RETURNING entity_id, occurrence"
+                ),
+                {
+                    "rule": rule.name,
+                    "entity": rule.entity,
+                    "now": now,
+                    "ids": [due.entity_id for due in new],
+                    "occurrences": [due.occurrence for due in new],
+                },
             ).tuples()
         )
     rows = [
@@ -498,15 +522,10 @@ def _claim_keys(rule: ReminderRule, found: list[Due], now: datetime) -> set[tupl
             occurrence=due.occurrence,
             created_at=now,
         )
-        for due in found
-        if (due.entity_id, due.occurrence) not in sent
+        for due in new
     ]
-    if not rows:
-        return set()
-    dialect = db.session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = (
-        insert(Reminder.__table__)
+        sqlite.insert(Reminder.__table__)
         .on_conflict_do_nothing(index_elements=KEY_COLUMNS)
         .returning(Reminder.__table__.c.entity_id, Reminder.__table__.c.occurrence)
     )

@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from grants.bulk import among, batches
 from grants.extensions import db
 from grants.models.accounts import Role, User
 from grants.roles import FINANCE_OFFICER, PROGRAMME_OFFICER
@@ -72,16 +73,15 @@ def members_of(association_ids: set[int]) -> dict[int, list[User]]:
     from grants.models.associations import Membership
 
     found: dict[int, list[User]] = {a: [] for a in association_ids}
-    if not association_ids:
-        return found
-    rows = db.session.execute(
-        select(Membership.association_id, User)
-        .join(User, Membership.user_id == User.id)
-        .where(Membership.association_id.in_(association_ids), User.active.is_(True))
-        .order_by(User.id)
-    )
-    for association_id, user in rows:
-        found[association_id].append(user)
+    for ids in batches(sorted(association_ids)):
+        rows = db.session.execute(
+            select(Membership.association_id, User)
+            .join(User, Membership.user_id == User.id)
+            .where(among(Membership.association_id, ids), User.active.is_(True))
+            .order_by(User.id)
+        )
+        for association_id, user in rows:
+            found[association_id].append(user)
     return found
 
 

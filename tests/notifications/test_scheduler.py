@@ -28,6 +28,7 @@ from notifications.scheduler import (
 )
 from tests.conftest import TEST_SECRET_KEY
 from tests.fixtures.programme import make_award
+from tests.fixtures.smtp import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -200,3 +201,40 @@ def _two_schedulers(committed, smtp_server, tmp_path) -> None:
     assert len(ids) == 750, f"{len(ids)} distinct emails for 750 reminders"
     assert max(ids.values()) == 1, [i for i, n in ids.items() if n > 1][:5]
     assert _count(Notification, Notification.channel == "email") == 750
+
+
+def test_serve_runs_the_site_with_a_scheduler_beside_it(tmp_path):
+    """What ``make run`` starts: the development server, and in the same process a
+    scheduler that takes the file lock and runs the outbox at once."""
+    import sqlite3
+    import urllib.request
+
+    env = dict(os.environ, INSTANCE_PATH=str(tmp_path), SECRET_KEY=TEST_SECRET_KEY)
+    env.pop("DATABASE_URL", None)
+    flask = [sys.executable, "-m", "flask", "--app", "wsgi"]
+    subprocess.run([*flask, "db", "upgrade"], cwd=ROOT, env=env, check=True, capture_output=True)
+    port = free_port()
+    server = subprocess.Popen(
+        [*flask, "serve", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        status, runs = None, 0
+        while time.monotonic() < deadline and not (status == 200 and runs):
+            time.sleep(0.1)
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as r:
+                    status = r.status
+            except OSError:
+                continue
+            with sqlite3.connect(tmp_path / "diaspora_grants.db") as database:
+                runs = database.execute("SELECT count(*) FROM job_runs").fetchone()[0]
+        assert status == 200 and runs >= 1
+        assert (tmp_path / "diaspora_grants.scheduler-lock").exists()
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(10)
