@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 
 .PHONY: run test install install-test services lint format bench migration clean help \
-	translations-extract translations-update translations-compile
+	translations-extract translations-update translations-compile system-packages
 
 help:
 	@echo "make run      install, migrate, load the demo programme, serve http://$(HOST):$(PORT)"
@@ -31,15 +31,27 @@ $(VENV)/.installed-test: requirements-test.lock pyproject.toml $(VENV)/.installe
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-test.lock
 	touch $@
 
-install: $(VENV)/.installed-run translations-compile
-install-test: $(VENV)/.installed-test translations-compile
+install: $(VENV)/.installed-run translations-compile system-packages
+install-test: $(VENV)/.installed-test translations-compile system-packages
+
+# Debian packages the product needs: the DejaVu fonts of the award letters (Latin and
+# Arabic). Installed with apt-get when missing and allowed; otherwise a clear message.
+FONT := /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
+system-packages:
+	@if [ ! -f $(FONT) ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "Installing fonts-dejavu-core (award letters)"; \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -q fonts-dejavu-core >/dev/null \
+	      || (apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q fonts-dejavu-core >/dev/null); \
+	  else echo "Award letters need the DejaVu fonts: apt-get install fonts-dejavu-core"; fi; \
+	fi
 
 # Translations: extract the strings, merge them into each catalog, compile the catalogs
 # (compiled files are not committed; every install compiles them).
 CATALOGS := grants/translations
 PYBABEL := $(VENV)/bin/pybabel
 translations-extract: $(VENV)/.installed-run
-	$(PYBABEL) extract -F babel.cfg -k N_ -k _l -k lazy_gettext --no-location --sort-output \
+	$(PYBABEL) extract -F babel.cfg -k N_ -k _l -k lazy_gettext -k lazy_pgettext:1c,2 --no-location --sort-output \
 	  --project "Diaspora Grants" --ignore-dirs=".venv tests bench migrations build" \
 	  -o $(CATALOGS)/messages.pot .
 

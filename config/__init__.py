@@ -113,6 +113,25 @@ def _days(name: str, raw: str) -> tuple[int, ...]:
     return tuple(sorted({_positive(name, part) for part in parts}, reverse=True))
 
 
+def _amount(name: str, raw: str):
+    from decimal import Decimal, InvalidOperation
+
+    try:
+        value = Decimal(raw.strip())
+    except InvalidOperation:
+        raise ConfigError(f"{name} must be an amount such as 10000, not {raw!r}") from None
+    if value <= 0:
+        raise ConfigError(f"{name} must be above zero, not {raw!r}")
+    return value
+
+
+def _currency(name: str, raw: str) -> str:
+    value = raw.strip().upper()
+    if len(value) != 3 or not value.isalpha():
+        raise ConfigError(f"{name} must be a three-letter currency code such as USD, not {raw!r}")
+    return value
+
+
 def _choice(*choices: str) -> Callable[[str, str], str]:
     def parse(name: str, raw: str) -> str:
         value = raw.strip().lower()
@@ -206,6 +225,19 @@ SETTINGS: tuple[Setting, ...] = (
         "10 per minute",
         _text,
         "attempts per client on login, reset and two-factor endpoints",
+    ),
+    Setting(
+        "PROGRAMME_NAME",
+        "Migration for Sustainable Development — Diaspora Grants",
+        _text,
+        "the programme's name, on award letters and open data",
+    ),
+    Setting("PROGRAMME_CURRENCY", "USD", _currency, "the currency awards are made in"),
+    Setting(
+        "FOUR_EYES_THRESHOLD",
+        "10000",
+        _amount,
+        "tranches at or above this amount need two different finance approvers",
     ),
     Setting("DIGEST_HOUR", "7", _hour, "local hour after which daily digests are sent"),
     Setting(

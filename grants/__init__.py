@@ -31,6 +31,7 @@ def create_app(settings: Mapping[str, Any] | None = None) -> Flask:
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
     import grants.models  # noqa: F401  (registers every model)
+    import grants.services.disbursements  # noqa: F401  (writes the ledger of money events)
     import notifications.outbox  # noqa: F401  (listens to every transition)
     from grants import cli, database, i18n, security
     from grants.extensions import csrf, db, mail, migrate

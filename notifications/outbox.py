@@ -166,6 +166,12 @@ def application_of(record: Any) -> Any:
 def link_to(entity_type: str, record: Any) -> str:
     if entity_type == "association":
         return f"/associations/{record.id}"
+    if entity_type == "award":
+        return f"/grants/{record.id}"
+    if entity_type == "tranche":
+        return f"/grants/{record.award_id}#tranche-{record.id}"
+    if entity_type == "report":
+        return f"/grants/{record.award_id}/reports/{record.id}"
     return f"/applications/{application_of(record).id}"
 
 
@@ -211,7 +217,7 @@ def record_event(sender: str, event: DomainEvent, record: Any = None) -> int:
             link,
             values,
         )
-        key = f"{rule.name}:{event.entity_id}:{event.at.isoformat()}"
+        key = f"{rule.name}:{event.key or event.at.isoformat()}"
         batch.append((message, rule.recipients(record), key))
     written = write(batch, event.at)
     db.session.flush()

@@ -249,7 +249,7 @@ def find_report_due(now: datetime, settings: Mapping[str, Any]) -> list[Due]:
             Due(
                 report_id,
                 occurrence,
-                f"/applications/{app_id}",
+                f"/grants/{award_id}/reports/{report_id}",
                 {
                     "reference": reference or "",
                     "kind": _report_kind(kind),
@@ -310,7 +310,7 @@ def find_tranche_waiting(now: datetime, settings: Mapping[str, Any]) -> list[Due
             Due(
                 tranche.id,
                 f"cycle-{tranche.cycle}-approvals-{len(approvers)}",
-                f"/applications/{award.application_id}",
+                f"/grants/{award.id}#tranche-{tranche.id}",
                 {
                     "reference": award.application.reference or "",
                     "amount": _money(amount, currency),
@@ -347,7 +347,7 @@ def find_award_offer_pending(now: datetime, settings: Mapping[str, Any]) -> list
         Due(
             award_id,
             f"{days}d",
-            f"/applications/{app_id}",
+            f"/grants/{award_id}",
             {"reference": reference or "", "since": _day(offered_at.date())},
             association_id=association_id,
         )

@@ -123,6 +123,16 @@ def finance_payers(tranche: Any) -> list[User]:
     return [u for u in with_role(FINANCE_OFFICER) if u.id != tranche.requested_by_id]
 
 
+def officers_if_a_tranche_waits(report: Any) -> list[User]:
+    """Officers, when accepting this report unlocks a tranche they can now request."""
+    waiting = [
+        t
+        for t in report.award.tranches
+        if t.condition_report_id == report.id and t.state == "planned"
+    ]
+    return with_role(PROGRAMME_OFFICER) if waiting else []
+
+
 # --- what ----------------------------------------------------------------------------
 
 RULES: tuple[EventRule, ...] = (
@@ -319,6 +329,51 @@ RULES: tuple[EventRule, ...] = (
         members_and_officers,
         N_("The report on %(reference)s is accepted"),
         N_("The report on %(reference)s is accepted."),
+    ),
+    EventRule(
+        "tranche_requestable",
+        "report",
+        "accept",
+        "money",
+        officers_if_a_tranche_waits,
+        N_("A tranche of %(reference)s can now be requested"),
+        N_(
+            "The report on %(reference)s is accepted and a tranche waited for it: request "
+            "it from the grant page."
+        ),
+    ),
+    EventRule(
+        "bank_change_requested",
+        "award",
+        "bank_change_requested",
+        "money",
+        officers,
+        N_("New bank details for %(reference)s wait for your approval"),
+        N_(
+            "The association asked to change the bank details of %(reference)s. No payment "
+            "is made until a programme officer approves them."
+        ),
+    ),
+    EventRule(
+        "bank_change_approved",
+        "award",
+        "bank_change_approved",
+        "money",
+        members,
+        N_("Your new bank details for %(reference)s are approved"),
+        N_("The next payments for %(reference)s go to the new account."),
+    ),
+    EventRule(
+        "bank_change_rejected",
+        "award",
+        "bank_change_rejected",
+        "money",
+        members,
+        N_("Your new bank details for %(reference)s were not approved"),
+        N_(
+            "The programme office did not approve the new bank details of %(reference)s; "
+            "payments still go to the account given at acceptance."
+        ),
     ),
     EventRule(
         "association_verified",

@@ -58,6 +58,24 @@ APPLICATION_READ = {
 }
 APPLICATION_WRITE = {**APPLICATION_READ, "programme_officer": FORBIDDEN, "admin": FORBIDDEN}
 
+#: A grant: its association's members and the staff read it; evaluators do not see it.
+AWARD_READ = {
+    ANON: LOGIN,
+    "applicant": OK,
+    "evaluator": MISSING,
+    "programme_officer": OK,
+    "finance_officer": OK,
+    "admin": OK,
+}
+#: What only the association does on its grant: staff are refused, others do not see it.
+AWARD_MEMBER = {
+    **AWARD_READ,
+    "programme_officer": FORBIDDEN,
+    "finance_officer": FORBIDDEN,
+    "admin": FORBIDDEN,
+}
+FINANCE_ONLY = {ANON: LOGIN, **dict.fromkeys(ROLE_NAMES, FORBIDDEN), "finance_officer": OK}
+
 #: (method, endpoint) → expected outcome per viewer. Flask-Security's own pages are
 #: listed with the outcome for anonymous visitors only (they are the way in).
 ROUTES: dict[tuple[str, str], dict[str, object]] = {
@@ -93,6 +111,34 @@ ROUTES: dict[tuple[str, str], dict[str, object]] = {
     ("POST", "admin.retry_failed"): ADMIN_ONLY,
     # The walk's notification was delivered: retrying it says so (a redirect, 303).
     ("POST", "admin.retry_notification"): ADMIN_ONLY,
+    ("GET", "awards.index"): SIGNED_IN,
+    ("GET", "awards.show"): AWARD_READ,
+    ("GET", "awards.letter"): AWARD_READ,
+    ("POST", "awards.accept"): AWARD_MEMBER,
+    ("POST", "awards.change_bank_details"): AWARD_MEMBER,
+    # Rejecting without a reason is refused with a 422: the officer reached the action.
+    ("POST", "awards.decide_bank_change"): {**OFFICER_ONLY, "admin": FORBIDDEN},
+    # The walk's tranche is requested by the officer; finance is told why it cannot.
+    ("POST", "awards.tranche_action"): {
+        **ADMIN_ONLY,
+        "admin": FORBIDDEN,
+        "programme_officer": OK,
+        "finance_officer": OK,
+    },
+    ("POST", "awards.refund"): FINANCE_ONLY,
+    ("GET", "awards.report"): AWARD_READ,
+    ("POST", "awards.report"): AWARD_MEMBER,
+    ("POST", "awards.submit_report"): AWARD_MEMBER,
+    ("POST", "awards.review_report"): {**OFFICER_ONLY, "admin": FORBIDDEN},
+    ("POST", "awards.upload_report_document"): AWARD_MEMBER,
+    ("GET", "awards.download_report_document"): AWARD_READ,
+    ("GET", "awards.queue"): FINANCE_ONLY,
+    ("GET", "awards.payment_run"): FINANCE_ONLY,
+    ("GET", "awards.totals"): {
+        **ADMIN_ONLY,
+        "programme_officer": OK,
+        "finance_officer": OK,
+    },
     ("GET", "files.download"): dict.fromkeys(VIEWERS, MISSING),
     ("GET", "applications.call_page"): EVERYONE_OK,
     ("GET", "applications.questions"): EVERYONE_OK,
@@ -211,6 +257,33 @@ def world(app, login):
 
     reviewed = make_application(world_like, call, state="eligible")
     review = assign(people["programme_officer"], reviewed, people["evaluator"])
+    from grants.services.disbursements import request_bank_change
+    from tests.fixtures.programme import make_award
+
+    award = make_award(world_like, state="active")
+    change = request_bank_change(
+        people["applicant"],
+        award,
+        {
+            "account_holder": "ASLD",
+            "iban": "BE68539007547034",
+            "account_number": "",
+            "bank_name": "Belfius",
+            "bic": "GKCCBEBB",
+        },
+        "We moved to Brussels.",
+    )
+    report_document = Document(
+        report_id=award.reports[0].id,
+        purpose="",
+        storage_key="reports/walk/receipt",
+        filename="receipt.pdf",
+        content_type="application/pdf",
+        size=10,
+        sha256="0" * 64,
+    )
+    db.session.add(report_document)
+    db.session.flush()
     clients = {role: login(person) for role, person in people.items()}
     from tests.clients import AppClient
 
@@ -236,6 +309,13 @@ def world(app, login):
         "entity": "association",
         "transition": "verify",
         "entity_id": association.id,
+        "award_id": award.id,
+        "change_id": change.id,
+        "decision": "reject",
+        "tranche_id": award.tranches[0].id,
+        "action": "request",
+        "report_id": award.reports[0].id,
+        "report_document_id": report_document.id,
         "notification_id": db.session.scalar(
             select(Notification.id).where(Notification.channel == "email").limit(1)
         ),

@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 from grants.extensions import db
 from grants.models.accounts import User
 from grants.models.associations import Association
+from grants.models.awards import Award, LedgerEntry
 from grants.models.calls import Call
 from grants.services.accounts import user_for_token
 from tests.fixtures.people import make_association
@@ -94,15 +95,16 @@ def test_demo_seed_is_idempotent(app):
     runner = app.test_cli_runner()
     first = runner.invoke(args=["demo", "seed"])
     assert first.exit_code == 0, first.output
-    counts = [
-        db.session.scalar(select(func.count(model.id))) for model in (User, Association, Call)
-    ]
+    models = (User, Association, Call, Award, LedgerEntry)
+    counts = [db.session.scalar(select(func.count(model.id))) for model in models]
     second = runner.invoke(args=["demo", "seed"])
     assert second.exit_code == 0, second.output
-    assert [
-        db.session.scalar(select(func.count(model.id))) for model in (User, Association, Call)
-    ] == counts
-    assert counts[1:] == [4, 3]
+    assert [db.session.scalar(select(func.count(model.id))) for model in models] == counts
+    # The four associations, this year's three calls and last year's, whose Lyon grant
+    # runs: accepted (one commitment on the ledger), its first tranche requested.
+    assert counts[1:] == [4, 4, 1, 1]
+    award = db.session.scalars(select(Award)).one()
+    assert award.state == "active" and award.tranches[0].state == "requested"
     for role in ("admin", "programme_officer", "finance_officer", "evaluator", "applicant"):
         assert role in first.output
     lyon = db.session.scalar(select(Association).where(Association.name.like("%Lyon%")))

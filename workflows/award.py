@@ -10,12 +10,15 @@ from workflows.rules import member_of_association
 APPLICANT = "applicant"
 OFFICER = "programme_officer"
 
-BANK_FIELDS = {
-    "account_holder": "account holder",
-    "bank_name": "bank name",
-    "bic": "SWIFT/BIC",
-}
-ACCEPTANCE_FIELDS = ("signatory_name", "signatory_role", *BANK_FIELDS, "account")
+ACCEPTANCE_FIELDS = (
+    "signatory_name",
+    "signatory_role",
+    "account_holder",
+    "iban",
+    "account_number",
+    "bank_name",
+    "bic",
+)
 
 
 def _given(award: Any, ctx: Context, name: str) -> str:
@@ -38,26 +41,27 @@ def letter_acknowledged(award: Any, ctx: Context) -> str | None:
 
 
 def bank_details_given(award: Any, ctx: Context) -> str | None:
-    missing = [words for name, words in BANK_FIELDS.items() if not _given(award, ctx, name)]
-    if not (_given(award, ctx, "iban") or _given(award, ctx, "account_number")):
-        missing.append("IBAN or account number")
-    if missing:
-        return "Bank details are missing: " + ", ".join(missing) + "."
+    """Bank details present and valid: an IBAN (mod 97) or account number, a SWIFT/BIC
+    of the IBAN's country, the holder and the bank."""
+    from grants.banking import BANK_FIELDS, bank_details_problems
+
+    details = {name: _given(award, ctx, name) for name in BANK_FIELDS}
+    problems = bank_details_problems(details)
+    if problems:
+        return " ".join(message for messages in problems.values() for message in messages)
     return None
 
 
 def record_acceptance(award: Any, ctx: Context) -> None:
-    for name in (
-        "signatory_name",
-        "signatory_role",
-        "account_holder",
-        "iban",
-        "account_number",
-        "bank_name",
-        "bic",
-    ):
+    from grants.banking import BANK_FIELDS, bank_details_problems
+
+    for name in ("signatory_name", "signatory_role"):
         if name in ctx.data:
-            setattr(award, name, ctx.data[name])
+            setattr(award, name, str(ctx.data[name]).strip())
+    details = {name: _given(award, ctx, name) for name in BANK_FIELDS}
+    bank_details_problems(details)  # normalised: IBAN and BIC without spaces, upper case
+    for name, value in details.items():
+        setattr(award, name, value)
     award.accepted_at = ctx.now
 
 

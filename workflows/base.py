@@ -69,6 +69,9 @@ class Rule:
     system: bool = False
     who: ObjectRule | None = None
     who_fails: str = "You are not allowed to do this for this record."
+    #: Segregation of duties: who must not do this (the requester never approves). A
+    #: failure refuses the person (403) with its sentence, like ``who``.
+    duties: tuple[GuardFn, ...] = ()
     guards: tuple[GuardFn, ...] = ()
     comment_required: bool = False
     comment_label: str = "comment"
@@ -156,6 +159,10 @@ class Lifecycle(StateMachine):
             return declared.who_fails if declared.who else _roles_sentence(declared.roles)
         if declared.who is not None and not declared.who(entity, ctx.actor):
             return declared.who_fails
+        for duty in declared.duties:
+            reason = duty(entity, ctx)
+            if reason:
+                return reason
         return None
 
     @classmethod

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from workflows.base import Context, Lifecycle, State, rule
@@ -20,6 +21,35 @@ def award_is_running(report: Any, ctx: Context) -> str | None:
 def narrative_written(report: Any, ctx: Context) -> str | None:
     if not (report.activities or "").strip() or not (report.results or "").strip():
         return "Describe the activities carried out and the results before submitting."
+    return None
+
+
+#: A budget line spent further than this from its plan needs an explanation.
+VARIANCE_LIMIT = Decimal("0.10")
+
+
+def unexplained_lines(report: Any) -> list[str]:
+    """Budget lines whose spending is off by more than 10 % with no explanation."""
+    given = {int(row["budget_line_id"]): row for row in report.spending or []}
+    missing = []
+    for line in report.award.application.budget_lines:
+        row = given.get(line.id)
+        if not row or row.get("actual") in (None, "") or not line.total:
+            continue
+        off = (Decimal(str(row["actual"])) - line.total) / line.total
+        if abs(off) > VARIANCE_LIMIT and not (row.get("explanation") or "").strip():
+            missing.append(line.description or line.category)
+    return missing
+
+
+def spending_explained(report: Any, ctx: Context) -> str | None:
+    missing = unexplained_lines(report)
+    if missing:
+        return (
+            "Explain the spending that differs from the budget by more than 10 %: "
+            + ", ".join(missing)
+            + "."
+        )
     return None
 
 
@@ -49,7 +79,7 @@ class ReportLifecycle(Lifecycle):
             APPLICANT,
             who=member_of_association,
             who_fails="Only members of the association can submit its reports.",
-            guards=(award_is_running, narrative_written),
+            guards=(award_is_running, narrative_written, spending_explained),
             effect=record_submission,
         ),
         "request_changes": rule(OFFICER, comment_required=True),

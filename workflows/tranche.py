@@ -144,24 +144,16 @@ class TrancheLifecycle(Lifecycle):
         ),
         "approve": rule(
             FINANCE,
-            guards=(
-                not_the_requester,
-                not_approved_twice,
-                award_is_active,
-                within_remaining_balance,
-            ),
+            duties=(not_the_requester, not_approved_twice),
+            guards=(award_is_active, within_remaining_balance),
             effect=record_approval,
             summary="Two approvers at or above the programme threshold.",
         ),
         "pay": rule(
             FINANCE,
             requires=("payment_date", "bank_reference"),
-            guards=(
-                not_the_requester,
-                bank_details_settled,
-                payment_matches,
-                within_remaining_balance,
-            ),
+            duties=(not_the_requester,),
+            guards=(bank_details_settled, payment_matches, within_remaining_balance),
             effect=record_payment,
         ),
         "fail": rule(FINANCE, comment_required=True, comment_label="reason"),

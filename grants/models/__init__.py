@@ -9,7 +9,14 @@ from grants.models.applications import (
     TeamMember,
 )
 from grants.models.associations import Association, Invitation, Membership
-from grants.models.awards import Award, Report, Tranche, TrancheApproval
+from grants.models.awards import (
+    Award,
+    BankDetailsChange,
+    LedgerEntry,
+    Report,
+    Tranche,
+    TrancheApproval,
+)
 from grants.models.calls import Call, Criterion, DocumentType
 from grants.models.documents import Document
 from grants.models.history import HistoryEntry
@@ -27,6 +34,7 @@ __all__ = [
     "Application",
     "Association",
     "Award",
+    "BankDetailsChange",
     "BudgetLine",
     "Call",
     "CoFinancing",
@@ -39,6 +47,7 @@ __all__ = [
     "Invitation",
     "Membership",
     "JobRun",
+    "LedgerEntry",
     "Notification",
     "NotificationPreference",
     "Reminder",

@@ -6,6 +6,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import (
+    JSON,
     CheckConstraint,
     ForeignKey,
     Index,
@@ -37,6 +38,8 @@ class Award(db.Model):
     __table_args__ = (
         CheckConstraint(state_check(AwardLifecycle), name="state_known"),
         CheckConstraint("amount > 0", name="amount_positive"),
+        # The ledger's trigger keeps paid_total; the database refuses paying past the award.
+        CheckConstraint("paid_total >= 0 AND paid_total <= amount", name="paid_within_award"),
     )
 
     lifecycle = AwardLifecycle
@@ -61,6 +64,8 @@ class Award(db.Model):
     bic: Mapped[str] = mapped_column(String(11), default="")
     #: A change of bank details waits for an officer's approval; no payment meanwhile.
     bank_change_pending: Mapped[bool] = mapped_column(default=False)
+    #: Payments minus refunds, kept by a trigger on the ledger (never written by the ORM).
+    paid_total: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"), server_default="0")
     state: Mapped[str] = mapped_column(String(20), default="offered", index=True)
     version: Mapped[int] = mapped_column(default=1)
 
@@ -81,20 +86,28 @@ class Award(db.Model):
     __mapper_args__ = {"version_id_col": version}
 
     @property
-    def paid_total(self) -> Decimal:
-        return sum((t.amount for t in self.tranches if t.state == "paid"), Decimal("0"))
+    def balance(self) -> Decimal:
+        """Committed minus paid: what the programme still owes on this award."""
+        return self.amount - self.paid_total
+
+    @property
+    def budget_currency(self) -> str:
+        return self.application.budget_currency or self.currency
+
+    def in_budget_currency(self, amount: Decimal) -> Decimal | None:
+        """An amount in the application's budget currency, at the rate fixed at award."""
+        if self.exchange_rate is None or self.budget_currency == self.currency:
+            return None
+        return (amount * self.exchange_rate).quantize(Decimal("0.01"))
 
     def remaining_for(self, tranche: Tranche) -> Decimal:
-        """What is left of the award for ``tranche``: minus paid and other in-flight tranches."""
-        committed = sum(
-            (
-                t.amount
-                for t in self.tranches
-                if t is not tranche and (t.state == "paid" or t.state in IN_FLIGHT)
-            ),
+        """What is left of the award for ``tranche``: minus what was paid and the other
+        tranches in flight (requested, approved or failing)."""
+        in_flight = sum(
+            (t.amount for t in self.tranches if t is not tranche and t.state in IN_FLIGHT),
             Decimal("0"),
         )
-        return self.amount - committed
+        return self.amount - self.paid_total - in_flight
 
 
 class Tranche(db.Model):
@@ -183,6 +196,15 @@ class Report(db.Model):
     results: Mapped[str] = mapped_column(Text, default="")
     difficulties: Mapped[str] = mapped_column(Text, default="")
     next_steps: Mapped[str] = mapped_column(Text, default="")
+    #: Spending per budget line: [{"budget_line_id", "actual", "explanation"}], in the
+    #: application's budget currency.
+    spending: Mapped[list[dict]] = mapped_column(JSON, default=list, server_default="[]")
+    #: The call's indicators: {code: {"value": n} or {"women": n, "men": n}}.
+    indicator_values: Mapped[dict] = mapped_column(JSON, default=dict, server_default="{}")
+    #: Co-financing actually received: {co_financing_id: amount}.
+    cofinancing_received: Mapped[dict] = mapped_column(JSON, default=dict, server_default="{}")
+    #: The officer's comments per section when asking for changes.
+    review_comments: Mapped[dict] = mapped_column(JSON, default=dict, server_default="{}")
     submitted_at: Mapped[datetime | None]
     accepted_at: Mapped[datetime | None]
     state: Mapped[str] = mapped_column(String(20), default="scheduled", index=True)
@@ -195,3 +217,62 @@ class Report(db.Model):
     @property
     def association_id(self) -> int:
         return self.award.association_id
+
+
+LEDGER_KINDS = ("commitment", "payment", "refund")
+
+
+class LedgerEntry(db.Model):
+    """Money on an award, append-only: the commitment at acceptance, each payment, each
+    refund. A trigger refuses UPDATE and DELETE, and keeps ``awards.paid_total``."""
+
+    __tablename__ = "ledger_entries"
+    __table_args__ = (
+        CheckConstraint("kind IN ('commitment', 'payment', 'refund')", name="kind_known"),
+        CheckConstraint("amount > 0", name="amount_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    award_id: Mapped[int] = mapped_column(ForeignKey("awards.id"), index=True)
+    tranche_id: Mapped[int | None] = mapped_column(ForeignKey("tranches.id"))
+    kind: Mapped[str] = mapped_column(String(12))
+    amount: Mapped[Decimal] = mapped_column(Money)
+    currency: Mapped[str] = mapped_column(String(3))
+    exchange_rate: Mapped[Decimal | None] = mapped_column(Numeric(18, 6))
+    value_date: Mapped[date]
+    reference: Mapped[str] = mapped_column(String(100), default="")
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    actor_label: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    tranche: Mapped[Tranche | None] = relationship()
+
+
+CHANGE_STATES = ("pending", "approved", "rejected")
+
+
+class BankDetailsChange(db.Model):
+    """New bank details asked for by the association after activation: no payment uses
+    them, and no tranche is paid, until a programme officer approves them."""
+
+    __tablename__ = "bank_details_changes"
+    __table_args__ = (
+        CheckConstraint("state IN ('pending', 'approved', 'rejected')", name="state_known"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    award_id: Mapped[int] = mapped_column(ForeignKey("awards.id"), index=True)
+    account_holder: Mapped[str] = mapped_column(String(200))
+    iban: Mapped[str] = mapped_column(String(40), default="")
+    account_number: Mapped[str] = mapped_column(String(60), default="")
+    bank_name: Mapped[str] = mapped_column(String(200))
+    bic: Mapped[str] = mapped_column(String(11))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    requested_at: Mapped[datetime] = mapped_column(default=utcnow)
+    state: Mapped[str] = mapped_column(String(10), default="pending")
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    decided_at: Mapped[datetime | None]
+    decision_comment: Mapped[str] = mapped_column(Text, default="")
+
+    award: Mapped[Award] = relationship()

@@ -52,3 +52,4 @@ class Document(db.Model):
     )
 
     application = relationship("Application", back_populates="documents")
+    report = relationship("Report")

@@ -39,6 +39,9 @@ class Outcome:
     amount: Decimal | None = None
     conditions: str = ""
     feedback: str = ""
+    #: Units of the budget currency per programme currency, when the budget is in another
+    #: currency; fixed on the meeting's date.
+    exchange_rate: Decimal | None = None
 
 
 def tranche_amounts(amount: Decimal, percentages: list[Decimal]) -> list[Decimal]:
@@ -50,7 +53,7 @@ def tranche_amounts(amount: Decimal, percentages: list[Decimal]) -> list[Decimal
     return shares
 
 
-def _create_award(application: Application, outcome: Outcome, meeting: date) -> Award:
+def create_award(application: Application, outcome: Outcome, meeting: date) -> Award:
     call = application.call
     award = Award(
         application_id=application.id,
@@ -60,6 +63,8 @@ def _create_award(application: Application, outcome: Outcome, meeting: date) -> 
         conditions=outcome.conditions,
         state="offered",
     )
+    if outcome.exchange_rate is not None:
+        award.exchange_rate, award.exchange_rate_date = outcome.exchange_rate, meeting
     db.session.add(award)
     db.session.flush()
     start = application.start_date or meeting
@@ -127,6 +132,20 @@ def record(
             errors[field] = [
                 _("Give the amount awarded to %(reference)s.", reference=application.reference)
             ]
+        elif (
+            outcome.kind == "award"
+            and application.budget_currency not in (None, "", call.currency)
+            and (outcome.exchange_rate is None or outcome.exchange_rate <= 0)
+        ):
+            errors[f"rate-{outcome.application_id}"] = [
+                _(
+                    "Give the exchange rate for %(reference)s: %(budget)s per %(currency)s "
+                    "on the meeting's date.",
+                    reference=application.reference,
+                    budget=application.budget_currency,
+                    currency=call.currency,
+                )
+            ]
         elif outcome.kind == "reject" and not outcome.feedback.strip():
             errors[field] = [
                 _(
@@ -171,7 +190,7 @@ def record(
                 amount=str(outcome.amount),
                 decision=decision.id,
             )
-            _create_award(application, outcome, meeting_date)
+            create_award(application, outcome, meeting_date)
         elif outcome.kind == "waitlist":
             fire(
                 application,

@@ -383,4 +383,123 @@ def seed() -> tuple[DemoAccount, ...]:
                 )
             )
     db.session.flush()
+    _previous_round(users, associations[LYON])
     return ACCOUNTS
+
+
+PREVIOUS_CALL = "SN-EMP-2026"
+
+
+def _previous_round(users: dict[str, User], lyon: Association) -> None:
+    """Last year's Senegal call, closed, with the Lyon association's grant running: the
+    award accepted (USD 30,000, budget in XOF at 600), its first tranche requested and
+    waiting for the two finance officers, the interim report due. So every role finds
+    something of its own at the first start."""
+    from grants.models.applications import Application, BudgetLine, CoFinancing
+    from grants.services import disbursements
+    from grants.services.decisions import Outcome, create_award
+    from grants.services.workflow import fire
+
+    if db.session.scalar(select(Call.id).where(Call.code == PREVIOUS_CALL)) is not None:
+        return
+    officer, awa = users["officer@demo.example.org"], users["awa.ndiaye@demo.example.org"]
+    db.session.expire(awa, ["memberships"])  # joined above, in this transaction
+    criteria, document_types = _rubric("SN-EMP-2027")
+    call = Call(
+        **{
+            **CALLS[0],
+            "code": PREVIOUS_CALL,
+            "state": "closed",
+            "opens_at": _at(2026, 2, 1, 0, 0, "Africa/Dakar"),
+            "closes_at": _at(2026, 3, 31, 23, 59, "Africa/Dakar"),
+            "title": {
+                "en": "Diaspora for Youth Employment — Senegal 2026",
+                "fr": "La diaspora pour l'emploi des jeunes — Sénégal 2026",
+            },
+            "indicators": [
+                {
+                    "name": {"en": "Young people trained", "fr": "Jeunes formés"},
+                    "unit": "",
+                    "by_sex": True,
+                },
+                {"name": {"en": "Jobs created", "fr": "Emplois créés"}, "unit": "", "by_sex": True},
+            ],
+            "tranche_schedule": [
+                {"percentage": "40", "after_report": None},
+                {"percentage": "40", "after_report": "interim"},
+                {"percentage": "20", "after_report": "final"},
+            ],
+            "report_schedule": [{"kind": "interim", "months": 6}, {"kind": "final", "months": 12}],
+        },
+        created_by_id=officer.id,
+        criteria=criteria,
+        document_types=document_types,
+    )
+    db.session.add(call)
+    db.session.flush()
+    application = Application(
+        call_id=call.id,
+        association_id=lyon.id,
+        reference=f"{PREVIOUS_CALL}-0001",
+        language="fr",
+        state="awarded",
+        created_by_id=awa.id,
+        title="Atelier de couture solidaire à Thiès",
+        summary="Former et employer 40 jeunes couturiers et couturières à Thiès.",
+        objectives="40 jeunes formés, 25 emplois.",
+        sector="employment",
+        country="SN",
+        locality="Thiès",
+        start_date=date(2026, 7, 1),
+        duration_months=12,
+        beneficiaries_count=40,
+        amount_requested=Decimal("30000"),
+        budget_currency="XOF",
+        submitted_at=_at(2026, 3, 30, 20, 15, "Africa/Dakar"),
+    )
+    application.budget_lines = [
+        BudgetLine(position=i, category=c, description=d, quantity=Decimal(q), unit_cost=Decimal(u))
+        for i, (c, d, q, u) in enumerate(
+            [
+                ("equipment", "Machines à coudre", "10", "450000"),
+                ("training", "Formateurs (12 mois)", "12", "600000"),
+                ("premises", "Loyer de l'atelier", "12", "250000"),
+                ("materials", "Tissus et fournitures", "1", "3600000"),
+                ("other", "Suivi et évaluation", "1", "1800000"),
+            ],
+            start=1,
+        )
+    ]
+    application.cofinancing = [
+        CoFinancing(
+            source="association_cash",
+            description="Cotisations des membres",
+            amount=Decimal("2400000"),
+        ),
+        CoFinancing(
+            source="in_kind", description="Local prêté par la mairie", amount=Decimal("1000000")
+        ),
+    ]
+    db.session.add(application)
+    db.session.flush()
+    award = create_award(
+        application, Outcome(application.id, "award", Decimal("30000")), date(2026, 6, 1)
+    )
+    award.offered_at = _at(2026, 6, 1, 10, 0, "Africa/Dakar")
+    award.exchange_rate, award.exchange_rate_date = Decimal("600"), date(2026, 6, 1)
+    fire(
+        award,
+        "accept",
+        awa,
+        now=_at(2026, 6, 10, 18, 0, "Europe/Paris"),
+        signatory_name="Awa Ndiaye",
+        signatory_role="Présidente",
+        account_holder="Association des Sénégalais de Lyon pour le Développement",
+        iban="FR1420041010050500013M02606",
+        account_number="",
+        bank_name="La Banque Postale",
+        bic="PSSTFRPPLYO",
+    )
+    first = next(t for t in award.tranches if t.position == 1)
+    disbursements.act(officer, first.id, "request", now=_at(2026, 6, 12, 9, 0, "Africa/Dakar"))
+    db.session.flush()

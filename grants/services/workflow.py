@@ -9,6 +9,7 @@ theirs written (the request rolls back).
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -47,6 +48,8 @@ class DomainEvent:
     comment: str | None
     data: Mapping[str, Any]
     at: datetime
+    #: Unique per event: the history row's id, or a random one for service events.
+    key: str = ""
 
 
 def machine_for(entity: Any) -> type[Lifecycle]:
@@ -108,20 +111,19 @@ def fire(
     if declared.effect is not None:
         declared.effect(entity, ctx)
     machine(model=entity, state_field="state").send(transition, ctx=ctx)
-    db.session.add(
-        HistoryEntry(
-            entity_type=machine.entity,
-            entity_id=entity.id,
-            transition=transition,
-            from_state=before,
-            to_state=entity.state,
-            actor_id=actor.id if actor else None,
-            actor_label=actor.display_name if actor else "system",
-            comment=(comment or "").strip(),
-            data=_jsonable(data),
-            created_at=ctx.now,
-        )
+    entry = HistoryEntry(
+        entity_type=machine.entity,
+        entity_id=entity.id,
+        transition=transition,
+        from_state=before,
+        to_state=entity.state,
+        actor_id=actor.id if actor else None,
+        actor_label=actor.display_name if actor else "system",
+        comment=(comment or "").strip(),
+        data=_jsonable(data),
+        created_at=ctx.now,
     )
+    db.session.add(entry)
     if entity.state == before:
         # A self-transition (a first approval, a deadline extension) still changes the
         # record; make sure its version moves so a concurrent writer is caught.
@@ -142,6 +144,7 @@ def fire(
         comment,
         data,
         ctx.now,
+        key=f"history-{entry.id}",
     )
     transition_fired.send(machine.entity, event=event, record=entity)
     return event
@@ -163,6 +166,7 @@ def announce(
         None,
         {},
         now or utcnow(),
+        key=f"event-{uuid.uuid4().hex}",
     )
     transition_fired.send(machine.entity, event=event, record=entity)
 

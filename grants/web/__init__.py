@@ -8,12 +8,28 @@ from decimal import Decimal
 
 from babel.dates import format_datetime as babel_format_datetime
 from flask import Flask, current_app, render_template, request, url_for
-from flask_babel import format_currency, format_timedelta, get_locale, get_timezone
+from flask_babel import (
+    format_currency,
+    format_decimal,
+    format_timedelta,
+    get_locale,
+    get_timezone,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from grants.extensions import db
+from grants.labels import (
+    AWARD_STATE_LABELS,
+    LEDGER_KIND_LABELS,
+    REPORT_KIND_LABELS,
+    REPORT_STATE_LABELS,
+    SECTION_LABELS,
+    TRANCHE_ACTION_LABELS,
+    TRANCHE_STATE_LABELS,
+)
 from grants.orm import utcnow
 from grants.reference import country_name, language_names
 from grants.services.errors import DomainError
@@ -70,6 +86,15 @@ ERROR_TEXTS = {
         _l("An unexpected error happened on our side. It has been logged; please try again later."),
     ),
 }
+
+
+def _person_name(user_id: int | None) -> str:
+    if user_id is None:
+        return ""
+    from grants.models.accounts import User
+
+    person = db.session.get(User, user_id)
+    return person.display_name if person else ""
 
 
 def money(amount: Decimal | None, currency: str) -> str:
@@ -131,6 +156,7 @@ def register_web(app: Flask) -> None:
         applications,
         assignments,
         associations,
+        awards,
         calls,
         files,
         inbox,
@@ -148,6 +174,7 @@ def register_web(app: Flask) -> None:
         calls,
         assignments,
         reviews,
+        awards,
         admin,
         files,
         inbox,
@@ -168,7 +195,20 @@ def register_web(app: Flask) -> None:
         sector_label=lambda sector: SECTOR_LABELS.get(sector, sector),
         role_label=lambda role: ROLE_LABELS.get(role, role),
         unread_notifications=_unread,
+        award_state_label=lambda state: AWARD_STATE_LABELS.get(state, state),
+        tranche_state_label=lambda state: TRANCHE_STATE_LABELS.get(state, state),
+        report_state_label=lambda state: REPORT_STATE_LABELS.get(state, state),
+        report_kind_label=lambda kind: REPORT_KIND_LABELS.get(kind, kind),
+        tranche_action_label=lambda action: TRANCHE_ACTION_LABELS.get(action, action),
+        ledger_kind_label=lambda kind: LEDGER_KIND_LABELS.get(kind, kind),
+        person_name=_person_name,
+        waited=lambda moment: format_timedelta(utcnow() - moment, threshold=1.1),
+        section_label=lambda section: SECTION_LABELS.get(section, section),
     )
+    from grants.banking import format_iban
+
+    app.jinja_env.filters["iban"] = format_iban
+    app.jinja_env.filters["decimal"] = lambda value: format_decimal(value, format="#,##0.######")
     app.jinja_env.filters["country"] = lambda code: country_name(code, str(get_locale()))
     app.jinja_env.filters["language"] = lambda code: language_names(str(get_locale())).get(
         code, code

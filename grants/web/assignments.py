@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import io
 from datetime import date
-from decimal import Decimal, InvalidOperation
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -17,6 +16,7 @@ from grants.extensions import db
 from grants.models.accounts import User
 from grants.models.applications import Application
 from grants.models.reviews import Review
+from grants.numbers import parse_decimal
 from grants.roles import ADMIN, PROGRAMME_OFFICER
 from grants.services import calls as call_service
 from grants.services import decisions
@@ -196,11 +196,17 @@ def decide(code: str):
         if not key.startswith("outcome-") or not kind:
             continue
         application_id = int(key.removeprefix("outcome-")) if key[8:].isdigit() else 0
-        raw = (request.form.get(f"amount-{application_id}") or "").replace(",", "").strip()
+        raw = (request.form.get(f"amount-{application_id}") or "").strip()
+        raw_rate = (request.form.get(f"rate-{application_id}") or "").strip()
         try:
-            amount = Decimal(raw) if raw else None
-        except InvalidOperation:
+            amount = parse_decimal(raw) if raw else None
+        except ValueError:
             problems.append(_("The amount “%(value)s” is not a number.", value=raw))
+            continue
+        try:
+            rate = parse_decimal(raw_rate) if raw_rate else None
+        except ValueError:
+            problems.append(_("The exchange rate “%(value)s” is not a number.", value=raw_rate))
             continue
         text = request.form.get(f"text-{application_id}", "")
         outcomes.append(
@@ -210,6 +216,7 @@ def decide(code: str):
                 amount,
                 conditions=text if kind == "award" else "",
                 feedback=text if kind != "award" else "",
+                exchange_rate=rate,
             )
         )
     try:

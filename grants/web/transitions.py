@@ -15,6 +15,7 @@ from flask_security import current_user
 
 from grants.services import applications as application_service
 from grants.services import associations as association_service
+from grants.services import awards as award_service
 from grants.services import calls as call_service
 from grants.services import evaluation as evaluation_service
 from grants.services.errors import GuardFailed
@@ -43,13 +44,20 @@ PAGES: dict[str, tuple[Callable[[Any, int], Any], Callable[[Any], str]]] = {
         application_service.visible_application,
         lambda application: url_for("applications.show", application_id=application.id),
     ),
+    # Accepting has its own form (the bank details); tranches go through the award's lock.
+    "award": (
+        award_service.visible_award,
+        lambda award: url_for("awards.show", award_id=award.id),
+    ),
 }
+#: Transitions with a page of their own, refused here.
+OWN_FORMS = {("award", "accept")}
 
 
 @blueprint.post("/transitions/<entity>/<int:entity_id>/<transition>")
 @login_required
 def fire_transition(entity: str, entity_id: int, transition: str):
-    if entity not in PAGES:
+    if entity not in PAGES or (entity, transition) in OWN_FORMS:
         abort(404)
     load, page = PAGES[entity]
     record = load(current_user, entity_id)

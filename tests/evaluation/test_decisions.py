@@ -187,3 +187,33 @@ def test_concurrent_decisions_cannot_together_exceed_the_envelope(app):
         assert db.session.scalar(select(func.count(Award.id))) == 1
         assert db.session.scalar(select(func.count(Tranche.id))) == 1
         assert db.session.scalar(select(func.count(Report.id))) == 0
+
+
+def test_a_budget_in_another_currency_needs_the_exchange_rate(world, reviewed):
+    call, (first, *_) = reviewed
+    first.budget_currency = "XOF"
+    with pytest.raises(InvalidInput) as refused:
+        decisions.record(
+            world.officer,
+            call,
+            date(2027, 5, 10),
+            "",
+            "",
+            [Outcome(first.id, "award", Decimal("32000"))],
+        )
+    assert refused.value.errors[f"rate-{first.id}"] == [
+        f"Give the exchange rate for {first.reference}: XOF per USD on the meeting's date."
+    ]
+    assert first.state == "reviewed"
+    assert db.session.scalar(select(func.count(Award.id))) == 0
+    decisions.record(
+        world.officer,
+        call,
+        date(2027, 5, 10),
+        "",
+        "",
+        [Outcome(first.id, "award", Decimal("32000"), exchange_rate=Decimal("600"))],
+    )
+    award = db.session.scalars(select(Award).where(Award.application_id == first.id)).one()
+    assert (award.exchange_rate, award.exchange_rate_date) == (Decimal("600"), date(2027, 5, 10))
+    assert award.in_budget_currency(award.amount) == Decimal("19200000.00")

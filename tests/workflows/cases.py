@@ -235,6 +235,15 @@ class TrancheCase(Case):
     }
 
 
+def _overspent(report, world):
+    """A budget line spent at twice its plan, with no explanation."""
+    line = report.award.application.budget_lines[0]
+    report.spending = [
+        {"budget_line_id": line.id, "actual": str(line.total * 2), "explanation": ""}
+    ]
+    return {}
+
+
 class ReportCase(Case):
     entity = "report"
 
@@ -248,6 +257,7 @@ class ReportCase(Case):
     breakers = {
         "award_is_running": _set(award__state="completed"),
         "narrative_written": _set(activities=""),
+        "spending_explained": _overspent,
     }
 
 

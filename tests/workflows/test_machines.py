@@ -38,6 +38,16 @@ def _guards():
                 )
 
 
+def _duties():
+    for entity, machine in MACHINES.items():
+        for name, declared in machine.rules.items():
+            source = next(s for s, event, _ in machine.edges() if event == name)
+            for duty in declared.duties:
+                yield pytest.param(
+                    entity, name, source, duty.__name__, id=f"{entity}.{name}.{duty.__name__}"
+                )
+
+
 def _not_sources():
     for entity, machine in MACHINES.items():
         for name in machine.event_names():
@@ -161,6 +171,26 @@ def test_each_guard_failure_says_why_and_changes_nothing(world, entity, name, so
     with pytest.raises(GuardFailed) as refused:
         fire(record, name, actor, comment=COMMENT, now=now, **data)
     assert expected in refused.value.reasons
+    assert _snapshot(record) == before
+
+
+@pytest.mark.parametrize(("entity", "name", "source", "duty"), list(_duties()))
+def test_each_duty_is_kept_apart_with_a_403_and_changes_nothing(world, entity, name, source, duty):
+    """Segregation of duties: the person is refused (403) with the rule's sentence."""
+    case, machine = CASES[entity], MACHINES[entity]
+    declared = machine.rules[name]
+    actor = case.actor(world, sorted(declared.roles)[0], name)
+    record = case.build(world, source, name)
+    extra = case.breakers[duty](record, world)
+    db.session.flush()
+    data = {**case.data(name, record), **extra}
+    duty_fn = next(d for d in declared.duties if d.__name__ == duty)
+    expected = duty_fn(record, context(actor, COMMENT, NOW, data))
+    assert expected, f"the breaker of {duty} did not break it"
+    before = _snapshot(record)
+    with pytest.raises(NotPermitted) as refused:
+        fire(record, name, actor, comment=COMMENT, now=NOW, **data)
+    assert refused.value.message == expected
     assert _snapshot(record) == before
 
 

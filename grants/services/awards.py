@@ -1,0 +1,314 @@
+"""Awards seen by people: who may see one, the award letter, acceptance, the timeline,
+and the report's contents (spending against the budget, indicators, co-financing)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from grants.extensions import db
+from grants.labels import REPORT_STATE_LABELS, TRANCHE_STATE_LABELS
+from grants.models.accounts import User
+from grants.models.applications import Application
+from grants.models.awards import Award, Report
+from grants.numbers import parse_decimal
+from grants.roles import ADMIN, FINANCE_OFFICER, PROGRAMME_OFFICER
+from grants.services.associations import is_member
+from grants.services.errors import Forbidden, GuardFailed, InvalidInput, NotFound
+from grants.services.workflow import fire, history_of
+
+STAFF = {PROGRAMME_OFFICER, FINANCE_OFFICER, ADMIN}
+SECTIONS = ("activities", "results", "difficulties", "next_steps", "spending", "indicators")
+
+
+def visible_award(person: User, award_id: int) -> Award:
+    """Staff see every award; members see their association's; others get 404."""
+    award = db.session.get(Award, award_id)
+    if award is None or not (
+        STAFF & person.role_names or is_member(person, award.application.association)
+    ):
+        raise NotFound(_("No such award."))
+    return award
+
+
+def visible_report(person: User, award_id: int, report_id: int) -> Report:
+    award = visible_award(person, award_id)
+    report = db.session.get(Report, report_id)
+    if report is None or report.award_id != award.id:
+        raise NotFound(_("No such report."))
+    return report
+
+
+def awards_for(person: User, state: str = "", page: int = 1):
+    statement = (
+        select(Award)
+        .join(Application, Application.id == Award.application_id)
+        .order_by(Award.offered_at.desc(), Award.id.desc())
+    )
+    if not STAFF & person.role_names:
+        statement = statement.where(
+            Award.association_id.in_([m.association_id for m in person.memberships])
+        )
+    if state:
+        statement = statement.where(Award.state == state)
+    return db.paginate(statement, page=page, per_page=25, error_out=False)
+
+
+# --- the award letter --------------------------------------------------------------------
+
+
+def letter_language(award: Award, requested: str | None, fallback: str) -> str:
+    from grants.models.accounts import LOCALES
+
+    if requested in LOCALES:
+        return requested
+    for language in award.application.association.working_languages or []:
+        if language in LOCALES:
+            return language
+    return fallback
+
+
+def award_letter(award: Award, locale: str) -> bytes:
+    """The letter in ``locale``, from the award as it stands."""
+    from grants.letters import AwardLetter, LetterReport, LetterTranche, render_award_letter
+
+    application = award.application
+    call = application.call
+    association = application.association
+    reports = {r.id: r.kind for r in award.reports}
+    letter = AwardLetter(
+        programme=current_app.config["PROGRAMME_NAME"],
+        reference=application.reference or "",
+        call_title=call.text("title", locale),
+        association_name=association.name,
+        association_country=association.residence_country,
+        amount=award.amount,
+        currency=award.currency,
+        budget_currency=application.budget_currency,
+        exchange_rate=award.exchange_rate,
+        exchange_rate_date=award.exchange_rate_date,
+        conditions=award.conditions or "",
+        offered_on=award.offered_at.date(),
+        start_date=application.start_date,
+        duration_months=application.duration_months,
+        tranches=tuple(
+            LetterTranche(
+                t.position, t.percentage, t.amount, reports.get(t.condition_report_id or 0)
+            )
+            for t in award.tranches
+        ),
+        reports=tuple(LetterReport(r.kind, r.due_date) for r in award.reports),
+    )
+    return render_award_letter(letter, locale)
+
+
+# --- acceptance ----------------------------------------------------------------------------
+
+
+def accept(member: User, award: Award, form: dict[str, Any], now: datetime | None = None) -> None:
+    """Accept the offer: the letter read, the signatory, valid bank details."""
+    if not form.get("letter_read"):
+        raise GuardFailed([_("Confirm that you read the award letter.")])
+    data = {k: v for k, v in form.items() if k != "letter_read"}
+    fire(award, "accept", member, now=now, **data)
+
+
+# --- the timeline ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Moment:
+    when: date | datetime | None
+    what: str
+    done: bool
+    detail: str = ""
+
+
+def timeline(award: Award) -> list[Moment]:
+    """Awarded, accepted, each tranche, each report, in order; what is next is the first
+    moment not done."""
+    moments = [Moment(award.offered_at, _("Grant offered"), True)]
+    if award.accepted_at:
+        moments.append(
+            Moment(award.accepted_at, _("Accepted by %(name)s", name=award.signatory_name), True)
+        )
+    elif award.state == "offered":
+        moments.append(Moment(None, _("Accept the offer"), False))
+    for report in award.reports:
+        label = _("Interim report") if report.kind == "interim" else _("Final report")
+        moments.append(
+            Moment(
+                report.accepted_at or report.due_date,
+                label,
+                report.state == "accepted",
+                _report_state(report.state),
+            )
+        )
+    for tranche in award.tranches:
+        moments.append(
+            Moment(
+                tranche.paid_at or tranche.requested_at,
+                _("Tranche %(position)s", position=tranche.position),
+                tranche.state in ("paid", "cancelled"),
+                _tranche_state(tranche.state),
+            )
+        )
+    if award.state == "completed":
+        completed = [h for h in history_of(award) if h.transition == "complete"]
+        moments.append(
+            Moment(completed[-1].created_at if completed else None, _("Grant completed"), True)
+        )
+
+    def key(moment: Moment):
+        when = moment.when
+        if when is None:
+            return (1, date.max)
+        return (0, when.date() if isinstance(when, datetime) else when)
+
+    return sorted(moments, key=key)
+
+
+def next_due(moments: list[Moment]) -> Moment | None:
+    return next((m for m in moments if not m.done), None)
+
+
+def _report_state(state: str) -> str:
+    return str(REPORT_STATE_LABELS.get(state, state))
+
+
+def _tranche_state(state: str) -> str:
+    return str(TRANCHE_STATE_LABELS.get(state, state))
+
+
+# --- the report's contents -------------------------------------------------------------
+
+
+def _decimal(raw: Any) -> Decimal | None:
+    """An amount or count typed in a report; None when left empty."""
+    if str(raw if raw is not None else "").strip() == "":
+        return None
+    value = parse_decimal(raw)
+    if value < 0:
+        raise ValueError(raw)
+    return value.quantize(Decimal("0.01"))
+
+
+def variance(planned: Decimal, actual: Decimal) -> Decimal | None:
+    """Actual against planned, as a fraction; None when nothing was planned."""
+    if not planned:
+        return None
+    return (actual - planned) / planned
+
+
+def spending_rows(report: Report) -> list[dict[str, Any]]:
+    """Each budget line with what the report says was spent, the variance and the
+    explanation, for the form and the officer's reading."""
+    given = {int(row["budget_line_id"]): row for row in report.spending or []}
+    rows = []
+    for line in report.award.application.budget_lines:
+        row = given.get(line.id, {})
+        actual = Decimal(str(row["actual"])) if row.get("actual") not in (None, "") else None
+        rows.append(
+            {
+                "line": line,
+                "planned": line.total,
+                "actual": actual,
+                "variance": variance(line.total, actual) if actual is not None else None,
+                "explanation": row.get("explanation", ""),
+            }
+        )
+    return rows
+
+
+def save_report(member: User, report: Report, form: dict[str, Any]) -> None:
+    """Save the draft of a report; every bad number is named, and nothing is saved then.
+
+    ``form`` has the narrative sections, ``actual-<line id>`` and ``explanation-<line id>``
+    per budget line, ``indicator-<i>`` (or ``indicator-<i>-women``/``-men``) per
+    indicator of the call, and ``cofinancing-<id>`` per co-financing source.
+    """
+    if not is_member(member, report.award.application.association):
+        raise Forbidden(_("Only members of the association write its reports."))
+    if report.state not in ("scheduled", "changes_requested"):
+        raise InvalidInput(
+            _(
+                "This report is %(state)s and can no longer be changed.",
+                state=_report_state(report.state),
+            )
+        )
+    application = report.award.application
+    errors: dict[str, list[str]] = {}
+    spending = []
+    for line in application.budget_lines:
+        try:
+            actual = _decimal(form.get(f"actual-{line.id}"))
+        except ValueError:
+            errors[f"actual-{line.id}"] = [_("Give the amount spent as a number.")]
+            continue
+        explanation = str(form.get(f"explanation-{line.id}") or "").strip()[:2000]
+        if actual is not None or explanation:
+            spending.append(
+                {
+                    "budget_line_id": line.id,
+                    "actual": str(actual) if actual is not None else "",
+                    "explanation": explanation,
+                }
+            )
+    indicators: dict[str, dict[str, str]] = {}
+    for index, indicator in enumerate(application.call.indicators or []):
+        parts = ("women", "men") if indicator.get("by_sex") else ("value",)
+        values = {}
+        for part in parts:
+            name = f"indicator-{index}" + (f"-{part}" if part != "value" else "")
+            try:
+                value = _decimal(form.get(name))
+            except ValueError:
+                errors[name] = [_("Give the indicator as a number.")]
+                continue
+            if value is not None:
+                values[part] = str(value.normalize() if value == value.to_integral() else value)
+        if values:
+            indicators[str(index)] = values
+    received = {}
+    for source in application.cofinancing:
+        name = f"cofinancing-{source.id}"
+        try:
+            value = _decimal(form.get(name))
+        except ValueError:
+            errors[name] = [_("Give the amount received as a number.")]
+            continue
+        if value is not None:
+            received[str(source.id)] = str(value)
+    if errors:
+        raise InvalidInput(_("The report was not saved: some numbers are not valid."), errors)
+    for section in ("activities", "results", "difficulties", "next_steps"):
+        if section in form:
+            setattr(report, section, str(form.get(section) or "").strip()[:20000])
+    report.spending, report.indicator_values, report.cofinancing_received = (
+        spending,
+        indicators,
+        received,
+    )
+    db.session.flush()
+
+
+def request_changes(
+    officer: User, report: Report, comments: dict[str, str], now: datetime | None = None
+) -> None:
+    """Ask for changes with a comment per section; at least one comment."""
+    kept = {k: v.strip() for k, v in comments.items() if k in SECTIONS and (v or "").strip()}
+    if not kept:
+        raise InvalidInput(
+            _("Write what must change in at least one section."),
+            {"comments": [_("Write what must change in at least one section.")]},
+        )
+    summary = "; ".join(f"{section}: {text}" for section, text in kept.items())
+    fire(report, "request_changes", officer, comment=summary, now=now)
+    report.review_comments = kept
+    db.session.flush()

@@ -1,0 +1,449 @@
+"""Money on awards: tranches through the four-eyes machine, the ledger, bank changes.
+
+Every tranche action goes through ``act``: it locks the award row first (SELECT … FOR
+UPDATE on PostgreSQL; SQLite serialises writers), reloads the award's tranches and
+approvals, then fires the transition, whose guards re-check the rules and the remaining
+balance on fresh data. Two finance officers approving at once therefore queue on the
+lock, and the second sees the first's approval.
+
+The ledger is written by a listener, in the transaction of the transition: the award's
+commitment at acceptance, each payment. A database trigger keeps ``awards.paid_total``
+from it and a CHECK refuses a paid total above the award, whatever the code does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy import Select, case, exists, func, select
+
+from grants.extensions import db
+from grants.models.accounts import User
+from grants.models.applications import Application
+from grants.models.awards import (
+    Award,
+    BankDetailsChange,
+    LedgerEntry,
+    Tranche,
+    TrancheApproval,
+)
+from grants.models.calls import Call
+from grants.numbers import parse_decimal
+from grants.orm import utcnow
+from grants.roles import FINANCE_OFFICER, PROGRAMME_OFFICER
+from grants.services.errors import Conflict, Forbidden, InvalidInput, NotFound
+from grants.services.workflow import DomainEvent, announce, fire, transition_fired
+
+TRANCHE_ACTIONS = ("request", "approve", "pay", "fail", "return", "cancel")
+
+
+# --- locking ---------------------------------------------------------------------------
+
+
+def lock_award(award_id: int) -> Award:
+    """Lock the award row for this transaction and reload it with its tranches."""
+    db.session.execute(select(Award.id).where(Award.id == award_id).with_for_update())
+    award = db.session.scalars(
+        select(Award).where(Award.id == award_id).execution_options(populate_existing=True)
+    ).one_or_none()
+    if award is None:
+        raise NotFound(_("No such award."))
+    db.session.scalars(
+        select(Tranche)
+        .where(Tranche.award_id == award_id)
+        .execution_options(populate_existing=True)
+    ).all()
+    db.session.scalars(
+        select(TrancheApproval)
+        .join(Tranche)
+        .where(Tranche.award_id == award_id)
+        .execution_options(populate_existing=True)
+    ).all()
+    return award
+
+
+def act(
+    actor: User,
+    tranche_id: int,
+    transition: str,
+    comment: str | None = None,
+    now: datetime | None = None,
+    **data: Any,
+) -> Tranche:
+    """Fire a tranche transition under the award's lock (see the module docstring)."""
+    if transition not in TRANCHE_ACTIONS:
+        raise NotFound(_("No such action."))
+    award_id = db.session.scalar(select(Tranche.award_id).where(Tranche.id == tranche_id))
+    if award_id is None:
+        raise NotFound(_("No such tranche."))
+    award = lock_award(award_id)
+    tranche = next(t for t in award.tranches if t.id == tranche_id)
+    db.session.refresh(tranche, ["approvals"])
+    fire(tranche, transition, actor, comment=comment, now=now, **data)
+    return tranche
+
+
+# --- the ledger -------------------------------------------------------------------------
+
+
+def _entry(award: Award, kind: str, amount: Decimal, value_date: date, **fields) -> LedgerEntry:
+    entry = LedgerEntry(
+        award_id=award.id,
+        kind=kind,
+        amount=amount,
+        currency=award.currency,
+        exchange_rate=award.exchange_rate,
+        value_date=value_date,
+        **fields,
+    )
+    db.session.add(entry)
+    db.session.flush()
+    db.session.expire(award, ["paid_total"])  # the trigger moved it
+    return entry
+
+
+def _actor_label(actor_id: int | None) -> str:
+    if actor_id is None:
+        return "system"
+    person = db.session.get(User, actor_id)
+    return person.display_name if person else ""
+
+
+def record_money(sender: str, event: DomainEvent, record: Any = None) -> None:
+    """Ledger entries for the events that move money, in their transaction."""
+    if event.entity_type == "award" and event.transition == "accept":
+        _entry(
+            record,
+            "commitment",
+            record.amount,
+            event.at.date(),
+            actor_id=event.actor_id,
+            actor_label=_actor_label(event.actor_id),
+            created_at=event.at,
+        )
+    elif event.entity_type == "tranche" and event.transition == "pay":
+        _entry(
+            record.award,
+            "payment",
+            record.amount,
+            record.payment_date,
+            tranche_id=record.id,
+            reference=record.bank_reference,
+            actor_id=event.actor_id,
+            actor_label=_actor_label(event.actor_id),
+            created_at=event.at,
+        )
+
+
+transition_fired.connect(record_money)
+
+
+def ledger(award: Award) -> list[LedgerEntry]:
+    return list(
+        db.session.scalars(
+            select(LedgerEntry)
+            .where(LedgerEntry.award_id == award.id)
+            .order_by(LedgerEntry.created_at, LedgerEntry.id)
+        )
+    )
+
+
+def ledger_paid_total(award_id: int) -> Decimal:
+    """Payments minus refunds, summed from the ledger (what the trigger keeps)."""
+    signed = func.sum(
+        func.coalesce(
+            case(
+                (LedgerEntry.kind == "payment", LedgerEntry.amount),
+                (LedgerEntry.kind == "refund", -LedgerEntry.amount),
+                else_=0,
+            ),
+            0,
+        )
+    )
+    total = db.session.scalar(select(signed).where(LedgerEntry.award_id == award_id))
+    return Decimal(str(total or 0)).quantize(Decimal("0.01"))
+
+
+def parse_amount(raw: Any, field: str = "amount") -> Decimal:
+    try:
+        amount = parse_decimal(raw)
+    except ValueError:
+        raise InvalidInput(
+            _("Give the amount as a number, such as 1250.50."),
+            {field: [_("Give the amount as a number, such as 1250.50.")]},
+        ) from None
+    if amount <= 0 or amount != amount.quantize(Decimal("0.01")):
+        raise InvalidInput(
+            _("The amount must be above zero, with at most two decimals."),
+            {field: [_("The amount must be above zero, with at most two decimals.")]},
+        )
+    return amount
+
+
+def record_refund(
+    actor: User,
+    award_id: int,
+    amount: Any,
+    value_date: date,
+    reference: str,
+    now: datetime | None = None,
+) -> LedgerEntry:
+    """Money the association returns (unspent funds): a refund entry on the ledger."""
+    if FINANCE_OFFICER not in actor.role_names:
+        raise Forbidden(_("Only a finance officer records refunds."))
+    now = now or utcnow()
+    award = lock_award(award_id)
+    amount = parse_amount(amount)
+    errors: dict[str, list[str]] = {}
+    if amount > award.paid_total:
+        errors["amount"] = [
+            _(
+                "The refund, %(amount)s, is above what was paid, %(paid)s.",
+                amount=f"{amount:,.2f} {award.currency}",
+                paid=f"{award.paid_total:,.2f} {award.currency}",
+            )
+        ]
+    if value_date > now.date():
+        errors["value_date"] = [_("The date cannot be in the future.")]
+    if not (reference or "").strip():
+        errors["reference"] = [_("Give the bank reference of the refund.")]
+    if errors:
+        raise InvalidInput(_("The refund was not recorded."), errors)
+    return _entry(
+        award,
+        "refund",
+        amount,
+        value_date,
+        reference=reference.strip(),
+        actor_id=actor.id,
+        actor_label=actor.display_name,
+        created_at=now,
+    )
+
+
+# --- bank details changes ----------------------------------------------------------------
+
+
+def request_bank_change(
+    member: User, award: Award, details: dict[str, str], reason: str, now: datetime | None = None
+) -> BankDetailsChange:
+    """The association asks to be paid elsewhere; payments wait for an officer."""
+    from grants.banking import bank_details_problems
+
+    if not any(m.association_id == award.association_id for m in member.memberships):
+        raise NotFound(_("No such award."))
+    if award.state != "active":
+        raise Conflict(
+            _("Bank details change on active awards; this one is %(state)s.", state=award.state)
+        )
+    if award.bank_change_pending:
+        raise Conflict(_("A change of bank details already waits for approval."))
+    problems = bank_details_problems(details)
+    if problems:
+        raise InvalidInput(_("The bank details are not valid."), problems)
+    if not (reason or "").strip():
+        raise InvalidInput(
+            _("Say why the bank details change."),
+            {"reason": [_("Say why the bank details change.")]},
+        )
+    lock_award(award.id)
+    change = BankDetailsChange(
+        award_id=award.id,
+        reason=reason.strip(),
+        requested_by_id=member.id,
+        requested_at=now or utcnow(),
+        **details,
+    )
+    db.session.add(change)
+    award.bank_change_pending = True
+    db.session.flush()
+    announce(award, "bank_change_requested", member, now)
+    return change
+
+
+def pending_bank_change(award: Award) -> BankDetailsChange | None:
+    return db.session.scalars(
+        select(BankDetailsChange).where(
+            BankDetailsChange.award_id == award.id, BankDetailsChange.state == "pending"
+        )
+    ).first()
+
+
+def decide_bank_change(
+    officer: User, change_id: int, approve: bool, comment: str = "", now: datetime | None = None
+) -> BankDetailsChange:
+    """An officer approves the new details (they replace the old ones) or rejects them."""
+    if PROGRAMME_OFFICER not in officer.role_names:
+        raise Forbidden(_("Only a programme officer approves bank details."))
+    change = db.session.get(BankDetailsChange, change_id)
+    if change is None:
+        raise NotFound(_("No such change of bank details."))
+    award = lock_award(change.award_id)
+    db.session.refresh(change)
+    if change.state != "pending":
+        raise Conflict(_("This change was already decided."))
+    if change.requested_by_id == officer.id:
+        raise Forbidden(_("You asked for this change; another officer must decide it."))
+    if not approve and not (comment or "").strip():
+        raise InvalidInput(
+            _("Say why the change is rejected."),
+            {"comment": [_("Say why the change is rejected.")]},
+        )
+    change.state = "approved" if approve else "rejected"
+    change.decided_by_id, change.decided_at = officer.id, now or utcnow()
+    change.decision_comment = (comment or "").strip()
+    if approve:
+        for name in ("account_holder", "iban", "account_number", "bank_name", "bic"):
+            setattr(award, name, getattr(change, name))
+    award.bank_change_pending = False
+    db.session.flush()
+    announce(award, "bank_change_approved" if approve else "bank_change_rejected", officer, now)
+    return change
+
+
+# --- the finance officer's queue -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    tranche: Tranche
+    award: Award
+    reference: str
+    association: str
+    condition: str | None
+    waiting_since: datetime | None
+
+
+QUEUES = ("approve", "pay", "failed")
+
+
+def _queue_statement(kind: str, person: User) -> Select:
+    statement = select(Tranche)
+    if kind == "approve":
+        mine = exists().where(
+            TrancheApproval.tranche_id == Tranche.id,
+            TrancheApproval.cycle == Tranche.cycle,
+            TrancheApproval.approver_id == person.id,
+        )
+        statement = statement.where(
+            Tranche.state == "requested",
+            Tranche.requested_by_id != person.id,
+            ~mine,
+        )
+    elif kind == "pay":
+        statement = statement.where(Tranche.state == "approved")
+    else:
+        statement = statement.where(Tranche.state == "payment_failed")
+    return statement
+
+
+def queue(kind: str, person: User, page: int = 1, per_page: int = 25):
+    """One page of a queue, oldest first, in a handful of queries whatever its size."""
+    from sqlalchemy.orm import selectinload
+
+    if kind not in QUEUES:
+        raise NotFound(_("No such queue."))
+    statement = (
+        _queue_statement(kind, person)
+        .options(
+            selectinload(Tranche.award)
+            .selectinload(Award.application)
+            .selectinload(Application.association),
+            selectinload(Tranche.condition_report),
+            selectinload(Tranche.approvals),
+        )
+        .order_by(Tranche.requested_at, Tranche.id)
+    )
+    return db.paginate(statement, page=page, per_page=per_page, error_out=False)
+
+
+def queue_rows(pagination) -> list[QueueRow]:
+    rows = []
+    for tranche in pagination.items:
+        award = tranche.award
+        approvals = [a.approved_at for a in tranche.approvals if a.cycle == tranche.cycle]
+        rows.append(
+            QueueRow(
+                tranche,
+                award,
+                award.application.reference or "",
+                award.application.association.name,
+                tranche.condition_report.state if tranche.condition_report else None,
+                max([tranche.requested_at, *approvals]) if tranche.requested_at else None,
+            )
+        )
+    return rows
+
+
+def queue_totals(kind: str, person: User) -> list[tuple[str, Decimal, int]]:
+    """Per currency: the amount and the number of tranches in a queue."""
+    ids = _queue_statement(kind, person).with_only_columns(Tranche.id).scalar_subquery()
+    rows = db.session.execute(
+        select(Award.currency, func.sum(Tranche.amount), func.count(Tranche.id))
+        .join(Award, Award.id == Tranche.award_id)
+        .where(Tranche.id.in_(ids))
+        .group_by(Award.currency)
+        .order_by(Award.currency)
+    )
+    return [(currency, Decimal(str(total)), count) for currency, total, count in rows]
+
+
+# --- programme totals --------------------------------------------------------------------
+
+
+def programme_totals(by: str) -> list[tuple[str, str, Decimal, Decimal]]:
+    """Committed and paid per call, sector or country, and currency, from the ledger."""
+    keys = {"call": Call.code, "sector": Call.sector, "country": Application.country}
+    if by not in keys:
+        raise NotFound(_("No such grouping."))
+    key = keys[by]
+    committed = func.sum(case((LedgerEntry.kind == "commitment", LedgerEntry.amount), else_=0))
+    paid = func.sum(
+        case(
+            (LedgerEntry.kind == "payment", LedgerEntry.amount),
+            (LedgerEntry.kind == "refund", -LedgerEntry.amount),
+            else_=0,
+        )
+    )
+    rows = db.session.execute(
+        select(key, LedgerEntry.currency, committed, paid)
+        .join(Award, Award.id == LedgerEntry.award_id)
+        .join(Application, Application.id == Award.application_id)
+        .join(Call, Call.id == Application.call_id)
+        .group_by(key, LedgerEntry.currency)
+        .order_by(key, LedgerEntry.currency)
+    )
+    return [
+        (group or "—", currency, Decimal(str(c or 0)), Decimal(str(p or 0)))
+        for group, currency, c, p in rows
+    ]
+
+
+def approved_for_run(person: User, ids: Sequence[int] | None) -> list[Tranche]:
+    """Approved tranches a finance officer may pay (not ones they requested), oldest
+    first, with what the bank needs loaded in the same few queries."""
+    from sqlalchemy.orm import selectinload
+
+    statement = (
+        select(Tranche)
+        .where(Tranche.state == "approved", Tranche.requested_by_id != person.id)
+        .options(
+            selectinload(Tranche.award)
+            .selectinload(Award.application)
+            .selectinload(Application.association)
+        )
+        .order_by(Tranche.requested_at, Tranche.id)
+        .limit(RUN_LIMIT)
+    )
+    if ids is not None:
+        statement = statement.where(Tranche.id.in_(list(ids)))
+    return list(db.session.scalars(statement))
+
+
+#: The most tranches one payment run shows; a bank file of more is split in runs.
+RUN_LIMIT = 200
