@@ -232,6 +232,18 @@ SETTINGS: tuple[Setting, ...] = (
         _text,
         "the programme's name, on award letters and open data",
     ),
+    Setting(
+        "OPEN_DATA_PREFIX",
+        "diaspora-grants",
+        _text,
+        "the 360Giving publisher prefix of grant ids (360G-<prefix>-<reference>)",
+    ),
+    Setting(
+        "OPEN_DATA_FUNDER_ID",
+        "XI-IATI-DIASPORA-GRANTS",
+        _text,
+        "the programme's organisation identifier: 360Giving funder, IATI reporting-org",
+    ),
     Setting("PROGRAMME_CURRENCY", "USD", _currency, "the currency awards are made in"),
     Setting(
         "FOUR_EYES_THRESHOLD",

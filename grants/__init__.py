@@ -24,6 +24,9 @@ def create_app(settings: Mapping[str, Any] | None = None) -> Flask:
         static_folder="web/static",
     )
     app.config.update(config)
+    from grants.routing import RecordId
+
+    app.url_map.converters["int"] = RecordId  # before any route is added
     logging.basicConfig(
         level=getattr(logging, config["LOG_LEVEL"].upper()),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
@@ -44,6 +47,9 @@ def create_app(settings: Mapping[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     i18n.init_app(app)
     security.init_app(app)
+    from grants.api import init_api
+
+    init_api(app)  # before the pages: their error handlers answer API paths in JSON
     register_web(app)
     cli.init_app(app)
 

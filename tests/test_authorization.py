@@ -74,6 +74,7 @@ AWARD_MEMBER = {
     "finance_officer": FORBIDDEN,
     "admin": FORBIDDEN,
 }
+API_TOKEN_ONLY = dict.fromkeys(VIEWERS, 401)
 FINANCE_ONLY = {ANON: LOGIN, **dict.fromkeys(ROLE_NAMES, FORBIDDEN), "finance_officer": OK}
 
 #: (method, endpoint) → expected outcome per viewer. Flask-Security's own pages are
@@ -139,6 +140,38 @@ ROUTES: dict[tuple[str, str], dict[str, object]] = {
         "programme_officer": OK,
         "finance_officer": OK,
     },
+    # The API answers tokens only: a session cookie, whoever holds it, gets 401.
+    **{
+        (method, f"api.{endpoint}"): API_TOKEN_ONLY
+        for method, endpoint in [
+            ("PATCH", "update_application"),
+            ("GET", "list_notifications"),
+            *[
+                (method, f"{verb}_{name}")
+                for name in ("call", "association", "application", "review", "award")
+                + ("tranche", "report")
+                for method, verb in (
+                    ("GET", "get"),
+                    ("GET", "history"),
+                    ("POST", "transition"),
+                )
+            ],
+            *[
+                ("GET", f"list_{name}")
+                for name in ("calls", "associations", "applications", "reviews", "awards")
+                + ("tranches", "reports")
+            ],
+        ]
+    },
+    ("GET", "api_tokens.list_tokens"): API_TOKEN_ONLY,
+    ("DELETE", "api_tokens.revoke_token"): API_TOKEN_ONLY,
+    # Asking for a token without credentials is bad input (422), for anyone.
+    ("POST", "api_tokens.create_token"): EVERYONE_OK,
+    ("GET", "api-docs.openapi_json"): EVERYONE_OK,
+    ("GET", "api_docs.docs"): EVERYONE_OK,
+    ("GET", "opendata.index"): EVERYONE_OK,
+    ("GET", "opendata.three_sixty_giving"): EVERYONE_OK,
+    ("GET", "opendata.iati"): EVERYONE_OK,
     ("GET", "files.download"): dict.fromkeys(VIEWERS, MISSING),
     ("GET", "applications.call_page"): EVERYONE_OK,
     ("GET", "applications.questions"): EVERYONE_OK,
@@ -316,6 +349,7 @@ def world(app, login):
         "action": "request",
         "report_id": award.reports[0].id,
         "report_document_id": report_document.id,
+        "record_id": application.id,
         "notification_id": db.session.scalar(
             select(Notification.id).where(Notification.channel == "email").limit(1)
         ),
@@ -360,7 +394,13 @@ def test_walk_every_route_as_every_viewer(app, world):
             url = url_for(endpoint, **values)
         for viewer in VIEWERS:
             client = clients[viewer]
-            response = client.get(url) if method == "GET" else client.post(url, data={})
+            response = (
+                client.get(url)
+                if method == "GET"
+                else client.post(url, data={})
+                if method == "POST"
+                else client.open(url, method=method, data={})
+            )
             outcome = _outcome(response)
             if outcome != expected[viewer]:
                 failures.append(

@@ -161,6 +161,7 @@ def register_web(app: Flask) -> None:
         files,
         inbox,
         lifecycles,
+        opendata,
         public,
         reviews,
         transitions,
@@ -179,6 +180,7 @@ def register_web(app: Flask) -> None:
         files,
         inbox,
         lifecycles,
+        opendata,
         transitions,
     )
     for module in modules:
@@ -216,8 +218,12 @@ def register_web(app: Flask) -> None:
     app.jinja_env.filters["role_label"] = lambda role: ROLE_LABELS.get(role, role)
     app.jinja_env.filters["extension"] = lambda kind: "." + {"jpeg": "jpg"}.get(kind, kind)
 
+    from grants.api import handle_api_error, is_api_request
+
     @app.errorhandler(DomainError)
     def _domain_error(error: DomainError):
+        if is_api_request():
+            return handle_api_error(error)
         return _error_page(error.status, error.message)
 
     @app.errorhandler(CSRFError)
@@ -232,6 +238,8 @@ def register_web(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException):
+        if is_api_request():
+            return handle_api_error(error)
         if error.code in ERROR_TEXTS:
             return _error_page(error.code)
         return error
@@ -241,4 +249,6 @@ def register_web(app: Flask) -> None:
         if app.testing and not app.config.get("TEST_ERROR_PAGES"):
             raise error
         log.exception("Unhandled error on %s %s", request.method, request.path)
+        if is_api_request():
+            return handle_api_error(error)
         return _error_page(500)

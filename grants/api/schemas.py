@@ -1,0 +1,283 @@
+"""The API's representations (marshmallow 4): what each resource says about itself.
+
+Every record with a lifecycle carries ``state``, ``version`` and ``allowed_transitions``
+for the caller (with the reasons for those not allowed), computed by the same service
+the pages use. No personal data of other people leaves through these schemas: bank
+details only on awards, to their association and the staff (see ``AwardSchema``).
+"""
+
+from __future__ import annotations
+
+from marshmallow import Schema, ValidationError, fields, validate
+
+
+class Amount(fields.Decimal):
+    """A decimal sent as a string ("12800.00"): no float ever rounds money."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, as_string=True, **kwargs)
+
+
+class ApiErrorSchema(Schema):
+    code = fields.String(required=True, metadata={"description": "machine-readable kind"})
+    message = fields.String(required=True)
+    errors = fields.Dict(
+        keys=fields.String(), values=fields.List(fields.String()), load_default=dict
+    )
+
+
+class OptionSchema(Schema):
+    name = fields.String(required=True)
+    allowed = fields.Boolean(required=True)
+    reasons = fields.List(fields.String(), required=True)
+    status = fields.Integer(required=True)
+    comment_required = fields.Boolean(required=True)
+    requires = fields.List(fields.String(), required=True)
+
+
+class LifecycleSchema(Schema):
+    id = fields.Integer(required=True)
+    state = fields.String(required=True)
+    version = fields.Integer(required=True)
+    allowed_transitions = fields.List(
+        fields.Nested(OptionSchema), attribute="api_options", dump_default=list
+    )
+
+
+class PageSchema(Schema):
+    page = fields.Integer(required=True)
+    per_page = fields.Integer(required=True)
+    total = fields.Integer(required=True)
+    next = fields.String(allow_none=True)
+
+
+class ListArgs(Schema):
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100000))
+    per_page = fields.Integer(load_default=25, validate=validate.Range(min=1, max=100))
+    state = fields.String(load_default=None, validate=validate.Length(max=30))
+    call = fields.String(load_default=None, validate=validate.Length(max=40))
+    country = fields.String(load_default=None, validate=validate.Length(equal=2))
+    sector = fields.String(load_default=None, validate=validate.Length(max=40))
+    updated_since = fields.AwareDateTime(load_default=None)
+
+
+class CallSchema(LifecycleSchema):
+    code = fields.String(required=True)
+    language = fields.String()
+    title = fields.Dict(keys=fields.String(), values=fields.String())
+    description = fields.Dict(keys=fields.String(), values=fields.String())
+    sector = fields.String()
+    countries = fields.List(fields.String())
+    sdg_targets = fields.List(fields.String())
+    currency = fields.String()
+    envelope = Amount()
+    min_grant = Amount()
+    max_grant = Amount()
+    min_cofinancing_share = Amount()
+    opens_at = fields.AwareDateTime(allow_none=True)
+    closes_at = fields.AwareDateTime(allow_none=True)
+    timezone = fields.String()
+    two_stage = fields.Boolean()
+
+
+class AssociationSchema(LifecycleSchema):
+    name = fields.String(required=True)
+    registration_number = fields.String()
+    registration_country = fields.String()
+    residence_country = fields.String()
+    countries_of_work = fields.List(fields.String())
+    website = fields.String()
+    description = fields.String()
+    working_languages = fields.List(fields.String())
+
+
+class BudgetLineSchema(Schema):
+    id = fields.Integer(dump_only=True)
+    position = fields.Integer()
+    category = fields.String(required=True)
+    description = fields.String()
+    quantity = Amount(required=True)
+    unit_cost = Amount(required=True)
+    total = Amount(dump_only=True)
+
+
+class CoFinancingSchema(Schema):
+    id = fields.Integer(dump_only=True)
+    source = fields.String(required=True)
+    description = fields.String()
+    amount = Amount(required=True)
+
+
+class ApplicationSchema(LifecycleSchema):
+    reference = fields.String(allow_none=True)
+    call_id = fields.Integer()
+    association_id = fields.Integer()
+    language = fields.String()
+    title = fields.String()
+    summary = fields.String()
+    objectives = fields.String()
+    sector = fields.String(allow_none=True)
+    country = fields.String(allow_none=True)
+    locality = fields.String()
+    start_date = fields.Date(allow_none=True)
+    duration_months = fields.Integer(allow_none=True)
+    beneficiaries_count = fields.Integer(allow_none=True)
+    amount_requested = Amount(allow_none=True)
+    budget_currency = fields.String(allow_none=True)
+    budget_total = Amount(dump_only=True)
+    cofinancing_share = Amount(dump_only=True)
+    budget_lines = fields.List(fields.Nested(BudgetLineSchema))
+    cofinancing = fields.List(fields.Nested(CoFinancingSchema))
+    submitted_at = fields.AwareDateTime(allow_none=True)
+
+
+def _plausible_amount(value) -> None:
+    if value < 0 or value > 10**9:
+        raise ValidationError("Must be between 0 and 1,000,000,000.")
+
+
+class ApplicationUpdate(Schema):
+    """A draft's fields; every one optional, checked like the web form's."""
+
+    version = fields.Integer(metadata={"description": "the version read; or send If-Match"})
+    title = fields.String(validate=validate.Length(max=300))
+    summary = fields.String(validate=validate.Length(max=5000))
+    objectives = fields.String(validate=validate.Length(max=5000))
+    locality = fields.String(validate=validate.Length(max=200))
+    start_date = fields.Date(allow_none=True)
+    duration_months = fields.Integer(allow_none=True, validate=validate.Range(min=1, max=60))
+    beneficiaries_count = fields.Integer(allow_none=True, validate=validate.Range(min=0))
+    amount_requested = Amount(allow_none=True, places=2, validate=_plausible_amount)
+
+
+class ReviewSchema(LifecycleSchema):
+    application_id = fields.Integer()
+    evaluator_id = fields.Integer()
+    recommendation = fields.String(allow_none=True)
+    overall_comment = fields.String()
+    submitted_at = fields.AwareDateTime(allow_none=True)
+    scores = fields.Method("_scores")
+
+    def _scores(self, review) -> list[dict]:
+        return [
+            {"criterion_id": s.criterion_id, "score": s.score, "comment": s.comment}
+            for s in review.scores
+        ]
+
+
+class TrancheSchema(LifecycleSchema):
+    award_id = fields.Integer()
+    position = fields.Integer()
+    percentage = Amount()
+    amount = Amount()
+    condition_report_id = fields.Integer(allow_none=True)
+    requested_by_id = fields.Integer(allow_none=True)
+    requested_at = fields.AwareDateTime(allow_none=True)
+    approver_ids = fields.Method("_approvers")
+    paid_by_id = fields.Integer(allow_none=True)
+    payment_date = fields.Date(allow_none=True)
+    bank_reference = fields.String()
+
+    def _approvers(self, tranche) -> list[int]:
+        return sorted(tranche.current_approver_ids)
+
+
+class ReportSchema(LifecycleSchema):
+    award_id = fields.Integer()
+    kind = fields.String()
+    due_date = fields.Date()
+    activities = fields.String()
+    results = fields.String()
+    difficulties = fields.String()
+    next_steps = fields.String()
+    spending = fields.List(fields.Dict())
+    indicator_values = fields.Dict()
+    cofinancing_received = fields.Dict()
+    review_comments = fields.Dict()
+    submitted_at = fields.AwareDateTime(allow_none=True)
+    accepted_at = fields.AwareDateTime(allow_none=True)
+
+
+class TrancheSummarySchema(Schema):
+    id = fields.Integer()
+    position = fields.Integer()
+    amount = Amount()
+    state = fields.String()
+    payment_date = fields.Date(allow_none=True)
+
+
+class ReportSummarySchema(Schema):
+    id = fields.Integer()
+    kind = fields.String()
+    due_date = fields.Date()
+    state = fields.String()
+
+
+class AwardSchema(LifecycleSchema):
+    application_id = fields.Integer()
+    association_id = fields.Integer()
+    reference = fields.Function(lambda award: award.application.reference)
+    amount = Amount()
+    currency = fields.String()
+    exchange_rate = Amount(allow_none=True)
+    exchange_rate_date = fields.Date(allow_none=True)
+    budget_currency = fields.String()
+    paid_total = Amount()
+    balance = Amount()
+    conditions = fields.String()
+    offered_at = fields.AwareDateTime()
+    accepted_at = fields.AwareDateTime(allow_none=True)
+    bank_change_pending = fields.Boolean()
+    tranches = fields.List(fields.Nested(TrancheSummarySchema))
+    reports = fields.List(fields.Nested(ReportSummarySchema))
+
+
+class NotificationSchema(Schema):
+    id = fields.Integer()
+    rule = fields.String()
+    category = fields.String()
+    subject = fields.String()
+    body = fields.String()
+    link = fields.String()
+    entity_type = fields.String()
+    entity_id = fields.Integer()
+    created_at = fields.AwareDateTime()
+    read_at = fields.AwareDateTime(allow_none=True)
+
+
+class HistorySchema(Schema):
+    id = fields.Integer()
+    transition = fields.String()
+    from_state = fields.String()
+    to_state = fields.String()
+    actor_id = fields.Integer(allow_none=True)
+    actor_label = fields.String()
+    comment = fields.String()
+    created_at = fields.AwareDateTime()
+
+
+class TransitionRequest(Schema):
+    """``{"name": ..., "comment": ..., ...data}``: the data a transition declares."""
+
+    class Meta:
+        unknown = "include"
+
+    name = fields.String(required=True, validate=validate.Length(min=1, max=40))
+    comment = fields.String(load_default=None, validate=validate.Length(max=5000))
+
+
+class TokenRequest(Schema):
+    email = fields.Email(required=True)
+    password = fields.String(required=True, validate=validate.Length(min=1, max=500))
+    code = fields.String(
+        load_default=None,
+        validate=validate.Length(max=12),
+        metadata={"description": "the two-factor code, for people who use two-factor"},
+    )
+    name = fields.String(load_default="api", validate=validate.Length(max=100))
+    days = fields.Integer(load_default=30, validate=validate.Range(min=1, max=365))
+
+
+class TokenSchema(Schema):
+    token = fields.String(required=True, metadata={"description": "shown once"})
+    expires_at = fields.AwareDateTime(required=True)

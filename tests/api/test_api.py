@@ -1,0 +1,290 @@
+"""The REST API: tokens, one error shape, who sees what, transitions with every reason,
+versions on updates, bounded paginated lists, and the OpenAPI document."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import event
+
+from grants.extensions import db
+from grants.models import ApiToken
+from grants.orm import utcnow
+from grants.services.accounts import issue_token
+from tests.fixtures.people import PASSWORD
+from tests.fixtures.programme import make_application, make_award, make_call
+
+
+def bearer(user) -> dict[str, str]:
+    return {"Authorization": f"Bearer {issue_token(user, 'test', 30)}"}
+
+
+def assert_error(response, status: int, code: str) -> dict:
+    assert response.status_code == status, response.get_data(as_text=True)
+    body = response.get_json()
+    assert set(body) == {"code", "message", "errors"} and body["code"] == code
+    assert body["message"]
+    return body
+
+
+# --- tokens -------------------------------------------------------------------------------
+
+
+def test_a_token_for_email_and_password(world, client):
+    assert_error(
+        client.post("/api/v1/tokens", json={"email": world.applicant.email, "password": "x"}),
+        401,
+        "unauthenticated",
+    )
+    created = client.post(
+        "/api/v1/tokens", json={"email": world.applicant.email, "password": PASSWORD}
+    )
+    assert created.status_code == 201
+    token = created.get_json()["token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    assert client.get("/api/v1/calls", headers=headers).status_code == 200
+    [row] = client.get("/api/v1/tokens", headers=headers).get_json()
+    assert row["prefix"] == token[:10] and "token" not in row
+    assert client.delete(f"/api/v1/tokens/{row['id']}", headers=headers).status_code == 204
+    assert_error(client.get("/api/v1/calls", headers=headers), 401, "unauthenticated")
+
+
+def test_two_factor_people_give_their_code(world, client, app):
+    from grants.extensions import security
+
+    body = {"email": world.finance.email, "password": PASSWORD}
+    refused = assert_error(client.post("/api/v1/tokens", json=body), 401, "unauthenticated")
+    assert "two-factor code" in refused["message"]
+    code = security.totp_factory.generate_totp_password(world.finance.tf_totp_secret)
+    assert client.post("/api/v1/tokens", json={**body, "code": code}).status_code == 201
+
+
+def test_bad_input_to_the_token_endpoint_is_named(client):
+    body = assert_error(client.post("/api/v1/tokens", json={"email": "nope"}), 422, "invalid")
+    assert set(body["errors"]) == {"email", "password"}
+    malformed = client.post(
+        "/api/v1/tokens", data="{not json", content_type="application/json", csrf=False
+    )
+    assert_error(malformed, 400, "bad_request")
+
+
+def test_expired_tokens_and_session_cookies_do_not_open_the_api(world, client, login):
+    headers = bearer(world.applicant)
+    token = db.session.query(ApiToken).filter_by(user_id=world.applicant.id).one()
+    token.expires_at = utcnow() - timedelta(seconds=1)
+    assert_error(client.get("/api/v1/calls", headers=headers), 401, "unauthenticated")
+    signed_in = login(world.officer)
+    assert_error(signed_in.get("/api/v1/applications"), 401, "unauthenticated")
+    assert_error(
+        signed_in.post("/api/v1/applications/1/transitions", json={}), 401, "unauthenticated"
+    )
+
+
+# --- who sees what --------------------------------------------------------------------------
+
+
+def test_another_associations_application_is_not_found(world, client):
+    application = make_application(world, make_call(world))
+    assert_error(
+        client.get(f"/api/v1/applications/{application.id}", headers=bearer(world.outsider)),
+        404,
+        "not_found",
+    )
+    mine = client.get(f"/api/v1/applications/{application.id}", headers=bearer(world.applicant))
+    body = mine.get_json()
+    assert mine.headers["ETag"] == f'"{application.version}"'
+    assert [line["category"] for line in body["budget_lines"]] == ["equipment", "training"]
+    assert body["cofinancing"][0]["amount"] == "7600.00"
+    assert {o["name"] for o in body["allowed_transitions"]} >= {"submit", "withdraw"}
+
+
+def test_a_wrong_role_is_refused_with_the_reason(world, client):
+    award = make_award(world, state="active")
+    tranche = award.tranches[0]
+    body = assert_error(
+        client.post(
+            f"/api/v1/tranches/{tranche.id}/transitions",
+            json={"name": "approve"},
+            headers=bearer(world.officer),
+        ),
+        403,
+        "forbidden",
+    )
+    assert body["message"] == "Only a finance officer can do this."
+    assert tranche.state == "planned"
+
+
+# --- transitions ------------------------------------------------------------------------------
+
+
+def test_transitions_answer_with_the_new_representation_or_every_reason(world, client):
+    award = make_award(world, state="active")
+    first, second = award.tranches[0], award.tranches[1]
+    officer, finance = bearer(world.officer), bearer(world.finance)
+    refused = assert_error(
+        client.post(
+            f"/api/v1/tranches/{second.id}/transitions", json={"name": "request"}, headers=officer
+        ),
+        422,
+        "invalid",
+    )
+    assert "This tranche waits for the interim report to be accepted." in refused["message"] or (
+        "This tranche waits for the interim report to be accepted." in str(refused["errors"])
+    )
+    done = client.post(
+        f"/api/v1/tranches/{first.id}/transitions", json={"name": "request"}, headers=officer
+    )
+    assert done.status_code == 200 and done.get_json()["state"] == "requested"
+    assert_error(
+        client.post(
+            f"/api/v1/tranches/{first.id}/transitions", json={"name": "request"}, headers=officer
+        ),
+        409,
+        "conflict",
+    )
+    approved = client.post(
+        f"/api/v1/tranches/{first.id}/transitions", json={"name": "approve"}, headers=finance
+    )
+    assert approved.get_json()["approver_ids"] == [world.finance.id]
+    bad_date = assert_error(
+        client.post(
+            f"/api/v1/tranches/{first.id}/transitions",
+            json={"name": "pay", "payment_date": "yesterday", "bank_reference": "B"},
+            headers=bearer(world.finance_b),
+        ),
+        422,
+        "invalid",
+    )
+    assert bad_date["errors"] == {"payment_date": ["Not a valid payment date."]}
+    history = client.get(f"/api/v1/tranches/{first.id}/history", headers=officer).get_json()
+    assert [h["transition"] for h in history] == ["request", "approve"]
+
+
+def test_an_unknown_transition_is_named(world, client):
+    application = make_application(world, make_call(world))
+    body = assert_error(
+        client.post(
+            f"/api/v1/applications/{application.id}/transitions",
+            json={"name": "teleport"},
+            headers=bearer(world.applicant),
+        ),
+        422,
+        "invalid",
+    )
+    assert "teleport" in body["message"]
+
+
+# --- updates with the version ----------------------------------------------------------------
+
+
+def test_updates_need_the_current_version(world, client):
+    application = make_application(world, make_call(world))
+    headers = bearer(world.applicant)
+    url = f"/api/v1/applications/{application.id}"
+    assert_error(
+        client.patch(url, json={"title": "New"}, headers=headers), 428, "precondition_required"
+    )
+    stale = {
+        **headers,
+        "If-Match": f'"{application.version - 1 if application.version > 1 else 99}"',
+    }
+    assert_error(client.patch(url, json={"title": "New"}, headers=stale), 409, "conflict")
+    assert application.title != "New"
+    fresh = {**headers, "If-Match": f'"{application.version}"'}
+    saved = client.patch(url, json={"title": "New", "amount_requested": "31000"}, headers=fresh)
+    assert saved.status_code == 200, saved.get_data(as_text=True)
+    assert saved.get_json()["title"] == "New" and application.amount_requested == Decimal("31000")
+    assert saved.headers["ETag"] == f'"{application.version}"'
+    too_long = assert_error(
+        client.patch(
+            url, json={"title": "x" * 301, "version": application.version}, headers=headers
+        ),
+        422,
+        "invalid",
+    )
+    assert "title" in too_long["errors"]
+
+
+# --- lists -----------------------------------------------------------------------------------
+
+
+def test_lists_are_paginated_filtered_and_capped(world, client):
+    call = make_call(world)
+    for _ in range(7):
+        make_application(world, call)
+    make_application(world, call, state="submitted")
+    headers = bearer(world.officer)
+    first = client.get(
+        f"/api/v1/applications?call={call.code}&per_page=3", headers=headers
+    ).get_json()
+    assert first["total"] == 8 and len(first["items"]) == 3 and first["next"]
+    ids = [a["id"] for a in first["items"]]
+    assert ids == sorted(ids)
+    second = client.get(first["next"], headers=headers).get_json()
+    assert second["page"] == 2 and second["items"][0]["id"] > ids[-1]
+    submitted = client.get(
+        f"/api/v1/applications?call={call.code}&state=submitted", headers=headers
+    ).get_json()
+    assert submitted["total"] == 1
+    assert_error(client.get("/api/v1/applications?per_page=101", headers=headers), 422, "invalid")
+    assert_error(client.get("/api/v1/tranches?country=SN", headers=headers), 422, "invalid")
+    assert_error(
+        client.get("/api/v1/calls?updated_since=yesterday", headers=headers), 422, "invalid"
+    )
+
+
+def test_a_lists_query_count_does_not_grow_with_its_page_size(world, client, app):
+    for _ in range(12):
+        make_award(world, state="active")
+    headers = bearer(world.officer)
+    client.get("/api/v1/awards?per_page=2", headers=headers)  # warm the caches
+
+    def count(per_page: int) -> int:
+        statements = []
+        engine = db.engine
+
+        def record(*args, **kwargs):
+            statements.append(1)
+
+        event.listen(engine, "before_cursor_execute", record)
+        try:
+            response = client.get(f"/api/v1/awards?per_page={per_page}", headers=headers)
+            assert response.status_code == 200
+        finally:
+            event.remove(engine, "before_cursor_execute", record)
+        return len(statements)
+
+    assert count(12) <= count(2) + 2
+
+
+# --- the document ------------------------------------------------------------------------------
+
+
+def test_the_openapi_document_describes_every_resource(client):
+    spec = client.get("/api/v1/openapi.json").get_json()
+    assert spec["openapi"].startswith("3.")
+    paths = spec["paths"]
+    for name in (
+        "calls",
+        "associations",
+        "applications",
+        "reviews",
+        "awards",
+        "tranches",
+        "reports",
+    ):
+        assert f"/api/v1/{name}" in paths
+        assert f"/api/v1/{name}/{{record_id}}/transitions" in paths
+        assert f"/api/v1/{name}/{{record_id}}/history" in paths
+    assert paths["/api/v1/tokens"]["post"]["security"] == []
+    assert spec["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
+    docs = client.get("/api/v1/docs")
+    assert docs.status_code == 200 and b"/api/v1/tranches/{record_id}/transitions" in docs.data
+    assert b"cdn" not in docs.data.lower()
+
+
+@pytest.mark.parametrize("path", ["/api/v1/calls/999999", "/api/v1/awards/999999/history"])
+def test_missing_records_answer_404_in_the_shape(world, client, path):
+    assert_error(client.get(path, headers=bearer(world.officer)), 404, "not_found")
