@@ -95,6 +95,7 @@ bench: install-test services
 	$(PY) bench/workflows.py
 	$(PY) bench/ranking.py
 	$(PY) bench/reminders.py
+	$(PY) bench/exports.py
 
 migration: install
 	$(FLASK) db migrate -m "$(MESSAGE)"

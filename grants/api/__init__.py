@@ -106,7 +106,7 @@ def current_person():
 
 
 def init_api(app: Flask) -> None:
-    from grants.api import docs, resources, tokens
+    from grants.api import docs, documents, resources, tokens
 
     app.config.setdefault("API_TITLE", "Diaspora Grants API")
     app.config.setdefault("API_VERSION", "v1")
@@ -131,7 +131,7 @@ def init_api(app: Flask) -> None:
     from grants.routing import RecordId, openapi_schema
 
     api.register_converter(RecordId, openapi_schema)
-    for blueprint in (tokens.blueprint, resources.blueprint):
+    for blueprint in (tokens.blueprint, resources.blueprint, documents.blueprint):
         api.register_blueprint(blueprint, url_prefix=PREFIX)
         csrf.exempt(blueprint)
     app.register_blueprint(docs.blueprint)

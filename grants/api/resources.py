@@ -16,12 +16,13 @@ from typing import Any
 
 from flask import request, url_for
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields
+from marshmallow import Schema, ValidationError, fields, validate
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import selectinload
 
 from grants.api.auth import authenticate
 from grants.api.schemas import (
+    Amount,
     ApiErrorSchema,
     ApplicationSchema,
     ApplicationUpdate,
@@ -53,7 +54,7 @@ from grants.services import awards as award_service
 from grants.services import calls as call_service
 from grants.services import disbursements
 from grants.services import evaluation as evaluation_service
-from grants.services.errors import Conflict, InvalidInput, NotFound
+from grants.services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from grants.services.workflow import allowed_for_many, fire, history_of
 
 blueprint = Blueprint("api", __name__, description="Resources of the programme")
@@ -160,6 +161,8 @@ def _coerce(name: str, value: Any) -> Any:
 def _fire(person: User, record: Any, name: str, comment: str | None, data: dict) -> None:
     if isinstance(record, Tranche):
         disbursements.act(person, record.id, name, comment=comment, **data)
+    elif isinstance(record, Review) and name == "submit":
+        evaluation_service.submit_review(person, record)
     elif isinstance(record, Award) and name == "accept":
         award_service.accept(person, record, {"letter_read": data.pop("letter_read", None), **data})
     else:
@@ -457,24 +460,12 @@ def update_application(body, record_id: int):
     """Change a draft; send the version read (If-Match: "<version>" or "version")."""
     person = authenticate()
     application = application_service.visible_application(person, record_id)
-    version = body.pop("version", None)
-    match = request.headers.get("If-Match", "").strip().strip('W/"').strip('"')
-    if version is None and match:
-        if not match.isdigit():
-            raise InvalidInput(
-                'If-Match must be the version, such as "3".', {"If-Match": ["Not a version."]}
-            )
-        version = int(match)
-    if version is None:
-        raise PreconditionRequired("Send the version you read, as If-Match or version.")
-    if version != application.version:
-        raise Conflict("Someone changed this application since you read it; read it again.")
-    application_service.save_draft(
-        person,
-        application,
-        version,
-        body,
-        [
+    _version(body, application, "application")
+    version = application.version
+    lines = body.pop("budget_lines", None)
+    sources = body.pop("cofinancing", None)
+    if lines is None:
+        lines = [
             {
                 "category": line.category,
                 "description": line.description,
@@ -482,12 +473,13 @@ def update_application(body, record_id: int):
                 "unit_cost": line.unit_cost,
             }
             for line in application.budget_lines
-        ],
-        [
+        ]
+    if sources is None:
+        sources = [
             {"source": c.source, "description": c.description, "amount": c.amount}
             for c in application.cofinancing
-        ],
-    )
+        ]
+    application_service.save_draft(person, application, version, body, lines, sources)
     db.session.commit()
     return _with_options([application], person, True)[0], 200, _etag(application)
 
@@ -512,3 +504,337 @@ def list_notifications(args):
             .offset((page - 1) * per_page)
         )
     )
+
+
+class ScoreItem(Schema):
+    criterion_id = fields.Integer(required=True)
+    score = fields.Integer(allow_none=True, required=True)
+    comment = fields.String(load_default="", validate=validate.Length(max=5000))
+
+
+class ScoresUpdate(Schema):
+    version = fields.Integer(metadata={"description": "the version read; or send If-Match"})
+    scores = fields.List(fields.Nested(ScoreItem), required=True)
+    recommendation = fields.String(load_default=None, allow_none=True)
+    overall_comment = fields.String(load_default="", validate=validate.Length(max=10000))
+
+
+class SpendingItem(Schema):
+    budget_line_id = fields.Integer(required=True)
+    actual = fields.String(load_default="", validate=validate.Length(max=30))
+    explanation = fields.String(load_default="", validate=validate.Length(max=2000))
+
+
+class ReportUpdate(Schema):
+    version = fields.Integer(metadata={"description": "the version read; or send If-Match"})
+    activities = fields.String(validate=validate.Length(max=20000))
+    results = fields.String(validate=validate.Length(max=20000))
+    difficulties = fields.String(validate=validate.Length(max=20000))
+    next_steps = fields.String(validate=validate.Length(max=20000))
+    spending = fields.List(fields.Nested(SpendingItem))
+    indicator_values = fields.Dict(
+        keys=fields.String(validate=validate.Length(max=5)),
+        values=fields.Dict(keys=fields.String(), values=fields.String()),
+        metadata={"description": '{"0": {"value": "12"}} or {"0": {"women": "7", "men": "5"}}'},
+    )
+    cofinancing_received = fields.Dict(keys=fields.String(), values=fields.String())
+
+
+def _version(body: dict, record: Any, what: str) -> None:
+    """The version read must be the current one (If-Match or ``version``)."""
+    version = body.pop("version", None)
+    match = request.headers.get("If-Match", "").strip().strip('W/"').strip('"')
+    if version is None and match:
+        if not match.isdigit():
+            raise InvalidInput(
+                'If-Match must be the version, such as "3".', {"If-Match": ["Not a version."]}
+            )
+        version = int(match)
+    if version is None:
+        raise PreconditionRequired("Send the version you read, as If-Match or version.")
+    if version != record.version:
+        raise Conflict(f"Someone changed this {what} since you read it; read it again.")
+
+
+@blueprint.route("/reviews/<int:record_id>/scores", methods=["PUT"])
+@blueprint.arguments(ScoresUpdate)
+@blueprint.response(200, ReviewSchema)
+@blueprint.alt_response(409, schema=ApiErrorSchema)
+@blueprint.alt_response(422, schema=ApiErrorSchema)
+def put_scores(body, record_id: int):
+    """The evaluator's scores, one per criterion with a comment, and a recommendation."""
+    person = authenticate()
+    review = evaluation_service.review_for(person, record_id)
+    _version(body, review, "review")
+    evaluation_service.save_scores(
+        person,
+        review,
+        {item["criterion_id"]: (item["score"], item["comment"]) for item in body["scores"]},
+        body.get("recommendation"),
+        body.get("overall_comment", ""),
+    )
+    db.session.commit()
+    return _with_options([review], person, True)[0], 200, _etag(review)
+
+
+@blueprint.route("/reports/<int:record_id>", methods=["PATCH"])
+@blueprint.arguments(ReportUpdate)
+@blueprint.response(200, ReportSchema)
+@blueprint.alt_response(409, schema=ApiErrorSchema)
+@blueprint.alt_response(422, schema=ApiErrorSchema)
+@blueprint.alt_response(428, schema=ApiErrorSchema)
+def update_report(body, record_id: int):
+    """Write a report while it is open: the narrative, spending per budget line, the
+    call's indicators, co-financing received. Bad numbers are named; nothing is saved."""
+    person = authenticate()
+    report = _visible(reports_for, Report)(person, record_id)
+    _version(body, report, "report")
+    form: dict[str, Any] = {
+        k: body[k] for k in ("activities", "results", "difficulties", "next_steps") if k in body
+    }
+    spending = body.get("spending")
+    if spending is None:
+        spending = report.spending or []
+    for item in spending:
+        form[f"actual-{item['budget_line_id']}"] = item.get("actual", "")
+        form[f"explanation-{item['budget_line_id']}"] = item.get("explanation", "")
+    values = body.get("indicator_values", report.indicator_values or {})
+    for index, parts in values.items():
+        for part, value in parts.items():
+            suffix = "" if part == "value" else f"-{part}"
+            form[f"indicator-{index}{suffix}"] = value
+    received = body.get("cofinancing_received", report.cofinancing_received or {})
+    for source_id, value in received.items():
+        form[f"cofinancing-{source_id}"] = value
+    award_service.save_report(person, report, form)
+    db.session.commit()
+    return _with_options([report], person, True)[0], 200, _etag(report)
+
+
+class ApplicationCreate(Schema):
+    call_id = fields.Integer(required=True, validate=validate.Range(min=1, max=2**31 - 1))
+    association_id = fields.Integer(required=True, validate=validate.Range(min=1, max=2**31 - 1))
+
+
+@blueprint.route("/applications", methods=["POST"])
+@blueprint.arguments(ApplicationCreate)
+@blueprint.response(201, ApplicationSchema)
+@blueprint.alt_response(404, schema=ApiErrorSchema)
+@blueprint.alt_response(409, schema=ApiErrorSchema)
+def create_application(body):
+    """Start a draft for one of the caller's associations in an open call."""
+    person = authenticate()
+    call = call_service.visible_call(person, body["call_id"])
+    association = association_service.visible_association(person, body["association_id"])
+    application = application_service.start_application(person, call, association)
+    db.session.commit()
+    return _with_options([application], person, True)[0], 201, _etag(application)
+
+
+class AssignmentCreate(Schema):
+    application_id = fields.Integer(required=True, validate=validate.Range(min=1, max=2**31 - 1))
+    evaluator_id = fields.Integer(required=True, validate=validate.Range(min=1, max=2**31 - 1))
+
+
+@blueprint.route("/reviews", methods=["POST"])
+@blueprint.arguments(AssignmentCreate)
+@blueprint.response(201, ReviewSchema)
+@blueprint.alt_response(403, schema=ApiErrorSchema)
+@blueprint.alt_response(409, schema=ApiErrorSchema)
+@blueprint.alt_response(422, schema=ApiErrorSchema)
+def assign_evaluator(body):
+    """Assign an evaluator to an eligible application (programme officers), with the
+    rules of the assignment page: never a member of, or in conflict with, the association."""
+    person = authenticate()
+    application = application_service.visible_application(person, body["application_id"])
+    evaluator = db.session.get(User, body["evaluator_id"])
+    if evaluator is None:
+        raise InvalidInput("No such evaluator.", {"evaluator_id": ["No such evaluator."]})
+    review = evaluation_service.assign(person, application, evaluator)
+    db.session.commit()
+    return _with_options([review], person, True)[0], 201, _etag(review)
+
+
+# --- calls, attestations and decisions ----------------------------------------------------
+
+
+def _flatten_form(body: dict[str, Any]) -> list[tuple[str, str]]:
+    """JSON as the call form's fields: texts per language, rows as ``criteria-0-name``."""
+    pairs: list[tuple[str, str]] = []
+
+    def scalar(name: str, value: Any) -> None:
+        if isinstance(value, bool):
+            if value:
+                pairs.append((name, "y"))
+        elif isinstance(value, list):
+            for item in value:
+                pairs.append((name, str(item)))
+        elif value is not None:
+            pairs.append((name, str(value)))
+
+    for key, value in body.items():
+        if key in ("title", "description") and isinstance(value, dict):
+            for locale, text in value.items():
+                scalar(f"{key}_{locale}", text)
+        elif key == "sdg_targets" and isinstance(value, list):
+            scalar(key, ", ".join(str(v) for v in value))
+        elif key in CALL_ROWS and isinstance(value, list):
+            for index, row in enumerate(value):
+                if key == "document_types" and isinstance(row, dict):
+                    row = {"required": True, **row}
+                for name, cell in row.items() if isinstance(row, dict) else []:
+                    scalar(f"{key}-{index}-{name}", cell)
+        else:
+            scalar(key, value)
+    return pairs
+
+
+CALL_ROWS = ("criteria", "document_types", "indicators", "tranches", "reports")
+
+
+def _form_errors(errors: Any, prefix: str = "") -> dict[str, list[str]]:
+    flat: dict[str, list[str]] = {}
+    if isinstance(errors, dict):
+        for key, value in errors.items():
+            flat.update(_form_errors(value, f"{prefix}.{key}" if prefix else str(key)))
+    elif isinstance(errors, list) and errors and all(isinstance(e, str) for e in errors):
+        flat[prefix] = [str(e) for e in errors]
+    elif isinstance(errors, list):
+        for index, value in enumerate(errors):
+            if value:
+                flat.update(_form_errors(value, f"{prefix}.{index}"))
+    return flat
+
+
+class CallRow(Schema):
+    class Meta:
+        unknown = "include"
+
+
+class CallCreate(Schema):
+    """The call form's fields; times are local to ``timezone`` (YYYY-MM-DDTHH:MM)."""
+
+    class Meta:
+        unknown = "include"
+
+    code = fields.String(required=True, validate=validate.Length(min=1, max=40))
+    language = fields.String(required=True, validate=validate.Length(min=2, max=8))
+    title = fields.Dict(keys=fields.String(), values=fields.String(), required=True)
+    description = fields.Dict(keys=fields.String(), values=fields.String())
+    sector = fields.String(required=True)
+    countries = fields.List(fields.String(), required=True)
+    sdg_targets = fields.List(fields.String())
+    currency = fields.String(validate=validate.Length(equal=3))
+    envelope = fields.String()
+    min_grant = fields.String()
+    max_grant = fields.String()
+    min_cofinancing_share = fields.String()
+    timezone = fields.String(required=True)
+    opens_at = fields.String(required=True, metadata={"example": "2027-02-01T00:00"})
+    closes_at = fields.String(required=True, metadata={"example": "2027-03-31T23:59"})
+    proposal_closes_at = fields.String()
+    two_stage = fields.Boolean()
+    require_verified_association = fields.Boolean()
+    criteria = fields.List(fields.Nested(CallRow))
+    document_types = fields.List(fields.Nested(CallRow))
+    indicators = fields.List(fields.Nested(CallRow))
+    tranches = fields.List(fields.Nested(CallRow))
+    reports = fields.List(fields.Nested(CallRow))
+
+
+@blueprint.route("/calls", methods=["POST"])
+@blueprint.arguments(CallCreate)
+@blueprint.response(201, CallSchema)
+@blueprint.alt_response(403, schema=ApiErrorSchema)
+@blueprint.alt_response(422, schema=ApiErrorSchema)
+def create_call(body):
+    """A draft call, checked like the call form; publish it with the ``publish``
+    transition once complete."""
+    from werkzeug.datastructures import MultiDict
+
+    from forms.calls import CallForm
+    from grants.web.calls import call_data
+
+    person = authenticate()
+    if PROGRAMME_OFFICER not in person.role_names:
+        raise Forbidden("Only a programme officer creates calls.")
+    form = CallForm(formdata=MultiDict(_flatten_form(body)), meta={"csrf": False})
+    if not form.validate():
+        raise InvalidInput("The call is not valid: see errors.", _form_errors(form.errors))
+    call = call_service.create_call(person, call_data(form))
+    db.session.commit()
+    return _with_options([call], person, True)[0], 201, _etag(call)
+
+
+@blueprint.route("/reviews/<int:record_id>/no-conflict", methods=["POST"])
+@blueprint.response(200, ReviewSchema)
+def attest_no_conflict(record_id: int):
+    """The evaluator attests having no conflict of interest with the association: only
+    then may they read the application and score it."""
+    person = authenticate()
+    review = evaluation_service.own_review(person, record_id)
+    evaluation_service.attest_no_conflict(person, review)
+    db.session.commit()
+    return _with_options([review], person, True)[0], 200, _etag(review)
+
+
+def _positive(value) -> None:
+    if value <= 0 or value > 10**10:
+        raise ValidationError("Must be above zero.")
+
+
+class OutcomeItem(Schema):
+    application_id = fields.Integer(required=True, validate=validate.Range(min=1, max=2**31 - 1))
+    kind = fields.String(required=True, validate=validate.OneOf(["award", "waitlist", "reject"]))
+    amount = Amount(load_default=None, allow_none=True, places=2, validate=_positive)
+    conditions = fields.String(load_default="", validate=validate.Length(max=5000))
+    feedback = fields.String(load_default="", validate=validate.Length(max=5000))
+    exchange_rate = Amount(load_default=None, allow_none=True, places=6, validate=_positive)
+
+
+class DecisionCreate(Schema):
+    meeting_date = fields.Date(required=True)
+    present = fields.String(load_default="", validate=validate.Length(max=2000))
+    minutes = fields.String(load_default="", validate=validate.Length(max=20000))
+    outcomes = fields.List(fields.Nested(OutcomeItem), required=True)
+
+
+class DecisionSchema(Schema):
+    id = fields.Integer()
+    call_id = fields.Integer()
+    meeting_date = fields.Date()
+    award_ids = fields.List(fields.Integer())
+
+
+@blueprint.route("/calls/<int:record_id>/decisions", methods=["POST"])
+@blueprint.arguments(DecisionCreate)
+@blueprint.response(201, DecisionSchema)
+@blueprint.alt_response(403, schema=ApiErrorSchema)
+@blueprint.alt_response(422, schema=ApiErrorSchema)
+def record_decisions(body, record_id: int):
+    """The committee's meeting: awards within the envelope (with the exchange rate when a
+    budget is in another currency), the waiting list, rejections with feedback."""
+    from grants.services import decisions
+
+    person = authenticate()
+    call = call_service.visible_call(person, record_id)
+    outcomes = [decisions.Outcome(**item) for item in body["outcomes"]]
+    decision = decisions.record(
+        person, call, body["meeting_date"], body["present"], body["minutes"], outcomes
+    )
+    db.session.commit()
+    award_ids = list(
+        db.session.scalars(
+            select(Award.id).where(
+                Award.application_id.in_(
+                    [o.application_id for o in outcomes if o.kind == "award"] or [0]
+                )
+            )
+        )
+    )
+    return {
+        "id": decision.id,
+        "call_id": call.id,
+        "meeting_date": decision.meeting_date,
+        "award_ids": award_ids,
+    }

@@ -61,6 +61,24 @@ class ListArgs(Schema):
     updated_since = fields.AwareDateTime(load_default=None)
 
 
+class CriterionSchema(Schema):
+    id = fields.Integer()
+    position = fields.Integer()
+    name = fields.Dict(keys=fields.String(), values=fields.String())
+    weight = Amount()
+    scale_min = fields.Integer()
+    scale_max = fields.Integer()
+
+
+class DocumentTypeSchema(Schema):
+    id = fields.Integer()
+    position = fields.Integer()
+    name = fields.Dict(keys=fields.String(), values=fields.String())
+    required = fields.Boolean()
+    max_size_mb = fields.Integer()
+    allowed_kinds = fields.List(fields.String())
+
+
 class CallSchema(LifecycleSchema):
     code = fields.String(required=True)
     language = fields.String()
@@ -78,6 +96,8 @@ class CallSchema(LifecycleSchema):
     closes_at = fields.AwareDateTime(allow_none=True)
     timezone = fields.String()
     two_stage = fields.Boolean()
+    criteria = fields.List(fields.Nested(CriterionSchema))
+    document_types = fields.List(fields.Nested(DocumentTypeSchema))
 
 
 class AssociationSchema(LifecycleSchema):
@@ -91,21 +111,39 @@ class AssociationSchema(LifecycleSchema):
     working_languages = fields.List(fields.String())
 
 
+def _non_negative(value) -> None:
+    if value < 0 or value > 10**10:
+        raise ValidationError("Must be between 0 and 10,000,000,000.")
+
+
+BUDGET_CATEGORIES = (
+    "staff",
+    "equipment",
+    "training",
+    "travel",
+    "premises",
+    "services",
+    "communication",
+    "other",
+)
+COFINANCING_SOURCES = ("association_cash", "in_kind", "local_authority", "other_donor")
+
+
 class BudgetLineSchema(Schema):
     id = fields.Integer(dump_only=True)
-    position = fields.Integer()
-    category = fields.String(required=True)
-    description = fields.String()
-    quantity = Amount(required=True)
-    unit_cost = Amount(required=True)
+    position = fields.Integer(dump_only=True)
+    category = fields.String(required=True, validate=validate.OneOf(BUDGET_CATEGORIES))
+    description = fields.String(load_default="", validate=validate.Length(max=500))
+    quantity = Amount(required=True, places=2, validate=_non_negative)
+    unit_cost = Amount(required=True, places=2, validate=_non_negative)
     total = Amount(dump_only=True)
 
 
 class CoFinancingSchema(Schema):
     id = fields.Integer(dump_only=True)
-    source = fields.String(required=True)
-    description = fields.String()
-    amount = Amount(required=True)
+    source = fields.String(required=True, validate=validate.OneOf(COFINANCING_SOURCES))
+    description = fields.String(load_default="", validate=validate.Length(max=300))
+    amount = Amount(required=True, places=2, validate=_non_negative)
 
 
 class ApplicationSchema(LifecycleSchema):
@@ -148,6 +186,12 @@ class ApplicationUpdate(Schema):
     duration_months = fields.Integer(allow_none=True, validate=validate.Range(min=1, max=60))
     beneficiaries_count = fields.Integer(allow_none=True, validate=validate.Range(min=0))
     amount_requested = Amount(allow_none=True, places=2, validate=_plausible_amount)
+    budget_lines = fields.List(
+        fields.Nested(BudgetLineSchema), metadata={"description": "replaces every line"}
+    )
+    cofinancing = fields.List(
+        fields.Nested(CoFinancingSchema), metadata={"description": "replaces every source"}
+    )
 
 
 class ReviewSchema(LifecycleSchema):

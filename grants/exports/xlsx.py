@@ -7,10 +7,12 @@ SpreadsheetML in a ZIP are enough for a table, without adding a dependency.
 from __future__ import annotations
 
 import io
+import itertools
 import zipfile
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
+from typing import BinaryIO
 from xml.sax.saxutils import escape
 
 XML = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
@@ -62,28 +64,42 @@ def _cell(reference: str, value: object) -> str:
     return f'<c r="{reference}" t="inlineStr"><is><t xml:space="preserve">{text}</t></is></c>'
 
 
-def workbook(sheet_name: str, header: Sequence[str], rows: Iterable[Sequence[object]]) -> bytes:
-    lines = []
-    for number, row in enumerate([header, *rows], start=1):
-        cells = "".join(_cell(f"{_column(i)}{number}", v) for i, v in enumerate(row))
-        lines.append(f'<row r="{number}">{cells}</row>')
-    sheet = (
-        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
-        '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
-        f"<sheetData>{''.join(lines)}</sheetData></worksheet>"
-    )
-    book = (
+SHEET_START = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+    '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
+)
+SHEET_END = "</sheetData></worksheet>"
+
+
+def _book(sheet_name: str) -> str:
+    return (
         '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
         '<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
         'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
         f'<sheets><sheet name="{escape(sheet_name[:31])}" sheetId="1" r:id="rId1"/></sheets>'
         "</workbook>"
     )
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+
+
+def write_workbook(
+    target: BinaryIO, sheet_name: str, header: Sequence[str], rows: Iterable[Sequence[object]]
+) -> None:
+    """Write the workbook to ``target`` row by row: memory stays flat whatever the rows."""
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("[Content_Types].xml", CONTENT_TYPES)
         archive.writestr("_rels/.rels", ROOT_RELS)
-        archive.writestr("xl/workbook.xml", book)
+        archive.writestr("xl/workbook.xml", _book(sheet_name))
         archive.writestr("xl/_rels/workbook.xml.rels", WORKBOOK_RELS)
-        archive.writestr("xl/worksheets/sheet1.xml", sheet)
+        with archive.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as sheet:
+            sheet.write(SHEET_START.encode())
+            for number, row in enumerate(itertools.chain([header], rows), start=1):
+                cells = "".join(_cell(f"{_column(i)}{number}", v) for i, v in enumerate(row))
+                sheet.write(f'<row r="{number}">{cells}</row>'.encode())
+            sheet.write(SHEET_END.encode())
+
+
+def workbook(sheet_name: str, header: Sequence[str], rows: Iterable[Sequence[object]]) -> bytes:
+    """A small workbook in memory (a ranking, a payment run)."""
+    buffer = io.BytesIO()
+    write_workbook(buffer, sheet_name, header, rows)
     return buffer.getvalue()

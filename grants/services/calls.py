@@ -134,7 +134,7 @@ def _apply(call: Call, data: dict[str, Any]) -> None:
     call.indicators = [
         {
             "name": {main: row["name"].strip()},
-            "unit": row["unit"].strip(),
+            "unit": (row.get("unit") or "").strip(),
             "by_sex": bool(row["by_sex"]),
         }
         for row in data["indicators"]

@@ -464,7 +464,7 @@ def _previous_round(users: dict[str, User], lyon: Association) -> None:
                 ("equipment", "Machines à coudre", "10", "450000"),
                 ("training", "Formateurs (12 mois)", "12", "600000"),
                 ("premises", "Loyer de l'atelier", "12", "250000"),
-                ("materials", "Tissus et fournitures", "1", "3600000"),
+                ("other", "Tissus et fournitures", "1", "3600000"),
                 ("other", "Suivi et évaluation", "1", "1800000"),
             ],
             start=1,

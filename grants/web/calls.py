@@ -21,7 +21,8 @@ blueprint = Blueprint("calls", __name__, url_prefix="/office/calls")
 ROWS = ("criteria", "document_types", "indicators", "tranches", "reports")
 
 
-def _data(form: CallForm) -> dict:
+def call_data(form: CallForm) -> dict:
+    """The form as the calls service takes it (the API fills the same form)."""
     return {
         "code": form.code.data.strip(),
         "language": form.language.data,
@@ -120,7 +121,7 @@ def create():
         return render_template("calls/form.html", form=form, call=None)
     if form.validate_on_submit():
         try:
-            call = service.create_call(current_user, _data(form))
+            call = service.create_call(current_user, call_data(form))
         except InvalidInput as error:
             attach_errors(form, error)
         else:
@@ -142,7 +143,7 @@ def edit(code: str):
         return render_template("calls/form.html", form=form, call=call)
     if form.validate_on_submit():
         try:
-            service.update_call(current_user, call, int(form.version.data or 0), _data(form))
+            service.update_call(current_user, call, int(form.version.data or 0), call_data(form))
         except Conflict as stale:
             flash(stale.message, "error")
             return render_template("calls/form.html", form=form, call=call), 409

@@ -288,3 +288,123 @@ def test_the_openapi_document_describes_every_resource(client):
 @pytest.mark.parametrize("path", ["/api/v1/calls/999999", "/api/v1/awards/999999/history"])
 def test_missing_records_answer_404_in_the_shape(world, client, path):
     assert_error(client.get(path, headers=bearer(world.officer)), 404, "not_found")
+
+
+def test_an_evaluator_scores_through_the_api(world, client):
+    from grants.services.evaluation import attest_no_conflict
+    from tests.fixtures.programme import make_review
+
+    application = make_application(world, make_call(world), state="in_review")
+    review = make_review(world, application, scored=False)
+    headers = {**bearer(world.evaluator), "If-Match": f'"{review.version}"'}
+    criteria = application.call.criteria
+    body = {
+        "scores": [{"criterion_id": c.id, "score": 4, "comment": "Clear."} for c in criteria],
+        "recommendation": "fund",
+    }
+    url = f"/api/v1/reviews/{review.id}/scores"
+    refused = assert_error(client.put(url, json=body, headers=headers), 409, "conflict")
+    assert "conflict of interest" in refused["message"]
+    attest_no_conflict(world.evaluator, review)
+    saved = client.put(url, json=body, headers={**headers, "If-Match": f'"{review.version}"'})
+    assert saved.status_code == 200, saved.get_data(as_text=True)
+    assert {s["score"] for s in saved.get_json()["scores"]} == {4}
+    assert_error(client.put(url, json=body, headers=bearer(world.outsider)), 404, "not_found")
+
+
+def test_a_report_is_written_through_the_api(world, client):
+    award = make_award(world, state="active")
+    report = award.reports[0]
+    line = award.application.budget_lines[0]
+    headers = {**bearer(world.applicant), "If-Match": f'"{report.version}"'}
+    url = f"/api/v1/reports/{report.id}"
+    bad = assert_error(
+        client.patch(
+            url,
+            json={"spending": [{"budget_line_id": line.id, "actual": "lots"}]},
+            headers=headers,
+        ),
+        422,
+        "invalid",
+    )
+    assert bad["errors"] == {f"actual-{line.id}": ["Give the amount spent as a number."]}
+    assert report.spending == []
+    saved = client.patch(
+        url,
+        json={
+            "activities": "Trained 20.",
+            "spending": [{"budget_line_id": line.id, "actual": "19 500,50", "explanation": ""}],
+        },
+        headers=headers,
+    )
+    assert saved.status_code == 200, saved.get_data(as_text=True)
+    assert report.activities == "Trained 20."
+    assert report.spending[0]["actual"] == "19500.50"
+
+
+def test_a_draft_started_written_and_assigned_through_the_api(world, client):
+    call = make_call(world)
+    member = bearer(world.applicant)
+    started = client.post(
+        "/api/v1/applications",
+        json={"call_id": call.id, "association_id": world.association.id},
+        headers=member,
+    )
+    assert started.status_code == 201, started.get_data(as_text=True)
+    body = started.get_json()
+    assert body["reference"].startswith(call.code) and body["state"] == "draft"
+    url = f"/api/v1/applications/{body['id']}"
+    lines = [
+        {"category": "equipment", "description": "Machines", "quantity": "10", "unit_cost": "2000"},
+        {"category": "training", "quantity": "12", "unit_cost": "1500"},
+    ]
+    bad = assert_error(
+        client.patch(
+            url,
+            json={"version": body["version"], "budget_lines": [{**lines[0], "category": "yachts"}]},
+            headers=member,
+        ),
+        422,
+        "invalid",
+    )
+    assert "budget_lines.0.category" in bad["errors"]
+    saved = client.patch(
+        url,
+        json={
+            "version": body["version"],
+            "budget_lines": lines,
+            "cofinancing": [{"source": "association_cash", "amount": "7600"}],
+        },
+        headers=member,
+    ).get_json()
+    assert saved["budget_total"] == "38000.00" and len(saved["budget_lines"]) == 2
+    outsider = client.post(
+        "/api/v1/applications",
+        json={"call_id": call.id, "association_id": world.association.id},
+        headers=bearer(world.outsider),
+    )
+    assert_error(outsider, 404, "not_found")
+
+    eligible = make_application(world, call, state="eligible")
+    officer = bearer(world.officer)
+    assigned = client.post(
+        "/api/v1/reviews",
+        json={"application_id": eligible.id, "evaluator_id": world.evaluator.id},
+        headers=officer,
+    )
+    assert assigned.status_code == 201 and assigned.get_json()["state"] == "assigned"
+    twice = client.post(
+        "/api/v1/reviews",
+        json={"application_id": eligible.id, "evaluator_id": world.evaluator.id},
+        headers=officer,
+    )
+    assert_error(twice, 409, "conflict")
+    assert_error(
+        client.post(
+            "/api/v1/reviews",
+            json={"application_id": eligible.id, "evaluator_id": world.evaluator.id},
+            headers=member,
+        ),
+        403,
+        "forbidden",
+    )

@@ -1,0 +1,161 @@
+"""Documents through the API: upload to an application, a report or an association
+(multipart), read the metadata, download (302 to a short-lived link on S3, the bytes on
+the local store). Who may touch what is decided as on the pages."""
+
+from __future__ import annotations
+
+from flask import Response, current_app, redirect
+from flask_smorest import Blueprint
+from flask_smorest.fields import Upload
+from marshmallow import Schema, fields, validate
+
+from grants.api.auth import authenticate
+from grants.api.schemas import ApiErrorSchema
+from grants.extensions import db
+from grants.models.calls import DocumentType
+from grants.models.documents import Document
+from grants.services import applications as application_service
+from grants.services import associations as association_service
+from grants.services import awards as award_service
+from grants.services import documents as document_service
+from grants.services.associations import is_member
+from grants.services.errors import Forbidden, InvalidInput, NotFound
+from grants.storage import LocalDocumentStore, content_disposition
+
+blueprint = Blueprint("api_documents", __name__, description="Documents")
+
+
+@blueprint.before_request
+def _authenticate() -> None:
+    authenticate()
+
+
+class DocumentSchema(Schema):
+    id = fields.Integer()
+    filename = fields.String()
+    content_type = fields.String()
+    size = fields.Integer()
+    sha256 = fields.String()
+    purpose = fields.String()
+    application_id = fields.Integer(allow_none=True)
+    report_id = fields.Integer(allow_none=True)
+    association_id = fields.Integer(allow_none=True)
+    document_type_id = fields.Integer(allow_none=True)
+    uploaded_at = fields.AwareDateTime()
+
+
+class UploadForm(Schema):
+    owner = fields.String(
+        required=True, validate=validate.OneOf(["application", "report", "association"])
+    )
+    owner_id = fields.Integer(required=True, validate=validate.Range(min=1, max=2**31 - 1))
+    document_type_id = fields.Integer(load_default=None, validate=validate.Range(min=1))
+    purpose = fields.String(load_default="", validate=validate.Length(max=60))
+
+
+class UploadFile(Schema):
+    file = Upload(required=True)
+
+
+def _readable(person, document: Document) -> Document:
+    """The document if the caller may read its owner; else 404."""
+    if document.application_id:
+        application_service.visible_application(person, document.application_id)
+    elif document.report_id:
+        report = document.report
+        award_service.visible_report(person, report.award_id, report.id)
+    elif document.association_id:
+        association_service.visible_association(person, document.association_id)
+    else:
+        raise NotFound("No such document.")
+    return document
+
+
+@blueprint.route("/documents", methods=["POST"])
+@blueprint.arguments(UploadForm, location="form")
+@blueprint.arguments(UploadFile, location="files")
+@blueprint.response(201, DocumentSchema)
+@blueprint.alt_response(422, schema=ApiErrorSchema)
+def upload(form, files):
+    """Upload a file for an application (with its document type), a report or an
+    association; checked by content, stored, the previous version kept."""
+    person = authenticate()
+    owner = {}
+    if form["owner"] == "application":
+        application = application_service.visible_application(person, form["owner_id"])
+        application_service.check_editable(person, application)
+        owner["application"] = application
+        if form["document_type_id"]:
+            document_type = db.session.get(DocumentType, form["document_type_id"])
+            if document_type is None or document_type.call_id != application.call_id:
+                raise InvalidInput(
+                    "This document type is not one of the call's.",
+                    {"document_type_id": ["Not a document type of this call."]},
+                )
+            owner["document_type"] = document_type
+    elif form["owner"] == "report":
+        from grants.models.awards import Report
+
+        report = db.session.get(Report, form["owner_id"])
+        if report is None:
+            raise NotFound("No such report.")
+        award_service.visible_report(person, report.award_id, report.id)
+        if not is_member(person, report.award.application.association):
+            raise Forbidden("Only members of the association add documents to its reports.")
+        if report.state not in ("scheduled", "changes_requested"):
+            raise InvalidInput(
+                "This report is submitted; its documents can no longer change.",
+                {"owner_id": ["The report is submitted."]},
+            )
+        owner["report"] = report
+    else:
+        association = association_service.member_association(person, form["owner_id"])
+        owner["association"] = association
+    upload = files["file"]
+    document = document_service.add_document(
+        person,
+        document_service.Upload(upload.stream, upload.filename or "file", upload.mimetype),
+        purpose=form["purpose"],
+        **owner,
+    )
+    db.session.commit()
+    return document
+
+
+@blueprint.route("/documents/<int:document_id>", methods=["GET"])
+@blueprint.response(200, DocumentSchema)
+@blueprint.alt_response(404, schema=ApiErrorSchema)
+def get_document(document_id: int):
+    """A document's metadata."""
+    document = db.session.get(Document, document_id)
+    if document is None:
+        raise NotFound("No such document.")
+    return _readable(authenticate(), document)
+
+
+@blueprint.route("/documents/<int:document_id>/content", methods=["GET"])
+@blueprint.response(200, description="the file (local store)")
+@blueprint.alt_response(302, description="a short-lived link (S3)")
+@blueprint.alt_response(404, schema=ApiErrorSchema)
+def download(document_id: int):
+    """The file: a redirect to a short-lived link on S3, the bytes on the local store."""
+    document = db.session.get(Document, document_id)
+    if document is None:
+        raise NotFound("No such document.")
+    _readable(authenticate(), document)
+    if isinstance(current_app.extensions["document_store"], LocalDocumentStore):
+        stream = document_service.open_document(document)
+
+        def chunks():
+            try:
+                while chunk := stream.read(64 * 1024):
+                    yield chunk
+            finally:
+                stream.close()
+
+        return Response(
+            chunks(),
+            mimetype=document.content_type,
+            headers={"Content-Disposition": content_disposition(document.filename)},
+        )
+    return redirect(document_service.download_url(document), code=302)

@@ -1,0 +1,91 @@
+"""Documents through the API: multipart upload checked by content, metadata, download
+(the bytes on the local store, a 302 to a short-lived link on S3), and who may."""
+
+from __future__ import annotations
+
+import io
+
+from sqlalchemy import select
+
+from grants.extensions import db
+from grants.models import Document
+from grants.services.accounts import issue_token
+from tests.fixtures.programme import make_application, make_award, make_call
+
+PDF = b"%PDF-1.7\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def bearer(user) -> dict[str, str]:
+    return {"Authorization": f"Bearer {issue_token(user, 'test', 30)}"}
+
+
+def _upload(client, headers, owner, owner_id, content=PDF, name="budget.pdf", **extra):
+    return client.post(
+        "/api/v1/documents",
+        data={
+            "owner": owner,
+            "owner_id": str(owner_id),
+            "file": (io.BytesIO(content), name),
+            **extra,
+        },
+        headers=headers,
+        content_type="multipart/form-data",
+        csrf=False,
+    )
+
+
+def test_upload_read_and_download_on_the_local_store(world, client):
+    application = make_application(world, make_call(world))
+    headers = bearer(world.applicant)
+    document_type = application.call.document_types[0]
+    created = _upload(
+        client, headers, "application", application.id, document_type_id=str(document_type.id)
+    )
+    assert created.status_code == 201, created.get_data(as_text=True)
+    body = created.get_json()
+    assert body["filename"] == "budget.pdf" and body["content_type"] == "application/pdf"
+    meta = client.get(f"/api/v1/documents/{body['id']}", headers=headers).get_json()
+    assert meta["sha256"] == body["sha256"]
+    content = client.get(f"/api/v1/documents/{body['id']}/content", headers=headers)
+    assert content.status_code == 200 and content.data == PDF
+    assert "budget.pdf" in content.headers["Content-Disposition"]
+    outsider = bearer(world.outsider)
+    assert client.get(f"/api/v1/documents/{body['id']}", headers=outsider).status_code == 404
+    assert (
+        client.get(f"/api/v1/documents/{body['id']}/content", headers=outsider).status_code == 404
+    )
+
+
+def test_a_disguised_file_is_refused_and_nothing_is_kept(world, client):
+    application = make_application(world, make_call(world), complete=False)
+    before = db.session.scalars(select(Document.id)).all()
+    refused = _upload(
+        client,
+        bearer(world.applicant),
+        "application",
+        application.id,
+        b"MZ\x90\x00binary",
+        "budget.pdf",
+    )
+    assert refused.status_code == 422
+    body = refused.get_json()
+    assert body["code"] == "invalid" and body["errors"]["file"]
+    assert db.session.scalars(select(Document.id)).all() == before
+
+
+def test_supporting_documents_of_a_report_and_an_s3_redirect(world, client, app, s3_store):
+    award = make_award(world, state="active")
+    report = award.reports[0]
+    saved = app.extensions["document_store"]
+    app.extensions["document_store"] = s3_store
+    try:
+        created = _upload(client, bearer(world.applicant), "report", report.id, name="receipt.pdf")
+        assert created.status_code == 201, created.get_data(as_text=True)
+        document_id = created.get_json()["id"]
+        officer = bearer(world.officer)
+        link = client.get(f"/api/v1/documents/{document_id}/content", headers=officer)
+        assert link.status_code == 302 and "X-Amz-Signature" in link.location
+        staff = _upload(client, officer, "report", report.id)
+        assert staff.status_code == 403
+    finally:
+        app.extensions["document_store"] = saved
