@@ -188,6 +188,9 @@ def register_web(app: Flask) -> None:
     for module in modules:
         app.register_blueprint(module.blueprint)
     app.register_blueprint(assignments.ranking_blueprint)
+    from grants.web import weight
+
+    weight.init_app(app)
 
     app.jinja_env.globals.update(
         money=money,

@@ -1,0 +1,77 @@
+"""Light pages on slow connections: compressed responses and static files cached for a
+year under a content hash.
+
+Pages are gzip-compressed when the browser accepts it (a typical page shrinks to a
+fifth); streamed responses (exports, downloads) and small bodies are left alone. Static
+URLs carry ``?v=<hash of the file>``, so a browser keeps them for a year and fetches them
+again only when they change.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+from functools import lru_cache
+from pathlib import Path
+
+from flask import Flask, Response, request
+
+COMPRESSIBLE = ("text/", "application/json", "application/xml", "image/svg+xml")
+MIN_SIZE = 500
+YEAR = 365 * 24 * 3600
+
+
+@lru_cache(maxsize=128)
+def _digest(path: str, modified: float) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:12]
+
+
+def static_version(app: Flask, filename: str) -> str | None:
+    path = Path(app.static_folder or "") / filename
+    if not path.is_file():
+        return None
+    return _digest(str(path), path.stat().st_mtime)
+
+
+def compress(response: Response) -> Response:
+    if (
+        response.direct_passthrough
+        or response.is_streamed
+        or response.status_code < 200
+        or response.status_code in (204, 304)
+        or "Content-Encoding" in response.headers
+        or not (response.mimetype or "").startswith(COMPRESSIBLE)
+        or "gzip" not in request.headers.get("Accept-Encoding", "")
+    ):
+        return response
+    body = response.get_data()
+    if len(body) < MIN_SIZE:
+        return response
+    response.set_data(gzip.compress(body, compresslevel=6, mtime=0))
+    response.headers["Content-Encoding"] = "gzip"
+    response.headers["Content-Length"] = str(len(response.get_data()))
+    response.vary.add("Accept-Encoding")
+    return response
+
+
+def init_app(app: Flask) -> None:
+    @app.url_defaults
+    def _hashed_static(endpoint: str, values: dict) -> None:
+        if endpoint == "static" and "v" not in values and "filename" in values:
+            version = static_version(app, values["filename"])
+            if version:
+                values["v"] = version
+
+    @app.after_request
+    def _weigh(response: Response) -> Response:
+        if request.endpoint == "static":
+            if request.args.get("v"):
+                response.cache_control.no_cache = None
+                response.cache_control.public = True
+                response.cache_control.max_age = YEAR
+                response.cache_control.immutable = True
+            if response.status_code == 200 and (response.mimetype or "").startswith(COMPRESSIBLE):
+                response.direct_passthrough = False  # our few small text files: read them
+                response.set_data(response.get_data())
+            return compress(response)
+        return compress(response)

@@ -1,0 +1,101 @@
+"""Pages that work at 20 kbit/s: the first load of each main page of each role (HTML,
+stylesheet, script, images, fonts) stays under 60 KB compressed, and its HTML under
+15 KB; static files are cached for a year under a content hash."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+import pytest
+
+from tests.fixtures.programme import make_application, make_award, make_call, make_review
+
+PAGE_BUDGET = 60 * 1024
+HTML_BUDGET = 15 * 1024
+GZIP = {"Accept-Encoding": "gzip, deflate, br"}
+ASSETS = re.compile(r'(?:href|src)="(/static/[^"]+)"')
+
+
+def _weigh(client, path: str) -> tuple[int, int]:
+    response = client.get(path, headers=GZIP)
+    assert response.status_code == 200, (path, response.status_code)
+    assert response.headers.get("Content-Encoding") == "gzip", path
+    html = len(response.data)
+    import gzip
+
+    text = gzip.decompress(response.data).decode()
+    total = html
+    for asset in sorted(set(ASSETS.findall(text.replace("&amp;", "&")))):
+        fetched = client.get(asset, headers=GZIP)
+        assert fetched.status_code == 200, asset
+        total += len(fetched.data)
+    return html, total
+
+
+@pytest.fixture
+def pages(world, login, client):
+    call = make_call(world, code="SN-EMP-2027-W")
+    application = make_application(world, call)
+    for _ in range(30):  # a screening list with some rows
+        make_application(world, call, state="submitted")
+    reviewed = make_application(world, call, state="in_review")
+    review = make_review(world, reviewed, scored=False)
+    award = make_award(world, state="active", amount=Decimal("32000"))
+    report = award.reports[0]
+    return {
+        "anonymous": (client, ["/", "/calls", f"/calls/{call.code}", "/login"]),
+        "applicant": (
+            login(world.applicant),
+            [
+                "/",
+                f"/applications/{application.id}",
+                f"/grants/{award.id}",
+                f"/grants/{award.id}/reports/{report.id}",
+                "/notifications/",
+                "/account/notifications",
+            ],
+        ),
+        "evaluator": (login(world.evaluator), ["/reviews/", f"/reviews/{review.id}"]),
+        "programme_officer": (
+            login(world.officer),
+            [
+                "/office/calls/",
+                f"/calls/{call.code}/applications",
+                f"/office/calls/{call.code}/ranking/",
+                f"/grants/{award.id}",
+                "/grants/",
+            ],
+        ),
+        "finance_officer": (
+            login(world.finance),
+            ["/finance/", "/finance/run", f"/grants/{award.id}", "/finance/totals"],
+        ),
+        "admin": (login(world.admin), ["/admin/users", "/admin/scheduler"]),
+    }
+
+
+def test_every_main_page_is_within_its_weight_budget(pages, capsys):
+    rows, over = [], []
+    for role, (client, paths) in pages.items():
+        for path in paths:
+            html, total = _weigh(client, path)
+            rows.append((role, path, html, total))
+            if html > HTML_BUDGET or total > PAGE_BUDGET:
+                over.append(f"{role} {path}: HTML {html} B, first load {total} B")
+    with capsys.disabled():
+        print("\nPage weight (compressed bytes): role, page, HTML, first load")
+        for role, path, html, total in rows:
+            print(f"  {role:<18} {path:<44} {html:>6} {total:>7}")
+    assert not over, "\n".join(over)
+
+
+def test_static_files_are_cached_under_their_content_hash(client):
+    import gzip
+
+    page = gzip.decompress(client.get("/", headers=GZIP).data).decode()
+    [stylesheet] = re.findall(r'href="(/static/app\.css\?v=[0-9a-f]{12})"', page)
+    response = client.get(stylesheet, headers=GZIP)
+    assert response.headers["Content-Encoding"] == "gzip"
+    assert "max-age=31536000" in response.headers["Cache-Control"]
+    assert "immutable" in response.headers["Cache-Control"]
