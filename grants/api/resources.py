@@ -373,7 +373,7 @@ def _register(collection: Collection) -> None:
         return _list(collection, args)
 
     listing.__name__ = f"list_{name}"
-    listing.__doc__ = f"The {name} the caller may see, by id, {ListArgs.__name__} filters."
+    listing.__doc__ = f"The {name} the caller may see, sorted by id, filtered, a page at a time."
     blueprint.route(f"/{name}", methods=["GET"], endpoint=f"list_{name}")(
         blueprint.arguments(ListArgs, location="query")(
             blueprint.response(200, _page_schema(collection))(
