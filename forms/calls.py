@@ -208,3 +208,31 @@ class CallForm(FlaskForm):
 
 class ExtendDeadlineForm(FlaskForm):
     closes_at = DateTimeLocalField(_l("New deadline"), validators=[DataRequired()])
+
+
+CALL_ROWS = ("criteria", "document_types", "indicators", "tranches", "reports")
+
+
+def call_data(form: CallForm) -> dict:
+    """The form as the calls service takes it (the API fills the same form)."""
+    return {
+        "code": form.code.data.strip(),
+        "language": form.language.data,
+        "title": form.texts("title"),
+        "description": form.texts("description"),
+        "sector": form.sector.data,
+        "countries": form.countries.data,
+        "sdg_targets": [c.strip() for c in (form.sdg_targets.data or "").split(",") if c.strip()],
+        "currency": form.currency.data,
+        "envelope": form.envelope.data,
+        "min_grant": form.min_grant.data,
+        "max_grant": form.max_grant.data,
+        "min_cofinancing_share": form.min_cofinancing_share.data,
+        "timezone": form.timezone.data,
+        "opens_at": form.opens_at.data,
+        "closes_at": form.closes_at.data,
+        "proposal_closes_at": form.proposal_closes_at.data,
+        "two_stage": form.two_stage.data,
+        "require_verified_association": form.require_verified_association.data,
+        **{name: form.rows(name) for name in CALL_ROWS},
+    }

@@ -8,6 +8,7 @@ Every error, including bad input, answers ``{"code", "message", "errors"}``.
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
 from flask import Flask, g, jsonify, request
@@ -126,6 +127,10 @@ def init_api(app: Flask) -> None:
     )
     api = GrantsApi(app)  # one per app: the document describes the app it serves
     app.extensions["api"] = api
+    # The pages' error handlers answer API paths through this, without importing us.
+    app.extensions["api_errors"] = SimpleNamespace(
+        is_api_request=is_api_request, handle=handle_api_error
+    )
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
     api.register_field(Amount, "string", "decimal")
     from grants.routing import RecordId, openapi_schema

@@ -752,8 +752,7 @@ def create_call(body):
     transition once complete."""
     from werkzeug.datastructures import MultiDict
 
-    from forms.calls import CallForm
-    from grants.web.calls import call_data
+    from forms.calls import CallForm, call_data
 
     person = authenticate()
     if PROGRAMME_OFFICER not in person.role_names:

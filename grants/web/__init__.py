@@ -223,12 +223,17 @@ def register_web(app: Flask) -> None:
     app.jinja_env.filters["role_label"] = lambda role: ROLE_LABELS.get(role, role)
     app.jinja_env.filters["extension"] = lambda kind: "." + {"jpeg": "jpg"}.get(kind, kind)
 
-    from grants.api import handle_api_error, is_api_request
+    def _api_answer(error: Exception):
+        """The API's own answer for requests under it (set by the API, when present)."""
+        api = app.extensions.get("api_errors")
+        if api is not None and api.is_api_request():
+            return api.handle(error)
+        return None
 
     @app.errorhandler(DomainError)
     def _domain_error(error: DomainError):
-        if is_api_request():
-            return handle_api_error(error)
+        if (answer := _api_answer(error)) is not None:
+            return answer
         return _error_page(error.status, error.message)
 
     @app.errorhandler(CSRFError)
@@ -243,8 +248,8 @@ def register_web(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException):
-        if is_api_request():
-            return handle_api_error(error)
+        if (answer := _api_answer(error)) is not None:
+            return answer
         if error.code in ERROR_TEXTS:
             return _error_page(error.code)
         return error
@@ -254,6 +259,6 @@ def register_web(app: Flask) -> None:
         if app.testing and not app.config.get("TEST_ERROR_PAGES"):
             raise error
         log.exception("Unhandled error on %s %s", request.method, request.path)
-        if is_api_request():
-            return handle_api_error(error)
+        if (answer := _api_answer(error)) is not None:
+            return answer
         return _error_page(500)

@@ -9,7 +9,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_security import current_user
 
-from forms.calls import CallForm, ExtendDeadlineForm
+from forms.calls import CallForm, ExtendDeadlineForm, call_data
 from grants.roles import ADMIN, PROGRAMME_OFFICER
 from grants.services import calls as service
 from grants.services.errors import Conflict, GuardFailed, InvalidInput
@@ -19,31 +19,6 @@ from grants.web.forms import attach_errors
 
 blueprint = Blueprint("calls", __name__, url_prefix="/office/calls")
 ROWS = ("criteria", "document_types", "indicators", "tranches", "reports")
-
-
-def call_data(form: CallForm) -> dict:
-    """The form as the calls service takes it (the API fills the same form)."""
-    return {
-        "code": form.code.data.strip(),
-        "language": form.language.data,
-        "title": form.texts("title"),
-        "description": form.texts("description"),
-        "sector": form.sector.data,
-        "countries": form.countries.data,
-        "sdg_targets": [c.strip() for c in (form.sdg_targets.data or "").split(",") if c.strip()],
-        "currency": form.currency.data,
-        "envelope": form.envelope.data,
-        "min_grant": form.min_grant.data,
-        "max_grant": form.max_grant.data,
-        "min_cofinancing_share": form.min_cofinancing_share.data,
-        "timezone": form.timezone.data,
-        "opens_at": form.opens_at.data,
-        "closes_at": form.closes_at.data,
-        "proposal_closes_at": form.proposal_closes_at.data,
-        "two_stage": form.two_stage.data,
-        "require_verified_association": form.require_verified_association.data,
-        **{name: form.rows(name) for name in ROWS},
-    }
 
 
 def _fill(form: CallForm, call) -> None:
