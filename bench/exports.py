@@ -8,22 +8,18 @@ Python memory allocated while the response is produced is measured with tracemal
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import sys
-import tempfile
 import time
 import tracemalloc
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import psycopg  # noqa: E402
-from flask_migrate import upgrade  # noqa: E402
 from sqlalchemy import func, select, text  # noqa: E402
 
 from bench.reminders import clone  # noqa: E402
-from bench.workflows import ADMIN_URL, bench_app  # noqa: E402
+from bench.workflows import postgres_app  # noqa: E402
 from grants.extensions import db  # noqa: E402
 from grants.models import Application  # noqa: E402
 
@@ -42,7 +38,7 @@ def _prepare(count: int):
     return world, call
 
 
-def _measure(app, call, kind: str) -> tuple[float, float, int]:
+def _measure(call, kind: str) -> tuple[float, float, int]:
     """Produce the whole export as the route streams it; time and Python memory peak."""
     from grants.exports import tables
 
@@ -59,27 +55,14 @@ def _measure(app, call, kind: str) -> tuple[float, float, int]:
 
 def run(count: int) -> list[tuple]:
     rows = []
-    name = f"diaspora_grants_bench_exports_{os.getpid()}"
-    with psycopg.connect(ADMIN_URL, autocommit=True, connect_timeout=3) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    base = ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://")
-    try:
-        with tempfile.TemporaryDirectory() as folder:
-            app = bench_app(f"{base}/{name}", folder)
-            with app.app_context():
-                logging.getLogger("alembic").setLevel(logging.WARNING)
-                upgrade()
-                world, call = _prepare(count)
-                total = db.session.scalar(
-                    select(func.count(Application.id)).where(Application.call_id == call.id)
-                )
-                for kind in ("csv", "xlsx"):
-                    elapsed, peak, size = _measure(app, call, kind)
-                    rows.append(("postgresql", kind, total, elapsed, peak, size / 1024 / 1024))
-    finally:
-        with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with postgres_app("exports"):
+        _world, call = _prepare(count)
+        total = db.session.scalar(
+            select(func.count(Application.id)).where(Application.call_id == call.id)
+        )
+        for kind in ("csv", "xlsx"):
+            elapsed, peak, size = _measure(call, kind)
+            rows.append(("postgresql", kind, total, elapsed, peak, size / 1024 / 1024))
     return rows
 
 

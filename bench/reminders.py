@@ -10,22 +10,18 @@ the report query alone, with its plan.
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import sys
-import tempfile
 import time
 from datetime import date, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import psycopg  # noqa: E402
 from flask import current_app  # noqa: E402
-from flask_migrate import upgrade  # noqa: E402
 from sqlalchemy import func, select, text  # noqa: E402
 
-from bench.workflows import ADMIN_URL, bench_app  # noqa: E402
+from bench.workflows import postgres_app  # noqa: E402
 from grants.extensions import db  # noqa: E402
 from grants.models import Notification, Reminder, Report  # noqa: E402
 from grants.orm import utcnow  # noqa: E402
@@ -169,54 +165,40 @@ def timed(function) -> tuple[float, object]:
 
 
 def measure(reports: int, due_share: float, show_plan: bool) -> list[tuple]:
-    name = f"diaspora_grants_bench_reminders_{os.getpid()}"
-    with psycopg.connect(ADMIN_URL, autocommit=True, connect_timeout=3) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    base = ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://")
     rows = []
-    try:
-        with tempfile.TemporaryDirectory() as folder:
-            app = bench_app(f"{base}/{name}", folder)
-            with app.app_context():
-                logging.getLogger("alembic").setLevel(logging.WARNING)
-                upgrade()
-                began = time.perf_counter()
-                sizes = generate(reports, due_share)
-                built = time.perf_counter() - began
-                print(
-                    f"generated {sizes['reports']:,} reports ({sizes['due']:,} due) "
-                    f"in {built:.0f} s",
-                    file=sys.stderr,
-                )
-                now = utcnow()
-                rule = next(r for r in REMINDERS if r.name == "report_due")
-                query_ms, found = timed(lambda: find_report_due(now, app.config))
-                first_ms, sent = timed(lambda: sweep_rule(rule, now, app.config))
-                second_ms, again = timed(lambda: sweep_rule(rule, now, app.config))
-                whole_ms, _ = timed(lambda: sweep(now, app.config))
-                written = db.session.scalar(select(func.count(Notification.id)))
-                keys = db.session.scalar(select(func.count(Reminder.id)))
-                rows.append(
-                    (
-                        sizes["reports"],
-                        sizes["due"],
-                        len(found),
-                        query_ms,
-                        first_ms,
-                        sent,
-                        written,
-                        second_ms,
-                        again,
-                        whole_ms,
-                        keys,
-                    )
-                )
-                if show_plan:
-                    print("\nPlan of the report rule's query:\n" + plan(now), file=sys.stderr)
-    finally:
-        with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with postgres_app("reminders") as app:
+        began = time.perf_counter()
+        sizes = generate(reports, due_share)
+        built = time.perf_counter() - began
+        print(
+            f"generated {sizes['reports']:,} reports ({sizes['due']:,} due) in {built:.0f} s",
+            file=sys.stderr,
+        )
+        now = utcnow()
+        rule = next(r for r in REMINDERS if r.name == "report_due")
+        query_ms, found = timed(lambda: find_report_due(now, app.config))
+        first_ms, sent = timed(lambda: sweep_rule(rule, now, app.config))
+        second_ms, again = timed(lambda: sweep_rule(rule, now, app.config))
+        whole_ms, _ = timed(lambda: sweep(now, app.config))
+        written = db.session.scalar(select(func.count(Notification.id)))
+        keys = db.session.scalar(select(func.count(Reminder.id)))
+        rows.append(
+            (
+                sizes["reports"],
+                sizes["due"],
+                len(found),
+                query_ms,
+                first_ms,
+                sent,
+                written,
+                second_ms,
+                again,
+                whole_ms,
+                keys,
+            )
+        )
+        if show_plan:
+            print("\nPlan of the report rule's query:\n" + plan(now), file=sys.stderr)
     return rows
 
 

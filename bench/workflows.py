@@ -11,6 +11,7 @@ import statistics
 import sys
 import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
@@ -41,6 +42,29 @@ def _backends(folder: Path):
         return
     base = ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://")
     yield "postgresql", f"{base}/{name}", name
+
+
+@contextmanager
+def postgres_app(tag: str):
+    """A migrated application on a PostgreSQL database of its own, dropped afterwards;
+    yields the app inside its application context."""
+    import logging
+
+    name = f"diaspora_grants_bench_{tag}_{os.getpid()}"
+    with psycopg.connect(ADMIN_URL, autocommit=True, connect_timeout=3) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    base = ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://")
+    try:
+        with tempfile.TemporaryDirectory() as folder:
+            app = bench_app(f"{base}/{name}", folder)
+            with app.app_context():
+                logging.getLogger("alembic").setLevel(logging.WARNING)
+                upgrade()
+                yield app
+    finally:
+        with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def bench_app(url: str, folder: str):

@@ -35,6 +35,7 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_date, format_datetime
 from sqlalchemy import select, text
 from sqlalchemy.dialects import sqlite
+from sqlalchemy.orm import selectinload
 
 from grants.bulk import among, batches, on_postgresql
 from grants.extensions import db
@@ -291,6 +292,10 @@ def find_tranche_waiting(now: datetime, settings: Mapping[str, Any]) -> list[Due
         .where(
             Tranche.state == "requested",
             Tranche.requested_at <= now - timedelta(days=wait),
+        )
+        .options(
+            selectinload(Tranche.approvals),
+            selectinload(Tranche.award).selectinload(Award.application),
         )
         .order_by(Tranche.id)
     ).all()

@@ -28,18 +28,36 @@ def narrative_written(report: Any, ctx: Context) -> str | None:
 VARIANCE_LIMIT = Decimal("0.10")
 
 
+def spending_lines(report: Any) -> list[dict[str, Any]]:
+    """Each budget line with what the report says was spent, its variance (a fraction of
+    the plan, None when nothing is planned or spent) and its explanation."""
+    given = {int(row["budget_line_id"]): row for row in report.spending or []}
+    lines = []
+    for line in report.award.application.budget_lines:
+        row = given.get(line.id, {})
+        actual = Decimal(str(row["actual"])) if row.get("actual") not in (None, "") else None
+        off = (actual - line.total) / line.total if actual is not None and line.total else None
+        explanation = (row.get("explanation") or "").strip()
+        lines.append(
+            {
+                "line": line,
+                "planned": line.total,
+                "actual": actual,
+                "variance": off,
+                "explanation": explanation,
+                "unexplained": off is not None and abs(off) > VARIANCE_LIMIT and not explanation,
+            }
+        )
+    return lines
+
+
 def unexplained_lines(report: Any) -> list[str]:
     """Budget lines whose spending is off by more than 10 % with no explanation."""
-    given = {int(row["budget_line_id"]): row for row in report.spending or []}
-    missing = []
-    for line in report.award.application.budget_lines:
-        row = given.get(line.id)
-        if not row or row.get("actual") in (None, "") or not line.total:
-            continue
-        off = (Decimal(str(row["actual"])) - line.total) / line.total
-        if abs(off) > VARIANCE_LIMIT and not (row.get("explanation") or "").strip():
-            missing.append(line.description or line.category)
-    return missing
+    return [
+        row["line"].description or row["line"].category
+        for row in spending_lines(report)
+        if row["unexplained"]
+    ]
 
 
 def spending_explained(report: Any, ctx: Context) -> str | None:

@@ -59,19 +59,21 @@ def error_response(status: int, message: str, errors: dict[str, list[str]] | Non
     return response
 
 
-def _flatten(messages: Any, prefix: str = "") -> dict[str, list[str]]:
-    """webargs' {"json": {"field": ["…"]}} as {"field": ["…"]}."""
+def flatten_errors(messages: Any, prefix: str = "") -> dict[str, list[str]]:
+    """Nested errors (webargs' ``{"json": {"field": ["…"]}}``, a WTForms field list's
+    ``{"rows": [{"name": ["…"]}]}``) as ``{"rows.0.name": ["…"]}``."""
     flat: dict[str, list[str]] = {}
     if isinstance(messages, dict):
         for key, value in messages.items():
             name = str(key) if key not in ("json", "query", "form", "files", "headers") else ""
             inner = f"{prefix}.{name}" if prefix and name else (name or prefix)
-            flat.update(_flatten(value, inner))
-    elif isinstance(messages, list) and all(isinstance(m, str) for m in messages):
-        flat[prefix or "_"] = list(messages)
+            flat.update(flatten_errors(value, inner))
+    elif isinstance(messages, list) and not any(isinstance(m, dict | list) for m in messages):
+        flat[prefix or "_"] = [str(m) for m in messages]  # lazy translations included
     elif isinstance(messages, list):
         for index, value in enumerate(messages):
-            flat.update(_flatten(value, f"{prefix}.{index}" if prefix else str(index)))
+            if value:
+                flat.update(flatten_errors(value, f"{prefix}.{index}" if prefix else str(index)))
     else:
         flat[prefix or "_"] = [str(messages)]
     return flat
@@ -88,7 +90,7 @@ def handle_api_error(error: Exception):
         messages = data.get("messages")
         if messages:
             return error_response(
-                status, "The request is not valid: see errors.", _flatten(messages)
+                status, "The request is not valid: see errors.", flatten_errors(messages)
             )
         return error_response(status, _message(status, error))
     return error_response(500, "An unexpected error happened on our side. It has been logged.")

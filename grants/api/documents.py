@@ -10,7 +10,7 @@ from flask_smorest.fields import Upload
 from marshmallow import Schema, fields, validate
 
 from grants.api.auth import authenticate
-from grants.api.schemas import ApiErrorSchema
+from grants.api.schemas import ApiErrorSchema, RecordIdField
 from grants.extensions import db
 from grants.models.calls import DocumentType
 from grants.models.documents import Document
@@ -48,7 +48,7 @@ class UploadForm(Schema):
     owner = fields.String(
         required=True, validate=validate.OneOf(["application", "report", "association"])
     )
-    owner_id = fields.Integer(required=True, validate=validate.Range(min=1, max=2**31 - 1))
+    owner_id = RecordIdField(required=True)
     document_type_id = fields.Integer(load_default=None, validate=validate.Range(min=1))
     purpose = fields.String(load_default="", validate=validate.Length(max=60))
 

@@ -20,6 +20,8 @@ from marshmallow import Schema, ValidationError, fields, validate
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import selectinload
 
+from forms.calls import CALL_ROWS
+from grants.api import flatten_errors
 from grants.api.auth import authenticate
 from grants.api.schemas import (
     Amount,
@@ -33,6 +35,7 @@ from grants.api.schemas import (
     ListArgs,
     NotificationSchema,
     PageSchema,
+    RecordIdField,
     ReportSchema,
     ReviewSchema,
     TrancheSchema,
@@ -47,18 +50,19 @@ from grants.models.calls import Call
 from grants.models.notifications import Notification
 from grants.models.reviews import Review
 from grants.numbers import parse_decimal
-from grants.roles import ADMIN, FINANCE_OFFICER, PROGRAMME_OFFICER
+from grants.roles import ADMIN, PROGRAMME_OFFICER
 from grants.services import applications as application_service
 from grants.services import associations as association_service
 from grants.services import awards as award_service
 from grants.services import calls as call_service
 from grants.services import disbursements
 from grants.services import evaluation as evaluation_service
+from grants.services.associations import STAFF_ROLES
 from grants.services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from grants.services.workflow import allowed_for_many, fire, history_of
 
 blueprint = Blueprint("api", __name__, description="Resources of the programme")
-STAFF = {PROGRAMME_OFFICER, FINANCE_OFFICER, ADMIN}
+STAFF = STAFF_ROLES
 
 
 # Who is asking comes first: a request without a usable token is 401 before any check of
@@ -612,8 +616,8 @@ def update_report(body, record_id: int):
 
 
 class ApplicationCreate(Schema):
-    call_id = fields.Integer(required=True, validate=validate.Range(min=1, max=2**31 - 1))
-    association_id = fields.Integer(required=True, validate=validate.Range(min=1, max=2**31 - 1))
+    call_id = RecordIdField(required=True)
+    association_id = RecordIdField(required=True)
 
 
 @blueprint.route("/applications", methods=["POST"])
@@ -632,8 +636,8 @@ def create_application(body):
 
 
 class AssignmentCreate(Schema):
-    application_id = fields.Integer(required=True, validate=validate.Range(min=1, max=2**31 - 1))
-    evaluator_id = fields.Integer(required=True, validate=validate.Range(min=1, max=2**31 - 1))
+    application_id = RecordIdField(required=True)
+    evaluator_id = RecordIdField(required=True)
 
 
 @blueprint.route("/reviews", methods=["POST"])
@@ -689,23 +693,6 @@ def _flatten_form(body: dict[str, Any]) -> list[tuple[str, str]]:
     return pairs
 
 
-CALL_ROWS = ("criteria", "document_types", "indicators", "tranches", "reports")
-
-
-def _form_errors(errors: Any, prefix: str = "") -> dict[str, list[str]]:
-    flat: dict[str, list[str]] = {}
-    if isinstance(errors, dict):
-        for key, value in errors.items():
-            flat.update(_form_errors(value, f"{prefix}.{key}" if prefix else str(key)))
-    elif isinstance(errors, list) and errors and all(isinstance(e, str) for e in errors):
-        flat[prefix] = [str(e) for e in errors]
-    elif isinstance(errors, list):
-        for index, value in enumerate(errors):
-            if value:
-                flat.update(_form_errors(value, f"{prefix}.{index}"))
-    return flat
-
-
 class CallRow(Schema):
     class Meta:
         unknown = "include"
@@ -759,7 +746,7 @@ def create_call(body):
         raise Forbidden("Only a programme officer creates calls.")
     form = CallForm(formdata=MultiDict(_flatten_form(body)), meta={"csrf": False})
     if not form.validate():
-        raise InvalidInput("The call is not valid: see errors.", _form_errors(form.errors))
+        raise InvalidInput("The call is not valid: see errors.", flatten_errors(form.errors))
     call = call_service.create_call(person, call_data(form))
     db.session.commit()
     return _with_options([call], person, True)[0], 201, _etag(call)
@@ -783,7 +770,7 @@ def _positive(value) -> None:
 
 
 class OutcomeItem(Schema):
-    application_id = fields.Integer(required=True, validate=validate.Range(min=1, max=2**31 - 1))
+    application_id = RecordIdField(required=True)
     kind = fields.String(required=True, validate=validate.OneOf(["award", "waitlist", "reject"]))
     amount = Amount(load_default=None, allow_none=True, places=2, validate=_positive)
     conditions = fields.String(load_default="", validate=validate.Length(max=5000))

@@ -11,6 +11,15 @@ from __future__ import annotations
 from marshmallow import Schema, ValidationError, fields, validate
 
 
+class RecordIdField(fields.Integer):
+    """The id of a record: what a database integer holds (1 to 2,147,483,647)."""
+
+    def __init__(self, **kwargs):
+        from grants.routing import MAX_ID
+
+        super().__init__(validate=validate.Range(min=1, max=MAX_ID), **kwargs)
+
+
 class Amount(fields.Decimal):
     """A decimal sent as a string ("12800.00"): no float ever rounds money."""
 

@@ -18,12 +18,12 @@ from grants.models.accounts import User
 from grants.models.applications import Application
 from grants.models.awards import Award, Report
 from grants.numbers import parse_decimal
-from grants.roles import ADMIN, FINANCE_OFFICER, PROGRAMME_OFFICER
-from grants.services.associations import is_member
+from grants.services.associations import STAFF_ROLES, is_member
 from grants.services.errors import Forbidden, GuardFailed, InvalidInput, NotFound
 from grants.services.workflow import fire, history_of
+from workflows.report import spending_lines
 
-STAFF = {PROGRAMME_OFFICER, FINANCE_OFFICER, ADMIN}
+STAFF = STAFF_ROLES
 SECTIONS = ("activities", "results", "difficulties", "next_steps", "spending", "indicators")
 
 
@@ -199,31 +199,9 @@ def _decimal(raw: Any) -> Decimal | None:
     return value.quantize(Decimal("0.01"))
 
 
-def variance(planned: Decimal, actual: Decimal) -> Decimal | None:
-    """Actual against planned, as a fraction; None when nothing was planned."""
-    if not planned:
-        return None
-    return (actual - planned) / planned
-
-
 def spending_rows(report: Report) -> list[dict[str, Any]]:
-    """Each budget line with what the report says was spent, the variance and the
-    explanation, for the form and the officer's reading."""
-    given = {int(row["budget_line_id"]): row for row in report.spending or []}
-    rows = []
-    for line in report.award.application.budget_lines:
-        row = given.get(line.id, {})
-        actual = Decimal(str(row["actual"])) if row.get("actual") not in (None, "") else None
-        rows.append(
-            {
-                "line": line,
-                "planned": line.total,
-                "actual": actual,
-                "variance": variance(line.total, actual) if actual is not None else None,
-                "explanation": row.get("explanation", ""),
-            }
-        )
-    return rows
+    """The report's spending per budget line, as the report machine judges it."""
+    return spending_lines(report)
 
 
 def save_report(member: User, report: Report, form: dict[str, Any]) -> None:

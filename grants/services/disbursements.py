@@ -58,12 +58,6 @@ def lock_award(award_id: int) -> Award:
         .where(Tranche.award_id == award_id)
         .execution_options(populate_existing=True)
     ).all()
-    db.session.scalars(
-        select(TrancheApproval)
-        .join(Tranche)
-        .where(Tranche.award_id == award_id)
-        .execution_options(populate_existing=True)
-    ).all()
     return award
 
 
@@ -83,7 +77,7 @@ def act(
         raise NotFound(_("No such tranche."))
     award = lock_award(award_id)
     tranche = next(t for t in award.tranches if t.id == tranche_id)
-    db.session.refresh(tranche, ["approvals"])
+    db.session.refresh(tranche, ["approvals"])  # what others approved before our lock
     fire(tranche, transition, actor, comment=comment, now=now, **data)
     return tranche
 

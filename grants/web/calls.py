@@ -9,7 +9,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_security import current_user
 
-from forms.calls import CallForm, ExtendDeadlineForm, call_data
+from forms.calls import CALL_ROWS, CallForm, ExtendDeadlineForm, call_data
 from grants.roles import ADMIN, PROGRAMME_OFFICER
 from grants.services import calls as service
 from grants.services.errors import Conflict, GuardFailed, InvalidInput
@@ -18,7 +18,6 @@ from grants.web.access import role_required
 from grants.web.forms import attach_errors
 
 blueprint = Blueprint("calls", __name__, url_prefix="/office/calls")
-ROWS = ("criteria", "document_types", "indicators", "tranches", "reports")
 
 
 def _fill(form: CallForm, call) -> None:
@@ -74,7 +73,7 @@ def _fill(form: CallForm, call) -> None:
 
 def _grow(form: CallForm) -> bool:
     """ "Add a row" buttons: one more empty row, nothing saved."""
-    for name in ROWS:
+    for name in CALL_ROWS:
         if f"add_{name}" in request.form:
             form[name].append_entry()
             return True

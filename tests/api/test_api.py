@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import event
 
 from grants.extensions import db
-from grants.models import ApiToken
+from grants.models import ApiToken, Application, Call
 from grants.orm import utcnow
 from grants.services.accounts import issue_token
 from tests.fixtures.people import PASSWORD
@@ -38,6 +38,7 @@ def test_a_token_for_email_and_password(world, client):
         401,
         "unauthenticated",
     )
+    assert db.session.query(ApiToken).filter_by(user_id=world.applicant.id).count() == 0
     created = client.post(
         "/api/v1/tokens", json={"email": world.applicant.email, "password": PASSWORD}
     )
@@ -384,6 +385,7 @@ def test_a_draft_started_written_and_assigned_through_the_api(world, client):
         headers=bearer(world.outsider),
     )
     assert_error(outsider, 404, "not_found")
+    assert db.session.query(Application).filter_by(call_id=call.id).count() == 1
 
     eligible = make_application(world, call, state="eligible")
     officer = bearer(world.officer)
@@ -405,6 +407,29 @@ def test_a_draft_started_written_and_assigned_through_the_api(world, client):
             json={"application_id": eligible.id, "evaluator_id": world.evaluator.id},
             headers=member,
         ),
+        403,
+        "forbidden",
+    )
+
+
+def test_a_call_is_checked_like_the_call_form(world, client):
+    headers = bearer(world.officer)
+    body = {
+        "code": "SN-BAD",
+        "language": "en",
+        "title": {"en": "A call"},
+        "sector": "fishing",
+        "countries": ["SN"],
+        "timezone": "Africa/Dakar",
+        "opens_at": "2027-04-01T00:00",
+        "closes_at": "2027-03-01T00:00",
+        "criteria": [{"name": "Relevance", "weight": "150"}],
+    }
+    refused = assert_error(client.post("/api/v1/calls", json=body, headers=headers), 422, "invalid")
+    assert {"sector", "closes_at", "criteria.0.weight"} <= set(refused["errors"])
+    assert db.session.query(Call).filter_by(code="SN-BAD").count() == 0
+    assert_error(
+        client.post("/api/v1/calls", json=body, headers=bearer(world.applicant)),
         403,
         "forbidden",
     )
