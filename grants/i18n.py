@@ -6,11 +6,21 @@ language switcher, also for anonymous visitors), then the browser's Accept-Langu
 
 from __future__ import annotations
 
+from datetime import datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from babel import Locale
+from babel.dates import format_datetime
+from babel.lists import format_list
+from babel.numbers import format_decimal
 from flask import Flask, has_request_context, request, session
-from flask_babel import get_locale
+from flask_babel import get_locale, gettext
 from flask_security import current_user
 
+import workflows.sentences
 from grants.extensions import babel
+from grants.labels import ROLE_LABELS, state_label, transition_label
 from grants.models.accounts import LOCALES
 
 RIGHT_TO_LEFT = {"ar"}
@@ -40,7 +50,45 @@ def text_direction() -> str:
     return "rtl" if str(get_locale()) in RIGHT_TO_LEFT else "ltr"
 
 
+class ReaderWords:
+    """The state machines' sentences and names in the current reader's language."""
+
+    @staticmethod
+    def _locale() -> Locale:
+        return get_locale() or Locale("en")
+
+    def translate(self, message: str) -> str:
+        return gettext(message)
+
+    def state(self, entity: str, value: str) -> str:
+        return state_label(entity, value)
+
+    def transition(self, entity: str, name: str) -> str:
+        return transition_label(entity, name)
+
+    def role(self, name: str) -> str:
+        return str(ROLE_LABELS.get(name, name))
+
+    def join(self, items: list[str]) -> str:
+        locale = self._locale()
+        if locale.language == "en" or not items:
+            return ", ".join(items)  # the source text's own way
+        return format_list(items, locale=locale)
+
+    def number(self, value: Decimal, digits: int) -> str:
+        pattern = "#,##0" + ("." + "0" * digits if digits else "")
+        return format_decimal(value, format=pattern, locale=self._locale())
+
+    def moment(self, moment: datetime, zone: str) -> str:
+        locale = self._locale()
+        if locale.language == "en":
+            return workflows.sentences.English().moment(moment, zone)
+        written = format_datetime(moment, "d MMMM y, HH:mm", tzinfo=ZoneInfo(zone), locale=locale)
+        return f"{written} ({zone})"
+
+
 def init_app(app: Flask) -> None:
+    workflows.sentences.install(ReaderWords())
     app.config.setdefault("BABEL_DEFAULT_LOCALE", "en")
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", "translations")
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)

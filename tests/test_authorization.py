@@ -179,6 +179,11 @@ ROUTES: dict[tuple[str, str], dict[str, object]] = {
     ("POST", "api_tokens.create_token"): EVERYONE_OK,
     ("GET", "api-docs.openapi_json"): EVERYONE_OK,
     ("GET", "api_docs.docs"): EVERYONE_OK,
+    # The dashboard for the reader's role; evaluators have none (403 with the reason).
+    ("GET", "dashboards.index"): {**SIGNED_IN, "evaluator": FORBIDDEN},
+    ("GET", "dashboards.programme"): STAFF_LIST,
+    ("GET", "dashboards.finance"): FINANCE_ONLY,
+    ("GET", "dashboards.association"): ASSOCIATION_READ,
     ("GET", "exports.applications"): {**OFFICER_ONLY, "admin": OK},
     ("GET", "exports.tranches"): {
         **ADMIN_ONLY,

@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import pytest
 
+from tests.dashboards.dataset import build as build_dashboard_programme
 from tests.fixtures.programme import make_application, make_award, make_call, make_review
 
 PAGE_BUDGET = 60 * 1024
@@ -43,6 +44,7 @@ def pages(world, login, client):
     review = make_review(world, reviewed, scored=False)
     award = make_award(world, state="active", amount=Decimal("32000"))
     report = award.reports[0]
+    build_dashboard_programme(world)  # two calls, currencies, grants, payments, reports
     return {
         "anonymous": (client, ["/", "/calls", f"/calls/{call.code}", "/login"]),
         "applicant": (
@@ -54,6 +56,7 @@ def pages(world, login, client):
                 f"/grants/{award.id}/reports/{report.id}",
                 "/notifications/",
                 "/account/notifications",
+                f"/dashboard/associations/{world.association.id}",
             ],
         ),
         "evaluator": (login(world.evaluator), ["/reviews/", f"/reviews/{review.id}"]),
@@ -65,11 +68,18 @@ def pages(world, login, client):
                 f"/office/calls/{call.code}/ranking/",
                 f"/grants/{award.id}",
                 "/grants/",
+                "/dashboard/programme",
             ],
         ),
         "finance_officer": (
             login(world.finance),
-            ["/finance/", "/finance/run", f"/grants/{award.id}", "/finance/totals"],
+            [
+                "/finance/",
+                "/finance/run",
+                f"/grants/{award.id}",
+                "/finance/totals",
+                "/dashboard/finance",
+            ],
         ),
         "admin": (login(world.admin), ["/admin/users", "/admin/scheduler"]),
     }

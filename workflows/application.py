@@ -10,33 +10,34 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from workflows.base import Context, Lifecycle, State, rule
-from workflows.rules import format_moment, member_of_association
+from workflows.rules import member_of_association
+from workflows.sentences import Moment, Money, Names, Number, Sentence, StateName, _l
 
 APPLICANT = "applicant"
 OFFICER = "programme_officer"
 
 #: Fields a full application cannot be submitted without, with the words the user reads.
 REQUIRED_FIELDS = {
-    "title": "project title",
-    "summary": "summary",
-    "objectives": "objectives",
-    "country": "target country",
-    "locality": "locality",
-    "start_date": "start date",
-    "duration_months": "duration",
-    "beneficiaries_count": "number of beneficiaries",
-    "amount_requested": "amount requested",
+    "title": _l("project title"),
+    "summary": _l("summary"),
+    "objectives": _l("objectives"),
+    "country": _l("target country"),
+    "locality": _l("locality"),
+    "start_date": _l("start date"),
+    "duration_months": _l("duration"),
+    "beneficiaries_count": _l("number of beneficiaries"),
+    "amount_requested": _l("amount requested"),
 }
 CONCEPT_FIELDS = {
-    "title": "project title",
-    "summary": "summary",
-    "amount_requested": "estimated amount",
-    "sector": "sector",
-    "country": "target country",
+    "title": _l("project title"),
+    "summary": _l("summary"),
+    "amount_requested": _l("estimated amount"),
+    "sector": _l("sector"),
+    "country": _l("target country"),
 }
 
 
-def _missing(application: Any, fields: dict[str, str]) -> list[str]:
+def _missing(application: Any, fields: dict[str, Sentence]) -> list[Sentence]:
     missing = []
     for name, words in fields.items():
         value = getattr(application, name)
@@ -45,59 +46,64 @@ def _missing(application: Any, fields: dict[str, str]) -> list[str]:
     return missing
 
 
-def call_is_open(application: Any, ctx: Context) -> str | None:
+def call_is_open(application: Any, ctx: Context) -> Sentence | None:
     call = application.call
     if call.state != "open":
-        return f"The call is {call.state}: it no longer accepts applications."
-    return None
-
-
-def deadline_not_passed(application: Any, ctx: Context) -> str | None:
-    call = application.call
-    if call.closes_at is not None and ctx.now >= call.closes_at:
-        return f"The deadline passed on {format_moment(call.closes_at, call.timezone)}."
-    return None
-
-
-def proposal_deadline_not_passed(application: Any, ctx: Context) -> str | None:
-    deadline = application.call.proposal_closes_at
-    if deadline is not None and ctx.now >= deadline:
-        return (
-            "The deadline for full proposals passed on "
-            f"{format_moment(deadline, application.call.timezone)}."
+        return _l(
+            "The call is %(state)s: it no longer accepts applications.",
+            state=StateName("call", call.state),
         )
     return None
 
 
-def single_stage_call(application: Any, ctx: Context) -> str | None:
+def deadline_not_passed(application: Any, ctx: Context) -> Sentence | None:
+    call = application.call
+    if call.closes_at is not None and ctx.now >= call.closes_at:
+        return _l(
+            "The deadline passed on %(deadline)s.", deadline=Moment(call.closes_at, call.timezone)
+        )
+    return None
+
+
+def proposal_deadline_not_passed(application: Any, ctx: Context) -> Sentence | None:
+    deadline = application.call.proposal_closes_at
+    if deadline is not None and ctx.now >= deadline:
+        return _l(
+            "The deadline for full proposals passed on %(deadline)s.",
+            deadline=Moment(deadline, application.call.timezone),
+        )
+    return None
+
+
+def single_stage_call(application: Any, ctx: Context) -> Sentence | None:
     if application.call.two_stage:
-        return "This call has two stages: submit a concept note first."
+        return _l("This call has two stages: submit a concept note first.")
     return None
 
 
-def two_stage_call(application: Any, ctx: Context) -> str | None:
+def two_stage_call(application: Any, ctx: Context) -> Sentence | None:
     if not application.call.two_stage:
-        return "This call has a single stage: submit the full application."
+        return _l("This call has a single stage: submit the full application.")
     return None
 
 
-def required_fields_present(application: Any, ctx: Context) -> str | None:
+def required_fields_present(application: Any, ctx: Context) -> Sentence | None:
     missing = _missing(application, REQUIRED_FIELDS)
     if not application.budget_lines:
-        missing.append("budget lines")
+        missing.append(_l("budget lines"))
     if missing:
-        return "These parts are missing: " + ", ".join(missing) + "."
+        return _l("These parts are missing: %(names)s.", names=Names(missing))
     return None
 
 
-def concept_fields_present(application: Any, ctx: Context) -> str | None:
+def concept_fields_present(application: Any, ctx: Context) -> Sentence | None:
     missing = _missing(application, CONCEPT_FIELDS)
     if missing:
-        return "The concept note is missing: " + ", ".join(missing) + "."
+        return _l("The concept note is missing: %(names)s.", names=Names(missing))
     return None
 
 
-def required_documents_present(application: Any, ctx: Context) -> str | None:
+def required_documents_present(application: Any, ctx: Context) -> Sentence | None:
     present = {document.document_type_id for document in application.current_documents}
     missing = [
         document_type.text("name", application.language)
@@ -105,55 +111,59 @@ def required_documents_present(application: Any, ctx: Context) -> str | None:
         if document_type.required and document_type.id not in present
     ]
     if missing:
-        return "These documents are missing: " + ", ".join(missing) + "."
+        return _l("These documents are missing: %(names)s.", names=Names(missing))
     return None
 
 
-def amount_within_limits(application: Any, ctx: Context) -> str | None:
+def amount_within_limits(application: Any, ctx: Context) -> Sentence | None:
     call, amount = application.call, application.amount_requested
     if amount is None:
         return None
     if amount < call.min_grant or amount > call.max_grant:
-        return (
-            f"The amount requested, {amount:,.2f} {call.currency}, must be between "
-            f"{call.min_grant:,.2f} and {call.max_grant:,.2f} {call.currency}."
+        return _l(
+            "The amount requested, %(amount)s, must be between %(minimum)s and %(maximum)s.",
+            amount=Money(amount, call.currency),
+            minimum=Number(call.min_grant),
+            maximum=Money(call.max_grant, call.currency),
         )
     return None
 
 
-def cofinancing_share_reached(application: Any, ctx: Context) -> str | None:
+def cofinancing_share_reached(application: Any, ctx: Context) -> Sentence | None:
     minimum = application.call.min_cofinancing_share or Decimal("0")
     share = application.cofinancing_share
     if minimum > 0 and share < minimum:
-        return (
-            f"Co-financing is {share:.1f} % of the project; the call asks for at least "
-            f"{minimum:.0f} %."
+        return _l(
+            "Co-financing is %(share)s %% of the project; the call asks for at least "
+            "%(minimum)s %%.",
+            share=Number(share, 1),
+            minimum=Number(minimum, 0),
         )
     return None
 
 
-def association_may_submit(application: Any, ctx: Context) -> str | None:
+def association_may_submit(application: Any, ctx: Context) -> Sentence | None:
     if (
         application.call.require_verified_association
         and application.association.state != "verified"
     ):
-        return "The association must be verified by the programme before it can submit."
+        return _l("The association must be verified by the programme before it can submit.")
     return None
 
 
-def someone_is_assigned(application: Any, ctx: Context) -> str | None:
+def someone_is_assigned(application: Any, ctx: Context) -> Sentence | None:
     if not any(review.state != "conflicted" for review in application.reviews):
-        return "Assign at least one evaluator before starting the review."
+        return _l("Assign at least one evaluator before starting the review.")
     return None
 
 
-def reviews_are_in(application: Any, ctx: Context) -> str | None:
+def reviews_are_in(application: Any, ctx: Context) -> Sentence | None:
     active = [review for review in application.reviews if review.state != "conflicted"]
     submitted = [review for review in active if review.state == "submitted"]
     if not submitted:
-        return "No review has been submitted yet."
+        return _l("No review has been submitted yet.")
     if ctx.is_system and len(submitted) < len(active):
-        return f"{len(active) - len(submitted)} review(s) still to be submitted."
+        return _l("%(count)s review(s) still to be submitted.", count=len(active) - len(submitted))
     return None
 
 
@@ -167,22 +177,23 @@ def _award_amount(ctx: Context) -> Decimal | None:
         return None
 
 
-def award_amount_valid(application: Any, ctx: Context) -> str | None:
+def award_amount_valid(application: Any, ctx: Context) -> Sentence | None:
     if "amount" not in ctx.data:
         return None
     amount = _award_amount(ctx)
     currency = application.call.currency
     if amount is None or amount <= 0:
-        return "The amount awarded must be a positive number."
+        return _l("The amount awarded must be a positive number.")
     if application.amount_requested is not None and amount > application.amount_requested:
-        return (
-            f"The amount awarded, {amount:,.2f} {currency}, is above the amount requested, "
-            f"{application.amount_requested:,.2f} {currency}."
+        return _l(
+            "The amount awarded, %(amount)s, is above the amount requested, %(requested)s.",
+            amount=Money(amount, currency),
+            requested=Money(application.amount_requested, currency),
         )
     return None
 
 
-def within_envelope(application: Any, ctx: Context) -> str | None:
+def within_envelope(application: Any, ctx: Context) -> Sentence | None:
     amount = _award_amount(ctx)
     if amount is None:
         return None
@@ -190,10 +201,13 @@ def within_envelope(application: Any, ctx: Context) -> str | None:
     awarded = ctx.cached(("awarded_total", call.id), lambda: call.awarded_total())
     if awarded + amount > call.envelope:
         over = awarded + amount - call.envelope
-        return (
-            f"Awarding {amount:,.2f} {call.currency} would exceed the envelope of "
-            f"{call.envelope:,.2f} {call.currency} by {over:,.2f} {call.currency} "
-            f"({awarded:,.2f} already awarded)."
+        return _l(
+            "Awarding %(amount)s would exceed the envelope of %(envelope)s by %(over)s "
+            "(%(awarded)s already awarded).",
+            amount=Money(amount, call.currency),
+            envelope=Money(call.envelope, call.currency),
+            over=Money(over, call.currency),
+            awarded=Number(awarded),
         )
     return None
 
@@ -260,7 +274,8 @@ class ApplicationLifecycle(Lifecycle):
         cofinancing_share_reached,
     )
     _member = dict(
-        who=member_of_association, who_fails="Only members of the applying association can do this."
+        who=member_of_association,
+        who_fails=_l("Only members of the applying association can do this."),
     )
 
     rules = {
@@ -299,20 +314,20 @@ class ApplicationLifecycle(Lifecycle):
             OFFICER,
             comment_required=True,
             comment_label="reason",
-            summary="The reason is shown to the applicant.",
+            summary=_l("The reason is shown to the applicant."),
         ),
         "return_to_applicant": rule(
             OFFICER,
             comment_required=True,
             guards=(call_is_open,),
-            summary="Back to the applicants for changes.",
+            summary=_l("Back to the applicants for changes."),
         ),
         "start_review": rule(OFFICER, guards=(someone_is_assigned,)),
         "complete_review": rule(
             OFFICER,
             system=True,
             guards=(reviews_are_in,),
-            summary="By the system when all reviews are in.",
+            summary=_l("By the system when all reviews are in."),
         ),
         "award": rule(
             OFFICER,
@@ -325,7 +340,7 @@ class ApplicationLifecycle(Lifecycle):
         "withdraw": rule(
             APPLICANT,
             requires=("confirmed",),
-            summary="Final: the applicant confirms it.",
+            summary=_l("Final: the applicant confirms it."),
             **_member,
         ),
     }

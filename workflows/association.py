@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from workflows.base import Lifecycle, State, rule
+from workflows.sentences import _l
 
 OFFICER = "programme_officer"
 
@@ -24,18 +25,18 @@ class AssociationLifecycle(Lifecycle):
     reinstate = suspended.to(verified)
 
     rules = {
-        "verify": rule(OFFICER, summary="The registration documents check out."),
+        "verify": rule(OFFICER, summary=_l("The registration documents check out.")),
         "reject": rule(
             OFFICER,
             comment_required=True,
             comment_label="reason",
-            summary="Not a diaspora association eligible for the programme.",
+            summary=_l("Not a diaspora association eligible for the programme."),
         ),
         "suspend": rule(
             OFFICER,
             comment_required=True,
             comment_label="reason",
-            summary="Stop its applications until the matter is cleared.",
+            summary=_l("Stop its applications until the matter is cleared."),
         ),
         "reinstate": rule(OFFICER, comment_required=True, comment_label="reason"),
     }

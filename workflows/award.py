@@ -6,6 +6,7 @@ from typing import Any
 
 from workflows.base import Context, Lifecycle, State, rule
 from workflows.rules import member_of_association
+from workflows.sentences import Names, Sentence, _l
 
 APPLICANT = "applicant"
 OFFICER = "programme_officer"
@@ -26,21 +27,23 @@ def _given(award: Any, ctx: Context, name: str) -> str:
     return str(value or "").strip()
 
 
-def letter_acknowledged(award: Any, ctx: Context) -> str | None:
+def letter_acknowledged(award: Any, ctx: Context) -> Sentence | None:
     missing = [
         words
         for name, words in (
-            ("signatory_name", "name of the signatory"),
-            ("signatory_role", "role of the signatory"),
+            ("signatory_name", _l("name of the signatory")),
+            ("signatory_role", _l("role of the signatory")),
         )
         if not _given(award, ctx, name)
     ]
+    if len(missing) == 2:
+        return _l("Confirm you read the award letter: name and role of the signatory required.")
     if missing:
-        return "Confirm you read the award letter: " + " and ".join(missing) + " required."
+        return _l("Confirm you read the award letter: %(names)s required.", names=missing[0])
     return None
 
 
-def bank_details_given(award: Any, ctx: Context) -> str | None:
+def bank_details_given(award: Any, ctx: Context) -> Sentence | None:
     """Bank details present and valid: an IBAN (mod 97) or account number, a SWIFT/BIC
     of the IBAN's country, the holder and the bank."""
     from grants.banking import BANK_FIELDS, bank_details_problems
@@ -65,16 +68,21 @@ def record_acceptance(award: Any, ctx: Context) -> None:
     award.accepted_at = ctx.now
 
 
-def grant_is_finished(award: Any, ctx: Context) -> str | None:
+def grant_is_finished(award: Any, ctx: Context) -> Sentence | None:
     reasons = []
     finals = [report for report in award.reports if report.kind == "final"]
     if not finals or any(report.state != "accepted" for report in finals):
-        reasons.append("the final report is not accepted")
+        reasons.append(_l("the final report is not accepted"))
     open_tranches = [t for t in award.tranches if t.state not in ("paid", "cancelled")]
     if open_tranches:
-        reasons.append(f"{len(open_tranches)} tranche(s) are neither paid nor cancelled")
+        reasons.append(
+            _l(
+                "%(count)s tranche(s) are neither paid nor cancelled",
+                count=len(open_tranches),
+            )
+        )
     if reasons:
-        return "The grant cannot be completed: " + "; ".join(reasons) + "."
+        return _l("The grant cannot be completed: %(reasons)s.", reasons=Names(reasons))
     return None
 
 
@@ -98,7 +106,7 @@ class AwardLifecycle(Lifecycle):
 
     _member = dict(
         who=member_of_association,
-        who_fails="Only members of the association can answer the award offer.",
+        who_fails=_l("Only members of the association can answer the award offer."),
     )
 
     rules = {

@@ -19,6 +19,7 @@ from typing import Any, ClassVar, Protocol
 from statemachine import State, StateMachine
 
 from workflows.errors import GuardFailed, InvalidInput, NotPermitted, TransitionNotAllowed
+from workflows.sentences import Names, RoleName, Sentence, StateName, TransitionName, _l
 
 SYSTEM = "system"
 
@@ -57,7 +58,7 @@ class Context:
         return self.cache[key]
 
 
-GuardFn = Callable[[Any, Context], "str | None"]
+GuardFn = Callable[[Any, Context], "Sentence | None"]
 ObjectRule = Callable[[Any, Actor], bool]
 
 
@@ -68,16 +69,17 @@ class Rule:
     roles: frozenset[str]
     system: bool = False
     who: ObjectRule | None = None
-    who_fails: str = "You are not allowed to do this for this record."
+    who_fails: Sentence = _l("You are not allowed to do this for this record.")
     #: Segregation of duties: who must not do this (the requester never approves). A
     #: failure refuses the person (403) with its sentence, like ``who``.
     duties: tuple[GuardFn, ...] = ()
     guards: tuple[GuardFn, ...] = ()
     comment_required: bool = False
+    #: What the comment is called: "comment", "reason" or "feedback" (``COMMENT_REQUIRED``).
     comment_label: str = "comment"
     requires: tuple[str, ...] = ()
     effect: Callable[[Any, Context], None] | None = None
-    summary: str = ""
+    summary: Sentence | None = None
 
 
 def rule(*roles: str, **options: Any) -> Rule:
@@ -90,7 +92,7 @@ class Option:
 
     name: str
     allowed: bool
-    reasons: tuple[str, ...] = ()
+    reasons: tuple[Sentence, ...] = ()
     status: int = 200
     comment_required: bool = False
     requires: tuple[str, ...] = ()
@@ -151,10 +153,10 @@ class Lifecycle(StateMachine):
 
     # -- evaluating one transition -------------------------------------------------
     @classmethod
-    def permission_problem(cls, name: str, entity: Any, ctx: Context) -> str | None:
+    def permission_problem(cls, name: str, entity: Any, ctx: Context) -> Sentence | None:
         declared = cls.rules[name]
         if ctx.actor is None:
-            return None if declared.system else "Only a person can do this."
+            return None if declared.system else _l("Only a person can do this.")
         if not declared.roles & set(ctx.actor.role_names):
             return declared.who_fails if declared.who else _roles_sentence(declared.roles)
         if declared.who is not None and not declared.who(entity, ctx.actor):
@@ -166,11 +168,11 @@ class Lifecycle(StateMachine):
         return None
 
     @classmethod
-    def guard_problems(cls, name: str, entity: Any, ctx: Context) -> list[str]:
+    def guard_problems(cls, name: str, entity: Any, ctx: Context) -> list[Sentence]:
         declared = cls.rules[name]
-        reasons: list[str] = []
+        reasons: list[Sentence] = []
         if declared.comment_required and not ctx.preview and not (ctx.comment or "").strip():
-            reasons.append(f"A {declared.comment_label} is required.")
+            reasons.append(COMMENT_REQUIRED[declared.comment_label])
         for key in () if ctx.preview else declared.requires:
             value = ctx.data.get(key)
             if value is None or (isinstance(value, str) and not value.strip()):
@@ -197,10 +199,11 @@ class Lifecycle(StateMachine):
         return Option(name, True, (), 200, **common)
 
     @classmethod
-    def not_from_sentence(cls, name: str, state_value: str) -> str:
-        return (
-            f"You cannot {name.replace('_', ' ')} {cls.title or cls.entity} "
-            f"that is {state_value.replace('_', ' ')}."
+    def not_from_sentence(cls, name: str, state_value: str) -> Sentence:
+        return _l(
+            "“%(action)s” cannot be done now: the state is “%(state)s”.",
+            action=TransitionName(cls.entity, name),
+            state=StateName(cls.entity, state_value),
         )
 
     @classmethod
@@ -208,8 +211,12 @@ class Lifecycle(StateMachine):
         """Raise the error that says why ``name`` cannot be fired now, if it cannot."""
         if name not in cls.rules:
             raise InvalidInput(
-                f"Unknown transition {name!r}; known: {', '.join(cls.event_names())}.",
-                {"name": [f"Unknown transition {name!r}."]},
+                _l(
+                    "Unknown transition %(name)s; known: %(known)s.",
+                    name=repr(name),
+                    known=", ".join(cls.event_names()),
+                ),
+                {"name": [_l("Unknown transition %(name)s.", name=repr(name))]},
             )
         result = cls.option(name, entity, ctx, state_value)
         if result.status == 409:
@@ -220,18 +227,44 @@ class Lifecycle(StateMachine):
             raise GuardFailed(list(result.reasons))
 
 
-def required_sentence(key: str) -> str:
+#: The sentence for a missing comment, by ``Rule.comment_label``.
+COMMENT_REQUIRED = {
+    "comment": _l("A comment is required."),
+    "reason": _l("A reason is required."),
+    "feedback": _l("Feedback is required."),
+}
+#: The sentence for a missing piece of a transition's data (``Rule.requires``).
+DATA_REQUIRED = {
+    "confirmed": _l("Tick the box to confirm: this cannot be undone."),
+    "amount": _l("Amount is required."),
+    "closes_at": _l("The new deadline is required."),
+    "payment_date": _l("Payment date is required."),
+    "bank_reference": _l("Bank reference is required."),
+}
+
+
+def required_sentence(key: str) -> Sentence:
     """What a person reads when a transition's data ``key`` is missing."""
-    if key == "confirmed":
-        return "Tick the box to confirm: this cannot be undone."
-    return f"{key.replace('_', ' ').capitalize()} is required."
+    if key in DATA_REQUIRED:
+        return DATA_REQUIRED[key]
+    return _l("%(name)s is required.", name=key.replace("_", " ").capitalize())
 
 
-def _roles_sentence(roles: Iterable[str]) -> str:
-    names = sorted(role.replace("_", " ") for role in roles)
-    if len(names) == 1:
-        return f"Only a {names[0]} can do this."
-    return f"Only a {', a '.join(names[:-1])} or a {names[-1]} can do this."
+#: Who may do something, when a single role may.
+ONLY_ROLE = {
+    "applicant": _l("Only a member of the association can do this."),
+    "evaluator": _l("Only an evaluator can do this."),
+    "programme_officer": _l("Only a programme officer can do this."),
+    "finance_officer": _l("Only a finance officer can do this."),
+    "admin": _l("Only an admin can do this."),
+}
+
+
+def _roles_sentence(roles: Iterable[str]) -> Sentence:
+    names = sorted(roles)
+    if len(names) == 1 and names[0] in ONLY_ROLE:
+        return ONLY_ROLE[names[0]]
+    return _l("Only these roles can do this: %(roles)s.", roles=Names(RoleName(n) for n in names))
 
 
 def state_check(machine: type[Lifecycle]) -> str:

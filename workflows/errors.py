@@ -6,14 +6,23 @@ They live here, below everything else, because the state machines raise them and
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class DomainError(Exception):
+    """``message`` and ``errors`` may be sentences (``workflows.sentences``): they are
+    read now, when the error is raised, in the language of the person who caused it."""
+
     status = 400
 
-    def __init__(self, message: str, errors: dict[str, list[str]] | None = None):
+    def __init__(self, message: Any, errors: dict[str, list[Any]] | None = None):
+        message = str(message)
         super().__init__(message)
         self.message = message
-        self.errors = errors or {}
+        self.errors = {
+            field: [str(item) for item in items] if isinstance(items, (list, tuple)) else items
+            for field, items in (errors or {}).items()
+        }
 
 
 class NotFound(DomainError):
@@ -47,6 +56,7 @@ class NotPermitted(Forbidden):
 class GuardFailed(InvalidInput):
     """One or more guards refused; ``reasons`` holds every sentence, not just the first."""
 
-    def __init__(self, reasons: list[str], errors: dict[str, list[str]] | None = None):
-        super().__init__(" ".join(reasons), errors or {"transition": list(reasons)})
+    def __init__(self, reasons: list[Any], errors: dict[str, list[Any]] | None = None):
+        reasons = [str(reason) for reason in reasons]
+        super().__init__(" ".join(reasons), errors or {"transition": reasons})
         self.reasons = reasons

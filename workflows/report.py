@@ -7,20 +7,24 @@ from typing import Any
 
 from workflows.base import Context, Lifecycle, State, rule
 from workflows.rules import member_of_association
+from workflows.sentences import Names, Sentence, StateName, _l
 
 APPLICANT = "applicant"
 OFFICER = "programme_officer"
 
 
-def award_is_running(report: Any, ctx: Context) -> str | None:
+def award_is_running(report: Any, ctx: Context) -> Sentence | None:
     if report.award.state not in ("active", "suspended"):
-        return f"The award is {report.award.state}; reports are submitted on running grants."
+        return _l(
+            "The award is %(state)s; reports are submitted on running grants.",
+            state=StateName("award", report.award.state),
+        )
     return None
 
 
-def narrative_written(report: Any, ctx: Context) -> str | None:
+def narrative_written(report: Any, ctx: Context) -> Sentence | None:
     if not (report.activities or "").strip() or not (report.results or "").strip():
-        return "Describe the activities carried out and the results before submitting."
+        return _l("Describe the activities carried out and the results before submitting.")
     return None
 
 
@@ -60,13 +64,12 @@ def unexplained_lines(report: Any) -> list[str]:
     ]
 
 
-def spending_explained(report: Any, ctx: Context) -> str | None:
+def spending_explained(report: Any, ctx: Context) -> Sentence | None:
     missing = unexplained_lines(report)
     if missing:
-        return (
-            "Explain the spending that differs from the budget by more than 10 %: "
-            + ", ".join(missing)
-            + "."
+        return _l(
+            "Explain the spending that differs from the budget by more than 10 %%: %(names)s.",
+            names=Names(missing),
         )
     return None
 
@@ -96,7 +99,7 @@ class ReportLifecycle(Lifecycle):
         "submit": rule(
             APPLICANT,
             who=member_of_association,
-            who_fails="Only members of the association can submit its reports.",
+            who_fails=_l("Only members of the association can submit its reports."),
             guards=(award_is_running, narrative_written, spending_explained),
             effect=record_submission,
         ),

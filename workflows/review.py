@@ -6,12 +6,13 @@ from typing import Any
 
 from workflows.base import Context, Lifecycle, State, rule
 from workflows.rules import own_assignment
+from workflows.sentences import Names, Sentence, _l
 
 EVALUATOR = "evaluator"
 OFFICER = "programme_officer"
 
 
-def every_criterion_scored(review: Any, ctx: Context) -> str | None:
+def every_criterion_scored(review: Any, ctx: Context) -> Sentence | None:
     scored = {score.criterion_id for score in review.scores if score.score is not None}
     missing = [
         criterion.text("name", review.application.call.language)
@@ -19,11 +20,11 @@ def every_criterion_scored(review: Any, ctx: Context) -> str | None:
         if criterion.id not in scored
     ]
     if missing:
-        return "Score every criterion first; missing: " + ", ".join(missing) + "."
+        return _l("Score every criterion first; missing: %(names)s.", names=Names(missing))
     return None
 
 
-def extreme_scores_explained(review: Any, ctx: Context) -> str | None:
+def extreme_scores_explained(review: Any, ctx: Context) -> Sentence | None:
     criteria = {criterion.id: criterion for criterion in review.application.call.criteria}
     unexplained = []
     for score in review.scores:
@@ -34,13 +35,16 @@ def extreme_scores_explained(review: Any, ctx: Context) -> str | None:
         if extreme and not (score.comment or "").strip():
             unexplained.append(criterion.text("name", review.application.call.language))
     if unexplained:
-        return "Explain the lowest and highest scores in a comment: " + ", ".join(unexplained) + "."
+        return _l(
+            "Explain the lowest and highest scores in a comment: %(names)s.",
+            names=Names(unexplained),
+        )
     return None
 
 
-def has_recommendation(review: Any, ctx: Context) -> str | None:
+def has_recommendation(review: Any, ctx: Context) -> Sentence | None:
     if not review.recommendation:
-        return "Give an overall recommendation: fund, fund with conditions, or do not fund."
+        return _l("Give an overall recommendation: fund, fund with conditions, or do not fund.")
     return None
 
 
@@ -64,7 +68,7 @@ class ReviewLifecycle(Lifecycle):
     submit = assigned.to(submitted)
     reopen = submitted.to(assigned)
 
-    _own = dict(who=own_assignment, who_fails="This review is assigned to someone else.")
+    _own = dict(who=own_assignment, who_fails=_l("This review is assigned to someone else."))
 
     rules = {
         "declare_conflict": rule(
@@ -72,7 +76,7 @@ class ReviewLifecycle(Lifecycle):
             comment_required=True,
             comment_label="reason",
             effect=record_conflict,
-            summary="The evaluator loses access at once.",
+            summary=_l("The evaluator loses access at once."),
             **_own,
         ),
         "submit": rule(

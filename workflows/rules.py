@@ -16,10 +16,3 @@ def member_of_association(entity: Any, actor: Actor) -> bool:
 def own_assignment(review: Any, actor: Actor) -> bool:
     """The review is assigned to the actor."""
     return review.evaluator_id == actor.id
-
-
-def format_moment(moment, zone: str) -> str:
-    """A deadline as the call announces it: local date and time with the zone's name."""
-    from zoneinfo import ZoneInfo
-
-    return f"{moment.astimezone(ZoneInfo(zone)):%d %B %Y at %H:%M} ({zone})"

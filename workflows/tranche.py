@@ -12,6 +12,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from workflows.base import Context, Lifecycle, State, rule
+from workflows.sentences import Money, Sentence, Sentences, StateName, _l
 
 OFFICER = "programme_officer"
 FINANCE = "finance_officer"
@@ -23,48 +24,59 @@ def approvals_needed(tranche: Any, ctx: Context) -> int:
     return 2 if tranche.amount >= threshold else 1
 
 
-def award_is_active(tranche: Any, ctx: Context) -> str | None:
+#: The report a tranche waits for, by the report's kind.
+WAITS_FOR_REPORT = {
+    "interim": _l("This tranche waits for the interim report to be accepted."),
+    "final": _l("This tranche waits for the final report to be accepted."),
+}
+
+
+def award_is_active(tranche: Any, ctx: Context) -> Sentence | None:
     if tranche.award.state != "active":
-        return f"The award is {tranche.award.state}; tranches are requested on active awards."
-    return None
-
-
-def report_condition_met(tranche: Any, ctx: Context) -> str | None:
-    report = tranche.condition_report
-    if report is not None and report.state != "accepted":
-        return f"This tranche waits for the {report.kind} report to be accepted."
-    return None
-
-
-def within_remaining_balance(tranche: Any, ctx: Context) -> str | None:
-    remaining = tranche.award.remaining_for(tranche)
-    if tranche.amount > remaining:
-        return (
-            f"The tranche, {tranche.amount:,.2f} {tranche.award.currency}, is above what "
-            f"remains of the award, {remaining:,.2f} {tranche.award.currency}."
+        return _l(
+            "The award is %(state)s; tranches are requested on active awards.",
+            state=StateName("award", tranche.award.state),
         )
     return None
 
 
-def not_the_requester(tranche: Any, ctx: Context) -> str | None:
+def report_condition_met(tranche: Any, ctx: Context) -> Sentence | None:
+    report = tranche.condition_report
+    if report is not None and report.state != "accepted":
+        return WAITS_FOR_REPORT[report.kind]
+    return None
+
+
+def within_remaining_balance(tranche: Any, ctx: Context) -> Sentence | None:
+    remaining = tranche.award.remaining_for(tranche)
+    if tranche.amount > remaining:
+        return _l(
+            "The tranche, %(amount)s, is above what remains of the award, %(remaining)s.",
+            amount=Money(tranche.amount, tranche.award.currency),
+            remaining=Money(remaining, tranche.award.currency),
+        )
+    return None
+
+
+def not_the_requester(tranche: Any, ctx: Context) -> Sentence | None:
     if ctx.actor is not None and tranche.requested_by_id == ctx.actor.id:
-        return "You requested this tranche; another finance officer must do this."
+        return _l("You requested this tranche; another finance officer must do this.")
     return None
 
 
-def not_approved_twice(tranche: Any, ctx: Context) -> str | None:
+def not_approved_twice(tranche: Any, ctx: Context) -> Sentence | None:
     if ctx.actor is not None and ctx.actor.id in tranche.current_approver_ids:
-        return "You already approved this tranche; a second finance officer must approve it."
+        return _l("You already approved this tranche; a second finance officer must approve it.")
     return None
 
 
-def bank_details_settled(tranche: Any, ctx: Context) -> str | None:
+def bank_details_settled(tranche: Any, ctx: Context) -> Sentence | None:
     if tranche.award.bank_change_pending:
-        return "The association's bank details changed and wait for approval; pay afterwards."
+        return _l("The association's bank details changed and wait for approval; pay afterwards.")
     return None
 
 
-def payment_matches(tranche: Any, ctx: Context) -> str | None:
+def payment_matches(tranche: Any, ctx: Context) -> Sentence | None:
     reasons = []
     raw = ctx.data.get("amount")
     if raw is not None:
@@ -74,15 +86,17 @@ def payment_matches(tranche: Any, ctx: Context) -> str | None:
             amount = None
         if amount != tranche.amount:
             reasons.append(
-                f"The amount paid must equal the approved amount, {tranche.amount:,.2f} "
-                f"{tranche.award.currency}."
+                _l(
+                    "The amount paid must equal the approved amount, %(amount)s.",
+                    amount=Money(tranche.amount, tranche.award.currency),
+                )
             )
     paid_on = ctx.data.get("payment_date")
     if paid_on is not None and not isinstance(paid_on, date):
-        reasons.append("The payment date is not a date.")
+        reasons.append(_l("The payment date is not a date."))
     elif paid_on is not None and paid_on > ctx.now.date():
-        reasons.append("The payment date cannot be in the future.")
-    return " ".join(reasons) or None
+        reasons.append(_l("The payment date cannot be in the future."))
+    return Sentences(reasons) if reasons else None
 
 
 def record_request(tranche: Any, ctx: Context) -> None:
@@ -147,7 +161,7 @@ class TrancheLifecycle(Lifecycle):
             duties=(not_the_requester, not_approved_twice),
             guards=(award_is_active, within_remaining_balance),
             effect=record_approval,
-            summary="Two approvers at or above the programme threshold.",
+            summary=_l("Two approvers at or above the programme threshold."),
         ),
         "pay": rule(
             FINANCE,

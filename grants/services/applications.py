@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from grants.extensions import db
+from grants.labels import state_label
 from grants.models.accounts import User
 from grants.models.applications import (
     Application,
@@ -136,7 +137,7 @@ def check_editable(actor: User, application: Application) -> None:
         raise Conflict(
             _(
                 "This application is %(state)s: it can be read but not changed.",
-                state=application.state.replace("_", " "),
+                state=state_label("application", application.state),
             )
         )
 

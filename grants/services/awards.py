@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from grants.extensions import db
-from grants.labels import REPORT_STATE_LABELS, TRANCHE_STATE_LABELS
+from grants.labels import state_label
 from grants.models.accounts import User
 from grants.models.applications import Application
 from grants.models.awards import Award, Report
@@ -147,7 +147,7 @@ def timeline(award: Award) -> list[Moment]:
                 report.accepted_at or report.due_date,
                 label,
                 report.state == "accepted",
-                _report_state(report.state),
+                state_label("report", report.state),
             )
         )
     for tranche in award.tranches:
@@ -156,7 +156,7 @@ def timeline(award: Award) -> list[Moment]:
                 tranche.paid_at or tranche.requested_at,
                 _("Tranche %(position)s", position=tranche.position),
                 tranche.state in ("paid", "cancelled"),
-                _tranche_state(tranche.state),
+                state_label("tranche", tranche.state),
             )
         )
     if award.state == "completed":
@@ -176,14 +176,6 @@ def timeline(award: Award) -> list[Moment]:
 
 def next_due(moments: list[Moment]) -> Moment | None:
     return next((m for m in moments if not m.done), None)
-
-
-def _report_state(state: str) -> str:
-    return str(REPORT_STATE_LABELS.get(state, state))
-
-
-def _tranche_state(state: str) -> str:
-    return str(TRANCHE_STATE_LABELS.get(state, state))
 
 
 # --- the report's contents -------------------------------------------------------------
@@ -217,7 +209,7 @@ def save_report(member: User, report: Report, form: dict[str, Any]) -> None:
         raise InvalidInput(
             _(
                 "This report is %(state)s and can no longer be changed.",
-                state=_report_state(report.state),
+                state=state_label("report", report.state),
             )
         )
     application = report.award.application

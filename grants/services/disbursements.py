@@ -23,6 +23,7 @@ from flask_babel import gettext as _
 from sqlalchemy import Select, case, exists, func, select
 
 from grants.extensions import db
+from grants.labels import state_label
 from grants.models.accounts import User
 from grants.models.applications import Application
 from grants.models.awards import (
@@ -233,7 +234,10 @@ def request_bank_change(
         raise NotFound(_("No such award."))
     if award.state != "active":
         raise Conflict(
-            _("Bank details change on active awards; this one is %(state)s.", state=award.state)
+            _(
+                "Bank details change on active awards; this one is %(state)s.",
+                state=state_label("award", award.state),
+            )
         )
     if award.bank_change_pending:
         raise Conflict(_("A change of bank details already waits for approval."))

@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from grants.extensions import db
+from grants.labels import state_label
 from grants.models.accounts import User
 from grants.models.applications import Application
 from grants.models.reviews import ConflictDeclaration, Review, Score
@@ -157,7 +158,10 @@ def save_scores(
         raise NotFound(_("No such review."))
     if review.state != "assigned":
         raise Conflict(
-            _("This review is %(state)s and can no longer be changed.", state=review.state)
+            _(
+                "This review is %(state)s and can no longer be changed.",
+                state=state_label("review", review.state),
+            )
         )
     if review.no_conflict_attested_at is None:
         raise Conflict(_("Confirm that you have no conflict of interest first."))

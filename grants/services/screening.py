@@ -15,6 +15,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
 from grants.extensions import db
+from grants.labels import state_label
 from grants.models.applications import Application, BudgetLine, CoFinancing
 from grants.models.associations import Association
 from grants.models.calls import Call
@@ -131,7 +132,7 @@ def eligibility_checks(application: Application) -> list[Check]:
         Check(
             _("Association verified"),
             application.association.state == "verified",
-            application.association.state,
+            state_label("association", application.association.state),
         ),
         Check(
             _("Amount within the call's limits"),

@@ -22,13 +22,14 @@ from werkzeug.exceptions import HTTPException
 
 from grants.extensions import db
 from grants.labels import (
-    AWARD_STATE_LABELS,
     LEDGER_KIND_LABELS,
+    RECOMMENDATION_LABELS,
     REPORT_KIND_LABELS,
-    REPORT_STATE_LABELS,
+    ROLE_LABELS,
     SECTION_LABELS,
-    TRANCHE_ACTION_LABELS,
-    TRANCHE_STATE_LABELS,
+    SECTOR_LABELS,
+    state_label,
+    transition_label,
 )
 from grants.orm import utcnow
 from grants.reference import country_name, language_names
@@ -36,32 +37,6 @@ from grants.services.errors import DomainError
 
 log = logging.getLogger(__name__)
 
-VERIFICATION_LABELS = {
-    "pending": _l("waiting for verification"),
-    "verified": _l("verified"),
-    "rejected": _l("rejected"),
-    "suspended": _l("suspended"),
-}
-CALL_STATE_LABELS = {
-    "draft": _l("draft"),
-    "open": _l("open"),
-    "closed": _l("closed"),
-    "archived": _l("archived"),
-    "cancelled": _l("cancelled"),
-}
-SECTOR_LABELS = {
-    "employment": _l("Employment"),
-    "education": _l("Education"),
-    "health": _l("Health"),
-    "human_rights_social_security": _l("Human rights & social security"),
-}
-ROLE_LABELS = {
-    "applicant": _l("association member"),
-    "evaluator": _l("evaluator"),
-    "programme_officer": _l("programme officer"),
-    "finance_officer": _l("finance officer"),
-    "admin": _l("admin"),
-}
 ERROR_TEXTS = {
     400: (_l("Bad request"), _l("The request could not be understood.")),
     403: (_l("Not allowed"), _l("Your account does not give access to this page.")),
@@ -158,6 +133,7 @@ def register_web(app: Flask) -> None:
         associations,
         awards,
         calls,
+        dashboards,
         exports,
         files,
         inbox,
@@ -178,6 +154,7 @@ def register_web(app: Flask) -> None:
         reviews,
         awards,
         admin,
+        dashboards,
         exports,
         files,
         inbox,
@@ -197,16 +174,13 @@ def register_web(app: Flask) -> None:
         time_left=time_left,
         deadline=deadline,
         page_url=page_url,
-        verification_label=lambda state: VERIFICATION_LABELS.get(state, state),
-        call_state_label=lambda state: CALL_STATE_LABELS.get(state, state),
+        state_label=state_label,
+        transition_label=transition_label,
+        recommendation_label=lambda value: RECOMMENDATION_LABELS.get(value, value),
         sector_label=lambda sector: SECTOR_LABELS.get(sector, sector),
         role_label=lambda role: ROLE_LABELS.get(role, role),
         unread_notifications=_unread,
-        award_state_label=lambda state: AWARD_STATE_LABELS.get(state, state),
-        tranche_state_label=lambda state: TRANCHE_STATE_LABELS.get(state, state),
-        report_state_label=lambda state: REPORT_STATE_LABELS.get(state, state),
         report_kind_label=lambda kind: REPORT_KIND_LABELS.get(kind, kind),
-        tranche_action_label=lambda action: TRANCHE_ACTION_LABELS.get(action, action),
         ledger_kind_label=lambda kind: LEDGER_KIND_LABELS.get(kind, kind),
         person_name=_person_name,
         waited=lambda moment: format_timedelta(utcnow() - moment, threshold=1.1),

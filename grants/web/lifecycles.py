@@ -5,9 +5,11 @@ from __future__ import annotations
 from flask import Blueprint, abort, render_template
 from markupsafe import Markup
 
+from grants.labels import COMMENT_LABELS, state_label, transition_label
 from grants.roles import ADMIN, PROGRAMME_OFFICER
 from grants.web.access import role_required
 from workflows import MACHINES
+from workflows.base import required_sentence
 from workflows.diagram import svg, who
 
 blueprint = Blueprint("lifecycles", __name__, url_prefix="/lifecycles")
@@ -24,13 +26,14 @@ def _rows(machine):
         declared = machine.rules[event]
         rows.append(
             dict(
-                source=machine.states_map[source].name,
+                source=state_label(machine.entity, source),
                 event=event,
-                target=machine.states_map[target].name,
+                label=transition_label(machine.entity, event),
+                target=state_label(machine.entity, target),
                 who=who(machine, event),
                 guards=[_guard_text(guard) for guard in declared.guards],
-                comment=declared.comment_label if declared.comment_required else "",
-                requires=[key.replace("_", " ") for key in declared.requires],
+                comment=COMMENT_LABELS[declared.comment_label] if declared.comment_required else "",
+                requires=[required_sentence(key) for key in declared.requires],
                 summary=declared.summary,
             )
         )

@@ -13,6 +13,7 @@ from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_security import current_user
 
+from grants.labels import transition_label
 from grants.services import applications as application_service
 from grants.services import associations as association_service
 from grants.services import awards as award_service
@@ -71,5 +72,8 @@ def fire_transition(entity: str, entity_id: int, transition: str):
         for reason in refused.reasons:
             flash(reason, "error")
         return redirect(page(record), code=303)
-    flash(_("Done: %(transition)s.", transition=transition.replace("_", " ")), "success")
+    flash(
+        _("Done: %(transition)s.", transition=transition_label(machine.entity, transition)),
+        "success",
+    )
     return redirect(page(record), code=303)

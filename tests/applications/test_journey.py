@@ -8,9 +8,11 @@ import re
 from datetime import timedelta
 
 import time_machine
+from flask_babel import force_locale
 from sqlalchemy import select
 
 from grants.extensions import db
+from grants.labels import transition_label
 from grants.models import Application, Association, Call, HistoryEntry
 from grants.orm import utcnow
 from tests.clients import AppClient, text_of
@@ -209,4 +211,6 @@ def _journey(app, world, login, mailbox, s3_store):
     ).all()
     assert steps == ["submit", "mark_eligible"]
     # Awa reads the outcome on her application's page.
-    assert "mark eligible" in text_of(awa.get(f"/applications/{application.id}"))
+    with force_locale("fr"):
+        marked = transition_label("application", "mark_eligible")
+    assert marked in text_of(awa.get(f"/applications/{application.id}"))

@@ -139,5 +139,5 @@ def test_other_scores_only_after_ones_own_and_only_if_the_call_allows(world, log
     assigned.application.call.hide_other_scores = False
     db.session.flush()
     page = text_of(client.get(f"/reviews/{assigned.id}"))
-    assert "The other evaluators" in page and "Evaluator 1: 60.00 / 100, fund" in page
+    assert "The other evaluators" in page and "Evaluator 1: 60.00 / 100, Fund" in page
     assert colleague.display_name not in page

@@ -48,7 +48,7 @@ def test_scoring_and_award_through_the_pages(world, login):
                 f"/reviews/{review.id}/conflict",
                 data={"reason": "I sit on the association's board."},
             )
-    assert "Fatou Sow — conflicted" in text_of(officer.get(f"{base}/"))
+    assert "Fatou Sow — conflict of interest declared" in text_of(officer.get(f"{base}/"))
     # The proposal now replaces her, with other evaluators only.
     replacement = _pairs(officer.get(f"{base}/?propose=1").get_data(as_text=True))
     assert replacement and all(not p.endswith(f":{fatou.id}") for p in replacement)

@@ -8,13 +8,14 @@ import pytest
 from sqlalchemy import func, select
 
 from grants.extensions import db
+from grants.labels import state_label
 from grants.models import HistoryEntry
 from grants.roles import ROLE_NAMES
 from grants.services.workflow import context, fire
 from tests.fixtures.programme import NOW
 from tests.workflows.cases import CASES
 from workflows import MACHINES
-from workflows.base import required_sentence
+from workflows.base import COMMENT_REQUIRED, required_sentence
 from workflows.errors import GuardFailed, NotPermitted, TransitionNotAllowed
 
 COMMENT = "Recorded by the test."
@@ -147,7 +148,7 @@ def test_other_states_are_refused(world, entity, name, state):
             now=NOW,
             **case.data(name, record),
         )
-    assert state.replace("_", " ") in refused.value.message
+    assert state_label(entity, state) in refused.value.message
     assert _snapshot(record) == before
 
 
@@ -215,7 +216,7 @@ def test_missing_comment_or_data_is_refused_with_every_reason(world, entity, nam
         )
     reasons = refused.value.reasons
     if declared.comment_required:
-        assert f"A {declared.comment_label} is required." in reasons
+        assert COMMENT_REQUIRED[declared.comment_label] in reasons
     for key in declared.requires:
         assert required_sentence(key) in reasons
     assert _snapshot(record) == before

@@ -59,7 +59,8 @@ def test_an_officer_verifies_an_association_from_its_page(as_role):
     assert response.status_code == 303
     assert association.state == "verified"
     page = text_of(client.get(f"/associations/{association.id}"))
-    assert "verify (pending → verified)" in page and officer.display_name in page
+    assert "Verify (waiting for verification → verified)" in page
+    assert officer.display_name in page
 
 
 def test_rejecting_without_a_reason_says_so_and_changes_nothing(as_role):
