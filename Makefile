@@ -8,7 +8,8 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 
 .PHONY: run test install install-test services lint format bench migration clean help \
-	translations-extract translations-update translations-compile system-packages
+	translations-extract translations-update translations-compile system-packages \
+	browser-packages
 
 help:
 	@echo "make run      install, migrate, load the demo programme, serve http://$(HOST):$(PORT)"
@@ -32,7 +33,7 @@ $(VENV)/.installed-test: requirements-test.lock pyproject.toml $(VENV)/.installe
 	touch $@
 
 install: $(VENV)/.installed-run translations-compile system-packages
-install-test: $(VENV)/.installed-test translations-compile system-packages
+install-test: $(VENV)/.installed-test translations-compile system-packages browser-packages
 
 # Debian packages the product needs: the DejaVu fonts of the award letters (Latin and
 # Arabic). Installed with apt-get when missing and allowed; otherwise a clear message.
@@ -45,6 +46,25 @@ system-packages:
 	      || (apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q fonts-dejavu-core >/dev/null); \
 	  else echo "Award letters need the DejaVu fonts: apt-get install fonts-dejavu-core"; fi; \
 	fi
+
+# The browser tests drive Debian's Chromium (never a downloaded browser) and load axe-core
+# from npm. Chromium is installed with apt-get when missing and allowed; otherwise the
+# browser suite says why it skips (CI's REQUIRE_BROWSER=1 turns that into a failure).
+CHROMIUM := /usr/bin/chromium
+AXE := tests/browser/node_modules/axe-core/axe.min.js
+browser-packages: $(AXE)
+	@if [ ! -x $(CHROMIUM) ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "Installing Debian's chromium (browser tests)"; \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null \
+	      || (apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null); \
+	  else echo "Browser tests need Debian's chromium: apt-get install chromium"; fi; \
+	fi
+
+$(AXE): tests/browser/package.json tests/browser/package-lock.json
+	@if command -v npm >/dev/null; then \
+	  npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error && touch $@; \
+	else echo "Accessibility tests need npm (Node.js) to install axe-core"; fi
 
 # Translations: extract the strings, merge them into each catalog, compile the catalogs
 # (compiled files are not committed; every install compiles them).
@@ -96,6 +116,7 @@ bench: install-test services
 	$(PY) bench/ranking.py
 	$(PY) bench/reminders.py
 	$(PY) bench/exports.py
+	$(PY) bench/dashboards.py
 
 migration: install
 	$(FLASK) db migrate -m "$(MESSAGE)"

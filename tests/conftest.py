@@ -58,18 +58,31 @@ def _postgres_url(worker_db: str) -> str:
     return f"{base}/{worker_db}"
 
 
-def _prepare_postgres() -> str:
-    """Create an empty test database; the reason it cannot, as a skip or a failure."""
+def postgres_unreachable() -> str | None:
+    """Why PostgreSQL cannot be used, or None when it can."""
     try:
-        with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True, connect_timeout=3) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{TEST_DATABASE}" WITH (FORCE)')
-            conn.execute(f'CREATE DATABASE "{TEST_DATABASE}"')
+        with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True, connect_timeout=3):
+            return None
     except psycopg.OperationalError as error:
-        reason = f"PostgreSQL not reachable at {POSTGRES_ADMIN_URL}: {str(error).strip()}"
+        return f"PostgreSQL not reachable at {POSTGRES_ADMIN_URL}: {str(error).strip()}"
+
+
+def prepare_postgres(name: str = TEST_DATABASE) -> str:
+    """Create an empty test database; the reason it cannot, as a skip or a failure."""
+    reason = postgres_unreachable()
+    if reason:
         if os.environ.get("REQUIRE_POSTGRES") == "1":
             pytest.fail(f"REQUIRE_POSTGRES=1 but {reason}")
         pytest.skip(reason)
-    return _postgres_url(TEST_DATABASE)
+    drop_postgres(name)
+    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return _postgres_url(name)
+
+
+def drop_postgres(name: str = TEST_DATABASE) -> None:
+    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def test_settings(database_url: str, instance: Path) -> dict:
@@ -102,7 +115,7 @@ def app(backend: str, tmp_path_factory) -> Iterator[Flask]:
     if backend == "sqlite":
         url = f"sqlite:///{instance / 'test.db'}"
     else:
-        url = _prepare_postgres()
+        url = prepare_postgres()
     application = create_app(test_settings(url, instance))
     with application.app_context():
         from flask_migrate import upgrade
@@ -112,8 +125,7 @@ def app(backend: str, tmp_path_factory) -> Iterator[Flask]:
     with application.app_context():
         db.engine.dispose()
     if backend == "postgresql":
-        with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{TEST_DATABASE}" WITH (FORCE)')
+        drop_postgres()
 
 
 @pytest.fixture(autouse=True)

@@ -211,6 +211,9 @@ def _at(year: int, month: int, day: int, hour: int, minute: int, zone: str) -> d
     return datetime(year, month, day, hour, minute, tzinfo=ZoneInfo(zone)).astimezone(UTC)
 
 
+#: Every call of the scenario asks for an interim report after six months and a final one.
+TWO_REPORTS = [{"kind": "interim", "months": 6}, {"kind": "final", "months": 12}]
+
 CALLS = (
     dict(
         code="SN-EMP-2027",
@@ -228,6 +231,20 @@ CALLS = (
         state="open",
         opens_at=_at(2026, 11, 2, 0, 0, "Africa/Dakar"),
         closes_at=_at(2027, 3, 31, 23, 59, "Africa/Dakar"),
+        indicators=[
+            {
+                "name": {"en": "Young people trained", "fr": "Jeunes formés"},
+                "unit": "",
+                "by_sex": True,
+            },
+            {"name": {"en": "Jobs created", "fr": "Emplois créés"}, "unit": "", "by_sex": True},
+        ],
+        tranche_schedule=[
+            {"percentage": "40", "after_report": None},
+            {"percentage": "40", "after_report": "interim"},
+            {"percentage": "20", "after_report": "final"},
+        ],
+        report_schedule=TWO_REPORTS,
         title={
             "en": "Diaspora for Youth Employment — Senegal 2027",
             "fr": "La diaspora pour l'emploi des jeunes — Sénégal 2027",
@@ -258,6 +275,15 @@ CALLS = (
         state="open",
         opens_at=_at(2026, 11, 15, 0, 0, "Indian/Antananarivo"),
         closes_at=_at(2027, 2, 28, 23, 59, "Indian/Antananarivo"),
+        indicators=[
+            {"name": {"fr": "Personnes soignées"}, "unit": "", "by_sex": True},
+            {"name": {"fr": "Agents de santé formés"}, "unit": "", "by_sex": True},
+        ],
+        tranche_schedule=[
+            {"percentage": "60", "after_report": None},
+            {"percentage": "40", "after_report": "interim"},
+        ],
+        report_schedule=TWO_REPORTS,
         title={"fr": "Santé communautaire — Madagascar 2027"},
         description={
             "fr": "Appel en deux étapes : une courte note conceptuelle, puis une "
@@ -281,6 +307,12 @@ CALLS = (
         state="draft",
         opens_at=_at(2027, 1, 15, 0, 0, "America/Guayaquil"),
         closes_at=_at(2027, 4, 30, 23, 59, "America/Guayaquil"),
+        indicators=[{"name": {"es": "Jóvenes formados"}, "unit": "", "by_sex": True}],
+        tranche_schedule=[
+            {"percentage": "50", "after_report": None},
+            {"percentage": "50", "after_report": "interim"},
+        ],
+        report_schedule=TWO_REPORTS,
         title={"es": "Educación y formación — Ecuador 2027"},
         description={
             "es": "Subvenciones para asociaciones de la diáspora ecuatoriana que apoyan "
@@ -416,20 +448,6 @@ def _previous_round(users: dict[str, User], lyon: Association) -> None:
                 "en": "Diaspora for Youth Employment — Senegal 2026",
                 "fr": "La diaspora pour l'emploi des jeunes — Sénégal 2026",
             },
-            "indicators": [
-                {
-                    "name": {"en": "Young people trained", "fr": "Jeunes formés"},
-                    "unit": "",
-                    "by_sex": True,
-                },
-                {"name": {"en": "Jobs created", "fr": "Emplois créés"}, "unit": "", "by_sex": True},
-            ],
-            "tranche_schedule": [
-                {"percentage": "40", "after_report": None},
-                {"percentage": "40", "after_report": "interim"},
-                {"percentage": "20", "after_report": "final"},
-            ],
-            "report_schedule": [{"kind": "interim", "months": 6}, {"kind": "final", "months": 12}],
         },
         created_by_id=officer.id,
         criteria=criteria,

@@ -1,0 +1,53 @@
+"""What every browser journey does the same way: log in (answering two-factor), read
+the messages on a page, and take the step's screenshot."""
+
+from __future__ import annotations
+
+from playwright.sync_api import Page, expect
+
+from grants.extensions import db, security
+from grants.models import User
+
+
+def two_factor_code(live, email: str) -> str:
+    """The current code of the person's authenticator, as their phone would show it."""
+    with live.app.app_context():
+        user = db.session.query(User).filter_by(email=email).one()
+        # A code is accepted once per 30-second step; a journey logs people in often.
+        user.tf_totp_last_counter = None
+        db.session.commit()
+        return security.totp_factory.generate_totp_password(user.tf_totp_secret)
+
+
+def log_in(page: Page, live, email: str, password: str) -> None:
+    page.goto("/login")
+    page.locator("#email").fill(email)
+    page.locator("#password").fill(password)
+    page.locator("#password").press("Enter")
+    page.wait_for_load_state()
+    if "/tf-" in page.url:
+        page.locator("#code").fill(two_factor_code(live, email))
+        page.locator("#code").press("Enter")
+        page.wait_for_load_state()
+    expect(page.locator("form[action='/logout'] button")).to_be_visible()
+
+
+def flash(page: Page) -> str:
+    """The messages the page shows after an action."""
+    return page.locator(".messages").inner_text() if page.locator(".messages").count() else ""
+
+
+def slow_link(page: Page, kbit_per_second: int, latency_ms: int) -> None:
+    """Emulate the person's connection (Chromium's network throttling) for this page."""
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    rate = kbit_per_second * 1000 / 8
+    cdp.send(
+        "Network.emulateNetworkConditions",
+        {
+            "offline": False,
+            "latency": latency_ms,
+            "downloadThroughput": rate,
+            "uploadThroughput": rate,
+        },
+    )
