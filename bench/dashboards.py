@@ -103,6 +103,8 @@ DERIVED = [
         'reviewed', a.state, 'Officer', '', '{}',
         a.submitted_at + (20 + a.id % 100) * interval '1 day'
        FROM applications a WHERE a.state IN ('awarded', 'waitlisted', 'rejected')""",
+    """UPDATE applications SET decided_at = submitted_at + (20 + id % 100) * interval '1 day'
+       WHERE state IN ('awarded', 'waitlisted', 'rejected')""",
     """INSERT INTO ledger_entries (award_id, kind, amount, currency, value_date, reference,
         actor_label, created_at)
        SELECT id, 'commitment', amount, currency, accepted_at::date, '', 'System', accepted_at

@@ -212,8 +212,15 @@ def within_envelope(application: Any, ctx: Context) -> Sentence | None:
     return None
 
 
-def record_amount(application: Any, ctx: Context) -> None:
+def record_decision(application: Any, ctx: Context) -> None:
+    """The first decision counts: a waiting-list application awarded later keeps it."""
+    if application.decided_at is None:
+        application.decided_at = ctx.now
+
+
+def record_award(application: Any, ctx: Context) -> None:
     application.amount_awarded = _award_amount(ctx)
+    record_decision(application, ctx)
 
 
 def record_submission(application: Any, ctx: Context) -> None:
@@ -333,10 +340,12 @@ class ApplicationLifecycle(Lifecycle):
             OFFICER,
             requires=("amount",),
             guards=(award_amount_valid, within_envelope),
-            effect=record_amount,
+            effect=record_award,
         ),
-        "waitlist": rule(OFFICER),
-        "reject": rule(OFFICER, comment_required=True, comment_label="feedback"),
+        "waitlist": rule(OFFICER, effect=record_decision),
+        "reject": rule(
+            OFFICER, comment_required=True, comment_label="feedback", effect=record_decision
+        ),
         "withdraw": rule(
             APPLICANT,
             requires=("confirmed",),

@@ -6,6 +6,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Numeric, String, Text, UniqueConstraint
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from grants.extensions import db
@@ -52,7 +53,10 @@ class Application(db.Model):
     beneficiaries_women: Mapped[int | None]
     beneficiaries_men: Mapped[int | None]
     beneficiaries_description: Mapped[str] = mapped_column(Text, default="")
-    sdg_targets: Mapped[list[str]] = mapped_column(JSON, default=list)
+    #: JSONB on PostgreSQL: the programme dashboard unnests it on every application.
+    sdg_targets: Mapped[list[str]] = mapped_column(
+        JSON().with_variant(JSONB(), "postgresql"), default=list
+    )
     #: Currency of the budget lines and co-financing (ISO 4217); may differ from the call's.
     budget_currency: Mapped[str] = mapped_column(String(3), default="USD")
     #: The grant asked for, in the call's currency.
@@ -64,6 +68,8 @@ class Application(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     submitted_at: Mapped[datetime | None]
+    #: The first decision (award, waiting list or rejection), for the time to decision.
+    decided_at: Mapped[datetime | None]
 
     call: Mapped[Call] = relationship(lazy="joined", innerjoin=True)
     association: Mapped[Association] = relationship(lazy="joined", innerjoin=True)

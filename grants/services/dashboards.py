@@ -18,7 +18,7 @@ from typing import Any
 from babel.dates import format_skeleton
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from sqlalchemy import and_, case, func, text
+from sqlalchemy import and_, func, text
 
 from grants.extensions import db
 from grants.orm import utcnow
@@ -192,9 +192,10 @@ def bucket_labels(bounds: tuple[int, ...]) -> list[str]:
     return labels
 
 
-def in_buckets(days: Any, bounds: tuple[int, ...], value: Any = 1) -> list[Any]:
-    """One aggregate per group of days cut at ``bounds`` (the sum of ``value`` in it):
-    a single pass without grouping on an expression, which the database would sort."""
+def in_buckets(days: Any, bounds: tuple[int, ...], value: Any = None) -> list[Any]:
+    """One aggregate per group of days cut at ``bounds`` (how many, or the sum of
+    ``value``, in it): a single pass with FILTER clauses, without grouping on an
+    expression, which the database would sort."""
     edges = [None, *bounds, None]
     sums = []
     for low, high in zip(edges, edges[1:], strict=False):
@@ -203,7 +204,8 @@ def in_buckets(days: Any, bounds: tuple[int, ...], value: Any = 1) -> list[Any]:
             for c in (low is not None and days >= low, high is not None and days < high)
             if c is not False
         ]
-        sums.append(func.coalesce(func.sum(case((and_(*conditions), value), else_=0)), 0))
+        aggregate = func.count() if value is None else func.sum(value)
+        sums.append(func.coalesce(aggregate.filter(and_(*conditions)), 0))
     return sums
 
 

@@ -41,6 +41,8 @@ def _submitted(world, call, state, days_ago, sdg=(), association=None, **fields)
 
 
 def _decided(application, transition: str, days_after: int) -> None:
+    """The decision as the decision pages leave it: in the history and on the record."""
+    application.decided_at = application.submitted_at + timedelta(days=days_after)
     db.session.add(
         HistoryEntry(
             entity_type="application",
