@@ -23,6 +23,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from workflows.sentences import CountryName, Sentence, _l
+
 #: IBAN length per country, from the SWIFT IBAN registry (ISO 13616), 89 countries.
 IBAN_REGISTRY_LENGTHS: dict[str, int] = {
     "AD": 24,  # Andorra
@@ -147,121 +149,6 @@ NATIONAL_IBAN_LENGTHS: dict[str, int] = {
 #: Every country whose IBANs we accept, with their length.
 IBAN_LENGTHS: dict[str, int] = {**IBAN_REGISTRY_LENGTHS, **NATIONAL_IBAN_LENGTHS}
 
-#: Name (as it reads after "in") and adjective of each IBAN country, for messages.
-IBAN_COUNTRY_NAMES: dict[str, tuple[str, str]] = {
-    "AD": ("Andorra", "Andorran"),
-    "AE": ("the United Arab Emirates", "Emirati"),
-    "AL": ("Albania", "Albanian"),
-    "AO": ("Angola", "Angolan"),
-    "AT": ("Austria", "Austrian"),
-    "AZ": ("Azerbaijan", "Azerbaijani"),
-    "BA": ("Bosnia and Herzegovina", "Bosnian"),
-    "BE": ("Belgium", "Belgian"),
-    "BF": ("Burkina Faso", "Burkinabè"),
-    "BG": ("Bulgaria", "Bulgarian"),
-    "BH": ("Bahrain", "Bahraini"),
-    "BI": ("Burundi", "Burundian"),
-    "BJ": ("Benin", "Beninese"),
-    "BR": ("Brazil", "Brazilian"),
-    "BY": ("Belarus", "Belarusian"),
-    "CF": ("the Central African Republic", "Central African"),
-    "CG": ("the Republic of the Congo", "Congolese"),
-    "CH": ("Switzerland", "Swiss"),
-    "CI": ("Côte d'Ivoire", "Ivorian"),
-    "CM": ("Cameroon", "Cameroonian"),
-    "CR": ("Costa Rica", "Costa Rican"),
-    "CV": ("Cape Verde", "Cape Verdean"),
-    "CY": ("Cyprus", "Cypriot"),
-    "CZ": ("Czechia", "Czech"),
-    "DE": ("Germany", "German"),
-    "DJ": ("Djibouti", "Djiboutian"),
-    "DK": ("Denmark", "Danish"),
-    "DO": ("the Dominican Republic", "Dominican"),
-    "DZ": ("Algeria", "Algerian"),
-    "EE": ("Estonia", "Estonian"),
-    "EG": ("Egypt", "Egyptian"),
-    "ES": ("Spain", "Spanish"),
-    "FI": ("Finland", "Finnish"),
-    "FK": ("the Falkland Islands", "Falkland Islands"),
-    "FO": ("the Faroe Islands", "Faroese"),
-    "FR": ("France", "French"),
-    "GA": ("Gabon", "Gabonese"),
-    "GB": ("the United Kingdom", "British"),
-    "GE": ("Georgia", "Georgian"),
-    "GI": ("Gibraltar", "Gibraltar"),
-    "GL": ("Greenland", "Greenlandic"),
-    "GQ": ("Equatorial Guinea", "Equatorial Guinean"),
-    "GR": ("Greece", "Greek"),
-    "GT": ("Guatemala", "Guatemalan"),
-    "GW": ("Guinea-Bissau", "Bissau-Guinean"),
-    "HN": ("Honduras", "Honduran"),
-    "HR": ("Croatia", "Croatian"),
-    "HU": ("Hungary", "Hungarian"),
-    "IE": ("Ireland", "Irish"),
-    "IL": ("Israel", "Israeli"),
-    "IQ": ("Iraq", "Iraqi"),
-    "IR": ("Iran", "Iranian"),
-    "IS": ("Iceland", "Icelandic"),
-    "IT": ("Italy", "Italian"),
-    "JO": ("Jordan", "Jordanian"),
-    "KM": ("the Comoros", "Comorian"),
-    "KW": ("Kuwait", "Kuwaiti"),
-    "KZ": ("Kazakhstan", "Kazakh"),
-    "LB": ("Lebanon", "Lebanese"),
-    "LC": ("Saint Lucia", "Saint Lucian"),
-    "LI": ("Liechtenstein", "Liechtenstein"),
-    "LT": ("Lithuania", "Lithuanian"),
-    "LU": ("Luxembourg", "Luxembourg"),
-    "LV": ("Latvia", "Latvian"),
-    "LY": ("Libya", "Libyan"),
-    "MA": ("Morocco", "Moroccan"),
-    "MC": ("Monaco", "Monegasque"),
-    "MD": ("Moldova", "Moldovan"),
-    "ME": ("Montenegro", "Montenegrin"),
-    "MG": ("Madagascar", "Malagasy"),
-    "MK": ("North Macedonia", "North Macedonian"),
-    "ML": ("Mali", "Malian"),
-    "MN": ("Mongolia", "Mongolian"),
-    "MR": ("Mauritania", "Mauritanian"),
-    "MT": ("Malta", "Maltese"),
-    "MU": ("Mauritius", "Mauritian"),
-    "MZ": ("Mozambique", "Mozambican"),
-    "NE": ("Niger", "Nigerien"),
-    "NI": ("Nicaragua", "Nicaraguan"),
-    "NL": ("the Netherlands", "Dutch"),
-    "NO": ("Norway", "Norwegian"),
-    "OM": ("Oman", "Omani"),
-    "PK": ("Pakistan", "Pakistani"),
-    "PL": ("Poland", "Polish"),
-    "PS": ("Palestine", "Palestinian"),
-    "PT": ("Portugal", "Portuguese"),
-    "QA": ("Qatar", "Qatari"),
-    "RO": ("Romania", "Romanian"),
-    "RS": ("Serbia", "Serbian"),
-    "RU": ("Russia", "Russian"),
-    "SA": ("Saudi Arabia", "Saudi"),
-    "SC": ("Seychelles", "Seychellois"),
-    "SD": ("Sudan", "Sudanese"),
-    "SE": ("Sweden", "Swedish"),
-    "SI": ("Slovenia", "Slovenian"),
-    "SK": ("Slovakia", "Slovak"),
-    "SM": ("San Marino", "Sammarinese"),
-    "SN": ("Senegal", "Senegalese"),
-    "SO": ("Somalia", "Somali"),
-    "ST": ("São Tomé and Príncipe", "São Toméan"),
-    "SV": ("El Salvador", "Salvadoran"),
-    "TD": ("Chad", "Chadian"),
-    "TG": ("Togo", "Togolese"),
-    "TL": ("Timor-Leste", "Timorese"),
-    "TN": ("Tunisia", "Tunisian"),
-    "TR": ("Türkiye", "Turkish"),
-    "UA": ("Ukraine", "Ukrainian"),
-    "VA": ("Vatican City", "Vatican"),
-    "VG": ("the British Virgin Islands", "British Virgin Islands"),
-    "XK": ("Kosovo", "Kosovan"),
-    "YE": ("Yemen", "Yemeni"),
-}
-
 #: Every current ISO 3166-1 alpha-2 country code (249), plus XK (Kosovo), which SWIFT uses.
 COUNTRY_CODES: frozenset[str] = frozenset(
     """
@@ -331,18 +218,6 @@ def _clean(raw: str, separators: re.Pattern[str]) -> str:
     return separators.sub("", text)
 
 
-def _article(adjective: str) -> str:
-    """'A' or 'An' before a country adjective ("An Italian IBAN", "A Ukrainian IBAN")."""
-    return "An" if adjective[:1] in "AEIO" else "A"
-
-
-def _place(code: str) -> str:
-    """'France (FR)' for IBAN countries, else 'the country with code US'."""
-    if code in IBAN_COUNTRY_NAMES:
-        return f"{IBAN_COUNTRY_NAMES[code][0]} ({code})"
-    return f"the country with code {code}"
-
-
 # --- IBAN -----------------------------------------------------------------------------------
 
 
@@ -361,30 +236,34 @@ def iban_mod97(iban: str) -> int:
     return int("".join(str(int(c, 36)) for c in rearranged)) % 97
 
 
-def iban_problem(raw: str) -> str | None:
+def iban_problem(raw: str) -> Sentence | None:
     """None when ``raw`` is a valid IBAN, else one sentence saying what is wrong."""
     iban = normalise_iban(raw)
     if not iban:
-        return "No IBAN was given."
+        return _l("No IBAN was given.")
     if not _ALPHANUMERIC.fullmatch(iban):
-        return "The IBAN may contain only letters and digits."
+        return _l("The IBAN may contain only letters and digits.")
     country = iban[:2]
     if len(country) < 2 or not _LETTERS.fullmatch(country):
-        return "The IBAN must start with a two-letter country code."
+        return _l("The IBAN must start with a two-letter country code.")
     if country not in IBAN_LENGTHS:
-        return f"{country} is not a country that uses IBANs; give the account number instead."
+        return _l(
+            "%(code)s is not a country that uses IBANs; give the account number instead.",
+            code=country,
+        )
     expected = IBAN_LENGTHS[country]
     if len(iban) != expected:
-        adjective = IBAN_COUNTRY_NAMES[country][1]
-        return (
-            f"{_article(adjective)} {adjective} IBAN has {expected} characters; "
-            f"this one has {len(iban)}."
+        return _l(
+            "An IBAN from %(country)s has %(expected)s characters; this one has %(length)s.",
+            country=CountryName(country),
+            expected=expected,
+            length=len(iban),
         )
     if not _DIGITS.fullmatch(iban[2:4]):
-        return "The IBAN's 3rd and 4th characters must be digits (its check digits)."
+        return _l("The IBAN's 3rd and 4th characters must be digits (its check digits).")
     # 00, 01 and 99 are never issued: they are aliases of 97, 98 and 02.
     if iban_mod97(iban) != 1 or iban[2:4] in ("00", "01", "99"):
-        return "The IBAN's check digits do not match: check for a typing mistake."
+        return _l("The IBAN's check digits do not match: check for a typing mistake.")
     return None
 
 
@@ -402,7 +281,7 @@ def normalise_bic(raw: str) -> str:
     return _clean(raw, _WHITESPACE)
 
 
-def bic_problem(raw: str) -> str | None:
+def bic_problem(raw: str) -> Sentence | None:
     """None when ``raw`` is a well-formed SWIFT/BIC (ISO 9362), else one sentence.
 
     Layout: 4 letters for the bank, 2 letters for its country, 2 letters or digits for
@@ -410,27 +289,30 @@ def bic_problem(raw: str) -> str | None:
     """
     bic = normalise_bic(raw)
     if not bic:
-        return "No SWIFT/BIC was given."
+        return _l("No SWIFT/BIC was given.")
     if not _ALPHANUMERIC.fullmatch(bic):
-        return "The SWIFT/BIC may contain only letters and digits."
+        return _l("The SWIFT/BIC may contain only letters and digits.")
     if len(bic) not in (8, 11):
-        return f"A SWIFT/BIC has 8 or 11 characters; this one has {len(bic)}."
+        return _l("A SWIFT/BIC has 8 or 11 characters; this one has %(length)s.", length=len(bic))
     if not _LETTERS.fullmatch(bic[:4]):
-        return "The SWIFT/BIC's first four characters (the bank's code) must be letters."
+        return _l("The SWIFT/BIC's first four characters (the bank's code) must be letters.")
     country = bic[4:6]
     if country not in COUNTRY_CODES:
-        return (
-            f"The SWIFT/BIC's 5th and 6th characters must be a country code; {country} is not one."
+        return _l(
+            "The SWIFT/BIC's 5th and 6th characters must be a country code; %(code)s is not one.",
+            code=country,
         )
     if bic[7] == "0":
-        return "This SWIFT/BIC is a test code (its 8th character is 0), not a real bank's."
+        return _l("This SWIFT/BIC is a test code (its 8th character is 0), not a real bank's.")
     branch = bic[8:]
     if branch.startswith("X") and branch != "XXX":
-        return "The SWIFT/BIC's last three characters (the branch) may start with X only as XXX."
+        return _l(
+            "The SWIFT/BIC's last three characters (the branch) may start with X only as XXX."
+        )
     return None
 
 
-def bic_matches_iban(bic: str, iban: str) -> str | None:
+def bic_matches_iban(bic: str, iban: str) -> Sentence | None:
     """None when the BIC's bank is in the IBAN's country, else one sentence.
 
     Only the countries are compared; when either value is too malformed to have one, this
@@ -443,9 +325,13 @@ def bic_matches_iban(bic: str, iban: str) -> str | None:
         return None
     if IBAN_COUNTRY_OF_TERRITORY.get(bic_country, bic_country) == iban_country:
         return None
-    return (
-        f"The SWIFT/BIC is for a bank in {_place(bic_country)}, "
-        f"the IBAN for an account in {_place(iban_country)}."
+    return _l(
+        "The SWIFT/BIC is for a bank in %(bank_country)s (%(bank_code)s), "
+        "the IBAN for an account in %(account_country)s (%(account_code)s).",
+        bank_country=CountryName(bic_country),
+        bank_code=bic_country,
+        account_country=CountryName(iban_country),
+        account_code=iban_country,
     )
 
 
@@ -457,7 +343,7 @@ def normalise_account_number(raw: str) -> str:
     return _clean(raw, _ACCOUNT_SEPARATORS)
 
 
-def account_number_problem(raw: str) -> str | None:
+def account_number_problem(raw: str) -> Sentence | None:
     """None when ``raw`` is a plausible account number for a country without IBANs.
 
     Such numbers have no common format or check digits, so only the size (4 to 34
@@ -465,18 +351,20 @@ def account_number_problem(raw: str) -> str | None:
     """
     number = normalise_account_number(raw)
     if not number:
-        return "No account number was given."
+        return _l("No account number was given.")
     if not _ALPHANUMERIC.fullmatch(number):
-        return "The account number may contain only letters and digits."
+        return _l("The account number may contain only letters and digits.")
     if len(number) < ACCOUNT_NUMBER_MIN_LENGTH:
-        return (
-            f"An account number has at least {ACCOUNT_NUMBER_MIN_LENGTH} characters; "
-            f"this one has {len(number)}."
+        return _l(
+            "An account number has at least %(minimum)s characters; this one has %(length)s.",
+            minimum=ACCOUNT_NUMBER_MIN_LENGTH,
+            length=len(number),
         )
     if len(number) > ACCOUNT_NUMBER_MAX_LENGTH:
-        return (
-            f"An account number has at most {ACCOUNT_NUMBER_MAX_LENGTH} characters; "
-            f"this one has {len(number)}."
+        return _l(
+            "An account number has at most %(maximum)s characters; this one has %(length)s.",
+            maximum=ACCOUNT_NUMBER_MAX_LENGTH,
+            length=len(number),
         )
     return None
 
@@ -484,7 +372,7 @@ def account_number_problem(raw: str) -> str | None:
 BANK_FIELDS = ("account_holder", "iban", "account_number", "bank_name", "bic")
 
 
-def bank_details_problems(details: dict[str, str]) -> dict[str, list[str]]:
+def bank_details_problems(details: dict[str, str]) -> dict[str, list[Sentence]]:
     """Every problem with a set of bank details, by field; empty when they can be used.
 
     An IBAN or, where the country has none, an account number; the holder, the bank and
@@ -497,9 +385,9 @@ def bank_details_problems(details: dict[str, str]) -> dict[str, list[str]]:
     account = normalise_account_number(details.get("account_number") or "")
     bic = normalise_bic(details.get("bic") or "")
     if not holder:
-        problems["account_holder"] = ["Give the name of the account holder."]
+        problems["account_holder"] = [_l("Give the name of the account holder.")]
     if not bank:
-        problems["bank_name"] = ["Give the name of the bank."]
+        problems["bank_name"] = [_l("Give the name of the bank.")]
     if iban:
         if problem := iban_problem(iban):
             problems["iban"] = [problem]
@@ -507,9 +395,9 @@ def bank_details_problems(details: dict[str, str]) -> dict[str, list[str]]:
         if problem := account_number_problem(account):
             problems["account_number"] = [problem]
     else:
-        problems["iban"] = ["Give the IBAN, or the account number where the country has none."]
+        problems["iban"] = [_l("Give the IBAN, or the account number where the country has none.")]
     if not bic:
-        problems["bic"] = ["Give the bank's SWIFT/BIC."]
+        problems["bic"] = [_l("Give the bank's SWIFT/BIC.")]
     elif problem := bic_problem(bic):
         problems["bic"] = [problem]
     elif iban and "iban" not in problems and (problem := bic_matches_iban(bic, iban)):

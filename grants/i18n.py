@@ -22,6 +22,7 @@ import workflows.sentences
 from grants.extensions import babel
 from grants.labels import ROLE_LABELS, state_label, transition_label
 from grants.models.accounts import LOCALES
+from grants.reference import country_name
 
 RIGHT_TO_LEFT = {"ar"}
 LANGUAGE_NAMES = {"en": "English", "fr": "Français", "es": "Español", "ar": "العربية"}
@@ -68,6 +69,9 @@ class ReaderWords:
 
     def role(self, name: str) -> str:
         return str(ROLE_LABELS.get(name, name))
+
+    def country(self, code: str) -> str:
+        return country_name(code, str(self._locale()))
 
     def join(self, items: list[str]) -> str:
         locale = self._locale()

@@ -6,7 +6,7 @@ from typing import Any
 
 from workflows.base import Context, Lifecycle, State, rule
 from workflows.rules import member_of_association
-from workflows.sentences import Names, Sentence, _l
+from workflows.sentences import Names, Sentence, Sentences, _l
 
 APPLICANT = "applicant"
 OFFICER = "programme_officer"
@@ -51,7 +51,7 @@ def bank_details_given(award: Any, ctx: Context) -> Sentence | None:
     details = {name: _given(award, ctx, name) for name in BANK_FIELDS}
     problems = bank_details_problems(details)
     if problems:
-        return " ".join(message for messages in problems.values() for message in messages)
+        return Sentences(message for messages in problems.values() for message in messages)
     return None
 
 

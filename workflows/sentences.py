@@ -30,6 +30,8 @@ class Words(Protocol):
 
     def role(self, name: str) -> str: ...
 
+    def country(self, code: str) -> str: ...
+
     def join(self, items: list[str]) -> str: ...
 
     def number(self, value: Decimal, digits: int) -> str: ...
@@ -51,6 +53,11 @@ class English:
 
     def role(self, name: str) -> str:
         return name.replace("_", " ")
+
+    def country(self, code: str) -> str:
+        from babel import Locale
+
+        return Locale("en").territories.get(code, code)
 
     def join(self, items: list[str]) -> str:
         return ", ".join(items)
@@ -155,6 +162,16 @@ class RoleName(_Lazy):
         return _words.role(self.name)
 
 
+class CountryName(_Lazy):
+    """A country, by its ISO 3166 code, named in the reader's language."""
+
+    def __init__(self, code: str):
+        self.code = code
+
+    def render(self) -> str:
+        return _words.country(self.code)
+
+
 class Names(_Lazy):
     """A list read as a list in the reader's language ("a, b and c")."""
 
@@ -206,6 +223,7 @@ class Moment(_Lazy):
 
 
 __all__ = [
+    "CountryName",
     "English",
     "Money",
     "Moment",

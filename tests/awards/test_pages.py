@@ -5,6 +5,7 @@ and a report with its variance rule. Each refusal says why and changes nothing."
 from __future__ import annotations
 
 import csv
+import html
 import io
 from decimal import Decimal
 
@@ -40,8 +41,17 @@ def test_accepting_with_a_malformed_iban_says_why_and_changes_nothing(world, log
     awa = login(world.applicant)
     response = awa.post(f"/grants/{award.id}/accept", data=_accept_form(iban="FR14 2004 1010"))
     assert response.status_code == 422
-    assert "A French IBAN has 27 characters; this one has 12." in text_of(response)
+    assert "An IBAN from France has 27 characters; this one has 12." in text_of(response)
     assert award.state == "offered" and award.iban == ""
+    world.applicant.locale = "fr"  # read in the association's language
+    response = awa.post(f"/grants/{award.id}/accept", data=_accept_form(bic="GEBABEBB"))
+    assert response.status_code == 422
+    assert (
+        "Le code SWIFT/BIC désigne une banque du pays Belgique (BE), "
+        "l'IBAN un compte du pays France (FR)."
+    ) in html.unescape(text_of(response))
+    assert award.state == "offered" and award.iban == ""
+    world.applicant.locale = "en"
     response = awa.post(f"/grants/{award.id}/accept", data=_accept_form(letter_read=""))
     assert response.status_code == 422
     assert "Confirm that you read the award letter." in text_of(response)
