@@ -111,7 +111,8 @@ class TeamMemberForm(Row):
         return not (self.name.data or "").strip()
 
 
-def _sdgchoices() -> list[SelectChoice]:
+def _sdg_choices() -> list[SelectChoice]:
+    """Built for each form, so the goals read in the reader's language."""
     return [SelectChoice(code, f"{code} — {goal}") for code, goal in SDG_TARGETS.items()]
 
 
@@ -143,7 +144,7 @@ class ApplicationForm(FlaskForm):
     )
     sdg_targets = SelectMultipleField(
         _l("SDG targets the project serves"),
-        choices=[SelectChoice(code, f"{code} — {goal}") for code, goal in SDG_TARGETS.items()],
+        choices=_sdg_choices,
         description=_l("Type a target's number, such as 8.6, to find it in the list."),
     )
     budget_currency = SelectField(

@@ -4,8 +4,10 @@ the reader's language through Babel's CLDR data, so no list is maintained by han
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Any
 
 from babel import Locale
+from flask_babel import lazy_gettext as _l
 
 #: Codes CLDR lists as territories but which are not countries one can register in.
 _NOT_COUNTRIES = {"EU", "EZ", "UN", "QO", "ZZ", "XA", "XB", "XK"}
@@ -69,29 +71,30 @@ def country_name(code: str, locale: str = "en") -> str:
     return country_names(locale).get(code, code)
 
 
-#: The 17 Sustainable Development Goals: (short name, numbered targets, lettered targets).
-SDG_GOALS: dict[int, tuple[str, int, str]] = {
-    1: ("No poverty", 5, "ab"),
-    2: ("Zero hunger", 5, "abc"),
-    3: ("Good health and well-being", 9, "abcd"),
-    4: ("Quality education", 7, "abc"),
-    5: ("Gender equality", 6, "abc"),
-    6: ("Clean water and sanitation", 6, "ab"),
-    7: ("Affordable and clean energy", 3, "ab"),
-    8: ("Decent work and economic growth", 10, "ab"),
-    9: ("Industry, innovation and infrastructure", 5, "abc"),
-    10: ("Reduced inequalities", 7, "abc"),
-    11: ("Sustainable cities and communities", 7, "abc"),
-    12: ("Responsible consumption and production", 8, "abc"),
-    13: ("Climate action", 3, "ab"),
-    14: ("Life below water", 7, "abc"),
-    15: ("Life on land", 9, "abc"),
-    16: ("Peace, justice and strong institutions", 10, "ab"),
-    17: ("Partnerships for the goals", 19, ""),
+#: The 17 Sustainable Development Goals: (short name, in the reader's language when shown;
+#: numbered targets; lettered targets).
+SDG_GOALS: dict[int, tuple[Any, int, str]] = {
+    1: (_l("No poverty"), 5, "ab"),
+    2: (_l("Zero hunger"), 5, "abc"),
+    3: (_l("Good health and well-being"), 9, "abcd"),
+    4: (_l("Quality education"), 7, "abc"),
+    5: (_l("Gender equality"), 6, "abc"),
+    6: (_l("Clean water and sanitation"), 6, "ab"),
+    7: (_l("Affordable and clean energy"), 3, "ab"),
+    8: (_l("Decent work and economic growth"), 10, "ab"),
+    9: (_l("Industry, innovation and infrastructure"), 5, "abc"),
+    10: (_l("Reduced inequalities"), 7, "abc"),
+    11: (_l("Sustainable cities and communities"), 7, "abc"),
+    12: (_l("Responsible consumption and production"), 8, "abc"),
+    13: (_l("Climate action"), 3, "ab"),
+    14: (_l("Life below water"), 7, "abc"),
+    15: (_l("Life on land"), 9, "abc"),
+    16: (_l("Peace, justice and strong institutions"), 10, "ab"),
+    17: (_l("Partnerships for the goals"), 19, ""),
 }
 
 
-def sdg_targets() -> dict[str, str]:
+def sdg_targets() -> dict[str, Any]:
     """Every target code of the 2030 Agenda (169 of them), with the name of its goal."""
     targets: dict[str, str] = {}
     for goal, (name, numbered, lettered) in SDG_GOALS.items():

@@ -85,3 +85,16 @@ def test_the_catalogs_hold_every_string_of_the_source(tmp_path):
             f"{language}: {len(missing)} strings not in the catalog (make translations-update, "
             f"then translate): {missing[:10]}"
         )
+
+
+def test_the_application_form_names_the_goals_in_the_readers_language(world, login):
+    """The SDG targets' goal names are reference data, translated like the interface."""
+    from tests.fixtures.programme import make_application, make_call
+
+    application = make_application(world, make_call(world))
+    world.applicant.locale = "ar"
+    page = login(world.applicant).get(f"/applications/{application.id}").get_data(as_text=True)
+    assert "8.6 — العمل اللائق ونمو الاقتصاد" in page
+    world.applicant.locale = "es"
+    page = login(world.applicant).get(f"/applications/{application.id}").get_data(as_text=True)
+    assert "4.4 — Educación de calidad" in page
