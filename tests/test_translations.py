@@ -98,3 +98,23 @@ def test_the_application_form_names_the_goals_in_the_readers_language(world, log
     world.applicant.locale = "es"
     page = login(world.applicant).get(f"/applications/{application.id}").get_data(as_text=True)
     assert "4.4 — Educación de calidad" in page
+
+
+def test_what_the_system_did_is_said_in_the_readers_language(world, login):
+    """Timed transitions are stored as done by "system"; people read it in their words."""
+    from grants.extensions import db
+    from grants.models import HistoryEntry
+
+    db.session.add(
+        HistoryEntry(
+            entity_type="association",
+            entity_id=world.association.id,
+            transition="verify",
+            from_state="pending",
+            to_state="verified",
+            actor_label="system",
+        )
+    )
+    world.applicant.locale = "fr"
+    page = login(world.applicant).get(f"/associations/{world.association.id}")
+    assert "par le système" in page.get_data(as_text=True)

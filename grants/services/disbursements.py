@@ -39,6 +39,7 @@ from grants.orm import utcnow
 from grants.roles import FINANCE_OFFICER, PROGRAMME_OFFICER
 from grants.services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from grants.services.workflow import DomainEvent, announce, fire, transition_fired
+from workflows.base import SYSTEM
 
 TRANCHE_ACTIONS = ("request", "approve", "pay", "fail", "return", "cancel")
 
@@ -104,7 +105,7 @@ def _entry(award: Award, kind: str, amount: Decimal, value_date: date, **fields)
 
 def _actor_label(actor_id: int | None) -> str:
     if actor_id is None:
-        return "system"
+        return SYSTEM
     person = db.session.get(User, actor_id)
     return person.display_name if person else ""
 

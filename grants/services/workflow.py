@@ -27,7 +27,7 @@ from grants.models.accounts import User
 from grants.models.history import HistoryEntry
 from grants.orm import utcnow
 from grants.services.errors import Conflict
-from workflows.base import Context, Lifecycle, Option
+from workflows.base import SYSTEM, Context, Lifecycle, Option
 
 signals = Namespace()
 #: Sent after every transition, inside the transaction: (sender=entity type, event=…).
@@ -118,7 +118,7 @@ def fire(
         from_state=before,
         to_state=entity.state,
         actor_id=actor.id if actor else None,
-        actor_label=actor.display_name if actor else "system",
+        actor_label=actor.display_name if actor else SYSTEM,
         comment=(comment or "").strip(),
         data=_jsonable(data),
         created_at=ctx.now,

@@ -34,6 +34,7 @@ from grants.labels import (
 from grants.orm import utcnow
 from grants.reference import country_name, language_names
 from grants.services.errors import DomainError
+from workflows.base import SYSTEM
 
 log = logging.getLogger(__name__)
 
@@ -195,6 +196,8 @@ def register_web(app: Flask) -> None:
         code, code
     )
     app.jinja_env.filters["role_label"] = lambda role: ROLE_LABELS.get(role, role)
+    # Timed transitions and ledger entries of no person are stored as "system".
+    app.jinja_env.filters["actor"] = lambda label: _("the system") if label == SYSTEM else label
     app.jinja_env.filters["extension"] = lambda kind: "." + {"jpeg": "jpg"}.get(kind, kind)
 
     def _api_answer(error: Exception):
