@@ -38,6 +38,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Context, Decimal, localcontext
 
+from workflows.sentences import Sentence, _l
+
 MIN_REVIEWS_TO_NORMALISE = 3
 RECOMMENDATIONS = ("fund", "fund_with_conditions", "do_not_fund")
 FUNDING = ("fund", "fund_with_conditions")
@@ -231,7 +233,7 @@ class ApplicationScore:
     #: Evaluators of this application whose raw totals were used.
     raw_evaluators: tuple[int, ...] = ()
     disagreement: bool = False
-    disagreement_reasons: tuple[str, ...] = ()
+    disagreement_reasons: tuple[Sentence, ...] = ()
 
 
 def application_scores(
@@ -254,15 +256,18 @@ def application_scores(
             own = by_application[application_id]
             totals = [p.total for p in own]
             low, high = min(totals), max(totals)
-            reasons: list[str] = []
+            reasons: list[Sentence] = []
             if high - low > threshold:
                 reasons.append(
-                    f"Totals range over {_points(high - low)} points "
-                    f"(more than {_plain(threshold)})."
+                    _l(
+                        "Totals range over %(spread)s points (more than %(threshold)s).",
+                        spread=_points(high - low),
+                        threshold=_plain(threshold),
+                    )
                 )
             recommendations = {p.recommendation for p in own}
             if recommendations & set(FUNDING) and "do_not_fund" in recommendations:
-                reasons.append("Evaluators split between fund and do not fund.")
+                reasons.append(_l("Evaluators split between fund and do not fund."))
             mean_normalised = _mean([normalised[p.evaluator_id, application_id] for p in own])
             result[application_id] = ApplicationScore(
                 application_id=application_id,

@@ -163,7 +163,7 @@ def _ranking_rows(result):
             row.score.raw_mean,
             row.score.normalised_mean,
             row.score.std,
-            "; ".join(row.score.disagreement_reasons),
+            "; ".join(map(str, row.score.disagreement_reasons)),
             row.score.reviews,
             result.assigned.get(row.application_id, 0),
         )

@@ -60,6 +60,11 @@ def test_normalisation_removes_the_harsh_evaluators_bias(world, login):
     assert "Totals range over" in normalised  # the harsh pair disagrees strongly
     csv = officer.get(f"/office/calls/{call.code}/ranking/?format=csv")
     assert csv.mimetype == "text/csv" and first in csv.get_data(as_text=True)
+    assert "Totals range over" in csv.get_data(as_text=True)
+    world.officer.locale = "fr"  # the reasons read in the officer's language
+    french = text_of(officer.get(f"/office/calls/{call.code}/ranking/"))
+    assert "Les totaux s" in french and "Totals range over" not in french
+    world.officer.locale = "en"
     sheet = officer.get(f"/office/calls/{call.code}/ranking/?format=xlsx")
     import io
     import zipfile
