@@ -125,6 +125,17 @@ def test_one_call_and_a_period(officer, programme):
     assert rows_of(page, "funnel") == [("submitted", "2"), ("eligible", "1")]
     assert rows_of(page, "reports")[2] == ("Overdue", "1", "0")
     assert "Within a period" in text_of(page)
+    # Amounts count the applications submitted in the period, payments made in it, and
+    # the time to decision the decisions taken in it.
+    page = officer.get("/dashboard/programme?from=2026-06-01&to=2027-01-31")
+    assert rows_of(page, "amounts") == [
+        ("Employment", "USD", "$128,000.00", "$30,000.00", "$12,000.00"),
+        ("Health", "EUR", "€35,000.00", "€18,000.00", "€0.00"),
+    ]
+    assert [count for _label, count in rows_of(page, "decisions")] == ["1", "1", "0", "0", "0"]
+    page = officer.get(f"/dashboard/programme?call={programme.eur_call.id}&by=country")
+    assert rows_of(page, "amounts") == [("Ecuador", "EUR", "€35,000.00", "€18,000.00", "€7,000.00")]
+    assert [count for _label, count in rows_of(page, "decisions")] == ["0", "0", "0", "0", "1"]
 
 
 def test_finance_figures(finance):
