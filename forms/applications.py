@@ -28,6 +28,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, NumberRange, Optional, ValidationError
 
 from forms.fields import CountryField, Row, choices, not_negative
+from grants.i18n import LANGUAGE_NAMES
 from grants.reference import SDG_TARGETS
 from grants.services.applications import DRAFT_FIELDS, MAX_TEXT
 
@@ -118,6 +119,11 @@ def _sdg_choices() -> list[SelectChoice]:
 
 class ApplicationForm(FlaskForm):
     version = HiddenField()
+    language = SelectField(
+        _l("Language the application is written in"),
+        choices=choices(LANGUAGE_NAMES.items()),
+        description=_l("Evaluators who read this language are assigned to it."),
+    )
     title = StringField(_l("Project title"), validators=[Length(max=300)])
     summary = TextAreaField(
         _l("Summary"),

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate
 
+from grants.models.accounts import LOCALES
+
 
 class RecordIdField(fields.Integer):
     """The id of a record: what a database integer holds (1 to 2,147,483,647)."""
@@ -187,6 +189,10 @@ class ApplicationUpdate(Schema):
     """A draft's fields; every one optional, checked like the web form's."""
 
     version = fields.Integer(metadata={"description": "the version read; or send If-Match"})
+    language = fields.String(
+        validate=validate.OneOf(LOCALES),
+        metadata={"description": "the language the application is written in"},
+    )
     title = fields.String(validate=validate.Length(max=300))
     summary = fields.String(validate=validate.Length(max=5000))
     objectives = fields.String(validate=validate.Length(max=5000))

@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from grants.extensions import db
 from grants.labels import state_label
-from grants.models.accounts import User
+from grants.models.accounts import LOCALES, User
 from grants.models.applications import (
     Application,
     BudgetLine,
@@ -39,6 +39,7 @@ EDITABLE_STATES = ("draft", "proposal_draft")
 #: Longest text accepted in any field of the form (a 2 MB paste is refused).
 MAX_TEXT = 10_000
 DRAFT_FIELDS = (
+    "language",
     "title",
     "summary",
     "objectives",
@@ -99,7 +100,9 @@ def start_application(actor: User, call: Call, association: Association) -> Appl
     application = Application(
         call_id=call.id,
         association_id=association.id,
-        language=call.language,
+        # Written in the language its author works in, unless they say otherwise: the
+        # evaluators who read that language are the ones proposed for it.
+        language=actor.locale if actor.locale in LOCALES else call.language,
         sector=call.sector,
         country=(call.countries or [None])[0],
         budget_currency=call.currency,

@@ -187,6 +187,7 @@ def test_a_stale_save_keeps_the_text_and_changes_nothing(applicant, call):
         ("amount_requested", "lots", "Not a valid decimal value"),
         ("budget_lines-0-unit_cost", "-1", "Must not be negative."),
         ("budget_currency", "XXQ", "Not a valid choice"),
+        ("language", "xx", "Not a valid choice"),
         ("summary", "x" * 2_000_000, "Field cannot be longer than 10000 characters."),
         ("start_date", "2020-01-01", "The start date cannot be in the past."),
         ("country", "ZZ", "Choose a country from the list."),
@@ -217,6 +218,17 @@ def test_bad_input_is_refused_next_to_the_field_and_nothing_changes(
         application.summary,
         [line.unit_cost for line in application.budget_lines],
     ) == before
+
+
+def test_an_application_is_in_its_authors_language_until_they_say_otherwise(applicant, call):
+    user, client = applicant
+    user.locale = "fr"
+    application = _start(client, call)  # an English call, written in French
+    assert call.language == "en" and application.language == "fr"
+    assert _save(client, application, language="ar").status_code == 303
+    assert application.language == "ar"
+    user.locale = "wo"  # not a language of the interface: the call's language
+    assert _start(client, call).language == "en"
 
 
 def test_html_and_script_are_shown_as_text(applicant, call):

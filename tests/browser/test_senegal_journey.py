@@ -138,6 +138,7 @@ def test_the_senegal_journey_in_french(person, live):
     with live.app.app_context():
         saved = db.session.get(Application, application_id)
         assert len(saved.budget_lines) == 8 and saved.cofinancing_share == 18
+        assert saved.language == "fr"  # written in French for an English call
     shot(mariama, "application saved")
     for form in mariama.locator("form.upload[action*='/documents/']").all():
         action = form.get_attribute("action")
