@@ -1,9 +1,11 @@
-"""Reading amounts typed by people who write 1,250.50, 1 250,50 or 1.250,50."""
+"""Reading amounts typed by people who write 1,250.50, 1 250,50 or 1.250,50, and amounts
+from the database as money."""
 
 from __future__ import annotations
 
 import re
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 _SPACES = re.compile(r"[\s\u00a0\u202f']")
 
@@ -35,3 +37,8 @@ def parse_decimal(raw: object) -> Decimal:
     if not value.is_finite():
         raise ValueError(text)
     return value
+
+
+def money_value(value: Any) -> Decimal:
+    """A sum from the database (None, float on SQLite, Decimal) as money, to the cent."""
+    return Decimal(str(value or 0)).quantize(Decimal("0.01"))

@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from decimal import Decimal
 from typing import Any
 
 from babel.dates import format_skeleton
@@ -175,10 +174,6 @@ def month_label(month: str, skeleton: str = "yMMMM") -> str:
     """A ``YYYY-MM`` month in the reader's language (``skeleton`` as in Babel)."""
     year, number = (int(part) for part in month.split("-"))
     return format_skeleton(skeleton, date(year, number, 1), locale=get_locale())
-
-
-def money_value(value: Any) -> Decimal:
-    return Decimal(str(value or 0)).quantize(Decimal("0.01"))
 
 
 def bucket_labels(bounds: tuple[int, ...]) -> list[str]:

@@ -34,7 +34,7 @@ from grants.models.awards import (
     TrancheApproval,
 )
 from grants.models.calls import Call
-from grants.numbers import parse_decimal
+from grants.numbers import money_value, parse_decimal
 from grants.orm import utcnow
 from grants.roles import FINANCE_OFFICER, PROGRAMME_OFFICER
 from grants.services.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -149,20 +149,18 @@ def ledger(award: Award) -> list[LedgerEntry]:
     )
 
 
+#: What a ledger entry adds to the money paid: a payment its amount, a refund less.
+PAID = case(
+    (LedgerEntry.kind == "payment", LedgerEntry.amount),
+    (LedgerEntry.kind == "refund", -LedgerEntry.amount),
+    else_=0,
+)
+
+
 def ledger_paid_total(award_id: int) -> Decimal:
     """Payments minus refunds, summed from the ledger (what the trigger keeps)."""
-    signed = func.sum(
-        func.coalesce(
-            case(
-                (LedgerEntry.kind == "payment", LedgerEntry.amount),
-                (LedgerEntry.kind == "refund", -LedgerEntry.amount),
-                else_=0,
-            ),
-            0,
-        )
-    )
-    total = db.session.scalar(select(signed).where(LedgerEntry.award_id == award_id))
-    return Decimal(str(total or 0)).quantize(Decimal("0.01"))
+    total = db.session.scalar(select(func.sum(PAID)).where(LedgerEntry.award_id == award_id))
+    return money_value(total)
 
 
 def parse_amount(raw: Any, field: str = "amount") -> Decimal:
@@ -402,15 +400,8 @@ def programme_totals(by: str) -> list[tuple[str, str, Decimal, Decimal]]:
         raise NotFound(_("No such grouping."))
     key = keys[by]
     committed = func.sum(case((LedgerEntry.kind == "commitment", LedgerEntry.amount), else_=0))
-    paid = func.sum(
-        case(
-            (LedgerEntry.kind == "payment", LedgerEntry.amount),
-            (LedgerEntry.kind == "refund", -LedgerEntry.amount),
-            else_=0,
-        )
-    )
     rows = db.session.execute(
-        select(key, LedgerEntry.currency, committed, paid)
+        select(key, LedgerEntry.currency, committed, func.sum(PAID))
         .join(Award, Award.id == LedgerEntry.award_id)
         .join(Application, Application.id == Award.application_id)
         .join(Call, Call.id == Application.call_id)
@@ -418,8 +409,7 @@ def programme_totals(by: str) -> list[tuple[str, str, Decimal, Decimal]]:
         .order_by(key, LedgerEntry.currency)
     )
     return [
-        (group or "—", currency, Decimal(str(c or 0)), Decimal(str(p or 0)))
-        for group, currency, c, p in rows
+        (group or "—", currency, money_value(c), money_value(p)) for group, currency, c, p in rows
     ]
 
 

@@ -12,6 +12,7 @@ from sqlalchemy import case, func, literal, select
 
 from grants.extensions import db
 from grants.models.awards import Award, LedgerEntry, Tranche
+from grants.numbers import money_value
 from grants.orm import UTCDateTime, utcnow
 from grants.services import disbursements
 from grants.services.dashboards import (
@@ -20,7 +21,6 @@ from grants.services.dashboards import (
     Row,
     Series,
     bucket_labels,
-    money_value,
     month_label,
     months_before,
     without_jit,
@@ -154,8 +154,6 @@ def committed_and_paid() -> Chart:
         empty=_("Nothing is committed yet."),
     )
 
-
-#: Each dashboard's charts by name, in the order of the page; one query or two each.
 
 #: The charts by name, in the order of the page.
 FINANCE_CHARTS: dict[str, Callable[[Filters], Chart]] = {

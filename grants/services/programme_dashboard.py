@@ -20,8 +20,10 @@ from grants.labels import REPORT_KIND_LABELS, SECTOR_LABELS, state_label
 from grants.models.applications import Application
 from grants.models.awards import Award, LedgerEntry, Report
 from grants.models.calls import Call
+from grants.numbers import money_value
 from grants.orm import utcnow
 from grants.reference import country_name
+from grants.services import disbursements
 from grants.services.dashboards import (
     Chart,
     Filters,
@@ -29,7 +31,6 @@ from grants.services.dashboards import (
     Series,
     bucket_labels,
     in_buckets,
-    money_value,
     without_jit,
 )
 from grants.services.errors import NotFound
@@ -167,9 +168,7 @@ def amounts(filters: Filters) -> Chart:
         select(
             key,
             LedgerEntry.currency,
-            func.sum(
-                case((LedgerEntry.kind == "refund", -LedgerEntry.amount), else_=LedgerEntry.amount)
-            ),
+            func.sum(disbursements.PAID),
         )
         .select_from(LedgerEntry)
         .join(Award, Award.id == LedgerEntry.award_id)
