@@ -109,7 +109,7 @@ def current_person():
 
 
 def init_api(app: Flask) -> None:
-    from grants.api import docs, documents, resources, tokens
+    from grants.api import auth, docs, documents, resources, tokens
 
     app.config.setdefault("API_TITLE", "Diaspora Grants API")
     app.config.setdefault("API_VERSION", "v1")
@@ -142,6 +142,7 @@ def init_api(app: Flask) -> None:
         api.register_blueprint(blueprint, url_prefix=PREFIX)
         csrf.exempt(blueprint)
     app.register_blueprint(docs.blueprint)
+    app.teardown_request(auth.record_use_after_request)
     # Guessing passwords through the API costs what it costs on the login page.
     limiter = app.extensions["rate_limiter"]
     endpoint = "api_tokens.create_token"

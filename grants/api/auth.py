@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
-from flask import g, request
+import logging
 
-from grants.services.accounts import user_for_token
+from flask import g, request
+from sqlalchemy.exc import SQLAlchemyError
+
+from grants.extensions import db
+from grants.orm import utcnow
+from grants.services.accounts import record_token_use, token_use_due, usable_token
 from grants.services.errors import DomainError
+
+log = logging.getLogger(__name__)
 
 
 class Unauthenticated(DomainError):
@@ -22,8 +29,23 @@ def authenticate():
         raise Unauthenticated(
             "Send Authorization: Bearer <token>; get a token from POST /api/v1/tokens."
         )
-    user = user_for_token(token.strip())
-    if user is None or not user.active:
+    now = utcnow()
+    row = usable_token(token.strip(), now)
+    if row is None or not row.user.active:
         raise Unauthenticated("The token is unknown, expired or revoked.")
-    g.api_user = user
-    return user
+    if token_use_due(row, now):
+        g.token_use = (row.id, now)
+    g.api_user = row.user
+    return row.user
+
+
+def record_use_after_request(error: BaseException | None) -> None:
+    """Teardown: the token's use, written after the request's own transaction ended."""
+    use = g.pop("token_use", None)
+    if use is None or error is not None:
+        return
+    try:
+        record_token_use(*use)
+    except SQLAlchemyError:
+        db.session.rollback()
+        log.info("token %s: use not recorded (row busy); the next use records it", use[0])

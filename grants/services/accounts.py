@@ -6,7 +6,7 @@ import secrets
 from datetime import datetime, timedelta
 
 from flask_security import hash_password
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, text, update
 
 from grants.extensions import db, security
 from grants.models.accounts import ApiToken, Role, User
@@ -169,11 +169,47 @@ def revoke_token(user: User, token_id: int) -> None:
         db.session.flush()
 
 
+#: How often a token's use is recorded: reading through the API writes nothing more often.
+TOKEN_USE_RESOLUTION = timedelta(minutes=1)
+
+
+def usable_token(token: str, now: datetime | None = None) -> ApiToken | None:
+    """The token row behind a bearer secret, or None when unknown, expired or revoked.
+
+    Reads only: the use is recorded by ``record_token_use``, after the request."""
+    row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == ApiToken.digest(token)))
+    if row is None or not row.is_usable(now or utcnow()):
+        return None
+    return row
+
+
 def user_for_token(token: str, now: datetime | None = None) -> User | None:
     """The user a bearer token belongs to, or None when unknown, expired or revoked."""
-    row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == ApiToken.digest(token)))
-    now = now or utcnow()
-    if row is None or not row.is_usable(now):
-        return None
-    row.last_used_at = now
-    return row.user
+    row = usable_token(token, now)
+    return row.user if row is not None else None
+
+
+def token_use_due(token: ApiToken, now: datetime) -> bool:
+    return token.last_used_at is None or now - token.last_used_at >= TOKEN_USE_RESOLUTION
+
+
+def record_token_use(token_id: int, now: datetime) -> None:
+    """Record a token's use in a short transaction of its own, after the request's.
+
+    Clients sharing a token never queue behind each other: the row is updated at most
+    once a minute, and on PostgreSQL a row another request holds is skipped rather
+    than waited for (the next use records it)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("SET LOCAL lock_timeout = '200ms'"))
+    db.session.execute(
+        update(ApiToken)
+        .where(
+            ApiToken.id == token_id,
+            or_(
+                ApiToken.last_used_at.is_(None),
+                ApiToken.last_used_at <= now - TOKEN_USE_RESOLUTION,
+            ),
+        )
+        .values(last_used_at=now)
+    )
+    db.session.commit()
