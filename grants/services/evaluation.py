@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from grants.extensions import db
 from grants.labels import state_label
@@ -25,6 +26,18 @@ from grants.services.workflow import announce, fire
 from workflows.review import ReviewLifecycle
 
 RECOMMENDATIONS = ("fund", "fund_with_conditions", "do_not_fund")
+
+
+def reviews_of(application: Application) -> list[Review]:
+    """An application's reviews with their evaluators, in a fixed number of queries."""
+    return list(
+        db.session.scalars(
+            select(Review)
+            .where(Review.application_id == application.id)
+            .options(selectinload(Review.evaluator))
+            .order_by(Review.id)
+        )
+    )
 
 
 def conflicted_associations(evaluator: User) -> set[int]:

@@ -28,7 +28,7 @@ from grants.orm import utcnow
 from grants.roles import ADMIN, PROGRAMME_OFFICER
 from grants.services import applications as service
 from grants.services import documents as document_service
-from grants.services import screening
+from grants.services import evaluation, screening
 from grants.services.associations import is_member
 from grants.services.errors import Conflict, InvalidInput
 from grants.services.workflow import allowed_transitions, history_of
@@ -151,7 +151,7 @@ def _render(application: Application, form: ApplicationForm | None = None, statu
         versions=_earlier_versions(application),
         reviews=[
             (review, allowed_transitions(review, current_user, only_own_roles=True))
-            for review in application.reviews
+            for review in evaluation.reviews_of(application)
         ]
         if officer
         else [],

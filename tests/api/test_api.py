@@ -7,7 +7,6 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import event
 
 from grants.extensions import db
 from grants.models import ApiToken, Application, Call
@@ -15,6 +14,7 @@ from grants.orm import utcnow
 from grants.services.accounts import issue_token
 from tests.fixtures.people import PASSWORD
 from tests.fixtures.programme import make_application, make_award, make_call
+from tests.queries import cost_of
 
 
 def bearer(user) -> dict[str, str]:
@@ -243,19 +243,7 @@ def test_a_lists_query_count_does_not_grow_with_its_page_size(world, client, app
     client.get("/api/v1/awards?per_page=2", headers=headers)  # warm the caches
 
     def count(per_page: int) -> int:
-        statements = []
-        engine = db.engine
-
-        def record(*args, **kwargs):
-            statements.append(1)
-
-        event.listen(engine, "before_cursor_execute", record)
-        try:
-            response = client.get(f"/api/v1/awards?per_page={per_page}", headers=headers)
-            assert response.status_code == 200
-        finally:
-            event.remove(engine, "before_cursor_execute", record)
-        return len(statements)
+        return cost_of(client, f"/api/v1/awards?per_page={per_page}", headers=headers)
 
     assert count(12) <= count(2) + 2
 

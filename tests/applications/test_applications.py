@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 import time_machine
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from grants.extensions import db
 from grants.models import Application, Document, HistoryEntry
@@ -17,6 +17,7 @@ from grants.orm import utcnow
 from tests.clients import text_of
 from tests.fixtures.people import make_user
 from tests.fixtures.programme import NOW, make_application, make_call
+from tests.queries import cost_of
 
 PDF = b"%PDF-1.7\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 FORM = {
@@ -379,18 +380,7 @@ def test_the_screening_list_costs_the_same_queries_for_10_or_200(world, login, c
             application = make_application(world, listed, state="submitted")
             application.submitted_at = NOW
         db.session.flush()
-        statements = []
-
-        def record(*args):
-            statements.append(args[2])
-
-        engine = db.session.get_bind().engine
-        event.listen(engine, "before_cursor_execute", record)
-        try:
-            assert officer.get(f"/calls/{code}/applications").status_code == 200
-        finally:
-            event.remove(engine, "before_cursor_execute", record)
-        return len(statements)
+        return cost_of(officer, f"/calls/{code}/applications")
 
     assert cost(10, "LIST-10") == cost(200, "LIST-200")
 

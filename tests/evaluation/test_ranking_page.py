@@ -5,13 +5,12 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from sqlalchemy import event
-
 from grants.extensions import db
 from grants.models import Review, Score
 from tests.clients import text_of
 from tests.fixtures.people import make_user
 from tests.fixtures.programme import make_application, make_call
+from tests.queries import cost_of
 
 
 def _review(application, evaluator, relevance: int, feasibility: int, recommendation="fund"):
@@ -81,17 +80,6 @@ def test_the_ranking_costs_the_same_queries_for_5_or_40_applications(world, logi
 
     def cost(count: int) -> int:
         call, _ = _call_with_reviews(world, count, f"RANK-{count}")
-        statements = []
-        engine = db.session.get_bind().engine
-
-        def record(*args):
-            statements.append(args[2])
-
-        event.listen(engine, "before_cursor_execute", record)
-        try:
-            assert officer.get(f"/office/calls/{call.code}/ranking/").status_code == 200
-        finally:
-            event.remove(engine, "before_cursor_execute", record)
-        return len(statements)
+        return cost_of(officer, f"/office/calls/{call.code}/ranking/")
 
     assert cost(5) == cost(40)

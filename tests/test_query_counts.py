@@ -1,0 +1,83 @@
+"""Each main page and API answer runs a fixed number of statements, however much data
+it shows: more reviews, applications or awards cost no more queries."""
+
+from __future__ import annotations
+
+import pytest
+
+from grants.extensions import db
+from grants.services.accounts import issue_token
+from tests.fixtures.people import make_user
+from tests.fixtures.programme import make_application, make_award, make_call, make_review
+from tests.queries import cost_of
+
+
+@pytest.fixture
+def call(world):
+    return make_call(world)
+
+
+def _reviewed(world, call, evaluators: int):
+    application = make_application(world, call, state="in_review")
+    for _ in range(evaluators):
+        make_review(world, application, state="submitted", evaluator=make_user("evaluator"))
+    db.session.flush()
+    return application
+
+
+def test_the_application_page_costs_the_same_for_one_or_six_reviews(world, login, call):
+    officer = login(world.officer)
+    few, many = _reviewed(world, call, 1), _reviewed(world, call, 6)
+    officer.get(f"/applications/{few.id}")  # warm the caches
+    assert cost_of(officer, f"/applications/{few.id}") == cost_of(
+        officer, f"/applications/{many.id}"
+    )
+
+
+def test_the_api_application_costs_the_same_for_one_or_six_reviews(world, client, call):
+    few, many = _reviewed(world, call, 1), _reviewed(world, call, 6)
+    headers = {"Authorization": f"Bearer {issue_token(world.officer, 'test', 30)}"}
+    client.get(f"/api/v1/applications/{few.id}", headers=headers)
+    assert cost_of(client, f"/api/v1/applications/{few.id}", headers=headers) == cost_of(
+        client, f"/api/v1/applications/{many.id}", headers=headers
+    )
+
+
+def test_the_association_home_costs_the_same_for_two_or_twenty_applications(world, login):
+    member = login(world.applicant)
+    call = make_call(world)
+    for _ in range(2):
+        make_application(world, call)
+    member.get("/")
+    few = cost_of(member, "/")
+    few_dashboard = cost_of(member, f"/dashboard/associations/{world.association.id}")
+    for _ in range(18):
+        make_application(world, call)
+    assert cost_of(member, "/") == few
+    assert cost_of(member, f"/dashboard/associations/{world.association.id}") == few_dashboard
+
+
+def test_the_programme_and_finance_dashboards_cost_the_same_for_two_or_ten_awards(world, login):
+    officer, finance = login(world.officer), login(world.finance)
+    for _ in range(2):
+        make_award(world, state="active")
+    officer.get("/dashboard/programme")
+    programme, money = (
+        cost_of(officer, "/dashboard/programme"),
+        cost_of(finance, "/dashboard/finance"),
+    )
+    for _ in range(8):
+        make_award(world, state="active")
+    assert cost_of(officer, "/dashboard/programme") == programme
+    assert cost_of(finance, "/dashboard/finance") == money
+
+
+def test_the_public_call_page_costs_the_same_for_two_or_twenty_applications(world, client):
+    call = make_call(world)
+    for _ in range(2):
+        make_application(world, call, state="submitted")
+    client.get(f"/calls/{call.code}")
+    few = cost_of(client, f"/calls/{call.code}")
+    for _ in range(18):
+        make_application(world, call, state="submitted")
+    assert cost_of(client, f"/calls/{call.code}") == few
