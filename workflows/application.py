@@ -230,6 +230,7 @@ def record_submission(application: Any, ctx: Context) -> None:
 class ApplicationLifecycle(Lifecycle):
     entity = "application"
     title = "an application"
+    reads = ("budget_lines", "cofinancing", "documents", "reviews")
 
     draft = State("Draft", initial=True, value="draft")
     concept_submitted = State("Concept note submitted", value="concept_submitted")

@@ -104,6 +104,9 @@ class Lifecycle(StateMachine):
     entity: ClassVar[str] = ""
     title: ClassVar[str] = ""
     rules: ClassVar[dict[str, Rule]] = {}
+    #: The collections of the entity its guards read: a page of records loads each in one
+    #: query before its options are evaluated, instead of one query per record.
+    reads: ClassVar[tuple[str, ...]] = ()
 
     # -- reading the declaration ---------------------------------------------------
     @classmethod

@@ -77,32 +77,27 @@ class Application(db.Model):
         back_populates="application",
         cascade="all, delete-orphan",
         order_by="BudgetLine.position",
-        lazy="selectin",
     )
     cofinancing: Mapped[list[CoFinancing]] = relationship(
         back_populates="application",
         cascade="all, delete-orphan",
-        lazy="selectin",
     )
     documents: Mapped[list[Document]] = relationship(  # noqa: F821
         back_populates="application",
-        lazy="selectin",
         primaryjoin="Application.id == Document.application_id",
     )
     reviews: Mapped[list[Review]] = relationship(  # noqa: F821
-        back_populates="application", lazy="selectin"
+        back_populates="application"
     )
     partners: Mapped[list[Partner]] = relationship(
         back_populates="application",
         cascade="all, delete-orphan",
         order_by="Partner.position",
-        lazy="selectin",
     )
     team: Mapped[list[TeamMember]] = relationship(
         back_populates="application",
         cascade="all, delete-orphan",
         order_by="TeamMember.position",
-        lazy="selectin",
     )
 
     __mapper_args__ = {"version_id_col": version}

@@ -67,7 +67,7 @@ def applications_of_call(call: Call, filters: Filters, per_page: int = 25):
         select(Application)
         .join(Application.association)
         .where(Application.call_id == call.id, Application.state != "draft")
-        .options(selectinload(Application.documents))
+        .options(selectinload(Application.budget_lines), selectinload(Application.cofinancing))
     )
     if filters.state:
         statement = statement.where(Application.state == filters.state)

@@ -19,6 +19,7 @@ from typing import Any
 from blinker import Namespace
 from flask import current_app
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -192,8 +193,22 @@ def allowed_transitions(
 
 
 def allowed_for_many(entities: Iterable[Any], actor: User | None) -> dict[int, list[Option]]:
+    entities = list(entities)
+    _load_what_guards_read(entities)
     ctx = context(actor)
     return {entity.id: allowed_transitions(entity, actor, ctx) for entity in entities}
+
+
+def _load_what_guards_read(entities: list[Any]) -> None:
+    """One query per collection the machine's guards read, for the whole page."""
+    if not entities or not machine_for(entities[0]).reads:
+        return
+    model = type(entities[0])
+    db.session.scalars(
+        select(model)
+        .where(model.id.in_([entity.id for entity in entities]))
+        .options(*(selectinload(getattr(model, name)) for name in machine_for(entities[0]).reads))
+    ).all()
 
 
 def history_of(entity: Any) -> list[HistoryEntry]:
