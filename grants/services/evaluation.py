@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from grants.extensions import db
 from grants.labels import state_label
@@ -29,15 +29,18 @@ RECOMMENDATIONS = ("fund", "fund_with_conditions", "do_not_fund")
 
 
 def reviews_of(application: Application) -> list[Review]:
-    """An application's reviews with their evaluators, in a fixed number of queries."""
-    return list(
-        db.session.scalars(
-            select(Review)
-            .where(Review.application_id == application.id)
-            .options(selectinload(Review.evaluator))
-            .order_by(Review.id)
-        )
-    )
+    """An application's reviews with their evaluators: the evaluators (with their roles
+    and memberships) in one query for all, not one per review."""
+    reviews = sorted(application.reviews, key=lambda review: review.id)
+    evaluator_ids = {review.evaluator_id for review in reviews}
+    if evaluator_ids:
+        evaluators = {
+            user.id: user
+            for user in db.session.scalars(select(User).where(User.id.in_(evaluator_ids)))
+        }
+        for review in reviews:
+            set_committed_value(review, "evaluator", evaluators[review.evaluator_id])
+    return reviews
 
 
 def conflicted_associations(evaluator: User) -> set[int]:
