@@ -35,6 +35,7 @@ def create_app(settings: Mapping[str, Any] | None = None) -> Flask:
 
     import grants.models  # noqa: F401  (registers every model)
     import grants.services.disbursements  # noqa: F401  (writes the ledger of money events)
+    import grants.services.ranking  # noqa: F401  (restamps a call whose ranking can move)
     import notifications.outbox  # noqa: F401  (listens to every transition)
     from grants import cli, database, i18n, security
     from grants.extensions import csrf, db, mail, migrate

@@ -7,6 +7,7 @@ call's main language as the fallback.
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from decimal import Decimal
 
@@ -42,6 +43,10 @@ class Translated:
         """The field in ``locale``, else in the main language, else in any language."""
         values: dict[str, str] = getattr(self, field) or {}
         return values.get(locale) or values.get(self.language) or next(iter(values.values()), "")
+
+
+def new_ranking_stamp() -> str:
+    return uuid.uuid4().hex
 
 
 class Call(Translated, db.Model):
@@ -104,6 +109,8 @@ class Call(Translated, db.Model):
     require_verified_association: Mapped[bool] = mapped_column(default=True, server_default=true())
     state: Mapped[str] = mapped_column(String(20), default="draft", index=True)
     version: Mapped[int] = mapped_column(default=1)
+    #: Changes whenever the call's ranking can change (see ``services/ranking.py``).
+    ranking_stamp: Mapped[str] = mapped_column(String(32), default=new_ranking_stamp)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -1,23 +1,45 @@
-"""The ranking of a call: every submitted review loaded in one pass, totals, normalised
-means, disagreement flags and the funding line, in a number of queries that does not
-grow with the number of applications."""
+"""The ranking of a call: totals, normalised means, disagreement flags and the funding line.
+
+Computing it reads every submitted score of the call (30,000 rows for 2,000 applications),
+so it is computed when the call's reviews change, not on every view: each change to a
+review, a score, a ranked application, a criterion or the call itself gives the call a new
+``ranking_stamp`` in the same flush, and a computed ranking is kept (per process, a few
+calls at a time) under its stamp. A view reads the stamp (one indexed row), takes the kept
+ranking or computes it, and loads only the applications of the page it shows.
+"""
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from decimal import Decimal
+from math import ceil
+from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import joinedload, lazyload
+from sqlalchemy import event, func, select, update
+from sqlalchemy.orm import Session, joinedload, lazyload
 
 from grants.extensions import db
 from grants.models.applications import Application
-from grants.models.calls import Call
+from grants.models.calls import Call, Criterion, new_ranking_stamp
 from grants.models.reviews import Review, Score
 from grants.services import scoring_math
 from grants.services.scoring_math import CriterionSpec, RankedRow, ReviewPoint
 
 RANKED_STATES = ("in_review", "reviewed", "awarded", "waitlisted", "rejected")
+#: Rankings kept per process: the calls being decided at the same time.
+KEPT = 16
+PER_PAGE = 100
+
+
+@dataclass(frozen=True)
+class Computed:
+    """What a ranking costs to compute, kept under the call's stamp."""
+
+    rows: list[RankedRow]
+    assigned: dict[int, int]
+    raw_evaluators: frozenset[int]
 
 
 @dataclass(frozen=True)
@@ -25,21 +47,87 @@ class Ranking:
     rows: list[RankedRow]
     applications: dict[int, Application]
     assigned: dict[int, int]
-    raw_evaluators: set[int]
+    raw_evaluators: frozenset[int]
     by: str
+    page: int = 1
+    pages: int = 1
+
+    # The pager's words (see the ``pager`` macro).
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def prev_num(self) -> int:
+        return self.page - 1
+
+    @property
+    def next_num(self) -> int:
+        return self.page + 1
 
 
-def ranking(call: Call, by: str = "normalised") -> Ranking:
-    """Three queries whatever the call's size: the applications (columns the page shows,
-    nothing else loaded), every submitted score as plain rows, the assignment counts."""
-    if by not in ("normalised", "raw"):
+_kept: OrderedDict[tuple[int, str, str], Computed] = OrderedDict()
+_kept_lock = threading.Lock()
+
+
+def ranking(call: Call, by: str = "normalised", page: int | None = None) -> Ranking:
+    """The call's ranking; one page of ``PER_PAGE`` rows when ``page`` is given, every
+    row otherwise (exports). Two queries when the ranking is kept, five when not."""
+    if by not in scoring_math.SORT_BY:
         by = "normalised"
-    applications = {
+    stamp = db.session.scalar(select(Call.ranking_stamp).where(Call.id == call.id)) or ""
+    key = (call.id, stamp, by)
+    with _kept_lock:
+        computed = _kept.get(key)
+        if computed is not None:
+            _kept.move_to_end(key)
+    if computed is None:
+        computed = _compute(call, by)
+        with _kept_lock:
+            _kept[key] = computed
+            while len(_kept) > KEPT:
+                _kept.popitem(last=False)
+    rows, pages = computed.rows, 1
+    if page is not None:
+        pages = max(ceil(len(rows) / PER_PAGE), 1)
+        page = min(max(page, 1), pages)
+        rows = rows[(page - 1) * PER_PAGE : page * PER_PAGE]
+    return Ranking(
+        rows=rows,
+        applications=_applications([row.application_id for row in rows]),
+        assigned=computed.assigned,
+        raw_evaluators=computed.raw_evaluators,
+        by=by,
+        page=page or 1,
+        pages=pages,
+    )
+
+
+def _applications(ids: list[int]) -> dict[int, Application]:
+    if not ids:
+        return {}
+    return {
         a.id: a
         for a in db.session.scalars(
             select(Application)
-            .where(Application.call_id == call.id, Application.state.in_(RANKED_STATES))
+            .where(Application.id.in_(ids))
             .options(lazyload("*"), joinedload(Application.association))
+        )
+    }
+
+
+def _compute(call: Call, by: str) -> Computed:
+    """Every submitted score as plain rows, the amounts and the assignment counts."""
+    amounts = {
+        application_id: amount or Decimal("0")
+        for application_id, amount in db.session.execute(
+            select(Application.id, Application.amount_requested).where(
+                Application.call_id == call.id, Application.state.in_(RANKED_STATES)
+            )
         )
     }
     rows = db.session.execute(
@@ -69,10 +157,9 @@ def ranking(call: Call, by: str = "normalised") -> Ranking:
             recommendation,
         )
         for application_id, evaluator_id, recommendation, scores in reviews.values()
-        if application_id in applications
+        if application_id in amounts
     ]
     scores = scoring_math.application_scores(points, call.disagreement_threshold)
-    amounts = {a.id: a.amount_requested or Decimal("0") for a in applications.values()}
     assigned = dict(
         db.session.execute(
             select(Review.application_id, func.count(Review.id))
@@ -81,10 +168,52 @@ def ranking(call: Call, by: str = "normalised") -> Ranking:
             .group_by(Review.application_id)
         ).all()
     )
-    return Ranking(
+    return Computed(
         rows=scoring_math.rank(scores, amounts, call.envelope, by=by),
-        applications=applications,
         assigned=assigned,
-        raw_evaluators=scoring_math.raw_evaluators(points),
-        by=by,
+        raw_evaluators=frozenset(scoring_math.raw_evaluators(points)),
     )
+
+
+# --- the stamp ---------------------------------------------------------------------------
+
+
+def _changed(instance: Any) -> bool:
+    """Whether a changed record can move the ranking: a draft saved changes nothing."""
+    if isinstance(instance, Application):
+        history = db.inspect(instance).attrs.state.history
+        return instance.state in RANKED_STATES or history.has_changes()
+    return isinstance(instance, Review | Score | Criterion)
+
+
+def _call_id(instance: Any) -> int | None:
+    if isinstance(instance, Application | Criterion):
+        return instance.call_id or (instance.call.id if instance.call else None)
+    review = instance.review if isinstance(instance, Score) else instance
+    if review is None:
+        return None
+    application = review.application or (
+        db.session.get(Application, review.application_id) if review.application_id else None
+    )
+    return application.call_id if application is not None else None
+
+
+@event.listens_for(Session, "before_flush")
+def _restamp(session: Session, _context, _instances) -> None:
+    """A new stamp for every call whose ranking this flush can move."""
+    calls: set[int] = set()
+    with session.no_autoflush:
+        for instance in (*session.new, *session.dirty, *session.deleted):
+            if isinstance(instance, Call):
+                if instance in session.dirty and session.is_modified(instance):
+                    instance.ranking_stamp = new_ranking_stamp()
+                continue
+            if _changed(instance):
+                call_id = _call_id(instance)
+                if call_id is not None:
+                    calls.add(call_id)
+    table = Call.__table__
+    for call_id in sorted(calls):
+        session.connection().execute(
+            update(table).where(table.c.id == call_id).values(ranking_stamp=new_ranking_stamp())
+        )

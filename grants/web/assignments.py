@@ -126,9 +126,10 @@ ranking_blueprint = Blueprint("ranking", __name__, url_prefix="/office/calls/<co
 @role_required(PROGRAMME_OFFICER, ADMIN)
 def ranking_page(code: str):
     call = call_service.find_call(code)
-    result = ranking_service.ranking(call, request.args.get("by", "normalised"))
+    by = request.args.get("by", "normalised")
     if request.args.get("format") in ("csv", "xlsx"):
-        return _export(call, result, request.args["format"])
+        return _export(call, ranking_service.ranking(call, by), request.args["format"])
+    result = ranking_service.ranking(call, by, page=request.args.get("page", 1, type=int))
     return render_template("assignments/ranking.html", call=call, ranking=result, form={})
 
 
@@ -241,7 +242,9 @@ def decide(code: str):
     if problems:
         for problem in problems:
             flash(problem, "error")
-        result = ranking_service.ranking(call, "normalised")
+        result = ranking_service.ranking(
+            call, "normalised", page=request.args.get("page", 1, type=int)
+        )
         return render_template(
             "assignments/ranking.html", call=call, ranking=result, form=request.form
         ), 422
