@@ -27,6 +27,7 @@ pytest_plugins = [
     "tests.fixtures.smtp",
     "tests.fixtures.people",
     "tests.fixtures.programme",
+    "tests.fixtures.redis",
 ]
 
 POSTGRES_ADMIN_URL = os.environ.get(
