@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlparse
-
 from flask import Blueprint, jsonify, redirect, render_template, request, session
 from flask_babel import get_timezone
 from flask_security import current_user
@@ -13,6 +11,7 @@ from forms.accounts import LanguageForm
 from grants.extensions import db
 from grants.models.accounts import LOCALES, User
 from grants.models.associations import Association
+from grants.security import safe_next
 from grants.services import calls as call_service
 from grants.services.applications import applications_of
 from grants.services.associations import pending_invitations
@@ -52,16 +51,6 @@ def open_calls():
     )
 
 
-def _safe_next(target: str | None) -> str:
-    """Only redirect within this site."""
-    if not target:
-        return "/"
-    parsed = urlparse(target)
-    if parsed.scheme or parsed.netloc or not target.startswith("/") or target.startswith("//"):
-        return "/"
-    return target
-
-
 @blueprint.post("/language")
 def set_language():
     form = LanguageForm()
@@ -69,7 +58,7 @@ def set_language():
         session["locale"] = form.locale.data
         if current_user.is_authenticated:
             current_user.locale = form.locale.data
-    return redirect(_safe_next(form.next.data))
+    return redirect(safe_next(form.next.data))
 
 
 @blueprint.get("/health")
