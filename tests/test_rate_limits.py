@@ -1,31 +1,17 @@
 """Login limits that hold: per real client behind proxies, and shared by every worker.
 
-A second application instance stands for a second gunicorn worker (or host): it shares
-the database of ``app`` and, where a test says so, the rate-limit storage.
+A second application instance (the ``worker`` fixture) stands for a second gunicorn
+worker or host: it shares the database of ``app`` and, where a test says so, the
+rate-limit storage.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from flask import Flask
-
-from grants import create_app
-from tests import conftest
-from tests.clients import AppClient
 from tests.fixtures.people import PASSWORD, make_user
 from tests.fixtures.redis import RedisService
 
 PROXY = "10.0.0.1"
 WRONG = {"email": "target@example.org", "password": "wrong-wrong-wrong"}
-
-
-def instance(app: Flask, folder: Path, **overrides) -> Flask:
-    """Another worker of the same site: same database, same secret, its own process state."""
-    settings = conftest.test_settings(app.config["SQLALCHEMY_DATABASE_URI"], folder)
-    worker = create_app(settings | overrides)
-    worker.test_client_class = AppClient
-    return worker
 
 
 def failed_login(client, forwarded_for: str | None = None, remote: str = PROXY) -> int:
@@ -45,9 +31,9 @@ def test_forwarded_for_is_ignored_when_no_proxy_is_trusted(app, client):
     assert failed_login(client, remote="198.51.100.8") == 200
 
 
-def test_behind_one_proxy_each_client_has_its_own_limit(app, tmp_path):
+def test_behind_one_proxy_each_client_has_its_own_limit(worker):
     member = make_user(email="member@example.org")
-    site = instance(app, tmp_path, TRUSTED_PROXY_COUNT=1)
+    site = worker(TRUSTED_PROXY_COUNT=1)
     attacker, neighbour = site.test_client(), site.test_client()
     # Every request arrives from the balancer; the balancer appends the real client.
     statuses = [failed_login(attacker, "203.0.113.10") for _ in range(11)]
@@ -66,8 +52,8 @@ def test_behind_one_proxy_each_client_has_its_own_limit(app, tmp_path):
     assert response.status_code == 302 and response.location.endswith("/")
 
 
-def test_a_trusted_proxy_also_gives_the_scheme_and_host(app, tmp_path):
-    site = instance(app, tmp_path, TRUSTED_PROXY_COUNT=1, SERVER_NAME=None)
+def test_a_trusted_proxy_also_gives_the_scheme_and_host(worker):
+    site = worker(TRUSTED_PROXY_COUNT=1, SERVER_NAME=None)
     seen = {}
 
     @site.get("/_request-seen")
@@ -89,16 +75,13 @@ def test_a_trusted_proxy_also_gives_the_scheme_and_host(app, tmp_path):
     assert seen == {"addr": "203.0.113.30", "scheme": "https", "host": "grants.example.org"}
 
 
-def test_two_workers_sharing_redis_share_the_login_limit(
-    app, tmp_path, redis_service: RedisService
-):
+def test_two_workers_sharing_redis_share_the_login_limit(worker, redis_service: RedisService):
     shared = {
         "RATELIMIT_STORAGE_URI": redis_service.url,
         "RATELIMIT_KEY_PREFIX": redis_service.prefix,
         "LOGIN_RATE_LIMIT": "10 per minute",
     }
-    first = instance(app, tmp_path / "first", **shared).test_client()
-    second = instance(app, tmp_path / "second", **shared).test_client()
+    first, second = worker(**shared).test_client(), worker(**shared).test_client()
     # Ten failures spread over both workers use up the one limit of ten ...
     statuses = [failed_login(worker) for worker in (first, second) * 5]
     assert statuses == [200] * 10
