@@ -64,7 +64,13 @@ def connection_dies_during_the_request(site: Flask) -> Iterator[list[str]]:
 
 
 @pytest.fixture
-def site(committed: Flask, worker) -> Flask:
+def postgresql_only(backend: str) -> None:
+    if backend != "postgresql":
+        pytest.skip("connections are ended with pg_terminate_backend: PostgreSQL only")
+
+
+@pytest.fixture
+def site(postgresql_only, committed: Flask, worker) -> Flask:
     """A worker with a connection pool of its own, on the committed PostgreSQL database."""
     return worker()
 
@@ -110,7 +116,7 @@ def test_an_api_request_whose_connection_dies_answers_503_with_retry_after(site)
     assert client.get("/api/v1/calls", headers=headers).status_code == 200
 
 
-def test_a_statement_timeout_is_not_a_lost_connection(committed):
+def test_a_statement_timeout_is_not_a_lost_connection(postgresql_only, committed):
     """Only an outage is retried as 503; a query cancelled by the server is not one."""
     engine = create_engine(committed.config["SQLALCHEMY_DATABASE_URI"])
     try:
