@@ -212,7 +212,24 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("MAIL_USERNAME", "", _text, "SMTP user"),
     Setting("MAIL_PASSWORD", "", _text, "SMTP password"),
     Setting("MAIL_DEFAULT_SENDER", "Diaspora Grants <no-reply@localhost>", _text, "From: address"),
-    Setting("REDIS_URL", "", _redis_url, "Redis for rate limits; empty keeps them in memory"),
+    Setting(
+        "REDIS_URL",
+        "",
+        _redis_url,
+        "Redis for rate limits shared by every worker; required in production",
+    ),
+    Setting(
+        "SINGLE_WORKER",
+        "false",
+        _boolean,
+        "production runs one worker process, so in-memory rate limits hold without Redis",
+    ),
+    Setting(
+        "TRUSTED_PROXY_COUNT",
+        "0",
+        _integer,
+        "proxies in front of the app whose X-Forwarded-* headers are trusted (0: none)",
+    ),
     Setting("BASE_URL", "http://127.0.0.1:5000", _url, "public address, used in emails"),
     Setting(
         "TWO_FACTOR_ROLES",
@@ -326,6 +343,12 @@ def load_settings(
         )
     store = raw["DOCUMENT_STORE"] or str(instance / "documents")
     secret = _secret_key(instance, production, raw["SECRET_KEY"])
+    if production and not raw["REDIS_URL"] and not raw["SINGLE_WORKER"]:
+        # Each worker would count attempts on its own: N workers allow N times the limit.
+        raise ConfigError(
+            "REDIS_URL must be set in production so every worker shares the rate limits "
+            "(or SINGLE_WORKER=true when one worker process serves the site)"
+        )
     settings: dict[str, Any] = dict(raw)
     settings.update(
         PRODUCTION=production,

@@ -11,8 +11,22 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import PROJECT_ROOT, load_settings
+
+
+def _trust_proxies(app: Flask, count: int) -> None:
+    """Read the client's address, scheme, host and prefix from ``count`` proxies' headers.
+
+    With 0 no ``X-Forwarded-*`` header is believed: a client could forge them. Behind a
+    load balancer every request comes from the balancer's address, so without this the
+    rate limits would count all clients as one.
+    """
+    if count:
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=count, x_proto=count, x_host=count, x_prefix=count
+        )
 
 
 def create_app(settings: Mapping[str, Any] | None = None) -> Flask:
@@ -24,6 +38,7 @@ def create_app(settings: Mapping[str, Any] | None = None) -> Flask:
         static_folder="web/static",
     )
     app.config.update(config)
+    _trust_proxies(app, config["TRUSTED_PROXY_COUNT"])
     from grants.routing import RecordId
 
     app.url_map.converters["int"] = RecordId  # before any route is added

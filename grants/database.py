@@ -9,6 +9,7 @@ from __future__ import annotations
 from flask import Flask, Response
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
 
 from grants.extensions import db
 
@@ -27,6 +28,39 @@ def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(connection):  # pragma: no cover - driver hook
         connection.exec_driver_sql("BEGIN")
+
+
+#: The errors a lost connection surfaces as; ``is_connection_lost`` tells which really are.
+CONNECTION_ERRORS = (OperationalError, DisconnectionError, InterfaceError)
+
+#: SQLSTATEs of a server that ended the session: class 08 (connection exception), and
+#: administrator, crash or startup shutdown (``pg_terminate_backend``, a restart).
+_CONNECTION_SQLSTATES = ("08", "57P01", "57P02", "57P03")
+
+
+def is_connection_lost(error: BaseException) -> bool:
+    """Whether ``error`` means the database connection went away (a restart, a failover,
+    a terminated backend) rather than something wrong with the request.
+
+    SQLAlchemy marks the disconnects it recognises ``connection_invalidated``; on
+    PostgreSQL a psycopg ``OperationalError`` with no SQLSTATE (the socket failed) or a
+    connection-level one counts too. A statement timeout, a lock timeout or a deadlock is
+    also an ``OperationalError`` but not an outage.
+    """
+    if isinstance(error, DisconnectionError):
+        return True
+    if not isinstance(error, DBAPIError):
+        return False
+    if error.connection_invalidated:
+        return True
+    try:
+        import psycopg
+    except ImportError:  # pragma: no cover - psycopg is installed with the product
+        return False
+    if not isinstance(error.orig, psycopg.OperationalError):
+        return False
+    state = error.orig.sqlstate
+    return state is None or state.startswith(_CONNECTION_SQLSTATES)
 
 
 def init_app(app: Flask) -> None:

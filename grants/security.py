@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from urllib.parse import unquote, urlsplit
 
-from flask import Flask, Response
+from flask import Flask, Response, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_security import SQLAlchemyUserDatastore, user_registered
+from werkzeug.datastructures import ImmutableMultiDict, MultiDict
 
 from grants.extensions import db, security
 from grants.models.accounts import Role, User
@@ -44,6 +46,38 @@ CONTENT_SECURITY_POLICY = "; ".join(
         "frame-ancestors 'none'",
     ]
 )
+
+
+def safe_next(target: str | None, fallback: str = "/") -> str:
+    """``target`` when it is a path on this site, else ``fallback``.
+
+    Every place to return to that comes from the request (``next``, a referrer) goes
+    through here. Browsers are lenient: they read a backslash as a slash, drop tabs and
+    line breaks (so ``/<tab>/host`` is ``//host``), and some decode ``%2F`` and ``%5C``;
+    so the target is checked as sent and at each level of percent-decoding, and refused
+    when any form could leave the site.
+    """
+    if not target or not isinstance(target, str) or len(target) > 2048:
+        return fallback
+    seen, form = set(), target
+    while form not in seen:
+        seen.add(form)
+        if not _is_local_path(form):
+            return fallback
+        form = unquote(form)
+    return target
+
+
+def _is_local_path(target: str) -> bool:
+    if any(ord(c) < 32 or ord(c) == 127 for c in target):
+        return False
+    path = target.split("?", 1)[0].split("#", 1)[0]
+    if any(c.isspace() for c in path):
+        return False
+    if not path.startswith("/") or path.startswith(("//", "/\\")) or "\\" in path:
+        return False
+    parts = urlsplit(target)
+    return not parts.scheme and not parts.netloc
 
 
 def _derived(secret: str, purpose: str) -> str:
@@ -115,6 +149,21 @@ def init_app(app: Flask) -> None:
 
         if APPLICANT not in user.role_names:
             user.roles.append(ensure_roles()[APPLICANT])
+
+    @app.before_request
+    def _local_next_only() -> None:
+        """Flask-Security's pages read ``next`` from the query and the form. One that
+        ``safe_next`` refuses is dropped before they see it, so they go to their usual
+        page, as ours do."""
+        if request.blueprint != "security":
+            return
+        for source in ("args", "form"):
+            values = getattr(request, source)
+            targets = values.getlist("next")
+            if any(safe_next(target, fallback="") != target for target in targets):
+                kept = MultiDict(values)
+                kept.poplist("next")
+                setattr(request, source, ImmutableMultiDict(kept))
 
     @app.after_request
     def _security_headers(response: Response) -> Response:

@@ -255,6 +255,10 @@ class DocumentStore(abc.ABC):
     def exists(self, key: str) -> bool:
         """Whether a document is stored under ``key``."""
 
+    @abc.abstractmethod
+    def check(self) -> None:
+        """Raise ``StorageError`` unless the store can be used now; cheap, for health checks."""
+
     def _expiry(self, expires_in: int | None) -> int:
         seconds = self.default_expiry if expires_in is None else expires_in
         if not 0 < seconds <= MAX_PRESIGN_SECONDS:
@@ -387,6 +391,12 @@ class LocalDocumentStore(DocumentStore):
     def exists(self, key: str) -> bool:
         return self._path(key).is_file()
 
+    def check(self) -> None:
+        """The folder is there and this process may create files in it."""
+        if not self.root.is_dir() or not os.access(self.root, os.W_OK | os.X_OK):
+            log.error("The document folder %s is missing or not writable", self.root)
+            raise StorageError(UNAVAILABLE)
+
 
 _CREDENTIAL_CODES = {
     "AccessDenied",
@@ -512,7 +522,7 @@ class S3DocumentStore(DocumentStore):
         self.default_expiry = default_expiry
         self.chunk_size = chunk_size
         self.max_concurrency = max_concurrency
-        config = Config(
+        self._config = Config(
             s3={"addressing_style": addressing_style},
             request_checksum_calculation=checksums,
             response_checksum_validation=checksums,
@@ -521,14 +531,17 @@ class S3DocumentStore(DocumentStore):
             connect_timeout=5,
             read_timeout=30,
         )
-        self.client = boto3.session.Session().client(
-            "s3",
-            endpoint_url=endpoint_url or None,
-            region_name=self.region,
-            aws_access_key_id=access_key_id or None,
-            aws_secret_access_key=secret_access_key or None,
-            config=config,
-        )
+        self._client_args = {
+            "endpoint_url": endpoint_url or None,
+            "region_name": self.region,
+            "aws_access_key_id": access_key_id or None,
+            "aws_secret_access_key": secret_access_key or None,
+        }
+        self.client = self._new_client(self._config)
+        self._probe: Any = None
+
+    def _new_client(self, config: Config) -> Any:
+        return boto3.session.Session().client("s3", config=config, **self._client_args)
 
     def _transfer_config(self) -> TransferConfig:
         """Bound memory: s3transfer holds this many parts of a non-seekable stream at once."""
@@ -637,6 +650,25 @@ class S3DocumentStore(DocumentStore):
                 raise _storage_error(exc, "delete_object") from exc
         except _S3_ERRORS as exc:
             raise _storage_error(exc, "delete_object") from exc
+
+    def check(self) -> None:
+        """The bucket answers a HEAD, tried once with short timeouts: a health check must
+        answer before the load balancer gives up on it."""
+        if self._probe is None:
+            self._probe = self._new_client(
+                self._config.merge(
+                    Config(retries={"max_attempts": 1}, connect_timeout=2, read_timeout=5)
+                )
+            )
+        try:
+            self._probe.head_bucket(Bucket=self.bucket)
+        except ClientError as exc:
+            if _client_error_code(exc) in {"404", "NoSuchBucket", "NotFound"}:
+                log.error("The bucket %s does not exist", self.bucket)
+                raise StorageError(NO_BUCKET) from exc
+            raise _storage_error(exc, "head_bucket") from exc
+        except _S3_ERRORS as exc:
+            raise _storage_error(exc, "head_bucket") from exc
 
     def exists(self, key: str) -> bool:
         try:

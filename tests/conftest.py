@@ -9,7 +9,7 @@ with the application's commits turned into savepoints.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import psycopg
@@ -27,6 +27,7 @@ pytest_plugins = [
     "tests.fixtures.smtp",
     "tests.fixtures.people",
     "tests.fixtures.programme",
+    "tests.fixtures.redis",
 ]
 
 POSTGRES_ADMIN_URL = os.environ.get(
@@ -168,6 +169,22 @@ def committed(app: Flask, backend: str) -> Iterator[Flask]:
         tables = ", ".join(table.name for table in db.metadata.sorted_tables)
         db.session.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
         db.session.commit()
+
+
+@pytest.fixture
+def worker(app: Flask, tmp_path_factory) -> Callable[..., Flask]:
+    """``worker(**settings)`` → another instance of the site, as a second gunicorn worker
+    or host would be: the same database and secret, its own process state (rate-limit
+    counters, document store), with ``settings`` changed."""
+
+    def _worker(**overrides) -> Flask:
+        folder = tmp_path_factory.mktemp("worker")
+        settings = test_settings(app.config["SQLALCHEMY_DATABASE_URI"], folder)
+        instance = create_app(settings | overrides)
+        instance.test_client_class = AppClient
+        return instance
+
+    return _worker
 
 
 @pytest.fixture

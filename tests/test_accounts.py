@@ -206,36 +206,6 @@ def test_a_recovery_code_replaces_a_lost_authenticator(app, client):
     assert codes[0] not in officer.mf_recovery_codes
 
 
-def test_rate_limits_are_shared_through_redis_when_configured(app, tmp_path):
-    import redis
-
-    from grants import create_app
-
-    try:
-        redis.Redis.from_url("redis://127.0.0.1:6379/15", socket_connect_timeout=1).ping()
-    except redis.exceptions.ConnectionError:
-        import pytest
-
-        pytest.skip("Redis is not reachable on 127.0.0.1:6379")
-    redis.Redis.from_url("redis://127.0.0.1:6379/15").flushdb()
-    settings = {
-        "TESTING": True,
-        "SECRET_KEY": app.config["SECRET_KEY"],
-        "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
-        "INSTANCE_PATH": str(tmp_path),
-        "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/15",
-        "LOGIN_RATE_LIMIT": "3 per minute",
-        "WTF_CSRF_ENABLED": False,
-    }
-    first, second = create_app(settings), create_app(settings)
-    # Two app instances stand for two hosts: together they allow 3 attempts, not 6.
-    attempts = [
-        host.test_client().post("/login", data={"email": "x@example.org", "password": "nope"})
-        for host in (first, second, first, second)
-    ]
-    assert [r.status_code for r in attempts] == [200, 200, 200, 429]
-
-
 def test_a_two_factor_code_works_only_once(app):
     import time_machine
 

@@ -83,6 +83,7 @@ ROUTES: dict[tuple[str, str], dict[str, object]] = {
     ("GET", "public.home"): EVERYONE_OK,
     ("GET", "public.open_calls"): EVERYONE_OK,
     ("GET", "public.health"): EVERYONE_OK,
+    ("GET", "public.liveness"): EVERYONE_OK,
     ("POST", "public.set_language"): EVERYONE_OK,
     ("GET", "account.profile"): SIGNED_IN,
     ("POST", "account.profile"): SIGNED_IN,

@@ -41,6 +41,9 @@ def test_postgres_urls_use_psycopg3(tmp_path):
         ({"APP_ENV": "staging"}, "APP_ENV"),
         ({"TWO_FACTOR_ROLES": "admin,banker"}, "TWO_FACTOR_ROLES"),
         ({"S3_ENDPOINT_URL": "localhost:8333"}, "S3_ENDPOINT_URL"),
+        ({"TRUSTED_PROXY_COUNT": "-1"}, "TRUSTED_PROXY_COUNT"),
+        ({"TRUSTED_PROXY_COUNT": "one"}, "TRUSTED_PROXY_COUNT"),
+        ({"SINGLE_WORKER": "perhaps"}, "SINGLE_WORKER"),
     ],
 )
 def test_wrong_values_name_the_variable(tmp_path, environ, variable):
@@ -69,6 +72,7 @@ def test_production_needs_a_secret_and_refuses_sqlite(tmp_path):
             "APP_ENV": "production",
             "SECRET_KEY": "s" * 40,
             "ALLOW_SQLITE_IN_PRODUCTION": "true",
+            "SINGLE_WORKER": "true",
         }
     )
     assert allowed["SESSION_COOKIE_SECURE"] is True
@@ -88,3 +92,43 @@ def test_a_wrong_value_stops_the_process_with_one_line(tmp_path):
     assert result.stderr.strip().splitlines() == [
         "Configuration error: MAIL_PORT must be a whole number, not 'x'"
     ]
+
+
+PRODUCTION = {"APP_ENV": "production", "SECRET_KEY": "s" * 40, "DATABASE_URL": "postgresql://db/x"}
+
+
+def test_production_refuses_rate_limits_kept_per_worker(tmp_path):
+    with pytest.raises(ConfigError) as raised:
+        load_settings({"INSTANCE_PATH": str(tmp_path), **PRODUCTION})
+    message = str(raised.value)
+    assert message.startswith("REDIS_URL must be set in production") and "\n" not in message
+    assert "SINGLE_WORKER=true" in message
+
+
+def test_production_runs_with_redis_or_with_a_single_worker(tmp_path):
+    shared = load_settings(
+        {"INSTANCE_PATH": str(tmp_path), **PRODUCTION, "REDIS_URL": "redis://redis:6379/0"}
+    )
+    assert shared["RATELIMIT_STORAGE_URI"] == "redis://redis:6379/0"
+    alone = load_settings({"INSTANCE_PATH": str(tmp_path), **PRODUCTION, "SINGLE_WORKER": "true"})
+    assert alone["RATELIMIT_STORAGE_URI"] == "memory://"
+    # Development keeps its limits in memory without being asked.
+    assert load_settings({"INSTANCE_PATH": str(tmp_path)})["RATELIMIT_STORAGE_URI"] == "memory://"
+
+
+def test_production_without_redis_stops_the_process_with_one_line(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-c", "import wsgi"],
+        cwd=PROJECT_ROOT,
+        env={"PATH": "/usr/bin:/bin", "INSTANCE_PATH": str(tmp_path), **PRODUCTION},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith("Configuration error: REDIS_URL must be set in production")
+
+
+def test_no_proxy_is_trusted_by_default(tmp_path):
+    assert load_settings({"INSTANCE_PATH": str(tmp_path)})["TRUSTED_PROXY_COUNT"] == 0

@@ -42,6 +42,7 @@ CODES = {
     428: "precondition_required",
     429: "too_many_requests",
     500: "server_error",
+    503: "unavailable",
 }
 
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from datetime import datetime
 from decimal import Decimal
 
 from babel.dates import format_datetime as babel_format_datetime
-from flask import Flask, current_app, render_template, request, url_for
+from flask import Flask, current_app, make_response, render_template, request, url_for
 from flask_babel import (
     format_currency,
     format_decimal,
@@ -18,8 +19,10 @@ from flask_babel import (
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
+from werkzeug.exceptions import HTTPException, ServiceUnavailable
 
+from grants.database import is_connection_lost
 from grants.extensions import db
 from grants.labels import (
     LEDGER_KIND_LABELS,
@@ -37,6 +40,9 @@ from grants.services.errors import DomainError
 from workflows.base import SYSTEM
 
 log = logging.getLogger(__name__)
+
+#: What a 503 for a lost database connection asks clients to wait, in seconds.
+RETRY_AFTER_SECONDS = 5
 
 ERROR_TEXTS = {
     400: (_l("Bad request"), _l("The request could not be understood.")),
@@ -206,6 +212,35 @@ def register_web(app: Flask) -> None:
         if api is not None and api.is_api_request():
             return api.handle(error)
         return None
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(DisconnectionError)
+    @app.errorhandler(InterfaceError)
+    def _database_connection_lost(error: Exception):
+        """A lost database connection is an outage, not a bug: 503 with ``Retry-After``
+        (the pool reconnects on the next request). Any other database error goes to the
+        handler of unexpected errors."""
+        if not is_connection_lost(error):
+            generic = app.error_handler_spec[None][None].get(Exception)
+            if generic is None:
+                raise error
+            return generic(error)
+        log.warning("Database connection lost on %s %s: %s", request.method, request.path, error)
+        with contextlib.suppress(Exception):
+            db.session.rollback()
+        unavailable = ServiceUnavailable("The database is unavailable; try again shortly.")
+        answer = _api_answer(unavailable)
+        if answer is None:
+            try:
+                answer = make_response(_error_page(503))
+            except Exception:  # the page itself may need the database
+                with contextlib.suppress(Exception):
+                    db.session.rollback()
+                answer = make_response(
+                    (str(ERROR_TEXTS[503][1]), 503, {"Content-Type": "text/plain"})
+                )
+        answer.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return answer
 
     @app.errorhandler(DomainError)
     def _domain_error(error: DomainError):

@@ -27,6 +27,7 @@ from grants.extensions import db
 from grants.models.awards import Tranche
 from grants.models.documents import Document
 from grants.roles import ADMIN, FINANCE_OFFICER, PROGRAMME_OFFICER
+from grants.security import safe_next
 from grants.services import awards as service
 from grants.services import disbursements
 from grants.services import documents as document_service
@@ -185,9 +186,7 @@ def tranche_action(tranche_id: int, action: str):
     tranche = db.session.get(Tranche, tranche_id)
     if tranche is None or action not in disbursements.TRANCHE_ACTIONS:
         abort(404)
-    back = request.form.get("next") or _page(tranche.award_id, f"tranche-{tranche.id}")
-    if not back.startswith("/"):
-        back = _page(tranche.award_id)
+    back = safe_next(request.form.get("next"), _page(tranche.award_id, f"tranche-{tranche.id}"))
     form_class = TRANCHE_FORMS.get(action)
     data, comment = {}, None
     if form_class is not None:

@@ -1,22 +1,27 @@
-"""Pages anyone can open: home, open calls, the language switcher, health."""
+"""Pages anyone can open: home, open calls, the language switcher, health checks."""
 
 from __future__ import annotations
 
-from urllib.parse import urlparse
+import contextlib
+import logging
 
-from flask import Blueprint, jsonify, redirect, render_template, request, session
+from flask import Blueprint, current_app, jsonify, redirect, render_template, request, session
 from flask_babel import get_timezone
 from flask_security import current_user
 from sqlalchemy import func, select, text
+from sqlalchemy.exc import SQLAlchemyError
 
 from forms.accounts import LanguageForm
 from grants.extensions import db
 from grants.models.accounts import LOCALES, User
 from grants.models.associations import Association
+from grants.security import safe_next
 from grants.services import calls as call_service
 from grants.services.applications import applications_of
 from grants.services.associations import pending_invitations
+from grants.storage import StorageError
 
+log = logging.getLogger(__name__)
 blueprint = Blueprint("public", __name__)
 
 
@@ -52,16 +57,6 @@ def open_calls():
     )
 
 
-def _safe_next(target: str | None) -> str:
-    """Only redirect within this site."""
-    if not target:
-        return "/"
-    parsed = urlparse(target)
-    if parsed.scheme or parsed.netloc or not target.startswith("/") or target.startswith("//"):
-        return "/"
-    return target
-
-
 @blueprint.post("/language")
 def set_language():
     form = LanguageForm()
@@ -69,10 +64,48 @@ def set_language():
         session["locale"] = form.locale.data
         if current_user.is_authenticated:
             current_user.locale = form.locale.data
-    return redirect(_safe_next(form.next.data))
+    return redirect(safe_next(form.next.data))
 
 
+@blueprint.get("/health/live")
+def liveness():
+    """The process answers requests. No database, no store: a slow dependency must not
+    get healthy workers restarted."""
+    return _health_answer({"status": "ok"}, 200)
+
+
+@blueprint.get("/health/ready")
 @blueprint.get("/health")
 def health():
-    db.session.execute(text("SELECT 1"))
-    return jsonify(status="ok")
+    """Ready to serve: the database answers ``SELECT 1`` and the document store its
+    bucket or folder. Otherwise 503, naming each part that is down."""
+    checks = {"database": _database_state(), "document_store": _document_store_state()}
+    down = [part for part, state in checks.items() if state != "ok"]
+    body = {"status": "unavailable" if down else "ok", "checks": checks, "down": down}
+    return _health_answer(body, 503 if down else 200)
+
+
+def _health_answer(body: dict, status: int):
+    response = jsonify(body)
+    response.status_code = status
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _database_state() -> str:
+    try:
+        db.session.execute(text("SELECT 1"))
+    except SQLAlchemyError as error:
+        log.error("Readiness: the database does not answer: %s", error)
+        with contextlib.suppress(SQLAlchemyError):
+            db.session.rollback()
+        return "The database does not answer."
+    return "ok"
+
+
+def _document_store_state() -> str:
+    try:
+        current_app.extensions["document_store"].check()
+    except StorageError as error:
+        return str(error)
+    return "ok"
