@@ -109,16 +109,18 @@ class Table:
 
 def clean_text(text: str) -> str:
     """The text without the control characters XML 1.0 forbids."""
-    return FORBIDDEN.sub("", text)
+    return FORBIDDEN.sub("", text) if FORBIDDEN.search(text) else text
 
 
 def reads_as_formula(text: str) -> bool:
     """Whether a spreadsheet could take this text for a formula, also past leading
     spaces."""
-    if not text:
-        return False
-    stripped = text.lstrip()
-    return text[0] in FORMULA_STARTS or (bool(stripped) and stripped[0] in FORMULA_STARTS)
+    first = text[:1]
+    if first in FORMULA_STARTS:
+        return True
+    if first.isspace():
+        return text.lstrip()[:1] in FORMULA_STARTS
+    return False
 
 
 def is_number(value: object) -> bool:
@@ -168,6 +170,8 @@ class _CsvCells:
         return "'" + text if reads_as_formula(text) else text
 
     def cell(self, value: object, kind: str) -> str:
+        if value.__class__ is str:
+            return self.text(value)
         if value is None:
             return ""
         if isinstance(value, bool):
@@ -245,9 +249,11 @@ class _XlsxCells:
         self.sheet.write_string(row, col, text, cell_format)
 
     def cell(self, row: int, col: int, value: object, kind: str) -> None:
-        if value is None:
+        if value.__class__ is str:
+            self.text(row, col, value)
+        elif value is None:
             return
-        if isinstance(value, bool):
+        elif isinstance(value, bool):
             self.sheet.write_boolean(row, col, value)
         elif is_number(value):
             if _finite(value):
