@@ -61,6 +61,7 @@ class Sheet:
     formulas: int
     frozen_rows: int
     autofilter: str
+    right_to_left: bool
     widths: dict[int, float] = field(default_factory=dict)
 
     def values(self) -> list[list[object]]:
@@ -141,7 +142,8 @@ def read_workbook(data: bytes) -> Sheet:
                 assert kind == "n", f"unexpected cell type {kind} in {c.get('r')}"
                 value = float(c.findtext(f"{MAIN}v"))
             cells[index] = Cell(c.get("r"), kind, value, style)
-    pane = sheet.find(f"{MAIN}sheetViews/{MAIN}sheetView/{MAIN}pane")
+    view = sheet.find(f"{MAIN}sheetViews/{MAIN}sheetView")
+    pane = view.find(f"{MAIN}pane")
     frozen = int(float(pane.get("ySplit", "0"))) if pane is not None else 0
     if pane is not None:
         assert pane.get("state") == "frozen"
@@ -156,6 +158,7 @@ def read_workbook(data: bytes) -> Sheet:
         formulas=len(sheet.findall(f".//{MAIN}f")),
         frozen_rows=frozen,
         autofilter=autofilter.get("ref") if autofilter is not None else "",
+        right_to_left=view.get("rightToLeft") == "1",
         widths=widths,
     )
 

@@ -6,6 +6,7 @@ a file that Excel refuses."""
 from __future__ import annotations
 
 import re
+import tempfile
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
@@ -185,6 +186,26 @@ def test_headers_and_times_in_the_readers_language_and_zone(world, login):
     sheet = read_xlsx(officer.get(f"/office/calls/{call.code}/applications.xlsx"))
     assert sheet.name == "Candidatures" and sheet.values()[0] == french
     assert sheet.rows[1][7].moment == datetime(2027, 2, 1, 10, 30)
+    assert not sheet.right_to_left
+    world.officer.locale = "ar"
+    sheet = read_xlsx(officer.get(f"/office/calls/{call.code}/applications.xlsx"))
+    assert sheet.right_to_left and sheet.name == "الطلبات"
+    assert sheet.values()[0][:2] == ["المرجع", "الجمعية"]
+
+
+def test_the_xlsx_file_is_removed_once_sent_or_abandoned(world, login, tmp_path, monkeypatch):
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    call = make_call(world)
+    make_application(world, call, state="submitted")
+    officer = login(world.officer)
+    path = f"/office/calls/{call.code}/applications.xlsx"
+    assert_well_made(read_xlsx(officer.get(path)))
+    assert list(tmp_path.iterdir()) == []
+    response = officer.get(path, buffered=False)
+    assert next(iter(response.response)).startswith(b"PK")
+    assert [p.suffix for p in tmp_path.iterdir()] == [".xlsx"]  # being sent
+    response.close()  # the reader went away
+    assert list(tmp_path.iterdir()) == []
 
 
 def _programme_with_dangerous_text(world):
