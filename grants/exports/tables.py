@@ -1,20 +1,25 @@
 """Officers' exports as rows: applications of a call, tranches and payments, reports'
-indicators. Each export is a header and a generator of plain tuples read in batches
-(``yield_per``), so 100,000 applications never sit in memory at once; the CSV and XLSX
-writers stream them to the response."""
+indicators. Each export is a ``spreadsheets.Table``: typed columns and a generator of
+plain tuples read in batches (``yield_per``), so 100,000 applications never sit in memory
+at once; ``spreadsheets`` streams them to the response as CSV or XLSX."""
 
 from __future__ import annotations
 
-import csv
-import io
-import os
-import tempfile
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator
+from decimal import Decimal, InvalidOperation
 
+from flask_babel import gettext as _
 from sqlalchemy import Select, select
 
-from grants.exports import xlsx
+from grants.exports.spreadsheets import (
+    DATE,
+    DATETIME,
+    INTEGER,
+    MONEY,
+    NUMBER,
+    Column,
+    Table,
+)
 from grants.extensions import db
 from grants.models.applications import Application
 from grants.models.associations import Association
@@ -22,14 +27,6 @@ from grants.models.awards import Award, Report, Tranche
 from grants.models.calls import Call
 
 BATCH = 1000
-CHUNK = 64 * 1024
-
-
-@dataclass(frozen=True)
-class Table:
-    name: str
-    header: tuple[str, ...]
-    rows: Iterable[Sequence[object]]
 
 
 def _stream(statement: Select) -> Iterator[tuple]:
@@ -57,15 +54,16 @@ def applications_of(call: Call) -> Table:
     )
     return Table(
         f"applications-{call.code}",
+        _("Applications"),
         (
-            "Reference",
-            "Association",
-            "Title",
-            "Country",
-            "State",
-            "Amount requested",
-            "Budget currency",
-            "Submitted at",
+            Column(_("Reference"), width=16),
+            Column(_("Association"), width=32),
+            Column(_("Title"), width=48),
+            Column(_("Country"), width=9),
+            Column(_("State"), width=14),
+            Column(_("Amount requested"), MONEY),
+            Column(_("Budget currency"), width=9),
+            Column(_("Submitted at"), DATETIME),
         ),
         _stream(statement),
     )
@@ -92,20 +90,31 @@ def tranches_and_payments() -> Table:
     )
     return Table(
         "tranches-and-payments",
+        _("Tranches and payments"),
         (
-            "Grant",
-            "Association",
-            "Tranche",
-            "Amount",
-            "Currency",
-            "State",
-            "Requested at",
-            "Paid at",
-            "Payment date",
-            "Bank reference",
+            Column(_("Grant"), width=16),
+            Column(_("Association"), width=32),
+            Column(_("Tranche"), INTEGER),
+            Column(_("Amount"), MONEY),
+            Column(_("Currency"), width=9),
+            Column(_("State"), width=14),
+            Column(_("Requested at"), DATETIME),
+            Column(_("Paid at"), DATETIME),
+            Column(_("Payment date"), DATE),
+            Column(_("Bank reference"), width=24),
         ),
         _stream(statement),
     )
+
+
+def _figure(value: object) -> Decimal | object:
+    """An indicator's figure (stored as the text of a decimal) as a number."""
+    if not isinstance(value, str) or not value:
+        return value or None
+    try:
+        return Decimal(value)
+    except InvalidOperation:
+        return value
 
 
 def report_indicators() -> Table:
@@ -138,42 +147,23 @@ def report_indicators() -> Table:
                     due,
                     state,
                     name,
-                    value.get("value", ""),
-                    value.get("women", ""),
-                    value.get("men", ""),
+                    _figure(value.get("value")),
+                    _figure(value.get("women")),
+                    _figure(value.get("men")),
                 )
 
     return Table(
         "report-indicators",
-        ("Grant", "Report", "Due", "State", "Indicator", "Value", "Women", "Men"),
+        _("Indicators"),
+        (
+            Column(_("Grant"), width=16),
+            Column(_("Report"), width=10),
+            Column(_("Due"), DATE),
+            Column(_("State"), width=14),
+            Column(_("Indicator"), width=40),
+            Column(_("Value"), NUMBER),
+            Column(_("Women"), NUMBER),
+            Column(_("Men"), NUMBER),
+        ),
         rows(),
     )
-
-
-def csv_chunks(table: Table) -> Iterator[str]:
-    """The table as CSV text, a few hundred rows per chunk."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(table.header)
-    for count, row in enumerate(table.rows, start=1):
-        writer.writerow(["" if v is None else v for v in row])
-        if count % 500 == 0:
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-    yield buffer.getvalue()
-
-
-def xlsx_chunks(table: Table) -> Iterator[bytes]:
-    """The table as an XLSX file written row by row to a temporary file, then sent in
-    chunks: the workbook is never whole in memory."""
-    handle, path = tempfile.mkstemp(suffix=".xlsx")
-    os.close(handle)
-    try:
-        with open(path, "wb") as target:
-            xlsx.write_workbook(target, table.name, table.header, table.rows)
-        with open(path, "rb") as source:
-            while chunk := source.read(CHUNK):
-                yield chunk
-    finally:
-        os.unlink(path)

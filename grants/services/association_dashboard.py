@@ -16,6 +16,7 @@ from flask_babel import get_locale, to_user_timezone
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from grants.exports.spreadsheets import DATE, Column, Table
 from grants.extensions import db
 from grants.labels import state_label
 from grants.models.applications import Application
@@ -68,7 +69,16 @@ class Timeline:
 
     def csv_rows(self):
         for event in self.events:
-            yield (event.when.isoformat(), event.application, event.what, event.state)
+            yield (event.when, event.application, event.what, event.state)
+
+    def table(self) -> Table:
+        columns = (
+            Column(_("Date"), DATE),
+            Column(_("Application"), width=40),
+            Column(_("What"), width=32),
+            Column(_("State"), width=14),
+        )
+        return Table(self.name, _("Timeline"), columns, self.csv_rows())
 
     @property
     def days(self) -> int:

@@ -19,6 +19,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import and_, func, text
 
+from grants.exports.spreadsheets import INTEGER, MONEY, NUMBER, Column, Table
 from grants.extensions import db
 from grants.orm import utcnow
 from grants.services.errors import DomainError
@@ -90,6 +91,17 @@ class Chart:
         for row in self.rows:
             currency = (row.currency,) if self.by_currency else ()
             yield (row.label, *currency, *row.values)
+
+    def table(self) -> Table:
+        """The chart's figures as an export, the same columns as its table."""
+        kinds = {"count": INTEGER, "money": MONEY}
+        currency = (Column(_("Currency"), width=9),) if self.by_currency else ()
+        columns = (
+            Column(self.label_header, width=24),
+            *currency,
+            *(Column(s.name, kinds.get(s.kind, NUMBER)) for s in self.series),
+        )
+        return Table(self.name, self.title, columns, self.csv_rows())
 
 
 # --- filters -------------------------------------------------------------------------------

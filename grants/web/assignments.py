@@ -3,15 +3,14 @@ from an automatic proposal they see before it is saved."""
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_security import current_user
 
-from grants.exports import xlsx
+from grants.exports import spreadsheets
+from grants.exports.spreadsheets import BOOLEAN, INTEGER, MONEY, NUMBER, Column, Table
 from grants.extensions import db
 from grants.models.accounts import User
 from grants.models.applications import Application
@@ -133,21 +132,23 @@ def ranking_page(code: str):
     return render_template("assignments/ranking.html", call=call, ranking=result, form={})
 
 
-RANKING_HEADER = (
-    "rank",
-    "reference",
-    "association",
-    "country",
-    "amount_requested",
-    "cumulative",
-    "within_envelope",
-    "raw_mean",
-    "normalised_mean",
-    "std",
-    "disagreement",
-    "reviews_submitted",
-    "reviews_assigned",
-)
+def _ranking_columns() -> tuple[Column, ...]:
+    """The columns of the page, with the figures behind them."""
+    return (
+        Column(_("Rank"), INTEGER),
+        Column(_("Reference"), width=16),
+        Column(_("Association"), width=32),
+        Column(_("Country"), width=9),
+        Column(_("Requested"), MONEY),
+        Column(_("Cumulative"), MONEY),
+        Column(_("Within the envelope"), BOOLEAN),
+        Column(_("Raw mean"), NUMBER),
+        Column(_("Normalised mean"), NUMBER),
+        Column(_("Standard deviation"), NUMBER),
+        Column(_("Disagreement"), width=48),
+        Column(_("Reviews submitted"), INTEGER),
+        Column(_("Reviews assigned"), INTEGER),
+    )
 
 
 def _ranking_rows(result):
@@ -172,19 +173,13 @@ def _ranking_rows(result):
 
 def _export(call, result, kind: str):
     """The ranking as CSV or XLSX, the same columns as the page."""
-    filename = f"ranking-{call.code}.{kind}"
-    disposition = {"Content-Disposition": f'attachment; filename="{filename}"'}
-    if kind == "xlsx":
-        body = xlsx.workbook("Ranking", RANKING_HEADER, _ranking_rows(result))
-        return Response(body, mimetype=xlsx.MIME_TYPE, headers=disposition)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(RANKING_HEADER)
-    for values in _ranking_rows(result):
-        writer.writerow(
-            ["yes" if v is True else "no" if v is False else "" if v is None else v for v in values]
-        )
-    return Response(buffer.getvalue(), mimetype="text/csv", headers=disposition)
+    table = Table(
+        f"ranking-{call.code}",
+        _("Ranking"),
+        _ranking_columns(),
+        list(_ranking_rows(result)),
+    )
+    return spreadsheets.response(table, kind)
 
 
 @ranking_blueprint.post("/decisions")

@@ -4,8 +4,6 @@ the queue, the payment run with its export, and the programme's totals."""
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
@@ -22,7 +20,8 @@ from forms.awards import (
     RefundForm,
     ReportReviewForm,
 )
-from grants.exports import xlsx
+from grants.exports import spreadsheets
+from grants.exports.spreadsheets import INTEGER, MONEY, Column, Table
 from grants.extensions import db
 from grants.models.awards import Tranche
 from grants.models.documents import Document
@@ -363,19 +362,20 @@ def queue():
     )
 
 
-RUN_HEADER = (
-    "Tranche",
-    "Reference",
-    "Association",
-    "Account holder",
-    "IBAN",
-    "Account number",
-    "Bank",
-    "SWIFT/BIC",
-    "Amount",
-    "Currency",
-    "Payment reference",
-)
+def _run_columns() -> tuple[Column, ...]:
+    return (
+        Column(_("Tranche"), INTEGER),
+        Column(_("Reference"), width=16),
+        Column(_("Association"), width=32),
+        Column(_("Account holder"), width=32),
+        Column(_("IBAN"), width=34),
+        Column(_("Account number"), width=20),
+        Column(_("Bank"), width=24),
+        Column(_("SWIFT/BIC"), width=12),
+        Column(_("Amount"), MONEY),
+        Column(_("Currency"), width=9),
+        Column(_("Payment reference"), width=22),
+    )
 
 
 def _run_rows(tranches):
@@ -391,7 +391,7 @@ def _run_rows(tranches):
             award.account_number,
             award.bank_name,
             award.bic,
-            f"{tranche.amount:.2f}",
+            tranche.amount,
             award.currency,
             f"{reference} T{tranche.position}",
         )
@@ -420,16 +420,8 @@ def payment_run():
                 "error",
             )
             return redirect(url_for("awards.payment_run", tranche=chosen), code=303)
-        name = f"payment-run-{date.today().isoformat()}.{kind}"
-        disposition = {"Content-Disposition": f'attachment; filename="{name}"'}
-        if kind == "xlsx":
-            body = xlsx.workbook("Payment run", RUN_HEADER, _run_rows(selected))
-            return Response(body, mimetype=xlsx.MIME_TYPE, headers=disposition)
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(RUN_HEADER)
-        writer.writerows(_run_rows(selected))
-        return Response(buffer.getvalue(), mimetype="text/csv", headers=disposition)
+        run = Table("payment-run", _("Payment run"), _run_columns(), list(_run_rows(selected)))
+        return spreadsheets.response(run, kind)
     return render_template(
         "finance/run.html",
         payable=payable,

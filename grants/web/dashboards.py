@@ -4,13 +4,11 @@ filters (``?format=csv&chart=<name>``)."""
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import Blueprint, Response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_security import current_user
 
-from grants.exports import tables
+from grants.exports import spreadsheets
 from grants.roles import ADMIN, FINANCE_OFFICER, PROGRAMME_OFFICER
 from grants.services import association_dashboard, finance_dashboard, programme_dashboard
 from grants.services.associations import visible_association
@@ -56,13 +54,7 @@ def index():
 
 
 def _csv(chart) -> Response:
-    name = f"{chart.name}-{date.today().isoformat()}.csv"
-    body = "".join(tables.csv_chunks(tables.Table(chart.name, chart.header, chart.csv_rows())))
-    return Response(
-        body,
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
-    )
+    return spreadsheets.response(chart.table(), spreadsheets.CSV)
 
 
 def _wanted_csv(names) -> str | None:

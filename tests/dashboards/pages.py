@@ -3,10 +3,10 @@ accessible titles, and the CSV downloads."""
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from html.parser import HTMLParser
+
+from tests import spreadsheets
 
 
 class _Tables(HTMLParser):
@@ -76,6 +76,4 @@ def bar_titles(svg: str) -> list[str]:
 
 
 def csv_rows(response) -> list[list[str]]:
-    assert response.status_code == 200
-    assert response.mimetype == "text/csv"
-    return list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+    return spreadsheets.csv_rows(response)

@@ -72,7 +72,7 @@ def test_normalisation_removes_the_harsh_evaluators_bias(world, login):
 
     assert sniff(io.BytesIO(sheet.data)) == "xlsx"
     cells = zipfile.ZipFile(io.BytesIO(sheet.data)).read("xl/worksheets/sheet1.xml").decode()
-    assert first in cells and "normalised_mean" in cells
+    assert first in cells and "Normalised mean" in cells
 
 
 def test_the_ranking_costs_the_same_queries_for_5_or_40_applications(world, login):
