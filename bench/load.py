@@ -597,6 +597,7 @@ class Surge:
     save_p50: float
     save_p95: float
     save_errors: int
+    skipped: int  # due while the same draft's previous save was still running
     pages: Result
 
 
@@ -755,7 +756,7 @@ def _surge(server, drafters, officers, meta, options, folder) -> Surge:
     busy: set[str] = set()
     lock = threading.Lock()
     latencies: list[float] = []
-    errors = [0]
+    errors, skipped = [0], 0
 
     def save(drafter: Drafter, due: float) -> None:
         try:
@@ -795,6 +796,7 @@ def _surge(server, drafters, officers, meta, options, folder) -> Surge:
             drafter = drafters[index]
             with lock:
                 if drafter.path in busy:
+                    skipped += 1
                     continue
                 busy.add(drafter.path)
             pool.submit(save, drafter, due)
@@ -806,6 +808,7 @@ def _surge(server, drafters, officers, meta, options, folder) -> Surge:
         save_p50=_percentile(latencies, 50),
         save_p95=_percentile(latencies, 95),
         save_errors=errors[0],
+        skipped=skipped,
         pages=_parse_wrk(output),
     )
 
@@ -1017,9 +1020,10 @@ def render(report: Report) -> str:
             f"Deadline surge ({s.seconds:g} s): {s.drafts:,} drafts autosaved every "
             f"{o.save_every:g} s ({s.drafts / o.save_every:.0f} saves/s) while "
             f"{o.clients} clients browse officer pages",
-            f"{'':<28} {'count':>7} {'req/s':>7} {'p50 ms':>7} {'p95 ms':>7} {'errors':>6}",
-            f"{'autosaves':<28} {s.saves:>7} {s.saves / s.seconds:>7.1f} {s.save_p50:>7.0f} "
-            f"{s.save_p95:>7.0f} {s.save_errors:>6}",
+            f"{'':<28} {'count':>7} {'req/s':>7} {'p50 ms':>7} {'p95 ms':>7} {'errors':>6} "
+            f"{'skipped':>7}",
+            f"{'autosaves (from when due)':<28} {s.saves:>7} {s.saves / s.seconds:>7.1f} "
+            f"{s.save_p50:>7.0f} {s.save_p95:>7.0f} {s.save_errors:>6} {s.skipped:>7}",
             f"{'officer pages':<28} {p.requests:>7} {p.rate:>7.1f} {p.p50:>7.0f} "
             f"{p.p95:>7.0f} {p.errors:>6}",
         ]
