@@ -23,7 +23,8 @@ clients browse officer pages.
 
 Settings (environment, or the matching option): BENCH_LOAD_SECONDS (10),
 BENCH_LOAD_CLIENTS (16), BENCH_LOAD_APPLICATIONS (100000), BENCH_LOAD_CALLS (50),
-BENCH_LOAD_RANKING (2000), BENCH_LOAD_DRAFTS (1000), BENCH_LOAD_SURGE_SECONDS (30),
+BENCH_LOAD_RANKING (2000), BENCH_LOAD_DRAFTS (1000: ten per person, so a hundred
+logins), BENCH_LOAD_SURGE_SECONDS (30),
 BENCH_LOAD_SAVE_EVERY (15), BENCH_LOAD_WORKERS (2), BENCH_LOAD_THREADS (4),
 BENCH_LOAD_DATABASE (diaspora_grants_bench), BENCH_POSTGRES_ADMIN_URL.
 """
@@ -714,23 +715,31 @@ def _sessions(port, people: list[tuple[str, object]]) -> list[str]:
         return list(pool.map(one, people))
 
 
-def _drafters(port, drafts: list[tuple[int, str]]) -> list[Drafter]:
+def _drafters(port, drafts: list[tuple[int, str, int]]) -> list[Drafter]:
+    """Each person logs in once and opens their first draft: its form (every draft is
+    a copy of one, so one form serves all) and the session's CSRF token."""
     from tests.fixtures.people import PASSWORD
 
-    def one(draft):
-        application_id, email = draft
+    def one(email):
         browser = Browser(port)
         browser.login(email, PASSWORD)
-        path = f"/applications/{application_id}"
-        status, _, page = browser.request("GET", path)
+        first = next(d for d in drafts if d[1] == email)
+        status, _, page = browser.request("GET", f"/applications/{first[0]}")
         if status != 200:
             raise RuntimeError(f"{email} cannot open their draft ({status})")
-        values, csrf, version = draft_form(page)
-        body = urllib.parse.urlencode(values + [("csrf_token", csrf)])
-        return Drafter(path, browser.cookie_header(), body, version)
+        values, csrf, _ = draft_form(page)
+        return email, (
+            browser.cookie_header(),
+            urllib.parse.urlencode(values + [("csrf_token", csrf)]),
+        )
 
+    emails = list(dict.fromkeys(email for _, email, _ in drafts))
     with ThreadPoolExecutor(max_workers=8) as pool:
-        return list(pool.map(one, drafts))
+        sessions = dict(pool.map(one, emails))
+    return [
+        Drafter(f"/applications/{application_id}", *sessions[email], version)
+        for application_id, email, version in drafts
+    ]
 
 
 AUTOSAVE_HEADERS = {
@@ -866,7 +875,7 @@ def run(options: Options, log=print) -> Report:
             finance = _finance_team(options.clients + 1)
             drafts = db.session.execute(
                 text(
-                    "SELECT a.id, u.email FROM applications a JOIN users u "
+                    "SELECT a.id, u.email, a.version FROM applications a JOIN users u "
                     "ON u.id = a.created_by_id WHERE a.reference LIKE :pattern ORDER BY a.id"
                 ),
                 {"pattern": meta["drafts_pattern"]},
@@ -915,8 +924,15 @@ def run(options: Options, log=print) -> Report:
         }
         # Before the drafters open their drafts: the counted autosave moves a version.
         queries = count_queries(app, dataset, people, tokens[-1])
-        count = max(options.clients, options.drafts)
-        drafters = _drafters(product.port, [tuple(d) for d in drafts[:count]])
+        with app.app_context():  # the versions after the counted autosave
+            versions = dict(
+                db.session.execute(
+                    text("SELECT id, version FROM applications WHERE reference LIKE :p"),
+                    {"p": meta["drafts_pattern"]},
+                ).all()
+            )
+            db.session.remove()
+        drafters = _drafters(product.port, [(i, e, versions[i]) for i, e, _ in drafts])
         rows, exports = [], []
         ceiling_clients = [
             {"headers": {}, "paths": [f"/applications/{meta['application']}"]}

@@ -310,42 +310,44 @@ def ranked_call(world, evaluators: list, applications: int, reviews: int = 3, **
     return call
 
 
-def drafters(world, call: Call, count: int) -> str:
-    """``count`` people (``drafter-N@example.org``), each the member of one association
-    with one complete draft in ``call`` (PostgreSQL). Returns the email pattern."""
+def drafters(world, call: Call, count: int, per_person: int = 10) -> None:
+    """``count`` complete drafts in ``call``, each of its own association; a person
+    (``drafter-N@example.org``, applicant) is the member of ``per_person`` of them, so a
+    surge of a thousand drafts needs a hundred logins, not a thousand (PostgreSQL)."""
     from tests.fixtures.programme import make_application
 
     template = make_application(world, call, state="draft")
     db.session.commit()
+    people = -(-count // per_person)
     clone(
         "users",
         world.applicant.id,
-        count,
+        people,
         {"email": "'drafter-' || g || '@example.org'", "fs_uniquifier": "md5('drafter' || g)"},
     )
+    # Draft g belongs to the gth association after the applicant's own, whose member is
+    # drafter 1 + (g - 1) / per_person.
+    numbered = (
+        "(SELECT id, row_number() OVER (ORDER BY id) g FROM associations "
+        "WHERE id <> :association ORDER BY id LIMIT :count)"
+    )
+    person = "'drafter-' || (1 + (a.g - 1) / :per_person) || '@example.org'"
     statements = [
         """INSERT INTO user_roles (user_id, role_id)
            SELECT u.id, r.role_id FROM users u, user_roles r
            WHERE r.user_id = :applicant AND u.email LIKE 'drafter-%'""",
-        # Drafter N joins the Nth association after the applicant's own.
-        """INSERT INTO memberships (user_id, association_id, joined_at)
-           SELECT u.id, a.id, now() FROM
-           (SELECT id, row_number() OVER (ORDER BY id) n FROM users
-            WHERE email LIKE 'drafter-%') u JOIN
-           (SELECT id, row_number() OVER (ORDER BY id) n FROM associations
-            WHERE id <> :association) a ON a.n = u.n""",
+        f"""INSERT INTO memberships (user_id, association_id, joined_at)
+           SELECT u.id, a.id, now() FROM {numbered} a JOIN users u ON u.email = {person}""",
     ]
+    parameters = {
+        "applicant": world.applicant.id,
+        "association": world.association.id,
+        "count": count,
+        "per_person": per_person,
+    }
     for statement in statements:
         db.session.execute(
-            text(statement),
-            {
-                k: v
-                for k, v in {
-                    "applicant": world.applicant.id,
-                    "association": world.association.id,
-                }.items()
-                if f":{k}" in statement
-            },
+            text(statement), {k: v for k, v in parameters.items() if f":{k}" in statement}
         )
     clone(
         "applications",
@@ -353,10 +355,13 @@ def drafters(world, call: Call, count: int) -> str:
         count,
         {
             "reference": f"'{call.code}-D' || g",
-            "association_id": "(SELECT m.association_id FROM memberships m JOIN users u "
-            "ON u.id = m.user_id WHERE u.email = 'drafter-' || g || '@example.org')",
-            "created_by_id": "(SELECT id FROM users WHERE email = "
-            "'drafter-' || g || '@example.org')",
+            "association_id": "(SELECT a.id FROM "
+            + numbered.replace(":association", str(world.association.id)).replace(
+                ":count", str(count)
+            )
+            + " a WHERE a.g = g.g)",
+            "created_by_id": "(SELECT id FROM users WHERE email = 'drafter-' || "
+            f"(1 + (g - 1) / {per_person}) || '@example.org')",
         },
     )
     for table, columns in (
@@ -373,4 +378,3 @@ def drafters(world, call: Call, count: int) -> str:
             {"pattern": f"{call.code}-D%", "template": template.id},
         )
     db.session.commit()
-    return "drafter-{}@example.org"
