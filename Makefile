@@ -7,15 +7,16 @@ FLASK := $(VENV)/bin/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test install install-test services lint format bench migration clean help \
-	translations-extract translations-update translations-compile system-packages \
-	browser-packages
+.PHONY: run test install install-test services lint format bench bench-load migration clean \
+	help translations-extract translations-update translations-compile system-packages \
+	browser-packages load-packages
 
 help:
 	@echo "make run      install, migrate, load the demo programme, serve http://$(HOST):$(PORT)"
 	@echo "make test     install test dependencies, start services, run the whole suite"
 	@echo "make lint     ruff check and format check"
 	@echo "make bench    benchmarks (printed as tables)"
+	@echo "make bench-load  load test of the served app on 100,000 applications (wrk)"
 	@echo "make migration MESSAGE='…'  autogenerate an Alembic revision"
 	@echo "make translations-extract / -update / -compile   the fr, es, ar catalogs"
 
@@ -33,7 +34,8 @@ $(VENV)/.installed-test: requirements-test.lock pyproject.toml $(VENV)/.installe
 	touch $@
 
 install: $(VENV)/.installed-run translations-compile system-packages
-install-test: $(VENV)/.installed-test translations-compile system-packages browser-packages
+install-test: $(VENV)/.installed-test translations-compile system-packages browser-packages \
+	load-packages
 
 # Debian packages the product needs: the DejaVu fonts of the award letters (Latin and
 # Arabic). Installed with apt-get when missing and allowed; otherwise a clear message.
@@ -59,6 +61,16 @@ browser-packages: $(AXE)
 	    DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null \
 	      || (apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null); \
 	  else echo "Browser tests need Debian's chromium: apt-get install chromium"; fi; \
+	fi
+
+# The load benchmark drives the served app with Debian's wrk (installed like chromium).
+load-packages:
+	@if ! command -v wrk >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "Installing Debian's wrk (load benchmark)"; \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk >/dev/null \
+	      || (apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk >/dev/null); \
+	  else echo "The load benchmark needs Debian's wrk: apt-get install wrk"; fi; \
 	fi
 
 $(AXE): tests/browser/package.json tests/browser/package-lock.json
@@ -124,6 +136,10 @@ bench: install-test services
 	$(PY) bench/reminders.py
 	$(PY) bench/exports.py
 	$(PY) bench/dashboards.py
+
+# The served app under load (settings: BENCH_LOAD_* variables, see bench/load.py).
+bench-load: install-test services
+	$(PY) bench/load.py
 
 migration: install
 	$(FLASK) db migrate -m "$(MESSAGE)"

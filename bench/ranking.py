@@ -1,111 +1,42 @@
 """Benchmark of the ranking page's computation at scale: 2,000 applications, 3 submitted
-reviews each, 5 criteria, 60 evaluators. Rows are bulk-inserted; the ranking is timed when
-it must be computed (the first view after a review changed: one pass over every submitted
-score, normalisation, ranking) and when it is kept, and the whole page (its first hundred
-rows, rendered) with a kept ranking."""
+reviews each, 5 criteria, 60 evaluators. Rows are bulk-inserted (``bench.programme.
+ranked_call``); the ranking is timed when it must be computed (the first view after a
+review changed: one pass over every submitted score, normalisation, ranking) and when it
+is kept, and the whole page (its first hundred rows, rendered) with a kept ranking."""
 
 from __future__ import annotations
 
-import random
 import statistics
 import sys
 import tempfile
 import time
-from decimal import Decimal
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from flask_migrate import upgrade  # noqa: E402
-from sqlalchemy import insert  # noqa: E402
+from sqlalchemy import update  # noqa: E402
 
+from bench.programme import make_evaluators, ranked_call  # noqa: E402
 from bench.workflows import ADMIN_URL, _backends, bench_app  # noqa: E402
 from grants.extensions import db  # noqa: E402
-from grants.models import Application, Review, Score  # noqa: E402
+from grants.models import Call  # noqa: E402
+from grants.models.calls import new_ranking_stamp  # noqa: E402
 from grants.services.ranking import ranking  # noqa: E402
 
 APPLICATIONS, REVIEWS, EVALUATORS = 2000, 3, 60
 
 
 def _measure(backend: str, url: str, folder: str) -> tuple:
-    from tests.fixtures.people import make_user
-    from tests.fixtures.programme import make_call, make_world
+    from tests.fixtures.programme import make_world
 
     app = bench_app(url, folder)
     with app.test_request_context():
         upgrade()
         world = make_world()
-        call = make_call(world, envelope=Decimal("5000000"))
-        call.criteria[0].weight, call.criteria[1].weight = Decimal("30"), Decimal("25")
-        from grants.models import Criterion
-
-        call.criteria.extend(
-            Criterion(position=i, name={"en": f"C{i}"}, weight=w)
-            for i, w in ((3, Decimal("25")), (4, Decimal("10")), (5, Decimal("10")))
-        )
-        evaluators = [make_user("evaluator") for _ in range(EVALUATORS)]
+        evaluators = make_evaluators(EVALUATORS)
         db.session.flush()
-        rng = random.Random(7)
-        db.session.execute(
-            insert(Application),
-            [
-                dict(
-                    call_id=call.id,
-                    association_id=world.association.id,
-                    reference=f"B-{i:05d}",
-                    language="en",
-                    state="in_review",
-                    amount_requested=Decimal("20000"),
-                    budget_currency="USD",
-                    title="",
-                    summary="",
-                    objectives="",
-                    locality="",
-                    beneficiaries_description="",
-                    sdg_targets=[],
-                )
-                for i in range(APPLICATIONS)
-            ],
-        )
-        ids = [
-            row[0]
-            for row in db.session.execute(
-                db.select(Application.id).where(Application.call_id == call.id)
-            )
-        ]
-        reviews = []
-        for application_id in ids:
-            for evaluator in rng.sample(evaluators, REVIEWS):
-                reviews.append(
-                    dict(
-                        application_id=application_id,
-                        evaluator_id=evaluator.id,
-                        state="submitted",
-                        recommendation="fund",
-                        overall_comment="",
-                    )
-                )
-        db.session.execute(insert(Review), reviews)
-        review_ids = [row[0] for row in db.session.execute(db.select(Review.id))]
-        db.session.execute(
-            insert(Score),
-            [
-                dict(
-                    review_id=review_id,
-                    criterion_id=criterion.id,
-                    score=rng.randint(0, 5),
-                    comment="",
-                )
-                for review_id in review_ids
-                for criterion in call.criteria
-            ],
-        )
-        db.session.commit()
-
-        from sqlalchemy import update
-
-        from grants.models import Call
-        from grants.models.calls import new_ranking_stamp
+        call = ranked_call(world, evaluators, APPLICATIONS, REVIEWS)
 
         def page(fresh: bool):
             if fresh:  # as after a review changed
