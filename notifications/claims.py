@@ -165,9 +165,12 @@ def claim(now: datetime, limit: int, lease_id: int | None = None) -> list[int]:
         .order_by(Notification.id)
         .limit(limit)
         .with_for_update(skip_locked=True)
+        # Chosen once: a subquery PostgreSQL rescans may pick other rows, past ``limit``.
+        .cte("due")
+        .prefix_with("MATERIALIZED")
     )
     conditions = [
-        Notification.id.in_(due.scalar_subquery()),
+        Notification.id.in_(select(due.c.id)),
         Notification.state == "pending",
         Notification.next_attempt_at <= now,
         Notification.claimed_by.is_(None),

@@ -239,7 +239,8 @@ def message_domain() -> str:
     """The right-hand side of our Message-IDs: the sender's domain, else the site's."""
     sender = current_app.config.get("MAIL_DEFAULT_SENDER") or ""
     address = sender[1] if isinstance(sender, tuple | list) else parseaddr(sender)[1]
-    domain = address.rpartition("@")[2].strip().lower()
+    local, at, domain = address.rpartition("@")
+    domain = domain.strip().lower() if local and at else ""
     return domain or urlsplit(current_app.config["BASE_URL"]).hostname or "localhost"
 
 

@@ -5,10 +5,11 @@ PostgreSQL advisory lock held on a dedicated connection for as long as it runs, 
 SQLite (one host) through a file lock beside the database. The others keep trying every
 ``SCHEDULER_LEADER_POLL_SECONDS`` and take over when the leader dies, because its lock
 dies with its connection or its process; the new leader frees at once the outbox rows
-its predecessor had claimed (``notifications.claims``). The leader runs APScheduler 3 with one worker,
-so jobs never overlap inside a process: dispatching the outbox, sweeping reminders and
-timed transitions, daily digests, and pruning old job records. Every run is recorded
-(``JobRun``) and the plan is published (``ScheduledJob``) for the admin page.
+its predecessor had claimed (``notifications.claims``). The leader runs APScheduler 3
+with one worker, so jobs never overlap inside a process: dispatching the outbox,
+sweeping reminders and timed transitions, daily digests, and pruning old job records.
+Every run is recorded (``JobRun``) and the plan is published (``ScheduledJob``) for the
+admin page.
 
 Web workers never start a scheduler; ``flask --app wsgi serve`` (what ``make run`` uses)
 runs one in a thread beside the development server.
