@@ -114,6 +114,8 @@ def free(now: datetime, lease_id: int | None = None) -> int:
     held = Notification.claimed_by.is_not(None)
     if lease_id is not None:
         held = Notification.claimed_by == lease_id
+    if db.session.scalar(select(Notification.id).where(held).limit(1)) is None:
+        return 0  # the usual case: no write, so no write lock on SQLite
     interrupted = db.session.scalars(
         update(Notification)
         .where(

@@ -5,12 +5,8 @@ arrives twice, both times with the same Message-ID."""
 
 from __future__ import annotations
 
-import asyncio
-import email
-import email.policy
 import signal
 import subprocess
-import threading
 import time
 from collections import Counter
 
@@ -21,38 +17,12 @@ from grants.extensions import db
 from grants.models import JobRun, Notification, SchedulerLease
 from notifications.claims import INTERRUPTED
 from notifications.outbox import CLAIM_BATCH, Message, message_id, write
-from tests.fixtures.smtp import free_port
 from tests.notifications.test_scheduler import _start, _wait_for
 
 EMAILS = 30
 #: Well below the ten minutes a dead leader's claims used to wait.
 TAKEOVER_BOUND = 30
 STARTUP_BOUND = 60
-
-
-class _HeldAfterAcceptance:
-    """Accepts every message; after the first, holds that sender's QUIT until released,
-    so the sender is stopped just after SMTP accepted its email and before it can record
-    it: the crash window, opened on purpose."""
-
-    def __init__(self) -> None:
-        self.messages: list[email.message.EmailMessage] = []
-        self.lock = threading.Lock()
-        self.holding = threading.Event()
-        self.gate: asyncio.Event | None = None
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's name
-        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
-        with self.lock:
-            self.messages.append(message)
-        return "250 Message accepted for delivery"
-
-    async def handle_QUIT(self, server, session, envelope):  # noqa: N802 - aiosmtpd's name
-        if self.gate is None:
-            self.gate = asyncio.Event()
-            self.holding.set()
-            await self.gate.wait()
-        return "221 Bye"
 
 
 def _emails(world, count: int) -> None:
@@ -82,22 +52,22 @@ def _count(*where) -> int:
     return db.session.scalar(select(func.count()).select_from(Notification).where(*where))
 
 
-def test_a_killed_leaders_mail_is_taken_over_at_once_and_sent_once(committed, tmp_path):
-    handler = _HeldAfterAcceptance()
-    server = Controller(handler, hostname="127.0.0.1", port=free_port())
-    server.start()
+def test_a_killed_leaders_mail_is_taken_over_at_once_and_sent_once(
+    committed, smtp_server, tmp_path
+):
+    smtp_server.handler.messages.clear()
+    smtp_server.handler.hold_after_acceptance()
     try:
         with committed.app_context():
-            _kill_mid_dispatch(committed, server, handler, tmp_path)
+            _kill_mid_dispatch(committed, smtp_server, tmp_path)
     finally:
-        if handler.gate is not None:
-            server.loop.call_soon_threadsafe(handler.gate.set)
-        server.stop()
+        smtp_server.handler.release()
 
 
-def _kill_mid_dispatch(app, server: Controller, handler: _HeldAfterAcceptance, tmp_path) -> None:
+def _kill_mid_dispatch(app, server: Controller, tmp_path) -> None:
     from tests.fixtures.programme import make_world
 
+    handler = server.handler
     world = make_world()
     _emails(world, EMAILS)
     emails = Notification.channel == "email"
@@ -120,7 +90,7 @@ def _kill_mid_dispatch(app, server: Controller, handler: _HeldAfterAcceptance, t
 
         first.send_signal(signal.SIGKILL)
         first.wait(10)
-        server.loop.call_soon_threadsafe(handler.gate.set)
+        handler.release()
 
         second = _start(app, server.port, tmp_path, "second")
         processes.append(second)
