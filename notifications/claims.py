@@ -65,6 +65,11 @@ def _live(lease_id: int):
     )
 
 
+def alive(lease_id: int) -> bool:
+    """Whether ``lease_id`` still leads: no newer leader has ended it."""
+    return bool(db.session.scalar(select(_live(lease_id))))
+
+
 # --- the leader's term -----------------------------------------------------------------
 
 

@@ -298,10 +298,10 @@ def dispatch(
             break
         for row_id in batch:
             if not claims.start_attempt(row_id, now, lease):
-                if lease is None:
-                    continue  # taken back meanwhile (its claim expired)
-                log.warning("Lease %s was ended by a newer leader; dispatch stops", lease)
-                return sent, failed
+                if lease is not None and not claims.alive(lease):
+                    log.warning("Lease %s was ended by a newer leader; dispatch stops", lease)
+                    return sent, failed
+                continue  # this row was taken back meanwhile
             row = db.session.get(Notification, row_id)
             try:
                 send(row)
