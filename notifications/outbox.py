@@ -7,20 +7,26 @@ is written. Each person chooses per category between immediate email, a daily di
 (the email row is ``held``) and in-app only; required categories always email.
 
 ``dispatch`` claims due email rows with one conditional update (``FOR UPDATE SKIP
-LOCKED`` on PostgreSQL), so two dispatchers never send one row twice; it sends, and on
-failure retries with exponential backoff until ``MAX_ATTEMPTS``, after which the row is
-marked failed for an admin to retry.
+LOCKED`` on PostgreSQL), so two dispatchers never send one row twice; a claim is tied to
+the scheduler leader's lease and freed the moment a new leader takes over
+(``notifications.claims``). It sends, and on failure retries with exponential backoff
+until ``MAX_ATTEMPTS``, after which the row is marked failed for an admin to retry. Every
+email carries a ``Message-ID`` derived from its row, the same on every attempt, so a copy
+sent again after a crash between SMTP's acceptance and the row's update is recognisable.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from email.utils import parseaddr
 from functools import lru_cache
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from babel.numbers import format_currency
@@ -34,14 +40,13 @@ from grants.models.accounts import User
 from grants.models.notifications import Notification, NotificationPreference
 from grants.orm import utcnow
 from grants.services.workflow import DomainEvent, transition_fired
+from notifications import claims
+from notifications.claims import MAX_ATTEMPTS
 from notifications.mailer import send_email
 from notifications.rules import CATEGORIES, RULES
 
 log = logging.getLogger(__name__)
-MAX_ATTEMPTS = 6
 FIRST_RETRY = timedelta(minutes=1)
-#: A claimed row is not claimed again for this long, should its dispatcher die mid-send.
-CLAIM_LEASE = timedelta(minutes=10)
 CLAIM_BATCH = 20
 
 #: A value is text, or a function of the recipient's locale (a call title, an amount).
@@ -230,32 +235,21 @@ transition_fired.connect(record_event)
 # --- delivery ------------------------------------------------------------------------
 
 
-def claim(now: datetime, limit: int = CLAIM_BATCH) -> list[int]:
-    """Take up to ``limit`` due rows for this dispatcher, atomically; commits."""
-    due = (
-        select(Notification.id)
-        .where(
-            Notification.channel == "email",
-            Notification.state == "pending",
-            Notification.next_attempt_at <= now,
-        )
-        .order_by(Notification.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    )
-    claimed = db.session.scalars(
-        update(Notification)
-        .where(
-            Notification.id.in_(due.scalar_subquery()),
-            Notification.state == "pending",
-            Notification.next_attempt_at <= now,
-        )
-        .values(next_attempt_at=now + CLAIM_LEASE)
-        .returning(Notification.id)
-        .execution_options(synchronize_session=False)
-    ).all()
-    db.session.commit()
-    return sorted(claimed)
+def message_domain() -> str:
+    """The right-hand side of our Message-IDs: the sender's domain, else the site's."""
+    sender = current_app.config.get("MAIL_DEFAULT_SENDER") or ""
+    address = sender[1] if isinstance(sender, tuple | list) else parseaddr(sender)[1]
+    local, at, domain = address.rpartition("@")
+    domain = domain.strip().lower() if local and at else ""
+    return domain or urlsplit(current_app.config["BASE_URL"]).hostname or "localhost"
+
+
+def message_id(row: Notification) -> str:
+    """The same on every attempt at ``row``; the hash of its key and time keeps it apart
+    from a row with the same id in another database (staging and production, say)."""
+    created = row.created_at.astimezone(UTC).strftime("%Y%m%d%H%M%S%f")
+    digest = hashlib.sha256(f"{row.id}:{row.dedupe_key}:{created}".encode()).hexdigest()[:16]
+    return f"<notification-{row.id}.{digest}@{message_domain()}>"
 
 
 def email_parts(row: Notification, items: list[Notification] | None = None) -> dict[str, str]:
@@ -280,19 +274,34 @@ def send(row: Notification) -> None:
         row.subject,
         parts["text"],
         html=parts["html"],
-        message_id=row.message_id,
+        message_id=message_id(row),
     )
 
 
-def dispatch(now: datetime | None = None, limit: int = 100) -> tuple[int, int]:
-    """Send due email rows; returns (sent, failed attempts). Commits per row."""
+def dispatch(
+    now: datetime | None = None, limit: int = 100, lease: int | None = None
+) -> tuple[int, int]:
+    """Send due email rows; returns (sent, failed attempts). Commits per row.
+
+    A scheduler leader dispatches under its lease (``claims.holding``): it first frees
+    whatever a dead leader, or an earlier run of its own, left claimed, and stops as soon
+    as its lease is ended by a newer leader."""
     now = now or utcnow()
+    lease = claims.current() if lease is None else lease
+    if lease is not None:
+        claims.free(now)
+        db.session.commit()
     sent = failed = 0
     while sent + failed < limit:
-        batch = claim(now, min(CLAIM_BATCH, limit - sent - failed))
+        batch = claims.claim(now, min(CLAIM_BATCH, limit - sent - failed), lease)
         if not batch:
             break
         for row_id in batch:
+            if not claims.start_attempt(row_id, now, lease):
+                if lease is not None and not claims.alive(lease):
+                    log.warning("Lease %s was ended by a newer leader; dispatch stops", lease)
+                    return sent, failed
+                continue  # this row was taken back meanwhile
             row = db.session.get(Notification, row_id)
             try:
                 send(row)
@@ -308,6 +317,7 @@ def dispatch(now: datetime | None = None, limit: int = 100) -> tuple[int, int]:
             else:
                 row.state, row.sent_at, row.attempts = "sent", now, row.attempts + 1
                 sent += 1
+            row.claimed_by = row.claimed_at = None
             db.session.commit()
     return sent, failed
 

@@ -4,10 +4,12 @@
 PostgreSQL advisory lock held on a dedicated connection for as long as it runs, or on
 SQLite (one host) through a file lock beside the database. The others keep trying every
 ``SCHEDULER_LEADER_POLL_SECONDS`` and take over when the leader dies, because its lock
-dies with its connection or its process. The leader runs APScheduler 3 with one worker,
-so jobs never overlap inside a process: dispatching the outbox, sweeping reminders and
-timed transitions, daily digests, and pruning old job records. Every run is recorded
-(``JobRun``) and the plan is published (``ScheduledJob``) for the admin page.
+dies with its connection or its process; the new leader frees at once the outbox rows
+its predecessor had claimed (``notifications.claims``). The leader runs APScheduler 3
+with one worker, so jobs never overlap inside a process: dispatching the outbox,
+sweeping reminders and timed transitions, daily digests, and pruning old job records.
+Every run is recorded (``JobRun``) and the plan is published (``ScheduledJob``) for the
+admin page.
 
 Web workers never start a scheduler; ``flask --app wsgi serve`` (what ``make run`` uses)
 runs one in a thread beside the development server.
@@ -40,7 +42,7 @@ from sqlalchemy.pool import NullPool
 from grants.extensions import db
 from grants.models.notifications import JobRun, ScheduledJob
 from grants.orm import utcnow
-from notifications import outbox, reminders
+from notifications import claims, outbox, reminders
 
 log = logging.getLogger(__name__)
 logging.getLogger("apscheduler").setLevel(logging.WARNING)  # one line per run is noise
@@ -261,19 +263,48 @@ class Scheduler:
         self.poll = app.config["SCHEDULER_LEADER_POLL_SECONDS"]
         self.leadership = leadership_for(app)
         self.scheduler: BlockingScheduler | None = None
+        #: This process's term as leader: the outbox rows it claims carry it.
+        self.lease: int | None = None
 
     def run(self) -> None:
         log.info("Scheduler %s waiting to lead", self.host)
         try:
             while not self.stop.is_set():
                 if self.leadership.try_acquire():
-                    log.info("Scheduler %s leads", self.host)
+                    if not self._begin_lease():
+                        self.leadership.release()
+                        self.stop.wait(self.poll)
+                        continue
+                    log.info("Scheduler %s leads (lease %s)", self.host, self.lease)
                     self.lead()
+                    self._end_lease()
                     log.info("Scheduler %s no longer leads", self.host)
                     continue
                 self.stop.wait(self.poll)
         finally:
             self.leadership.release()
+
+    def _begin_lease(self) -> bool:
+        """Record this term and free what earlier leaders held, before any job runs."""
+        try:
+            with self.app.app_context():
+                self.lease = claims.begin(self.host)
+                db.session.remove()
+        except Exception:  # the database is away: give the lead back, try again later
+            log.exception("Scheduler %s cannot start its lease", self.host)
+            return False
+        return True
+
+    def _end_lease(self) -> None:
+        lease, self.lease = self.lease, None
+        if lease is None:
+            return
+        try:
+            with self.app.app_context():
+                claims.end(lease)
+                db.session.remove()
+        except Exception as error:  # the next leader ends it anyway
+            log.warning("Scheduler %s cannot end lease %s: %s", self.host, lease, error)
 
     def lead(self) -> None:
         scheduler = BlockingScheduler(
@@ -301,7 +332,8 @@ class Scheduler:
         def run() -> None:
             if self.stop.is_set() or not self.leadership.still_held():
                 return
-            run_job(self.app, job, host=self.host)
+            with claims.holding(self.lease):
+                run_job(self.app, job, host=self.host)
             if self.scheduler is not None:
                 publish_plan(self.app, self.scheduler, self.host)
 

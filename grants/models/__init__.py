@@ -26,6 +26,7 @@ from grants.models.notifications import (
     NotificationPreference,
     Reminder,
     ScheduledJob,
+    SchedulerLease,
 )
 from grants.models.reviews import ConflictDeclaration, Decision, Review, Score
 
@@ -52,6 +53,7 @@ __all__ = [
     "NotificationPreference",
     "Reminder",
     "ScheduledJob",
+    "SchedulerLease",
     "Partner",
     "Report",
     "Review",

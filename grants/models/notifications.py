@@ -49,15 +49,20 @@ class Notification(db.Model):
     read_at: Mapped[datetime | None]
     #: The digest email that carried this held row.
     digest_id: Mapped[int | None] = mapped_column(ForeignKey("notifications.id"))
+    #: The scheduler lease whose dispatcher holds this row now; empty when nobody does,
+    #: or when a dispatcher outside the scheduler claimed it (``next_attempt_at`` then
+    #: keeps it for a fixed time instead).
+    claimed_by: Mapped[int | None] = mapped_column(
+        ForeignKey("scheduler_leases.id", ondelete="SET NULL"), index=True
+    )
+    claimed_at: Mapped[datetime | None]
+    #: When a dispatcher last began handing the email to SMTP; an attempt begun after
+    #: the claim and never finished is one a dead dispatcher may have sent.
+    attempted_at: Mapped[datetime | None]
 
     recipient: Mapped[User] = relationship()
     #: For a digest: the held rows it carried.
     digested: Mapped[list[Notification]] = relationship(order_by="Notification.id")
-
-    @property
-    def message_id(self) -> str:
-        """Deterministic, so a retried email is recognisably the same message."""
-        return f"<notification-{self.id}@diaspora-grants>"
 
 
 class Reminder(db.Model):
@@ -95,6 +100,19 @@ class NotificationPreference(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     category: Mapped[str] = mapped_column(String(30))
     mode: Mapped[str] = mapped_column(String(10))
+
+
+class SchedulerLease(db.Model):
+    """One term of one scheduler process as leader. The lead is exclusive (an advisory
+    lock, or a file lock on SQLite), so when a process takes it every other lease is
+    over: its holder died or lost its connection, and the rows it claimed are free."""
+
+    __tablename__ = "scheduler_leases"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    holder: Mapped[str] = mapped_column(String(120))
+    acquired_at: Mapped[datetime] = mapped_column(default=utcnow)
+    ended_at: Mapped[datetime | None]
 
 
 class JobRun(db.Model):
