@@ -5,8 +5,8 @@ its mail waiting that long, and an email handed to SMTP just before the crash we
 again with nothing to tie the two together. A claim now names the leader's lease, which
 the next leader ends at once; an attempt is stamped before the email leaves.
 
-Revision ID: 0011_leases
-Revises: 0010
+Revision ID: 0012
+Revises: 0011
 Create Date: 2026-12-01 09:00:00
 
 """
@@ -14,8 +14,8 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = "0011_leases"
-down_revision = "0010"
+revision = "0012"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
