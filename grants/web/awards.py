@@ -26,6 +26,7 @@ from grants.exports import xlsx
 from grants.extensions import db
 from grants.models.awards import Tranche
 from grants.models.documents import Document
+from grants.numbers import reader_locale
 from grants.roles import ADMIN, FINANCE_OFFICER, PROGRAMME_OFFICER
 from grants.services import awards as service
 from grants.services import disbursements
@@ -245,7 +246,9 @@ def report(award_id: int, report_id: int):
     status = 200
     if request.method == "POST":
         try:
-            service.save_report(current_user, report, request.form.to_dict())
+            service.save_report(
+                current_user, report, request.form.to_dict(), locale=reader_locale()
+            )
         except InvalidInput as refused:
             errors, status = refused.errors, 422
             flash(refused.message, "error")
