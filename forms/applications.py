@@ -72,8 +72,8 @@ class BudgetLineForm(Row):
     def is_blank(self) -> bool:
         return (
             not (self.description.data or "").strip()
-            and self.quantity.data is None
-            and self.unit_cost.data is None
+            and self.quantity.is_empty
+            and self.unit_cost.is_empty
         )
 
 
@@ -83,7 +83,7 @@ class CoFinancingForm(Row):
     amount = AmountField(_l("Amount"), validators=[Optional()])
 
     def is_blank(self) -> bool:
-        return not (self.description.data or "").strip() and self.amount.data is None
+        return not (self.description.data or "").strip() and self.amount.is_empty
 
 
 class PartnerForm(Row):

@@ -92,7 +92,7 @@ class TrancheForm(Row):
     )
 
     def is_blank(self) -> bool:
-        return self.percentage.data is None
+        return self.percentage.is_empty
 
 
 class ReportForm(Row):
@@ -102,7 +102,7 @@ class ReportForm(Row):
     )
 
     def is_blank(self) -> bool:
-        return self.months.data is None
+        return self.months.is_empty
 
 
 class CallForm(FlaskForm):
@@ -173,6 +173,8 @@ class CallForm(FlaskForm):
 
     def validate_tranches(self, field):
         shares = [e.form.percentage.data for e in field.entries if not e.form.is_blank()]
+        if None in shares:
+            return  # a share that is not a number is refused in its own cell
         if shares and sum(shares) != 100:
             raise ValidationError(
                 _l("The tranches add up to %(total)s %%, not 100 %%.", total=f"{sum(shares):g}")

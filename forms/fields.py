@@ -128,6 +128,11 @@ class AmountField(Field):
             self.data = None
             raise ValueError(refused.message) from None
 
+    @property
+    def is_empty(self) -> bool:
+        """Nothing typed: a row whose only number is refused is not a blank row."""
+        return self.data is None and not (self.raw_data and str(self.raw_data[0]).strip())
+
     def _value(self) -> str:
         if self.raw_data:
             return self.raw_data[0]

@@ -103,6 +103,25 @@ def test_an_ambiguous_amount_proposes_the_reading_in_the_writers_language(writer
     assert 'value="32,000"' in response.get_data(as_text=True)
 
 
+def test_a_budget_line_of_words_is_refused_not_dropped(writer, call):
+    client = writer("en")
+    application = _start(client, call)
+    assert _save(client, application).status_code == 303
+    before = _state(application)
+    response = _save(
+        client,
+        application,
+        **{
+            "budget_lines-0-description": "",
+            "budget_lines-0-quantity": "ten",
+            "budget_lines-0-unit_cost": "a lot",
+        },
+    )
+    assert response.status_code == 422
+    assert "Give the amount as a number, such as 1,250.50." in text_of(response)
+    assert _state(application) == before
+
+
 # --- the API ---------------------------------------------------------------------------------
 
 

@@ -91,6 +91,9 @@ def test_the_call_form_shows_amounts_as_its_reader_writes_them(officer_in):
         ("es", "currency", "XAU", "Elija una moneda en uso, por ejemplo USD, EUR o XOF."),
         ("en", "max_grant", "250000", "The maximum grant must not be above the envelope."),
         ("en", "criteria-0-scale_max", "99999999999", "At most 100."),
+        # A row whose only cell is refused is not taken for an empty row and dropped.
+        ("en", "tranches-2-percentage", "twenty", "Give the amount as a number"),
+        ("es", "reports-1-months", "1e3", "Indique un número entero, por ejemplo 1.250."),
     ],
 )  # text_of writes every kind of space (the French narrow one too) as a plain space
 def test_a_bad_amount_or_currency_is_refused_next_to_its_field(
@@ -103,7 +106,7 @@ def test_a_bad_amount_or_currency_is_refused_next_to_its_field(
     assert message in text_of(response)
     html = response.get_data(as_text=True)
     if "-" in field:  # a cell of a table of rows: its message is in the cell
-        assert f'<span class="error">{message}</span>' in html
+        assert f'<span class="error">{message}' in html
     else:
         assert f'id="{field}-error"' in html
     assert _count() == before
