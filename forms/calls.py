@@ -43,7 +43,7 @@ SCORE_MAX = 100
 class CriterionForm(Row):
     name = StringField(_l("Criterion"), validators=[Length(max=200)])
     description = StringField(_l("What evaluators look at"), validators=[Length(max=1000)])
-    weight = AmountField(_l("Weight (%)"), validators=[Optional()], maximum=100)
+    weight = AmountField(_l("Weight (%)"), validators=[Optional()], maximum=100, positive=True)
     scale_min = WholeNumberField(
         _l("Lowest score"), default=0, validators=[Optional()], maximum=SCORE_MAX
     )
@@ -86,7 +86,9 @@ REPORT_KINDS = (("interim", _l("Interim report")), ("final", _l("Final report"))
 
 
 class TrancheForm(Row):
-    percentage = AmountField(_l("Share of the award (%)"), validators=[Optional()], maximum=100)
+    percentage = AmountField(
+        _l("Share of the award (%)"), validators=[Optional()], maximum=100, positive=True
+    )
     after_report = SelectField(
         _l("Paid after"), choices=choices((("", _l("signature of the award")),) + REPORT_KINDS)
     )
@@ -166,6 +168,16 @@ class CallForm(FlaskForm):
         unknown = [code for code in codes if code not in SDG_TARGETS]
         if unknown:
             raise ValidationError(_l("Not SDG targets: %(codes)s.", codes=", ".join(unknown)))
+
+    def validate_criteria(self, field):
+        for entry in field.entries:
+            row = entry.form
+            if row.is_blank() or row.errors:
+                continue
+            if row.weight.data is None:
+                raise ValidationError(_l("Each criterion needs a weight."))
+            if (row.scale_min.data or 0) >= (row.scale_max.data or 5):
+                raise ValidationError(_l("A criterion's lowest score must be below its highest."))
 
     def validate_closes_at(self, field):
         if field.data and self.opens_at.data and field.data <= self.opens_at.data:

@@ -91,6 +91,8 @@ def test_the_call_form_shows_amounts_as_its_reader_writes_them(officer_in):
         ("es", "currency", "XAU", "Elija una moneda en uso, por ejemplo USD, EUR o XOF."),
         ("en", "max_grant", "250000", "The maximum grant must not be above the envelope."),
         ("en", "criteria-0-scale_max", "99999999999", "At most 100."),
+        ("en", "criteria-0-weight", "0", "Must be above zero."),
+        ("en", "tranches-0-percentage", "0", "Must be above zero."),
         # A row whose only cell is refused is not taken for an empty row and dropped.
         ("en", "tranches-2-percentage", "twenty", "Give the amount as a number"),
         ("es", "reports-1-months", "1e3", "Indique un número entero, por ejemplo 1.250."),
@@ -109,6 +111,25 @@ def test_a_bad_amount_or_currency_is_refused_next_to_its_field(
         assert f'<span class="error">{message}' in html
     else:
         assert f'id="{field}-error"' in html
+    assert _count() == before
+
+
+@pytest.mark.parametrize(
+    ("row", "message"),
+    [
+        ({"criteria-0-weight": ""}, "Each criterion needs a weight."),
+        (
+            {"criteria-0-scale_min": "5", "criteria-0-scale_max": "5"},
+            "A criterion's lowest score must be below its highest.",
+        ),
+    ],
+)
+def test_a_criterion_the_database_could_not_hold_is_refused(officer_in, row, message):
+    before = _count()
+    response = officer_in("en").post("/office/calls/new", data={**SENEGAL, **row})
+    assert response.status_code == 422
+    assert message in text_of(response)
+    assert 'id="criteria-error"' in response.get_data(as_text=True)
     assert _count() == before
 
 
