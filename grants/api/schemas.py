@@ -32,7 +32,8 @@ class Amount(fields.Decimal):
     """
 
     def __init__(self, *args, **kwargs):
-        self.decimals = kwargs.get("places") or 2
+        places = kwargs.get("places")
+        self.decimals = 2 if places is None else places
         super().__init__(*args, as_string=True, **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
