@@ -9,30 +9,34 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from babel.numbers import list_currencies
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
-    DecimalField,
     FieldList,
     FormField,
     HiddenField,
-    IntegerField,
     SelectField,
     SelectMultipleField,
     StringField,
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import Length, NumberRange, Optional, ValidationError
+from wtforms.validators import Length, Optional, ValidationError
 
-from forms.fields import CountryField, Row, choices, not_negative
+from forms.fields import (
+    AmountField,
+    CountryField,
+    CurrencyField,
+    Row,
+    WholeNumberField,
+    choices,
+)
 from grants.i18n import LANGUAGE_NAMES
+from grants.numbers import COUNT_MAX
 from grants.reference import SDG_TARGETS
 from grants.services.applications import DRAFT_FIELDS, MAX_TEXT
 
-CURRENCIES = sorted(list_currencies())
 BUDGET_CATEGORIES = (
     ("staff", _l("Staff")),
     ("equipment", _l("Equipment")),
@@ -49,6 +53,8 @@ COFINANCING_SOURCES = (
     ("local_authority", _l("A local authority")),
     ("other_donor", _l("Other donors")),
 )
+#: What a budget line's ``Numeric(12, 2)`` quantity holds.
+QUANTITY_MAX = Decimal("9999999999.99")
 SECTOR_CHOICES = (
     ("employment", _l("Employment")),
     ("education", _l("Education")),
@@ -60,39 +66,24 @@ SECTOR_CHOICES = (
 class BudgetLineForm(Row):
     category = SelectField(_l("Category"), choices=choices(BUDGET_CATEGORIES))
     description = StringField(_l("Description"), validators=[Length(max=500)])
-    quantity = DecimalField(
-        _l("Quantity"),
-        places=2,
-        validators=[Optional(), not_negative],
-        render_kw={"inputmode": "decimal"},
-    )
-    unit_cost = DecimalField(
-        _l("Unit cost"),
-        places=2,
-        validators=[Optional(), not_negative],
-        render_kw={"inputmode": "decimal"},
-    )
+    quantity = AmountField(_l("Quantity"), validators=[Optional()], maximum=QUANTITY_MAX)
+    unit_cost = AmountField(_l("Unit cost"), validators=[Optional()])
 
     def is_blank(self) -> bool:
         return (
             not (self.description.data or "").strip()
-            and self.quantity.data is None
-            and self.unit_cost.data is None
+            and self.quantity.is_empty
+            and self.unit_cost.is_empty
         )
 
 
 class CoFinancingForm(Row):
     source = SelectField(_l("Source"), choices=choices(COFINANCING_SOURCES))
     description = StringField(_l("Description"), validators=[Length(max=300)])
-    amount = DecimalField(
-        _l("Amount"),
-        places=2,
-        validators=[Optional(), not_negative],
-        render_kw={"inputmode": "decimal"},
-    )
+    amount = AmountField(_l("Amount"), validators=[Optional()])
 
     def is_blank(self) -> bool:
-        return not (self.description.data or "").strip() and self.amount.data is None
+        return not (self.description.data or "").strip() and self.amount.is_empty
 
 
 class PartnerForm(Row):
@@ -135,16 +126,18 @@ class ApplicationForm(FlaskForm):
     country = CountryField(_l("Country where the project takes place"), allow_blank=True)
     locality = StringField(_l("Town or region"), validators=[Length(max=200)])
     start_date = DateField(_l("Start date"), validators=[Optional()])
-    duration_months = IntegerField(
-        _l("Duration in months"), validators=[Optional(), NumberRange(min=1, max=60)]
+    duration_months = WholeNumberField(
+        _l("Duration in months"), validators=[Optional()], minimum=1, maximum=60
     )
-    beneficiaries_count = IntegerField(
-        _l("Number of beneficiaries"), validators=[Optional(), NumberRange(min=0)]
+    beneficiaries_count = WholeNumberField(
+        _l("Number of beneficiaries"), validators=[Optional()], maximum=COUNT_MAX
     )
-    beneficiaries_women = IntegerField(
-        _l("of whom women"), validators=[Optional(), NumberRange(min=0)]
+    beneficiaries_women = WholeNumberField(
+        _l("of whom women"), validators=[Optional()], maximum=COUNT_MAX
     )
-    beneficiaries_men = IntegerField(_l("of whom men"), validators=[Optional(), NumberRange(min=0)])
+    beneficiaries_men = WholeNumberField(
+        _l("of whom men"), validators=[Optional()], maximum=COUNT_MAX
+    )
     beneficiaries_description = TextAreaField(
         _l("Who the beneficiaries are"), validators=[Length(max=MAX_TEXT)]
     )
@@ -153,14 +146,10 @@ class ApplicationForm(FlaskForm):
         choices=_sdg_choices,
         description=_l("Type a target's number, such as 8.6, to find it in the list."),
     )
-    budget_currency = SelectField(
-        _l("Currency of the budget"), choices=[SelectChoice(code, code) for code in CURRENCIES]
-    )
-    amount_requested = DecimalField(
+    budget_currency = CurrencyField(_l("Currency of the budget"))
+    amount_requested = AmountField(
         _l("Amount requested from the programme"),
-        places=2,
-        validators=[Optional(), not_negative],
-        render_kw={"inputmode": "decimal"},
+        validators=[Optional()],
         description=_l("In the call's currency."),
     )
     budget_lines = FieldList(FormField(BudgetLineForm), min_entries=1)

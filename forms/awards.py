@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, DecimalField, StringField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms import BooleanField, DateField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
+from forms.fields import AmountField
 from grants.banking import BANK_FIELDS, bank_details_problems
 
 
@@ -70,10 +71,10 @@ class BankChangeForm(BankDetails, FlaskForm):
 class PaymentForm(FlaskForm):
     payment_date = DateField(_l("Payment date"), validators=[InputRequired()])
     bank_reference = StringField(_l("Bank reference"), validators=[DataRequired(), Length(max=100)])
-    amount = DecimalField(
+    amount = AmountField(
         _l("Amount paid"),
-        places=2,
-        validators=[InputRequired(), NumberRange(min=0.01)],
+        validators=[InputRequired()],
+        positive=True,
         description=_l("It must equal the approved amount."),
     )
 
@@ -83,7 +84,7 @@ class ReasonForm(FlaskForm):
 
 
 class RefundForm(FlaskForm):
-    amount = DecimalField(_l("Amount returned"), places=2, validators=[InputRequired()])
+    amount = AmountField(_l("Amount returned"), validators=[InputRequired()], positive=True)
     value_date = DateField(_l("Date received"), validators=[InputRequired()])
     reference = StringField(_l("Bank reference"), validators=[DataRequired(), Length(max=100)])
 

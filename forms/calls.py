@@ -6,42 +6,50 @@ from __future__ import annotations
 import zoneinfo
 from decimal import Decimal
 
-from babel.numbers import list_currencies
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateTimeLocalField,
-    DecimalField,
     FieldList,
     FormField,
     HiddenField,
-    IntegerField,
     SelectField,
     SelectMultipleField,
     StringField,
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp, ValidationError
+from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
 from forms.applications import SECTOR_CHOICES
-from forms.fields import CountryListField, Row, choices, not_negative
+from forms.fields import (
+    AmountField,
+    CountryListField,
+    CurrencyField,
+    Row,
+    WholeNumberField,
+    choices,
+)
 from grants.filetypes import DEFAULT_KINDS
 from grants.i18n import LANGUAGE_NAMES
 from grants.reference import SDG_TARGETS
 
 LOCALES = tuple(LANGUAGE_NAMES)
+#: The highest score a rubric's scale may have.
+SCORE_MAX = 100
 
 
 class CriterionForm(Row):
     name = StringField(_l("Criterion"), validators=[Length(max=200)])
     description = StringField(_l("What evaluators look at"), validators=[Length(max=1000)])
-    weight = DecimalField(
-        _l("Weight (%)"), places=2, validators=[Optional(), NumberRange(min=0, max=100)]
+    weight = AmountField(_l("Weight (%)"), validators=[Optional()], maximum=100, positive=True)
+    scale_min = WholeNumberField(
+        _l("Lowest score"), default=0, validators=[Optional()], maximum=SCORE_MAX
     )
-    scale_min = IntegerField(_l("Lowest score"), default=0, validators=[Optional()])
-    scale_max = IntegerField(_l("Highest score"), default=5, validators=[Optional()])
+    scale_max = WholeNumberField(
+        _l("Highest score"), default=5, validators=[Optional()], maximum=SCORE_MAX
+    )
 
     def is_blank(self) -> bool:
         return not (self.name.data or "").strip()
@@ -52,8 +60,8 @@ class DocumentTypeForm(Row):
     help = StringField(_l("Help for applicants"), validators=[Length(max=1000)])
     required = BooleanField(_l("Required"), default=True)
     identifying = BooleanField(_l("Names the association (hidden in blind review)"))
-    max_size_mb = IntegerField(
-        _l("Largest size (MB)"), default=10, validators=[Optional(), NumberRange(min=1, max=25)]
+    max_size_mb = WholeNumberField(
+        _l("Largest size (MB)"), default=10, validators=[Optional()], minimum=1, maximum=25
     )
     allowed_kinds = SelectMultipleField(
         _l("Accepted formats"),
@@ -78,25 +86,25 @@ REPORT_KINDS = (("interim", _l("Interim report")), ("final", _l("Final report"))
 
 
 class TrancheForm(Row):
-    percentage = DecimalField(
-        _l("Share of the award (%)"), places=2, validators=[Optional(), NumberRange(min=0, max=100)]
+    percentage = AmountField(
+        _l("Share of the award (%)"), validators=[Optional()], maximum=100, positive=True
     )
     after_report = SelectField(
         _l("Paid after"), choices=choices((("", _l("signature of the award")),) + REPORT_KINDS)
     )
 
     def is_blank(self) -> bool:
-        return self.percentage.data is None
+        return self.percentage.is_empty
 
 
 class ReportForm(Row):
     kind = SelectField(_l("Report"), choices=choices(REPORT_KINDS))
-    months = IntegerField(
-        _l("Due, months after the start"), validators=[Optional(), NumberRange(min=1, max=120)]
+    months = WholeNumberField(
+        _l("Due, months after the start"), validators=[Optional()], minimum=1, maximum=120
     )
 
     def is_blank(self) -> bool:
-        return self.months.data is None
+        return self.months.is_empty
 
 
 class CallForm(FlaskForm):
@@ -121,19 +129,15 @@ class CallForm(FlaskForm):
     sdg_targets = StringField(
         _l("SDG targets"), description=_l("Target codes separated by commas, e.g. 8.6, 4.4, 10.c.")
     )
-    currency = SelectField(
-        _l("Currency"),
-        choices=[SelectChoice(c, c) for c in sorted(list_currencies())],
-        default="USD",
-    )
-    envelope = DecimalField(_l("Envelope"), places=2, validators=[Optional(), not_negative])
-    min_grant = DecimalField(_l("Smallest grant"), places=2, validators=[Optional(), not_negative])
-    max_grant = DecimalField(_l("Largest grant"), places=2, validators=[Optional(), not_negative])
-    min_cofinancing_share = DecimalField(
+    currency = CurrencyField(_l("Currency"), default="USD")
+    envelope = AmountField(_l("Envelope"), validators=[Optional()])
+    min_grant = AmountField(_l("Smallest grant"), validators=[Optional()])
+    max_grant = AmountField(_l("Largest grant"), validators=[Optional()])
+    min_cofinancing_share = AmountField(
         _l("Minimum co-financing, as a share of the project (%)"),
-        places=2,
         default=Decimal("0"),
-        validators=[Optional(), NumberRange(min=0, max=100)],
+        validators=[Optional()],
+        maximum=100,
     )
     timezone = SelectField(
         _l("Time zone of the deadline"),
@@ -165,13 +169,15 @@ class CallForm(FlaskForm):
         if unknown:
             raise ValidationError(_l("Not SDG targets: %(codes)s.", codes=", ".join(unknown)))
 
-    def validate_max_grant(self, field):
-        if (
-            field.data is not None
-            and self.min_grant.data is not None
-            and self.min_grant.data > field.data
-        ):
-            raise ValidationError(_l("The largest grant must not be below the smallest."))
+    def validate_criteria(self, field):
+        for entry in field.entries:
+            row = entry.form
+            if row.is_blank() or row.errors:
+                continue
+            if row.weight.data is None:
+                raise ValidationError(_l("Each criterion needs a weight."))
+            if (row.scale_min.data or 0) >= (row.scale_max.data or 5):
+                raise ValidationError(_l("A criterion's lowest score must be below its highest."))
 
     def validate_closes_at(self, field):
         if field.data and self.opens_at.data and field.data <= self.opens_at.data:
@@ -179,6 +185,8 @@ class CallForm(FlaskForm):
 
     def validate_tranches(self, field):
         shares = [e.form.percentage.data for e in field.entries if not e.form.is_blank()]
+        if None in shares:
+            return  # a share that is not a number is refused in its own cell
         if shares and sum(shares) != 100:
             raise ValidationError(
                 _l("The tranches add up to %(total)s %%, not 100 %%.", total=f"{sum(shares):g}")

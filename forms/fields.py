@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+from typing import Any
+
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
-from wtforms import Form, SelectField, SelectMultipleField
+from wtforms import Field, Form, SelectField, SelectMultipleField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import ValidationError
+from wtforms.widgets import TextInput
 
-from grants.reference import country_names, language_names
+from grants.numbers import (
+    AMOUNT_MAX,
+    INTEGER_MAX,
+    MACHINE,
+    NumberRefused,
+    as_typed,
+    read_number,
+    reader_locale,
+)
+from grants.reference import active_currencies, country_names, language_names
 
 
 class CountryField(SelectField):
@@ -70,6 +83,93 @@ class LanguageListField(SelectMultipleField):
             raise ValidationError(_l("Unknown language code: %(codes)s", codes=", ".join(unknown)))
 
 
+class AmountField(Field):
+    """An amount (or a share) typed as the reader writes numbers: 1,250.50 in English,
+    1 250,50 in French, 1.250,50 in Spanish. What does not follow the reader's grammar,
+    or could mean two numbers, is refused with the likely reading proposed; so are more
+    than ``places`` decimals, values outside ``minimum``..``maximum``, NaN and Infinity.
+
+    A form filled by the API (``meta={"machine_numbers": True}``) reads the machine
+    grammar instead: digits and a point, whatever the caller's language.
+    """
+
+    widget = TextInput()
+    input_mode = "decimal"
+
+    def __init__(
+        self,
+        label=None,
+        validators=None,
+        places: int = 2,
+        minimum: Decimal | int | None = 0,
+        maximum: Decimal | int = AMOUNT_MAX,
+        positive: bool = False,
+        **kwargs,
+    ):
+        kwargs["render_kw"] = {"inputmode": self.input_mode, **(kwargs.get("render_kw") or {})}
+        super().__init__(label, validators, **kwargs)
+        self.limits: dict[str, Any] = dict(
+            places=places, minimum=minimum, maximum=maximum, positive=positive
+        )
+
+    def _grammar(self):
+        return MACHINE if getattr(self.meta, "machine_numbers", False) else reader_locale()
+
+    def _read(self, raw: str) -> Any:
+        return read_number(raw, self._grammar(), **self.limits)
+
+    def process_formdata(self, valuelist):
+        if not valuelist or not str(valuelist[0]).strip():
+            self.data = None
+            return
+        try:
+            self.data = self._read(valuelist[0])
+        except NumberRefused as refused:
+            self.data = None
+            raise ValueError(refused.message) from None
+
+    @property
+    def is_empty(self) -> bool:
+        """Nothing typed: a row whose only number is refused is not a blank row."""
+        return self.data is None and not (self.raw_data and str(self.raw_data[0]).strip())
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return self.raw_data[0]
+        if self.data is None:
+            return ""
+        if getattr(self.meta, "machine_numbers", False):
+            return str(self.data)
+        return as_typed(self.data)
+
+
+class WholeNumberField(AmountField):
+    """A whole number (a count of people, months, megabytes) within what its column
+    holds, typed as the reader writes numbers (1,500 / 1 500 / 1.500)."""
+
+    input_mode = "numeric"
+
+    def __init__(
+        self, label=None, validators=None, minimum: int = 0, maximum: int = INTEGER_MAX, **kwargs
+    ):
+        super().__init__(label, validators, places=0, minimum=minimum, maximum=maximum, **kwargs)
+
+    def _read(self, raw: str) -> int:
+        return int(super()._read(raw))
+
+
+class CurrencyField(SelectField):
+    """An ISO 4217 currency in use today: never XXX, a test code or a precious metal."""
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        codes = sorted(active_currencies())
+        super().__init__(label, validators, choices=[SelectChoice(c, c) for c in codes], **kwargs)
+
+    def pre_validate(self, form):
+        if self.data not in active_currencies():
+            raise ValidationError(_l("Choose a currency in use, such as USD, EUR or XOF."))
+
+
 class Row(Form):
     """A row of a growing table: an empty row is ignored, not refused."""
 
@@ -83,8 +183,3 @@ class Row(Form):
 def choices(pairs) -> list[SelectChoice]:
     """(value, label) pairs as WTForms choices."""
     return [SelectChoice(value, label) for value, label in pairs]
-
-
-def not_negative(form, field) -> None:
-    if field.data is not None and field.data < 0:
-        raise ValidationError(_l("Must not be negative."))

@@ -1,8 +1,10 @@
-"""Reference lists: countries (ISO 3166-1 alpha-2) and languages (ISO 639-1), named in
-the reader's language through Babel's CLDR data, so no list is maintained by hand."""
+"""Reference lists: countries (ISO 3166-1 alpha-2), languages (ISO 639-1) and currencies
+(ISO 4217), from Babel's CLDR data and named in the reader's language, so no list is
+maintained by hand."""
 
 from __future__ import annotations
 
+from datetime import date
 from functools import lru_cache
 from typing import Any
 
@@ -106,3 +108,21 @@ def sdg_targets() -> dict[str, Any]:
 
 
 SDG_TARGETS = sdg_targets()
+
+
+@lru_cache(maxsize=2)
+def _currencies_in_use(day: date) -> frozenset[str]:
+    from babel.core import get_global
+    from babel.numbers import get_territory_currencies
+
+    return frozenset(
+        code
+        for territory in get_global("territory_currencies")
+        for code in get_territory_currencies(territory, day, tender=True)
+    )
+
+
+def active_currencies() -> frozenset[str]:
+    """ISO 4217 currencies legal tender somewhere today (CLDR through Babel): no test code
+    (XTS), no 'no currency' (XXX), no precious metal (XAU), none withdrawn (DEM)."""
+    return _currencies_in_use(date.today())

@@ -35,14 +35,24 @@ def envelope_is_positive(call: Any, ctx: Context) -> Sentence | None:
     return None
 
 
+def grant_limit_problems(
+    envelope: Decimal | None, min_grant: Decimal | None, max_grant: Decimal | None
+) -> dict[str, Sentence]:
+    """The order of a call's amounts, by field: smallest grant ≤ largest grant ≤ envelope
+    (an envelope of zero is not set yet). Checked when a call is saved, and again when it
+    is published."""
+    if min_grant is not None and max_grant is not None and min_grant > max_grant:
+        return {"max_grant": _l("The minimum grant must not be above the maximum grant.")}
+    if envelope and max_grant is not None and max_grant > envelope:
+        return {"max_grant": _l("The maximum grant must not be above the envelope.")}
+    return {}
+
+
 def grant_limits_are_coherent(call: Any, ctx: Context) -> Sentence | None:
     if call.max_grant is None or call.max_grant <= 0:
         return _l("The maximum grant must be greater than zero.")
-    if call.min_grant > call.max_grant:
-        return _l("The minimum grant must not be above the maximum grant.")
-    if call.envelope and call.max_grant > call.envelope:
-        return _l("The maximum grant must not be above the envelope.")
-    return None
+    problems = grant_limit_problems(call.envelope, call.min_grant, call.max_grant)
+    return next(iter(problems.values()), None)
 
 
 def rubric_weights_sum_to_100(call: Any, ctx: Context) -> Sentence | None:

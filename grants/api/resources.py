@@ -49,7 +49,7 @@ from grants.models.awards import Award, Report, Tranche
 from grants.models.calls import Call
 from grants.models.notifications import Notification
 from grants.models.reviews import Review
-from grants.numbers import parse_decimal
+from grants.numbers import MACHINE, NumberRefused, read_number
 from grants.roles import ADMIN, PROGRAMME_OFFICER
 from grants.services import applications as application_service
 from grants.services import associations as association_service
@@ -143,6 +143,11 @@ def _visible(listing: Callable[[User], Select], model: Any) -> Callable[[User, i
 
 def _coerce(name: str, value: Any) -> Any:
     """Transition data arrives as JSON: dates and amounts become what the rules expect."""
+    if name == "amount" and value is not None:
+        try:
+            return read_number(value, MACHINE, positive=True)
+        except NumberRefused as refused:
+            raise InvalidInput(refused.message, {name: [refused.message]}) from None
     if value is None or not isinstance(value, str):
         return value
     try:
@@ -153,8 +158,6 @@ def _coerce(name: str, value: Any) -> Any:
             if moment.tzinfo is None:
                 raise ValueError(value)
             return moment
-        if name == "amount":
-            return parse_decimal(value)
     except ValueError:
         raise InvalidInput(
             f"{name} is not valid: {value!r}.", {name: [f"Not a valid {name.replace('_', ' ')}."]}
@@ -610,7 +613,7 @@ def update_report(body, record_id: int):
     received = body.get("cofinancing_received", report.cofinancing_received or {})
     for source_id, value in received.items():
         form[f"cofinancing-{source_id}"] = value
-    award_service.save_report(person, report, form)
+    award_service.save_report(person, report, form, locale=MACHINE)
     db.session.commit()
     return _with_options([report], person, True)[0], 200, _etag(report)
 
@@ -712,10 +715,10 @@ class CallCreate(Schema):
     countries = fields.List(fields.String(), required=True)
     sdg_targets = fields.List(fields.String())
     currency = fields.String(validate=validate.Length(equal=3))
-    envelope = fields.String()
-    min_grant = fields.String()
-    max_grant = fields.String()
-    min_cofinancing_share = fields.String()
+    envelope = Amount()
+    min_grant = Amount()
+    max_grant = Amount()
+    min_cofinancing_share = Amount()
     timezone = fields.String(required=True)
     opens_at = fields.String(required=True, metadata={"example": "2027-02-01T00:00"})
     closes_at = fields.String(required=True, metadata={"example": "2027-03-31T23:59"})
@@ -744,7 +747,9 @@ def create_call(body):
     person = authenticate()
     if PROGRAMME_OFFICER not in person.role_names:
         raise Forbidden("Only a programme officer creates calls.")
-    form = CallForm(formdata=MultiDict(_flatten_form(body)), meta={"csrf": False})
+    form = CallForm(
+        formdata=MultiDict(_flatten_form(body)), meta={"csrf": False, "machine_numbers": True}
+    )
     if not form.validate():
         raise InvalidInput("The call is not valid: see errors.", flatten_errors(form.errors))
     call = call_service.create_call(person, call_data(form))

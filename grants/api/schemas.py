@@ -11,6 +11,7 @@ from __future__ import annotations
 from marshmallow import Schema, ValidationError, fields, validate
 
 from grants.models.accounts import LOCALES
+from grants.numbers import COUNT_MAX, MACHINE, NumberRefused, read_number
 
 
 class RecordIdField(fields.Integer):
@@ -23,10 +24,23 @@ class RecordIdField(fields.Integer):
 
 
 class Amount(fields.Decimal):
-    """A decimal sent as a string ("12800.00"): no float ever rounds money."""
+    """A decimal sent as a string ("12800.00"): no float ever rounds money.
+
+    Read in the machine grammar only (a JSON number, or digits with a point): "1.250,50"
+    or "1,250.50" are refused, as are NaN, Infinity, more decimals than ``places`` (2 by
+    default) and values beyond what ``Numeric(14, 2)`` holds.
+    """
 
     def __init__(self, *args, **kwargs):
+        places = kwargs.get("places")
+        self.decimals = 2 if places is None else places
         super().__init__(*args, as_string=True, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        try:
+            return read_number(value, MACHINE, places=self.decimals, minimum=None)
+        except NumberRefused as refused:
+            raise ValidationError(refused.message) from None
 
 
 class ApiErrorSchema(Schema):
@@ -199,7 +213,9 @@ class ApplicationUpdate(Schema):
     locality = fields.String(validate=validate.Length(max=200))
     start_date = fields.Date(allow_none=True)
     duration_months = fields.Integer(allow_none=True, validate=validate.Range(min=1, max=60))
-    beneficiaries_count = fields.Integer(allow_none=True, validate=validate.Range(min=0))
+    beneficiaries_count = fields.Integer(
+        allow_none=True, validate=validate.Range(min=0, max=COUNT_MAX)
+    )
     amount_requested = Amount(allow_none=True, places=2, validate=_plausible_amount)
     budget_lines = fields.List(
         fields.Nested(BudgetLineSchema), metadata={"description": "replaces every line"}

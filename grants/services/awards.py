@@ -17,7 +17,7 @@ from grants.labels import state_label
 from grants.models.accounts import User
 from grants.models.applications import Application
 from grants.models.awards import Award, Report
-from grants.numbers import parse_decimal
+from grants.numbers import NumberRefused, read_number
 from grants.services.associations import STAFF_ROLES, is_member
 from grants.services.errors import Forbidden, GuardFailed, InvalidInput, NotFound
 from grants.services.workflow import fire, history_of
@@ -181,14 +181,11 @@ def next_due(moments: list[Moment]) -> Moment | None:
 # --- the report's contents -------------------------------------------------------------
 
 
-def _decimal(raw: Any) -> Decimal | None:
-    """An amount or count typed in a report; None when left empty."""
+def _decimal(raw: Any, locale: Any) -> Decimal | None:
+    """An amount or count written in a report in ``locale``; None when left empty."""
     if str(raw if raw is not None else "").strip() == "":
         return None
-    value = parse_decimal(raw)
-    if value < 0:
-        raise ValueError(raw)
-    return value.quantize(Decimal("0.01"))
+    return read_number(raw, locale).quantize(Decimal("0.01"))
 
 
 def spending_rows(report: Report) -> list[dict[str, Any]]:
@@ -196,8 +193,10 @@ def spending_rows(report: Report) -> list[dict[str, Any]]:
     return spending_lines(report)
 
 
-def save_report(member: User, report: Report, form: dict[str, Any]) -> None:
+def save_report(member: User, report: Report, form: dict[str, Any], *, locale: Any) -> None:
     """Save the draft of a report; every bad number is named, and nothing is saved then.
+
+    Numbers are read in ``locale``, the writer's (``grants.numbers.MACHINE`` for the API).
 
     ``form`` has the narrative sections, ``actual-<line id>`` and ``explanation-<line id>``
     per budget line, ``indicator-<i>`` (or ``indicator-<i>-women``/``-men``) per
@@ -217,9 +216,9 @@ def save_report(member: User, report: Report, form: dict[str, Any]) -> None:
     spending = []
     for line in application.budget_lines:
         try:
-            actual = _decimal(form.get(f"actual-{line.id}"))
-        except ValueError:
-            errors[f"actual-{line.id}"] = [_("Give the amount spent as a number.")]
+            actual = _decimal(form.get(f"actual-{line.id}"), locale)
+        except NumberRefused as refused:
+            errors[f"actual-{line.id}"] = [refused.message]
             continue
         explanation = str(form.get(f"explanation-{line.id}") or "").strip()[:2000]
         if actual is not None or explanation:
@@ -237,9 +236,9 @@ def save_report(member: User, report: Report, form: dict[str, Any]) -> None:
         for part in parts:
             name = f"indicator-{index}" + (f"-{part}" if part != "value" else "")
             try:
-                value = _decimal(form.get(name))
-            except ValueError:
-                errors[name] = [_("Give the indicator as a number.")]
+                value = _decimal(form.get(name), locale)
+            except NumberRefused as refused:
+                errors[name] = [refused.message]
                 continue
             if value is not None:
                 values[part] = str(value.normalize() if value == value.to_integral() else value)
@@ -249,9 +248,9 @@ def save_report(member: User, report: Report, form: dict[str, Any]) -> None:
     for source in application.cofinancing:
         name = f"cofinancing-{source.id}"
         try:
-            value = _decimal(form.get(name))
-        except ValueError:
-            errors[name] = [_("Give the amount received as a number.")]
+            value = _decimal(form.get(name), locale)
+        except NumberRefused as refused:
+            errors[name] = [refused.message]
             continue
         if value is not None:
             received[str(source.id)] = str(value)

@@ -15,9 +15,10 @@ from grants.models.accounts import User
 from grants.models.applications import Application
 from grants.models.calls import Call, Criterion, DocumentType
 from grants.orm import utcnow
+from grants.reference import active_currencies
 from grants.roles import ADMIN, PROGRAMME_OFFICER
 from grants.services.errors import Conflict, InvalidInput, NotFound
-from workflows.call import CallLifecycle
+from workflows.call import CallLifecycle, grant_limit_problems
 
 
 def open_calls(page: int = 1, per_page: int = 20):
@@ -148,6 +149,29 @@ def _apply(call: Call, data: dict[str, Any]) -> None:
     ]
 
 
+def money_problems(data: dict[str, Any]) -> dict[str, list[str]]:
+    """What is wrong with a call's currency and amounts, by field: a currency in use
+    (ISO 4217), and the order of the amounts the call machine checks again at publishing."""
+    problems: dict[str, list[str]] = {}
+    if data.get("currency") not in active_currencies():
+        problems["currency"] = [_("Choose a currency in use, such as USD, EUR or XOF.")]
+    limits = grant_limit_problems(
+        data.get("envelope"), data.get("min_grant"), data.get("max_grant")
+    )
+    for field, sentence in limits.items():
+        problems.setdefault(field, []).append(str(sentence))
+    return problems
+
+
+def _check(data: dict[str, Any], exclude_id: int | None = None) -> None:
+    problems = money_problems(data)
+    if _code_taken(data["code"], exclude_id=exclude_id):
+        problems["code"] = [_("Another call has this code.")]
+    if problems:
+        message = next(iter(problems.values()))[0] if len(problems) == 1 else None
+        raise InvalidInput(message or _("The call is not saved: see the fields."), problems)
+
+
 def _code_taken(code: str, exclude_id: int | None = None) -> bool:
     statement = select(Call.id).where(Call.code == code)
     if exclude_id is not None:
@@ -157,10 +181,7 @@ def _code_taken(code: str, exclude_id: int | None = None) -> bool:
 
 def create_call(actor: User, data: dict[str, Any]) -> Call:
     """A new draft call; it is published through the call machine once complete."""
-    if _code_taken(data["code"]):
-        raise InvalidInput(
-            _("Another call has this code."), {"code": [_("Another call has this code.")]}
-        )
+    _check(data)
     call = Call(state=CallLifecycle.initial_value(), created_by_id=actor.id)
     _apply(call, data)
     db.session.add(call)
@@ -181,10 +202,7 @@ def update_call(actor: User, call: Call, version: int, data: dict[str, Any]) -> 
                 "are kept on this page."
             )
         )
-    if _code_taken(data["code"], exclude_id=call.id):
-        raise InvalidInput(
-            _("Another call has this code."), {"code": [_("Another call has this code.")]}
-        )
+    _check(data, exclude_id=call.id)
     _apply(call, data)
     call.updated_at = utcnow()
     db.session.flush()

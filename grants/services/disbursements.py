@@ -34,7 +34,7 @@ from grants.models.awards import (
     TrancheApproval,
 )
 from grants.models.calls import Call
-from grants.numbers import money_value, parse_decimal
+from grants.numbers import MACHINE, NumberRefused, money_value, read_number
 from grants.orm import utcnow
 from grants.roles import FINANCE_OFFICER, PROGRAMME_OFFICER
 from grants.services.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -164,19 +164,11 @@ def ledger_paid_total(award_id: int) -> Decimal:
 
 
 def parse_amount(raw: Any, field: str = "amount") -> Decimal:
+    """A sum of money above zero: a Decimal from a form, or the machine grammar (1250.50)."""
     try:
-        amount = parse_decimal(raw)
-    except ValueError:
-        raise InvalidInput(
-            _("Give the amount as a number, such as 1250.50."),
-            {field: [_("Give the amount as a number, such as 1250.50.")]},
-        ) from None
-    if amount <= 0 or amount != amount.quantize(Decimal("0.01")):
-        raise InvalidInput(
-            _("The amount must be above zero, with at most two decimals."),
-            {field: [_("The amount must be above zero, with at most two decimals.")]},
-        )
-    return amount
+        return read_number(raw, MACHINE, positive=True)
+    except NumberRefused as refused:
+        raise InvalidInput(refused.message, {field: [refused.message]}) from None
 
 
 def record_refund(

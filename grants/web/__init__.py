@@ -34,6 +34,7 @@ from grants.labels import (
     state_label,
     transition_label,
 )
+from grants.numbers import as_typed
 from grants.orm import utcnow
 from grants.reference import country_name, language_names
 from grants.services.errors import DomainError
@@ -196,6 +197,7 @@ def register_web(app: Flask) -> None:
     from grants.banking import format_iban
 
     app.jinja_env.filters["iban"] = format_iban
+    app.jinja_env.filters["typed"] = as_typed
     app.jinja_env.filters["decimal"] = lambda value: format_decimal(value, format="#,##0.######")
     app.jinja_env.filters["country"] = lambda code: country_name(code, str(get_locale()))
     app.jinja_env.filters["language"] = lambda code: language_names(str(get_locale())).get(

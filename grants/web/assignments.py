@@ -15,7 +15,7 @@ from grants.extensions import db
 from grants.models.accounts import User
 from grants.models.applications import Application
 from grants.models.reviews import Review
-from grants.numbers import parse_decimal
+from grants.numbers import NumberRefused, read_typed
 from grants.roles import ADMIN, PROGRAMME_OFFICER
 from grants.services import calls as call_service
 from grants.services import decisions
@@ -195,14 +195,16 @@ def decide(code: str):
         raw = (request.form.get(f"amount-{application_id}") or "").strip()
         raw_rate = (request.form.get(f"rate-{application_id}") or "").strip()
         try:
-            amount = parse_decimal(raw) if raw else None
-        except ValueError:
-            problems.append(_("The amount “%(value)s” is not a number.", value=raw))
+            amount = read_typed(raw, positive=True) if raw else None
+        except NumberRefused as refused:
+            problems.append(_("The amount “%(value)s”: %(why)s", value=raw, why=refused.message))
             continue
         try:
-            rate = parse_decimal(raw_rate) if raw_rate else None
-        except ValueError:
-            problems.append(_("The exchange rate “%(value)s” is not a number.", value=raw_rate))
+            rate = read_typed(raw_rate, places=6, positive=True) if raw_rate else None
+        except NumberRefused as refused:
+            problems.append(
+                _("The exchange rate “%(value)s”: %(why)s", value=raw_rate, why=refused.message)
+            )
             continue
         text = request.form.get(f"text-{application_id}", "")
         outcomes.append(

@@ -25,6 +25,7 @@ from grants.exports.spreadsheets import INTEGER, MONEY, Column, Table
 from grants.extensions import db
 from grants.models.awards import Tranche
 from grants.models.documents import Document
+from grants.numbers import reader_locale
 from grants.roles import ADMIN, FINANCE_OFFICER, PROGRAMME_OFFICER
 from grants.security import safe_next
 from grants.services import awards as service
@@ -243,7 +244,9 @@ def report(award_id: int, report_id: int):
     status = 200
     if request.method == "POST":
         try:
-            service.save_report(current_user, report, request.form.to_dict())
+            service.save_report(
+                current_user, report, request.form.to_dict(), locale=reader_locale()
+            )
         except InvalidInput as refused:
             errors, status = refused.errors, 422
             flash(refused.message, "error")

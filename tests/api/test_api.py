@@ -310,19 +310,24 @@ def test_a_report_is_written_through_the_api(world, client):
     bad = assert_error(
         client.patch(
             url,
-            json={"spending": [{"budget_line_id": line.id, "actual": "lots"}]},
+            json={"spending": [{"budget_line_id": line.id, "actual": "19 500,50"}]},
             headers=headers,
         ),
         422,
         "invalid",
     )
-    assert bad["errors"] == {f"actual-{line.id}": ["Give the amount spent as a number."]}
+    # The API reads the machine grammar only, whatever the caller's language.
+    assert bad["errors"] == {
+        f"actual-{line.id}": [
+            "Give the number with digits and a point for decimals, such as 1250.50."
+        ]
+    }
     assert report.spending == []
     saved = client.patch(
         url,
         json={
             "activities": "Trained 20.",
-            "spending": [{"budget_line_id": line.id, "actual": "19 500,50", "explanation": ""}],
+            "spending": [{"budget_line_id": line.id, "actual": "19500.50", "explanation": ""}],
         },
         headers=headers,
     )

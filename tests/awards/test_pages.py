@@ -198,7 +198,7 @@ def test_a_report_with_an_unexplained_variance_cannot_be_submitted(world, login)
         page, data=_report_form(award, **{f"actual-{award.application.budget_lines[0].id}": "lots"})
     )
     assert bad.status_code == 422
-    assert "Give the amount spent as a number." in text_of(bad)
+    assert "Give the amount as a number, such as 1,250.50." in text_of(bad)
     assert interim.spending == [] and interim.activities == "Trained 20"
 
     assert awa.post(page, data=_report_form(award)).status_code == 303

@@ -140,7 +140,7 @@ def test_publishing_an_incomplete_call_says_every_reason(officer):
     ("changes", "field", "message"),
     [
         ({"envelope": "-1"}, "envelope", "Must not be negative."),
-        ({"min_grant": "50000"}, "max_grant", "must not be below the smallest"),
+        ({"min_grant": "50000"}, "max_grant", "must not be above the maximum grant"),
         ({"sdg_targets": "8.6, 18.1"}, "sdg_targets", "Not SDG targets: 18.1."),
         ({"code": "sn emp"}, "code", "Capital letters, digits and dashes"),
         ({"closes_at": f"{NEXT_YEAR}-01-01T00:00"}, "closes_at", "must close after it opens"),

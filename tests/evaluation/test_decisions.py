@@ -135,6 +135,39 @@ def test_the_ranking_page_records_the_meeting(world, login, reviewed):
     assert second.state == "reviewed"
 
 
+@pytest.mark.parametrize(
+    ("locale", "amount", "outcome"),
+    [
+        ("es", "32.000", Decimal("32000")),
+        ("fr", "31 999,50", Decimal("31999.50")),
+        ("en", "32.000", "Did you mean 32,000.00?"),
+        ("es", "1e40", "Indique el importe en cifras, por ejemplo 1.250,50."),
+        ("en", "1" + "0" * 20, "At most 999,999,999,999.99."),
+    ],
+)
+def test_the_committees_amounts_are_read_in_the_officers_language(
+    world, login, reviewed, locale, amount, outcome
+):
+    call, (first, _, _) = reviewed
+    world.officer.locale = locale
+    db.session.flush()
+    response = login(world.officer).post(
+        f"/office/calls/{call.code}/ranking/decisions",
+        data={
+            "meeting_date": "2027-05-20",
+            f"outcome-{first.id}": "award",
+            f"amount-{first.id}": amount,
+        },
+    )
+    db.session.expire_all()
+    if isinstance(outcome, Decimal):
+        assert response.status_code == 303, text_of(response)[:1500]
+        assert first.state == "awarded" and first.amount_awarded == outcome
+    else:
+        assert response.status_code == 422 and outcome in text_of(response)
+        assert first.state == "reviewed" and db.session.scalar(select(func.count(Award.id))) == 0
+
+
 @pytest.mark.usefixtures("committed")
 def test_concurrent_decisions_cannot_together_exceed_the_envelope(app):
     from tests.fixtures.programme import make_world
