@@ -899,6 +899,8 @@ def run(options: Options, log=print) -> Report:
             "INSTANCE_PATH": folder,
             "DOCUMENT_STORE": str(Path(folder) / "documents"),
             "LOGIN_RATE_LIMIT": "100000 per minute",
+            # As in production: the workers share their rate limits through Redis.
+            "REDIS_URL": os.environ.get("BENCH_LOAD_REDIS_URL", "redis://127.0.0.1:6379/0"),
             "LOG_LEVEL": "warning",
         }
         product = Server("wsgi:app", environment, options, Path(folder) / "product.log")
