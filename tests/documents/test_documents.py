@@ -183,7 +183,7 @@ def test_the_stored_content_type_is_the_sniffed_kind(world, application, budget)
     )
 
     assert document.content_type == KINDS["docx"]
-    assert document.filename == "plan.pdf"  # kept for display only
+    assert document.filename == "plan.docx"  # the name follows the content
 
 
 def test_replacing_a_document_keeps_the_earlier_versions(world, application, budget, store):
