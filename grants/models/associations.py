@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text, UniqueConstraint, select
+from sqlalchemy.orm import Mapped, mapped_column, object_session, relationship
 
 from grants.extensions import db
 from grants.models.accounts import User
 from grants.orm import utcnow
-from workflows.association import AssociationLifecycle
+from workflows.association import REQUIRED_DOCUMENTS, AssociationLifecycle
 from workflows.base import state_check
 
 #: Verification states; the association machine (workflows/association.py) moves them.
@@ -54,6 +54,20 @@ class Association(db.Model):
     def association_id(self) -> int:
         """Object rules ask every record for its association; this is its own."""
         return self.id
+
+    def verification_purposes(self) -> set[str]:
+        """The purposes (statutes, registration certificate…) of its current documents."""
+        from grants.models.documents import Document
+
+        return set(
+            object_session(self).scalars(
+                select(Document.purpose).where(
+                    Document.association_id == self.id,
+                    Document.purpose.in_(REQUIRED_DOCUMENTS),
+                    Document.replaced_by_id.is_(None),
+                )
+            )
+        )
 
 
 class Membership(db.Model):
