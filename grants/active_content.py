@@ -32,9 +32,7 @@ UNREADABLE = "unreadable"
 #: How deep inline dictionaries and arrays are followed inside one object.
 MAX_DEPTH = 64
 
-_JS = pikepdf.Name("/JS")
 _JAVASCRIPT = pikepdf.Name("/JavaScript")
-_LAUNCH = pikepdf.Name("/Launch")
 _EMBEDDED_FILES = pikepdf.Name("/EmbeddedFiles")
 _FILE_ATTACHMENT = pikepdf.Name("/FileAttachment")
 _EF = pikepdf.Name("/EF")
@@ -73,18 +71,7 @@ def _active_content(pdf: pikepdf.Pdf) -> Iterator[str]:
             yield JAVASCRIPT
         if _EMBEDDED_FILES in names:
             yield EMBEDDED_FILES
-    yield from _in_object(pdf.Root, 0)
-    yield from _in_object(pdf.trailer, 0)
-    for obj in pdf.objects:
-        yield from _in_object(obj, 0)
-
-
-def _in_object(obj: pikepdf.Object, depth: int) -> Iterator[str]:
-    """The active content in ``obj`` and what it holds inline (references are walked on
-    their own, as objects of the file)."""
-    if depth > MAX_DEPTH:
-        return
-    if isinstance(obj, (pikepdf.Dictionary, pikepdf.Stream)):
+    for obj in dictionaries(pdf):
         keys = set(obj.keys())
         if "/JS" in keys or "/JavaScript" in keys:
             yield JAVASCRIPT
@@ -97,12 +84,29 @@ def _in_object(obj: pikepdf.Object, depth: int) -> Iterator[str]:
             yield EMBEDDED_FILES
         if "/EF" in keys and isinstance(obj.get(_EF), pikepdf.Dictionary):
             yield EMBEDDED_FILES  # a file specification that carries the file itself
-        children = (obj.get(key) for key in keys)
+
+
+def dictionaries(pdf: pikepdf.Pdf) -> Iterator[pikepdf.Object]:
+    """Every dictionary of the file (stream dictionaries included), whether it is an
+    object of its own or written inline inside another, each once."""
+    yield from _inline(pdf.trailer, 0)
+    for obj in pdf.objects:
+        yield from _inline(obj, 0)
+
+
+def _inline(obj: pikepdf.Object, depth: int) -> Iterator[pikepdf.Object]:
+    """``obj`` if a dictionary, and the dictionaries it holds inline (references are
+    reached on their own, as objects of the file)."""
+    if depth > MAX_DEPTH:
+        return
+    if isinstance(obj, (pikepdf.Dictionary, pikepdf.Stream)):
+        yield obj
+        children = [obj.get(key) for key in obj.keys()]
     elif isinstance(obj, pikepdf.Array):
-        children = iter(obj)
+        children = list(obj)
     else:
         return
     for child in children:
         if child is None or getattr(child, "is_indirect", False):
             continue
-        yield from _in_object(child, depth + 1)
+        yield from _inline(child, depth + 1)

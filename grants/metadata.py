@@ -32,6 +32,8 @@ from typing import BinaryIO
 import pikepdf
 from lxml import etree
 
+from grants.active_content import dictionaries
+
 #: A copy is assembled in memory up to this size, on disk beyond.
 SPOOL_IN_MEMORY = 1024 * 1024
 #: Declared uncompressed size of a ZIP document past which no copy is made (a bomb).
@@ -118,14 +120,12 @@ def _pdf(source: BinaryIO, target: BinaryIO) -> None:
     with pikepdf.open(source) as pdf:
         if "/Info" in pdf.trailer:
             del pdf.trailer["/Info"]
-        for obj in pdf.objects:
-            if isinstance(obj, (pikepdf.Dictionary, pikepdf.Stream)):
-                for key in ("/Metadata", "/PieceInfo"):
-                    if key in obj:
-                        del obj[key]
-                if obj.get("/Subtype") is not None and str(obj.get("/Subtype")) in _MARKUP:
-                    if "/T" in obj:
-                        del obj["/T"]
+        for obj in list(dictionaries(pdf)):
+            for key in ("/Metadata", "/PieceInfo"):
+                if key in obj:
+                    del obj[key]
+            if "/T" in obj and str(obj.get("/Subtype")) in _MARKUP:
+                del obj["/T"]
         pdf.save(target, fix_metadata_version=False, deterministic_id=True)
 
 
