@@ -18,9 +18,10 @@ REQUIRED_DOCUMENTS: dict[str, Sentence] = {
 
 def registration_documents_present(association: Any, ctx: Context) -> Sentence | None:
     """Its registration certificate and statutes are uploaded (the current versions)."""
-    present = ctx.cached(
-        ("verification_documents", association.id), association.verification_purposes
-    )
+    known: dict[int, set[str]] = ctx.cached("verification_documents", dict)
+    if association.id not in known:
+        known.update(association.verification_purposes())
+    present = known[association.id]
     missing = [name for purpose, name in REQUIRED_DOCUMENTS.items() if purpose not in present]
     if missing:
         return _l(

@@ -55,19 +55,29 @@ class Association(db.Model):
         """Object rules ask every record for its association; this is its own."""
         return self.id
 
-    def verification_purposes(self) -> set[str]:
-        """The purposes (statutes, registration certificate…) of its current documents."""
+    def verification_purposes(self) -> dict[int, set[str]]:
+        """The purposes (statutes, registration certificate…) of the current documents of
+        this association and of every other pending one the session holds, by association:
+        a page of associations asks once, not once per row."""
         from grants.models.documents import Document
 
-        return set(
-            object_session(self).scalars(
-                select(Document.purpose).where(
-                    Document.association_id == self.id,
-                    Document.purpose.in_(REQUIRED_DOCUMENTS),
-                    Document.replaced_by_id.is_(None),
-                )
+        session = object_session(self)
+        ids = {self.id} | {
+            held.id
+            for held in session.identity_map.values()
+            if isinstance(held, Association) and held.state == "pending"
+        }
+        found: dict[int, set[str]] = {association_id: set() for association_id in ids}
+        rows = session.execute(
+            select(Document.association_id, Document.purpose).where(
+                Document.association_id.in_(ids),
+                Document.purpose.in_(REQUIRED_DOCUMENTS),
+                Document.replaced_by_id.is_(None),
             )
         )
+        for association_id, purpose in rows:
+            found[association_id].add(purpose)
+        return found
 
 
 class Membership(db.Model):

@@ -7,7 +7,7 @@ from __future__ import annotations
 import io
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from grants.extensions import db
 from grants.models import HistoryEntry
@@ -110,3 +110,26 @@ def test_with_both_papers_the_association_is_verified(app, world, association):
     fire(association, "verify", world.officer)
 
     assert association.state == "verified"
+
+
+def test_a_page_of_associations_asks_for_their_papers_once(world, client):
+    for _ in range(12):
+        make_association(make_user("applicant"), state="pending")
+    headers = bearer(world.officer)
+    client.get("/api/v1/associations?per_page=2", headers=headers)  # warm the caches
+
+    def count(per_page: int) -> int:
+        statements = []
+
+        def record(*args, **kwargs):
+            statements.append(1)
+
+        event.listen(db.engine, "before_cursor_execute", record)
+        try:
+            response = client.get(f"/api/v1/associations?per_page={per_page}", headers=headers)
+            assert response.status_code == 200
+        finally:
+            event.remove(db.engine, "before_cursor_execute", record)
+        return len(statements)
+
+    assert count(12) <= count(2) + 2
