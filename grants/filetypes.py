@@ -26,6 +26,18 @@ KINDS: dict[str, str] = {
     "png": "image/png",
 }
 DEFAULT_KINDS: tuple[str, ...] = tuple(KINDS)
+#: The extension a stored file of each kind is named with, then the other ones it may keep.
+EXTENSIONS: dict[str, tuple[str, ...]] = {
+    "pdf": ("pdf",),
+    "docx": ("docx",),
+    "xlsx": ("xlsx",),
+    "odt": ("odt",),
+    "ods": ("ods",),
+    "jpeg": ("jpg", "jpeg", "jpe"),
+    "png": ("png",),
+}
+#: The longest text after the last dot still read as an extension ("report v2.final" is not).
+MAX_EXTENSION = 8
 
 PDF_MAGIC = b"%PDF-"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -44,6 +56,29 @@ ODF_MIMETYPES = {
     b"application/vnd.oasis.opendocument.spreadsheet": "ods",
 }
 ODF_MIMETYPE_MAX = 100
+
+
+def kind_of(content_type: str) -> str | None:
+    """The kind stored under ``content_type`` (the reverse of ``KINDS``)."""
+    return next((kind for kind, known in KINDS.items() if known == content_type), None)
+
+
+def named_for_kind(filename: str, kind: str | None) -> str:
+    """``filename`` with the extension of the kind its content is, whatever it said.
+
+    A PDF uploaded as ``setup.exe`` becomes ``setup.pdf``, so the name a person saves and
+    opens it under matches what it is; an extension already right for the kind (``.JPG``,
+    ``.jpeg``) is kept as written. An unknown kind leaves the name alone.
+    """
+    if kind not in EXTENSIONS:
+        return filename
+    stem, dot, extension = filename.rpartition(".")
+    if dot and stem and extension.lower() in EXTENSIONS[kind]:
+        return filename
+    looks_like_extension = (
+        dot and stem and 0 < len(extension) <= MAX_EXTENSION and extension.isalnum()
+    )
+    return f"{stem if looks_like_extension else filename}.{EXTENSIONS[kind][0]}"
 
 
 def sniff(stream: BinaryIO) -> str | None:

@@ -151,7 +151,9 @@ def test_members_upload_verification_documents_and_officers_read_them(as_role, l
 
     member, client = as_role("applicant")
     association = make_association(member)
-    pdf = b"%PDF-1.4\n%%EOF\n"
+    from tests.documents.test_filetypes import pdf_bytes
+
+    pdf = pdf_bytes()
     response = client.post(
         f"/associations/{association.id}/documents/statutes",
         data={"file": (io.BytesIO(pdf), "statuts.pdf")},

@@ -307,7 +307,16 @@ def world(app, login):
         size=10,
         sha256="0" * 64,
     )
-    db.session.add(statutes)
+    certificate = Document(
+        association_id=association.id,
+        purpose="registration_certificate",
+        storage_key="associations/walk/registration-certificate",
+        filename="certificate.pdf",
+        content_type="application/pdf",
+        size=10,
+        sha256="0" * 64,
+    )
+    db.session.add_all([statutes, certificate])
     db.session.flush()
     from grants.services.evaluation import assign
 

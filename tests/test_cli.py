@@ -9,7 +9,10 @@ from grants.models.accounts import User
 from grants.models.associations import Association
 from grants.models.awards import Award, LedgerEntry
 from grants.models.calls import Call
+from grants.models.documents import Document
 from grants.services.accounts import user_for_token
+from grants.services.associations import verification_documents
+from grants.services.workflow import context
 from tests.fixtures.people import make_association
 
 
@@ -109,3 +112,10 @@ def test_demo_seed_is_idempotent(app):
         assert role in first.output
     lyon = db.session.scalar(select(Association).where(Association.name.like("%Lyon%")))
     assert len(lyon.memberships) == 3
+    # The verified associations have what verification requires, once.
+    for association in db.session.scalars(select(Association)):
+        papers = verification_documents(association)
+        if association.state == "verified":
+            assert set(papers) == {"registration_certificate", "statutes"}
+            assert association.lifecycle.guard_problems("verify", association, context(None)) == []
+    assert db.session.scalar(select(func.count(Document.id))) == 4

@@ -2,10 +2,33 @@
 
 from __future__ import annotations
 
-from workflows.base import Lifecycle, State, rule
-from workflows.sentences import _l
+from typing import Any
+
+from workflows.base import Context, Lifecycle, State, rule
+from workflows.sentences import Names, Sentence, _l
 
 OFFICER = "programme_officer"
+
+#: The documents an association provides before it can be verified, by purpose.
+REQUIRED_DOCUMENTS: dict[str, Sentence] = {
+    "registration_certificate": _l("Registration certificate"),
+    "statutes": _l("Statutes"),
+}
+
+
+def registration_documents_present(association: Any, ctx: Context) -> Sentence | None:
+    """Its registration certificate and statutes are uploaded (the current versions)."""
+    known: dict[int, set[str]] = ctx.cached("verification_documents", dict)
+    if association.id not in known:
+        known.update(association.verification_purposes())
+    present = known[association.id]
+    missing = [name for purpose, name in REQUIRED_DOCUMENTS.items() if purpose not in present]
+    if missing:
+        return _l(
+            "The association has not provided these documents yet: %(names)s.",
+            names=Names(missing),
+        )
+    return None
 
 
 class AssociationLifecycle(Lifecycle):
@@ -25,7 +48,11 @@ class AssociationLifecycle(Lifecycle):
     reinstate = suspended.to(verified)
 
     rules = {
-        "verify": rule(OFFICER, summary=_l("The registration documents check out.")),
+        "verify": rule(
+            OFFICER,
+            guards=(registration_documents_present,),
+            summary=_l("The registration documents check out."),
+        ),
         "reject": rule(
             OFFICER,
             comment_required=True,

@@ -156,6 +156,8 @@ def download(document_id: int):
         return Response(
             chunks(),
             mimetype=document.content_type,
-            headers={"Content-Disposition": content_disposition(document.filename)},
+            headers={
+                "Content-Disposition": content_disposition(document_service.download_name(document))
+            },
         )
     return redirect(document_service.download_url(document), code=302)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text, UniqueConstraint, select
+from sqlalchemy.orm import Mapped, mapped_column, object_session, relationship
 
 from grants.extensions import db
 from grants.models.accounts import User
 from grants.orm import utcnow
-from workflows.association import AssociationLifecycle
+from workflows.association import REQUIRED_DOCUMENTS, AssociationLifecycle
 from workflows.base import state_check
 
 #: Verification states; the association machine (workflows/association.py) moves them.
@@ -54,6 +54,30 @@ class Association(db.Model):
     def association_id(self) -> int:
         """Object rules ask every record for its association; this is its own."""
         return self.id
+
+    def verification_purposes(self) -> dict[int, set[str]]:
+        """The purposes (statutes, registration certificate…) of the current documents of
+        this association and of every other pending one the session holds, by association:
+        a page of associations asks once, not once per row."""
+        from grants.models.documents import Document
+
+        session = object_session(self)
+        ids = {self.id} | {
+            held.id
+            for held in session.identity_map.values()
+            if isinstance(held, Association) and held.state == "pending"
+        }
+        found: dict[int, set[str]] = {association_id: set() for association_id in ids}
+        rows = session.execute(
+            select(Document.association_id, Document.purpose).where(
+                Document.association_id.in_(ids),
+                Document.purpose.in_(REQUIRED_DOCUMENTS),
+                Document.replaced_by_id.is_(None),
+            )
+        )
+        for association_id, purpose in rows:
+            found[association_id].add(purpose)
+        return found
 
 
 class Membership(db.Model):

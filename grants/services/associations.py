@@ -20,6 +20,7 @@ from grants.roles import ADMIN, APPLICANT, FINANCE_OFFICER, PROGRAMME_OFFICER
 from grants.services.accounts import ensure_roles
 from grants.services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from notifications.mailer import send_email
+from workflows.association import REQUIRED_DOCUMENTS
 
 INVITATION_DAYS = 14
 EDITABLE_FIELDS = (
@@ -101,11 +102,9 @@ def member_association(user: User, association_id: int) -> Association:
     return association
 
 
-#: The documents an association provides for its verification, by purpose.
-VERIFICATION_DOCUMENTS = {
-    "registration_certificate": "Registration certificate",
-    "statutes": "Statutes",
-}
+#: The documents an association provides for its verification, by purpose: the
+#: association machine's guard on ``verify`` requires them.
+VERIFICATION_DOCUMENTS = REQUIRED_DOCUMENTS
 
 
 def verification_documents(association: Association) -> dict[str, Document]:

@@ -403,6 +403,14 @@ def seed() -> tuple[DemoAccount, ...]:
         if not any(m.association_id == association.id for m in user.memberships):
             db.session.add(Membership(user_id=user.id, association_id=association.id))
 
+    db.session.flush()
+    for association in associations.values():
+        if association.state == "verified":
+            member = next(
+                (users[a.email] for a in ACCOUNTS if a.association == association.name), None
+            )
+            _registration_papers(association, member)
+
     for data in CALLS:
         if db.session.scalar(select(Call.id).where(Call.code == data["code"])) is None:
             criteria, document_types = _rubric(data["code"])
@@ -417,6 +425,46 @@ def seed() -> tuple[DemoAccount, ...]:
     db.session.flush()
     _previous_round(users, associations[LYON])
     return ACCOUNTS
+
+
+def _registration_papers(association: Association, member: User | None) -> None:
+    """The registration certificate and statutes a verified association must have given
+    (the association machine's guard on ``verify``), as small PDFs in the document store."""
+    from io import BytesIO
+
+    from fpdf import FPDF
+
+    from grants.services.associations import verification_documents
+    from grants.services.documents import Upload, add_document
+    from workflows.association import REQUIRED_DOCUMENTS
+
+    present = verification_documents(association)
+    titles = {"registration_certificate": "Registration certificate", "statutes": "Statutes"}
+    for purpose in REQUIRED_DOCUMENTS:
+        if purpose in present:
+            continue
+        pdf = FPDF()
+        pdf.set_creation_date(datetime(2026, 1, 15, tzinfo=UTC))
+        pdf.add_page()
+        pdf.set_font("Helvetica", size=14)
+        for line in (
+            titles[purpose],
+            association.name,
+            f"{association.registration_number} ({association.registration_country})",
+        ):
+            pdf.cell(
+                0,
+                10,
+                line.encode("latin-1", "replace").decode("latin-1"),
+                new_x="LMARGIN",
+                new_y="NEXT",
+            )
+        add_document(
+            member,
+            Upload(BytesIO(bytes(pdf.output())), f"{purpose}.pdf", "application/pdf"),
+            association=association,
+            purpose=purpose,
+        )
 
 
 PREVIOUS_CALL = "SN-EMP-2026"

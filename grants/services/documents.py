@@ -2,12 +2,16 @@
 
 The bytes go to the document store, the facts about them (name, type, size, digest, who
 uploaded it) to a ``Document`` row. The two cannot share one transaction, so the order is
-fixed: the file is checked (size, then kind from its content, never its name), written to
-the store, and only then is the row added. Should the database transaction roll back, the
-row never existed and the stored object would be an orphan, so every object written here is
-remembered on the session until the transaction ends: a commit keeps it, a rollback (of
-the transaction, or of the savepoint it was written in) deletes it. See ``_forget_committed``
-and its neighbours at the end of this module.
+fixed: the file is checked (size, then kind from its content, never its name, then for a
+PDF what it would do when opened), written to the store, and only then is the row added.
+The file name is kept for people to recognise the file, with the extension of the kind
+found, so a PDF sent as ``setup.exe`` is stored and served as ``setup.pdf``.
+
+Should the database transaction roll back, the row never existed and the stored object
+would be an orphan, so every object written here is remembered on the session until the
+transaction ends: a commit keeps it, a rollback (of the transaction, or of the savepoint it
+was written in) deletes it. See ``_forget_committed`` and its neighbours at the end of
+this module.
 
 Replacing a document keeps the old one: its row points to the new one through
 ``replaced_by_id`` and its object stays in the store, so the history can be shown.
@@ -31,8 +35,15 @@ from flask_babel import gettext as _
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session, SessionTransaction
 
+from grants.active_content import (
+    EMBEDDED_FILES,
+    ENCRYPTED,
+    JAVASCRIPT,
+    LAUNCH,
+    pdf_problems,
+)
 from grants.extensions import db
-from grants.filetypes import DEFAULT_KINDS, KINDS, sniff
+from grants.filetypes import DEFAULT_KINDS, KINDS, kind_of, named_for_kind, sniff
 from grants.models.accounts import User
 from grants.models.applications import Application
 from grants.models.associations import Association
@@ -125,6 +136,18 @@ def add_document(
         kind = sniff(source)
         if kind not in kinds:
             raise _refused(_wrong_kind(kinds))
+        if kind == "pdf":
+            if source is upload.stream:
+                # The PDF reader goes wherever the file's cross-references point, so it
+                # gets a copy of at most the limit, whatever size the stream claims.
+                try:
+                    source = _spooled(upload.stream, limit)
+                except _FileTooLarge:
+                    raise _refused(_too_large(limit_mb)) from None
+                cleanup.callback(source.close)
+            if problems := pdf_problems(source):
+                sentences = [_pdf_problem(problem) for problem in problems]
+                raise InvalidInput(" ".join(sentences), {"file": sentences})
 
         previous = _current_documents(owner_field, owner.id, document_type, purpose)
         reader = _LimitedReader(source, limit)
@@ -143,7 +166,7 @@ def add_document(
         document_type_id=document_type.id if document_type else None,
         purpose=purpose,
         storage_key=stored.key,
-        filename=safe_filename(upload.filename),
+        filename=stored_filename(upload.filename, kind),
         content_type=KINDS[kind],
         size=stored.size,
         sha256=stored.sha256,
@@ -157,6 +180,11 @@ def add_document(
     if application is not None:
         db.session.expire(application, ["documents"])
     return document
+
+
+def stored_filename(filename: str, kind: str | None) -> str:
+    """The client's file name made safe, with the extension of the kind it really is."""
+    return safe_filename(named_for_kind(safe_filename(filename), kind))
 
 
 def current_document(application: Application, document_type: DocumentType) -> Document | None:
@@ -178,11 +206,19 @@ def versions(document: Document) -> list[Document]:
     return sorted(found.values(), key=lambda d: d.id, reverse=True)
 
 
+def download_name(document: Document) -> str:
+    """The name the document is saved under: its own, with its kind's extension (rows
+    stored before names followed kinds are served right too)."""
+    return stored_filename(document.filename, kind_of(document.content_type))
+
+
 def download_url(document: Document) -> str:
     """A short-lived link that serves the document under its (sanitised) file name."""
     store: DocumentStore = current_app.extensions["document_store"]
     try:
-        return store.download_url(document.storage_key, document.filename, document.content_type)
+        return store.download_url(
+            document.storage_key, download_name(document), document.content_type
+        )
     except StorageError as exc:
         raise StorageUnavailable(str(exc)) from exc
 
@@ -284,6 +320,14 @@ def _seekable(stream: BinaryIO, limit: int) -> BinaryIO:
     seekable = getattr(stream, "seekable", None)
     if seekable is not None and seekable():
         return stream
+    return _spooled(stream, limit)
+
+
+def _spooled(stream: BinaryIO, limit: int) -> BinaryIO:
+    """A copy of at most ``limit`` bytes of ``stream`` from its start (``_FileTooLarge``
+    beyond), in memory when small, else in a temporary file."""
+    if getattr(stream, "seekable", None) is not None and stream.seekable():
+        stream.seek(0)
     spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)
     try:
         shutil.copyfileobj(_LimitedReader(stream, limit), spool, READ_BLOCK)
@@ -321,6 +365,36 @@ def _wrong_kind(kinds: Iterable[str]) -> str:
         "its name says. Please save or export it in one of them and try again.",
         len(labels),
         kinds=names,
+    )
+
+
+def _pdf_problem(problem: str) -> str:
+    """Why a PDF is refused, and what to do about it, in the uploader's language."""
+    if problem == JAVASCRIPT:
+        return _(
+            "This PDF contains JavaScript, which would run on the computer of whoever "
+            "opens it. Please save it again without scripts (for example, print it to a "
+            "new PDF) and try again."
+        )
+    if problem == LAUNCH:
+        return _(
+            "This PDF contains an action that starts a program or opens another file. "
+            "Please save it again without it (for example, print it to a new PDF) and "
+            "try again."
+        )
+    if problem == EMBEDDED_FILES:
+        return _(
+            "This PDF has other files attached inside it. Please remove the attachments "
+            "(or print it to a new PDF) and upload each document on its own."
+        )
+    if problem == ENCRYPTED:
+        return _(
+            "This PDF is protected by a password, so nobody here could open it. Please "
+            "save it without a password and try again."
+        )
+    return _(
+        "This PDF is damaged and cannot be opened. Please export it again from the "
+        "program that made it and try again."
     )
 
 

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_security import current_user
 from sqlalchemy import select
 
 from grants.extensions import db
-from grants.models.documents import Document
 from grants.models.reviews import Review
 from grants.roles import EVALUATOR
-from grants.services import documents as document_service
 from grants.services import evaluation as service
+from grants.services import review_documents
 from grants.services.errors import GuardFailed, InvalidInput
 from grants.web.access import role_required
 
@@ -31,19 +30,6 @@ def queue():
         error_out=False,
     )
     return render_template("reviews/queue.html", reviews=page)
-
-
-def _visible_documents(review: Review) -> list[Document]:
-    """Current documents, without those that name the association in a blind review."""
-    call = review.application.call
-    identifying = (
-        {t.id for t in call.document_types if t.identifying} if call.blind_review else set()
-    )
-    return [
-        d
-        for d in review.application.current_documents
-        if d.document_type_id not in identifying and not (call.blind_review and d.purpose)
-    ]
 
 
 @blueprint.route("/<int:review_id>", methods=["GET", "POST"])
@@ -94,7 +80,7 @@ def show(review_id: int):
         criteria=criteria,
         scores={s.criterion_id: s for s in review.scores},
         errors=errors,
-        documents=_visible_documents(review),
+        documents=review_documents.review_documents(review),
         form=request.form,
         others=service.other_totals(review),
     ), status
@@ -125,10 +111,16 @@ def conflict(review_id: int):
 @blueprint.get("/<int:review_id>/documents/<int:review_document_id>")
 @role_required(EVALUATOR)
 def document(review_id: int, review_document_id: int):
-    review = service.own_review(current_user, review_id)
-    if review.no_conflict_attested_at is None:
-        abort(404)
-    visible = {d.id: d for d in _visible_documents(review)}
-    if review_document_id not in visible:
-        abort(404)
-    return redirect(document_service.download_url(visible[review_document_id]), code=302)
+    """A link to the file, or in a blind call its copy without metadata, sent from here."""
+    download = review_documents.download(current_user, review_id, review_document_id)
+    if download.url:
+        return redirect(download.url, code=302)
+    response = send_file(
+        download.stream,
+        mimetype=download.content_type,
+        as_attachment=True,
+        download_name=download.filename,
+        max_age=0,
+    )
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

@@ -10,9 +10,10 @@ from sqlalchemy import select
 from grants.extensions import db
 from grants.models import Document
 from grants.services.accounts import issue_token
+from tests.documents.test_filetypes import pdf_bytes
 from tests.fixtures.programme import make_application, make_award, make_call
 
-PDF = b"%PDF-1.7\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+PDF = pdf_bytes()
 
 
 def bearer(user) -> dict[str, str]:

@@ -13,9 +13,10 @@ from datetime import timedelta
 
 from grants.orm import utcnow
 from grants.services.accounts import issue_token
+from tests.documents.test_filetypes import pdf_bytes
 from tests.fixtures.people import make_user
 
-PDF = b"%PDF-1.7\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+PDF = pdf_bytes()
 
 
 class Api:

@@ -15,11 +15,12 @@ from grants.extensions import db
 from grants.models import Application, Document, HistoryEntry
 from grants.orm import utcnow
 from tests.clients import text_of
+from tests.documents.test_filetypes import pdf_bytes
 from tests.fixtures.people import make_user
 from tests.fixtures.programme import NOW, make_application, make_call
 from tests.queries import cost_of
 
-PDF = b"%PDF-1.7\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+PDF = pdf_bytes()
 FORM = {
     "title": "Training young tailors in Thiès",
     "summary": "A workshop that trains and employs 40 young people.",

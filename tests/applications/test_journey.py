@@ -16,9 +16,10 @@ from grants.labels import transition_label
 from grants.models import Application, Association, Call, HistoryEntry
 from grants.orm import utcnow
 from tests.clients import AppClient, text_of
+from tests.documents.test_filetypes import pdf_bytes
 from tests.fixtures.people import PASSWORD
 
-PDF = b"%PDF-1.7\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+PDF = pdf_bytes()
 
 
 def _upload(client: AppClient, url: str, name: str, said: str = "uploaded") -> None:

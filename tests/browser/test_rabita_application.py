@@ -18,11 +18,12 @@ from grants.extensions import db
 from grants.models import Application, Association, Call, Criterion, DocumentType, User
 from grants.orm import utcnow
 from tests.browser.people import log_in, slow_link
+from tests.documents.test_filetypes import pdf_bytes
 
 JOURNEY = "rabita"
 NADIA = ("nadia.elamrani@demo.example.org", "rabita-argan-atlas-27")
 OFFICER = ("officer@demo.example.org", "officer-mango-river-27")
-PDF = b"%PDF-1.7\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+PDF = pdf_bytes()
 TITLE_AR = "تشغيل النساء في جهة الشرق — المغرب 2027"
 
 

@@ -17,12 +17,13 @@ from playwright.sync_api import Page, expect
 from grants.extensions import db
 from grants.models import Application, Association, Award, Report, Review, User
 from tests.browser.people import flash, log_in, slow_link
+from tests.documents.test_filetypes import pdf_bytes
 
 JOURNEY = "senegal"
 PASSWORD = "thies-couture-atelier-2027"
 EMAIL = "mariama.ba@asds.example.org"
 ASSOCIATION = "Association des Sénégalais de Strasbourg pour l'Emploi"
-PDF = b"%PDF-1.7\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+PDF = pdf_bytes()
 DEMO = {
     "officer": ("officer@demo.example.org", "officer-mango-river-27"),
     "finance_a": ("finance.a@demo.example.org", "ledger-kapok-amber-27"),

@@ -30,6 +30,7 @@ from grants.services.documents import (
 )
 from grants.services.errors import InvalidInput
 from grants.storage import UNAVAILABLE, LocalDocumentStore
+from tests.documents.conftest import bucket_keys
 from tests.documents.test_filetypes import (
     docx_bytes,
     ods_bytes,
@@ -183,7 +184,7 @@ def test_the_stored_content_type_is_the_sniffed_kind(world, application, budget)
     )
 
     assert document.content_type == KINDS["docx"]
-    assert document.filename == "plan.pdf"  # kept for display only
+    assert document.filename == "plan.docx"  # the name follows the content
 
 
 def test_replacing_a_document_keeps_the_earlier_versions(world, application, budget, store):
@@ -510,22 +511,6 @@ def test_a_failed_deletion_is_logged_and_does_not_break_the_rollback(
 # --- on a real S3 bucket -----------------------------------------------------------------
 
 
-@pytest.fixture
-def on_s3(app, s3_store):
-    """Point the app at a fresh bucket for one test."""
-    saved = app.extensions["document_store"]
-    app.extensions["document_store"] = s3_store
-    try:
-        yield s3_store
-    finally:
-        app.extensions["document_store"] = saved
-
-
-def _bucket_keys(store) -> set[str]:
-    listing = store.client.list_objects_v2(Bucket=store.bucket)
-    return {item["Key"] for item in listing.get("Contents", [])}
-
-
 @pytest.mark.s3
 def test_s3_round_trip_and_rollback(world, application, budget, statutes, on_s3):
     data = pdf_bytes(b"% budget on S3\n")
@@ -552,7 +537,7 @@ def test_s3_round_trip_and_rollback(world, application, budget, statutes, on_s3)
     assert on_s3.exists(dropped.storage_key)
     savepoint.rollback()
 
-    assert _bucket_keys(on_s3) == {document.storage_key}
+    assert bucket_keys(on_s3) == {document.storage_key}
 
 
 @pytest.mark.s3
@@ -584,6 +569,6 @@ def test_s3_unavailable_is_reported_and_leaves_nothing(
     assert seaweedfs.access_key not in error.message
     assert document_count() == rows
     assert current_document(application, budget) == first
-    assert _bucket_keys(on_s3) == {first.storage_key}
+    assert bucket_keys(on_s3) == {first.storage_key}
     uploads = on_s3.client.list_multipart_uploads(Bucket=on_s3.bucket)
     assert not uploads.get("Uploads")

@@ -15,10 +15,12 @@ from grants.filetypes import DEFAULT_KINDS, KINDS, sniff
 
 
 def pdf_bytes(body: bytes = b"") -> bytes:
+    """A one-page PDF that viewers (and pikepdf) open; ``body`` goes in before the trailer."""
     return (
         b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n"
         b"1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n"
-        b"2 0 obj\n<< /Type /Pages /Kids [] /Count 0 >>\nendobj\n"
+        b"2 0 obj\n<< /Type /Pages /Kids [3 0 R] /Count 1 >>\nendobj\n"
+        b"3 0 obj\n<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>\nendobj\n"
         + body
         + b"trailer\n<< /Root 1 0 R >>\n%%EOF\n"
     )

@@ -13,6 +13,7 @@ from grants.services.workflow import fire
 from notifications import outbox
 from notifications.outbox import MAX_ATTEMPTS, dispatch, send_digests, set_preferences
 from tests.clients import text_of
+from tests.fixtures.people import give_verification_documents
 from tests.fixtures.programme import NOW, make_application, make_call
 
 
@@ -41,6 +42,7 @@ def test_required_categories_always_email(world):
     assert {p.category for p in outbox.user_preferences(world.applicant.id)} == {"account"}
     association = world.association
     association.state = "pending"
+    give_verification_documents(association)
     fire(association, "verify", world.officer, now=NOW)
     [email] = _rows("association_verified", "email")
     assert email.state == "pending"

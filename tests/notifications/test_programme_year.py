@@ -17,7 +17,7 @@ from grants.services import decisions, evaluation
 from grants.services.workflow import fire
 from notifications.outbox import dispatch
 from notifications.reminders import sweep
-from tests.fixtures.people import make_association, make_user
+from tests.fixtures.people import give_verification_documents, make_association, make_user
 from tests.fixtures.programme import make_application, make_call
 
 SWEEP_HOUR = 10  # the sweep of each day, in UTC
@@ -60,6 +60,7 @@ def test_the_reminders_of_the_programme_year(app, world, mailbox):
         member = make_user("applicant", locale="ar")
         state["rabita_member"] = member.email
         state["rabita"] = make_association(member, state="pending")
+        give_verification_documents(state["rabita"], member)
         state["rabita"].created_at = now
 
     def officer_verifies_rabita(now):

@@ -8,9 +8,11 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import select
+
 from grants.extensions import db
 from grants.models import Document, Report
-from tests.fixtures.people import make_association, make_user
+from tests.fixtures.people import give_verification_documents, make_association, make_user
 from tests.fixtures.programme import (
     NOW,
     World,
@@ -65,7 +67,15 @@ class AssociationCase(Case):
     entity = "association"
 
     def build(self, world, state, transition):
-        return make_association(make_user("applicant"), state=state)
+        association = make_association(make_user("applicant"), state=state)
+        give_verification_documents(association)
+        return association
+
+    breakers = {
+        "registration_documents_present": lambda association, world: _remove_association_documents(
+            association
+        ),
+    }
 
 
 class CallCase(Case):
@@ -95,6 +105,15 @@ class CallCase(Case):
             "closes_at": call.closes_at - timedelta(days=1)
         },
     }
+
+
+def _remove_association_documents(association) -> dict:
+    for document in db.session.scalars(
+        select(Document).where(Document.association_id == association.id)
+    ):
+        db.session.delete(document)
+    db.session.flush()
+    return {}
 
 
 def _remove_documents(application, world):

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from grants.extensions import db
 from grants.models import HistoryEntry
 from tests.clients import text_of
-from tests.fixtures.people import make_association, make_user
+from tests.fixtures.people import give_verification_documents, make_association, make_user
 from workflows import MACHINES
 
 
@@ -52,6 +52,7 @@ def test_officers_read_every_lifecycle_as_a_diagram(as_role):
 def test_an_officer_verifies_an_association_from_its_page(as_role):
     officer, client = as_role("programme_officer")
     association = make_association(make_user("applicant"), state="pending")
+    give_verification_documents(association)
     page = client.get(f"/associations/{association.id}").get_data(as_text=True)
     assert f"/transitions/association/{association.id}/verify" in page
     assert f"/transitions/association/{association.id}/reject" in page
