@@ -272,20 +272,22 @@ def email_parts(row: Notification, items: list[Notification] | None = None) -> d
         }
 
 
-def send(row: Notification) -> None:
+def compose(row: Notification) -> dict[str, Any]:
+    """The arguments of ``send_email`` for one row, read while its transaction is open."""
     items = list(row.digested) if row.rule == "daily_digest" else None
     parts = email_parts(row, items)
-    send_email(
-        row.recipient.email,
-        row.subject,
-        parts["text"],
+    return dict(
+        recipient=row.recipient.email,
+        subject=row.subject,
+        text=parts["text"],
         html=parts["html"],
         message_id=row.message_id,
     )
 
 
 def dispatch(now: datetime | None = None, limit: int = 100) -> tuple[int, int]:
-    """Send due email rows; returns (sent, failed attempts). Commits per row."""
+    """Send due email rows; returns (sent, failed attempts). Commits per row, and sends
+    outside any transaction (a slow SMTP server never holds the database)."""
     now = now or utcnow()
     sent = failed = 0
     while sent + failed < limit:
@@ -293,10 +295,12 @@ def dispatch(now: datetime | None = None, limit: int = 100) -> tuple[int, int]:
         if not batch:
             break
         for row_id in batch:
-            row = db.session.get(Notification, row_id)
+            email = compose(db.session.get(Notification, row_id))
+            db.session.commit()  # no transaction stays open while the email travels
             try:
-                send(row)
+                send_email(**email)
             except Exception as error:  # any SMTP failure: retry later, never lose the row
+                row = db.session.get(Notification, row_id)
                 row.attempts += 1
                 row.last_error = str(error)[:500]
                 if row.attempts >= MAX_ATTEMPTS:
@@ -306,6 +310,7 @@ def dispatch(now: datetime | None = None, limit: int = 100) -> tuple[int, int]:
                 failed += 1
                 log.warning("Notification %s not sent: %s", row.id, error)
             else:
+                row = db.session.get(Notification, row_id)
                 row.state, row.sent_at, row.attempts = "sent", now, row.attempts + 1
                 sent += 1
             db.session.commit()

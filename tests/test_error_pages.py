@@ -15,11 +15,10 @@ from flask_security import current_user
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from grants import create_app
 from grants.extensions import db
 from grants.models.accounts import User
 from tests.clients import AppClient, text_of
-from tests import conftest
+from tests.conftest import sqlite_file_app
 from tests.fixtures.people import PASSWORD, make_user
 
 EMAIL = "fragile@example.org"
@@ -39,8 +38,7 @@ def _duplicate_of(person: User) -> User:
 @pytest.fixture(scope="module")
 def fragile(tmp_path_factory) -> Iterator[Flask]:
     instance = tmp_path_factory.mktemp("instance-errors")
-    settings = conftest.test_settings(f"sqlite:///{instance / 'errors.db'}", instance)
-    app = create_app(settings | {"TESTING": False, "PROPAGATE_EXCEPTIONS": False})
+    app = sqlite_file_app(instance, TESTING=False, PROPAGATE_EXCEPTIONS=False)
 
     @app.get("/fail/at-commit")
     def fail_at_commit():
@@ -65,9 +63,6 @@ def fragile(tmp_path_factory) -> Iterator[Flask]:
         return {"saved": True}
 
     with app.app_context():
-        from flask_migrate import upgrade
-
-        upgrade()
         make_user(email=EMAIL)
         db.session.commit()
     yield app
