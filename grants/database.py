@@ -12,8 +12,10 @@ writes later would instead fail at once with "database is locked" whenever anoth
 writer committed in between (SQLite cannot upgrade a stale read snapshot, and the busy
 timeout does not apply). Which transactions write is decided when they begin: those of
 a request that is not a GET, HEAD or OPTIONS (or of the few GET endpoints that write),
-and those opened inside ``write_intent()`` (the scheduler's jobs). PostgreSQL is not
-affected by any of this.
+and those opened inside ``write_intent()`` (the scheduler's jobs). The login begins as
+a reader, so the write lock is not held while a password hash is checked (about a
+second, by design), and hands over to a writer once the password is right
+(``writes_from_now``). PostgreSQL is not affected by any of this.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
-from flask import Flask, Response, has_request_context, request
+from flask import Flask, Response, g, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
@@ -34,6 +36,8 @@ READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 #: GET endpoints that write all the same: following a confirmation link confirms the
 #: address and signs the person in.
 WRITING_GET_ENDPOINTS = frozenset({"security.confirm_email"})
+#: POST endpoints that read slowly before they write: readers until ``writes_from_now``.
+READ_FIRST_ENDPOINTS = frozenset({"security.login"})
 
 _write_intent: ContextVar[bool | None] = ContextVar("write_intent", default=None)
 
@@ -55,8 +59,19 @@ def begins_writing() -> bool:
     if intent is not None:
         return intent
     if has_request_context():
+        if request.endpoint in READ_FIRST_ENDPOINTS:
+            return g.get("writes_from_now", False)
         return request.method not in READ_METHODS or request.endpoint in WRITING_GET_ENDPOINTS
     return False
+
+
+def writes_from_now() -> None:
+    """End this request's reading transaction, and begin its next ones as a writer.
+
+    Rolls back: whatever the reader loaded is read again, under the write lock, by the
+    steps that write; a change it left pending must be made again by its caller."""
+    db.session.rollback()
+    g.writes_from_now = True
 
 
 def _configure_sqlite(engine: Engine) -> None:
