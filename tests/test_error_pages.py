@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from flask import Flask, render_template
+from flask import Flask, abort, render_template
 from flask_security import current_user
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -56,6 +56,10 @@ def fragile(tmp_path_factory) -> Iterator[Flask]:
         except IntegrityError:
             pass
         return render_template("home.html", calls=db.session.scalars(select(User)).all())
+
+    @app.get("/fail/teapot")
+    def fail_teapot():
+        abort(418)
 
     @app.get("/api/v1/fail/at-commit")
     def api_fail_at_commit():
@@ -119,6 +123,14 @@ def test_a_404_after_a_failure_is_still_the_full_page(fragile, signed_in):
         assert response.status_code == 404
         assert _styled(response.get_data(as_text=True))
         assert "Log out" in text_of(response)  # the layout, with the signed-in person
+
+
+def test_a_rarer_error_also_gets_a_styled_page(fragile, signed_in):
+    with fragile.app_context():
+        response = signed_in.get("/fail/teapot")
+    assert response.status_code == 418
+    assert _styled(response.get_data(as_text=True))
+    assert "not a coffee machine" in text_of(response)  # the server's description
 
 
 def test_when_even_the_standalone_page_fails_a_fixed_page_is_served(fragile, signed_in):

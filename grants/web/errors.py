@@ -108,8 +108,9 @@ def reader_locale() -> str:
         return "en"
 
 
-def _texts(status: int, message: str | None) -> tuple[str, str]:
-    heading, default = ERROR_TEXTS.get(status, ERROR_TEXTS[500])
+def _texts(status: int, message: str | None, heading: str | None) -> tuple[str, str]:
+    named, default = ERROR_TEXTS.get(status, ERROR_TEXTS[500])
+    heading = named if status in ERROR_TEXTS or not heading else heading
     if status == 413:
         default = _l(
             "What you sent is larger than the %(mb)s MB this site accepts. Make the file "
@@ -135,12 +136,17 @@ def standalone_page(status: int, heading: str, message: str, locale: str) -> str
         return FIXED_PAGE.format(stylesheet=escape(current_app.static_url_path + "/app.css"))
 
 
-def error_page(status: int, message: str | None = None, error: BaseException | None = None):
+def error_page(
+    status: int,
+    message: str | None = None,
+    error: BaseException | None = None,
+    heading: str | None = None,
+):
     """The page for an error of ``status``: the full page when it can be rendered, the
     standalone one otherwise (always when the database is behind the error)."""
     locale = reader_locale()  # before the rollback expires the signed-in person
     rollback()
-    heading, text = _texts(status, message)
+    heading, text = _texts(status, message, heading)
     if not from_database(error):
         try:
             return render_template("errors/error.html", heading=heading, message=text), status
@@ -190,6 +196,8 @@ def register_error_pages(app: Flask) -> None:
             return answer
         if error.code in ERROR_TEXTS:
             return error_page(error.code, error=error)
+        if error.code and error.code >= 400:  # rarer ones, in the server's own words
+            return error_page(error.code, error.description, error, heading=error.name)
         rollback()
         return error
 
