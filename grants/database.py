@@ -12,10 +12,11 @@ writes later would instead fail at once with "database is locked" whenever anoth
 writer committed in between (SQLite cannot upgrade a stale read snapshot, and the busy
 timeout does not apply). Which transactions write is decided when they begin: those of
 a request that is not a GET, HEAD or OPTIONS (or of the few GET endpoints that write),
-and those opened inside ``write_intent()`` (the scheduler's jobs). The login begins as
-a reader, so the write lock is not held while a password hash is checked (about a
-second, by design), and hands over to a writer once the password is right
-(``writes_from_now``). PostgreSQL is not affected by any of this.
+and those opened inside ``write_intent()`` (the scheduler's jobs). A request begun as a
+reader that finds it must write hands over to a writer (``writes_from_now``): the login,
+which begins as a reader so that the write lock is not held while a password hash is
+checked (about a second, by design), and an API read recording a token's use. PostgreSQL
+is not affected by any of this.
 """
 
 from __future__ import annotations
@@ -59,19 +60,23 @@ def begins_writing() -> bool:
     if intent is not None:
         return intent
     if has_request_context():
-        if request.endpoint in READ_FIRST_ENDPOINTS:
-            return g.get("writes_from_now", False)
-        return request.method not in READ_METHODS or request.endpoint in WRITING_GET_ENDPOINTS
+        if g.get("writes_from_now") or request.endpoint in WRITING_GET_ENDPOINTS:
+            return True
+        return request.method not in READ_METHODS and request.endpoint not in READ_FIRST_ENDPOINTS
     return False
 
 
 def writes_from_now() -> None:
-    """End this request's reading transaction, and begin its next ones as a writer.
+    """This request, begun as a reader, is about to write: on SQLite, end its reading
+    transaction and begin the next ones as a writer (nothing changes on PostgreSQL).
 
-    Rolls back: whatever the reader loaded is read again, under the write lock, by the
-    steps that write; a change it left pending must be made again by its caller."""
-    db.session.rollback()
+    Rolls back on SQLite: what the reader loaded is read again, under the write lock, by
+    the steps that write; a change it left pending must be made again by its caller."""
+    if g.get("writes_from_now"):
+        return
     g.writes_from_now = True
+    if db.session.get_bind().dialect.name == "sqlite":
+        db.session.rollback()
 
 
 def _configure_sqlite(engine: Engine) -> None:

@@ -52,6 +52,22 @@ def test_a_token_for_email_and_password(world, client):
     assert_error(client.get("/api/v1/calls", headers=headers), 401, "unauthenticated")
 
 
+def test_a_tokens_use_is_written_at_most_once_a_minute(world, client, time_machine):
+    time_machine.move_to(utcnow(), tick=False)
+    headers = bearer(world.applicant)
+    [token] = db.session.query(ApiToken).filter_by(user_id=world.applicant.id).all()
+    assert token.last_used_at is None
+    first = utcnow()
+    assert client.get("/api/v1/calls", headers=headers).status_code == 200
+    assert token.last_used_at == first
+    time_machine.shift(timedelta(seconds=59))
+    assert client.get("/api/v1/calls", headers=headers).status_code == 200
+    assert token.last_used_at == first  # a read within the minute writes nothing
+    time_machine.shift(timedelta(seconds=1))
+    assert client.get("/api/v1/calls", headers=headers).status_code == 200
+    assert token.last_used_at == first + timedelta(minutes=1)
+
+
 def test_two_factor_people_give_their_code(world, client, app):
     from grants.extensions import security
 
