@@ -12,7 +12,8 @@ writes later would instead fail at once with "database is locked" whenever anoth
 writer committed in between (SQLite cannot upgrade a stale read snapshot, and the busy
 timeout does not apply). Which transactions write is decided when they begin: those of
 a request that is not a GET, HEAD or OPTIONS (or of the few GET endpoints that write),
-and those opened inside ``write_intent()`` (the scheduler's jobs). A request begun as a
+those opened inside ``write_intent()`` (the scheduler's jobs), and those of a command of
+the flask CLI (``users create`` while ``make run`` serves). A request begun as a
 reader that finds it must write hands over to a writer (``writes_from_now``): the login,
 which begins as a reader so that the write lock is not held while a password hash is
 checked (about a second, by design), and an API read recording a token's use. PostgreSQL
@@ -25,6 +26,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
+import click
 from flask import Flask, Response, g, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -63,7 +65,8 @@ def begins_writing() -> bool:
         if g.get("writes_from_now") or request.endpoint in WRITING_GET_ENDPOINTS:
             return True
         return request.method not in READ_METHODS and request.endpoint not in READ_FIRST_ENDPOINTS
-    return False
+    # A command an operator runs (flask users create, demo seed…), in its own thread.
+    return click.get_current_context(silent=True) is not None
 
 
 def writes_from_now() -> None:

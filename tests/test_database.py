@@ -9,12 +9,13 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import click
 import pytest
 from aiosmtpd.controller import Controller
-from flask import Flask
+from flask import Flask, request
 from sqlalchemy import event, select, text
 
-from grants.database import begins_writing, write_intent
+from grants.database import begins_writing, write_intent, writes_from_now
 from grants.extensions import db
 from grants.models import ApiToken, JobRun, Notification
 from grants.models.accounts import User
@@ -164,9 +165,15 @@ def test_write_intent_decides_outside_requests(solo):
             assert begins_writing()
             with write_intent(False):
                 assert not begins_writing()
+    with solo.app_context(), click.Context(click.Command("users")):
+        assert begins_writing()  # an operator's command
     with solo.test_request_context("/", method="GET"):
         assert not begins_writing()
     with solo.test_request_context("/calls/1", method="POST"):
+        assert begins_writing()
+    with solo.test_request_context("/login", method="POST"):
+        assert request.endpoint == "security.login" and not begins_writing()  # a reader first
+        writes_from_now()
         assert begins_writing()
 
 
