@@ -120,7 +120,7 @@ def _texts(status: int, message: str | None, heading: str | None) -> tuple[str, 
     return heading, message or default
 
 
-def standalone_page(status: int, heading: str, message: str, locale: str) -> str:
+def standalone_page(heading: str, message: str, locale: str) -> str:
     """The error page without the layout's database reads; the fixed page if even
     this cannot be rendered."""
     try:
@@ -153,7 +153,7 @@ def error_page(
         except Exception:
             log.exception("The error page failed; showing the standalone one")
             rollback()
-    return standalone_page(status, heading, text, locale), status
+    return standalone_page(heading, text, locale), status
 
 
 def register_error_pages(app: Flask) -> None:
