@@ -96,7 +96,7 @@ translations-compile: $(VENV)/.installed-run
 run: install
 	$(FLASK) db upgrade
 	$(FLASK) demo seed
-	$(FLASK) serve --host $(HOST) --port $(PORT)
+	HOST=$(HOST) PORT=$(PORT) $(FLASK) serve
 
 # PostgreSQL is started when it is installed but down; Redis likewise, installed with
 # apt-get when missing and allowed (the shared rate-limit tests need it; CI's

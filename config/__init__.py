@@ -91,6 +91,23 @@ def _document_store(name: str, raw: str) -> str:
     return value
 
 
+def _port(name: str, raw: str) -> int:
+    value = _integer(name, raw)
+    if not 1 <= value <= 65535:
+        raise ConfigError(f"{name} must be a port from 1 to 65535, not {raw!r}")
+    return value
+
+
+def local_base_url(host: str, port: int) -> str:
+    """The address of the development server listening on ``host`` and ``port``: what
+    links in emails use when ``BASE_URL`` is not set. A wildcard host is reached on the
+    loopback address."""
+    shown = {"": "127.0.0.1", "0.0.0.0": "127.0.0.1", "::": "::1"}.get(host, host)
+    if ":" in shown and not shown.startswith("["):
+        shown = f"[{shown}]"
+    return f"http://{shown}:{port}"
+
+
 def _hour(name: str, raw: str) -> int:
     value = _integer(name, raw)
     if value > 23:
@@ -230,7 +247,14 @@ SETTINGS: tuple[Setting, ...] = (
         _integer,
         "proxies in front of the app whose X-Forwarded-* headers are trusted (0: none)",
     ),
-    Setting("BASE_URL", "http://127.0.0.1:5000", _url, "public address, used in emails"),
+    Setting("HOST", "127.0.0.1", _text, "address the development server (make run) listens on"),
+    Setting("PORT", "5000", _port, "port the development server (make run) listens on"),
+    Setting(
+        "BASE_URL",
+        "",
+        _url,
+        "public address, used in emails; default http://HOST:PORT",
+    ),
     Setting(
         "TWO_FACTOR_ROLES",
         "finance_officer,admin",
@@ -351,6 +375,7 @@ def load_settings(
         )
     settings: dict[str, Any] = dict(raw)
     settings.update(
+        BASE_URL=raw["BASE_URL"] or local_base_url(raw["HOST"], raw["PORT"]),
         PRODUCTION=production,
         INSTANCE_PATH=str(instance),
         SECRET_KEY=secret,

@@ -5,18 +5,50 @@ from __future__ import annotations
 import zoneinfo
 
 from flask_babel import lazy_gettext as _l
+from flask_security import LoginForm as SecurityLoginForm
 from flask_security import RegisterFormV2
+from flask_security.utils import get_message
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, ValidationError
 
 from forms.fields import LanguageListField
+from grants.database import writes_from_now
+from grants.extensions import db
 from grants.i18n import LANGUAGE_NAMES
 
 
 def _locale_choices() -> list[SelectChoice]:
     return [SelectChoice(code, name) for code, name in LANGUAGE_NAMES.items()]
+
+
+class LoginForm(SecurityLoginForm):
+    """Flask-Security's login, which tells a person who gave the right password that
+    their address is not confirmed yet, so they can ask for the email again. Anyone who
+    did not give the right password still gets the one generic answer, which says
+    nothing about whether the address has an account."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.unconfirmed = False
+
+    def validate(self, **kwargs) -> bool:
+        valid = super().validate(**kwargs)
+        if valid:
+            # The slow password check is done: the login's writes (the time of this
+            # login, a password hash brought up to date) happen under the write lock.
+            rehashed = self.user.password if db.session.is_modified(self.user) else None
+            writes_from_now()
+            if rehashed:
+                self.user.password = rehashed
+            return True
+        # Flask-Security names this reason only after the password was verified.
+        needed = get_message("CONFIRMATION_REQUIRED")[0]
+        self.unconfirmed = (
+            self.user_authenticated and self.ifield is not None and needed in self.ifield.errors
+        )
+        return False
 
 
 class SignUpForm(RegisterFormV2):

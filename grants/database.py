@@ -1,33 +1,107 @@
-"""Database wiring: SQLite pragmas, and the request boundary that commits once.
+"""Database wiring: SQLite pragmas and transaction modes, and the request boundary that
+commits once.
 
 Services only flush; a request that ends well commits once, anything else rolls back,
 so a failure never leaves half of a change behind.
+
+On SQLite (the embedded default) one writer at a time holds the database's write lock.
+The journal is a write-ahead log, so readers never wait for the writer. A transaction
+that will write begins ``IMMEDIATE``: it takes the write lock when it begins, waiting
+for it up to ``BUSY_TIMEOUT_MS``. A transaction begun ``DEFERRED`` that reads first and
+writes later would instead fail at once with "database is locked" whenever another
+writer committed in between (SQLite cannot upgrade a stale read snapshot, and the busy
+timeout does not apply). Which transactions write is decided when they begin: those of
+a request that is not a GET, HEAD or OPTIONS (or of the few GET endpoints that write),
+those opened inside ``write_intent()`` (the scheduler's jobs), and those of a command of
+the flask CLI (``users create`` while ``make run`` serves). A request begun as a
+reader that finds it must write hands over to a writer (``writes_from_now``): the login,
+which begins as a reader so that the write lock is not held while a password hash is
+checked (about a second, by design), and an API read recording a token's use. PostgreSQL
+is not affected by any of this.
 """
 
 from __future__ import annotations
 
-from flask import Flask, Response
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+
+import click
+from flask import Flask, Response, g, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
 
 from grants.extensions import db
 
+#: How long a writer waits for another writer to commit before giving up.
+BUSY_TIMEOUT_MS = 30_000
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+#: GET endpoints that write all the same: following a confirmation link confirms the
+#: address and signs the person in.
+WRITING_GET_ENDPOINTS = frozenset({"security.confirm_email"})
+#: POST endpoints that read slowly before they write: readers until ``writes_from_now``.
+READ_FIRST_ENDPOINTS = frozenset({"security.login"})
+
+_write_intent: ContextVar[bool | None] = ContextVar("write_intent", default=None)
+
+
+@contextmanager
+def write_intent(writes: bool = True) -> Iterator[None]:
+    """Transactions begun inside this block begin as writers (``writes``) or readers,
+    whatever the request; outside a request they are readers unless told."""
+    token = _write_intent.set(writes)
+    try:
+        yield
+    finally:
+        _write_intent.reset(token)
+
+
+def begins_writing() -> bool:
+    """Whether a transaction beginning now should take the write lock at once."""
+    intent = _write_intent.get()
+    if intent is not None:
+        return intent
+    if has_request_context():
+        if g.get("writes_from_now") or request.endpoint in WRITING_GET_ENDPOINTS:
+            return True
+        return request.method not in READ_METHODS and request.endpoint not in READ_FIRST_ENDPOINTS
+    # A command an operator runs (flask users create, demo seed…), in its own thread.
+    return click.get_current_context(silent=True) is not None
+
+
+def writes_from_now() -> None:
+    """This request, begun as a reader, is about to write: on SQLite, end its reading
+    transaction and begin the next ones as a writer (nothing changes on PostgreSQL).
+
+    Rolls back on SQLite: what the reader loaded is read again, under the write lock, by
+    the steps that write; a change it left pending must be made again by its caller."""
+    if g.get("writes_from_now"):
+        return
+    g.writes_from_now = True
+    if db.session.get_bind().dialect.name == "sqlite":
+        db.session.rollback()
+
 
 def _configure_sqlite(engine: Engine) -> None:
-    """Make pysqlite honour BEGIN and SAVEPOINT, and enforce foreign keys."""
+    """Make pysqlite honour BEGIN and SAVEPOINT, enforce foreign keys, keep a write-ahead
+    log and begin writing transactions IMMEDIATE."""
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):  # pragma: no cover - driver hook
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=5000")
+        # Persistent in the file; an in-memory database keeps its own journal.
+        cursor.execute("PRAGMA journal_mode=WAL")
+        # Safe with WAL: a power cut may lose the last commits, never corrupt the file.
+        cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):  # pragma: no cover - driver hook
-        connection.exec_driver_sql("BEGIN")
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if begins_writing() else "BEGIN")
 
 
 #: The errors a lost connection surfaces as; ``is_connection_lost`` tells which really are.

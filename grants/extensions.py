@@ -9,11 +9,12 @@ from flask_wtf import CSRFProtect
 
 from grants.orm import Base
 from grants.totp import ReplayProofTotp
+from notifications.mailer import SecurityMailUtil
 
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
-# Given here: Flask-Security takes its TOTP class only when constructed, not in init_app.
-security = Security(totp_cls=ReplayProofTotp)
+# Given here: Flask-Security takes these classes only when constructed, not in init_app.
+security = Security(totp_cls=ReplayProofTotp, mail_util_cls=SecurityMailUtil)
 babel = Babel()
 mail = Mail()
 csrf = CSRFProtect()

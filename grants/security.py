@@ -21,7 +21,6 @@ from grants.extensions import db, security
 from grants.models.accounts import Role, User
 from grants.orm import utcnow
 from grants.roles import APPLICANT
-from notifications.mailer import SecurityMailUtil
 
 #: Endpoints where a burst of guesses is refused with 429.
 RATE_LIMITED_ENDPOINTS = (
@@ -86,7 +85,7 @@ def _derived(secret: str, purpose: str) -> str:
 
 
 def init_app(app: Flask) -> None:
-    from forms.accounts import SignUpForm
+    from forms.accounts import LoginForm, SignUpForm
 
     secret = app.config["SECRET_KEY"]
     defaults = {
@@ -123,12 +122,7 @@ def init_app(app: Flask) -> None:
         app.config.setdefault(key, value)
 
     datastore = SQLAlchemyUserDatastore(db, User, Role)
-    security.init_app(
-        app,
-        datastore,
-        register_form=SignUpForm,
-        mail_util_cls=SecurityMailUtil,
-    )
+    security.init_app(app, datastore, register_form=SignUpForm, login_form=LoginForm)
 
     # One limiter per app: Flask-Limiter keeps its storage on the instance, so a shared
     # module-level limiter would let one app's settings leak into another's.

@@ -70,14 +70,20 @@ def sweep_command():
 
 
 @click.command("serve")
-@click.option("--host", default="127.0.0.1")
-@click.option("--port", default=5000, type=int)
+@click.option("--host", default=None, help="Address to listen on; default HOST.")
+@click.option("--port", default=None, type=click.IntRange(1, 65535), help="Default PORT.")
 def serve_command(host, port):
     """The development server with a scheduler beside it (what ``make run`` starts)."""
     app = current_app._get_current_object()
     logging.basicConfig(level=app.config["LOG_LEVEL"].upper())
     from werkzeug.serving import run_simple
 
+    from config import local_base_url
+
+    configured = local_base_url(app.config["HOST"], app.config["PORT"])
+    host, port = host or app.config["HOST"], port or app.config["PORT"]
+    if app.config["BASE_URL"] == configured:  # not set apart: links follow the server
+        app.config["BASE_URL"] = local_base_url(host, port)
     scheduler = start_in_thread(app)
     try:
         run_simple(host, port, app, use_reloader=False, threaded=True)

@@ -12,8 +12,6 @@ from flask import current_app
 from flask_mail import Message
 from flask_security import MailUtil
 
-from grants.extensions import mail
-
 log = logging.getLogger("notifications.mail")
 
 
@@ -33,11 +31,13 @@ def send_email(
     message = Message(subject, sender=sender, recipients=[recipient], body=text, html=html)
     if message_id:
         message.msgId = message_id
-    mail.send(message)
+    current_app.extensions["mail"].send(message)
 
 
 class SecurityMailUtil(MailUtil):
-    """Routes Flask-Security's account emails through ``send_email``."""
+    """Routes Flask-Security's account emails (confirmation, password reset) through
+    ``send_email``, so they are printed like every other email when no server is set.
+    Flask-Security takes this class only when constructed (see ``grants.extensions``)."""
 
     def send_mail(self, template, subject, recipient, sender, body, html, **kwargs):  # type: ignore[override]
         if isinstance(sender, tuple):

@@ -266,13 +266,14 @@ def email_parts(row: Notification, items: list[Notification] | None = None) -> d
         }
 
 
-def send(row: Notification) -> None:
+def compose(row: Notification) -> dict[str, Any]:
+    """The arguments of ``send_email`` for one row, read while its transaction is open."""
     items = list(row.digested) if row.rule == "daily_digest" else None
     parts = email_parts(row, items)
-    send_email(
-        row.recipient.email,
-        row.subject,
-        parts["text"],
+    return dict(
+        recipient=row.recipient.email,
+        subject=row.subject,
+        text=parts["text"],
         html=parts["html"],
         message_id=message_id(row),
     )
@@ -285,7 +286,8 @@ def dispatch(
 
     A scheduler leader dispatches under its lease (``claims.holding``): it first frees
     whatever a dead leader, or an earlier run of its own, left claimed, and stops as soon
-    as its lease is ended by a newer leader."""
+    as its lease is ended by a newer leader. Emails are sent outside any transaction (a
+    slow SMTP server never holds the database)."""
     now = now or utcnow()
     lease = claims.current() if lease is None else lease
     if lease is not None:
@@ -302,10 +304,12 @@ def dispatch(
                     log.warning("Lease %s was ended by a newer leader; dispatch stops", lease)
                     return sent, failed
                 continue  # this row was taken back meanwhile
-            row = db.session.get(Notification, row_id)
+            email = compose(db.session.get(Notification, row_id))
+            db.session.commit()  # no transaction stays open while the email travels
             try:
-                send(row)
+                send_email(**email)
             except Exception as error:  # any SMTP failure: retry later, never lose the row
+                row = db.session.get(Notification, row_id)
                 row.attempts += 1
                 row.last_error = str(error)[:500]
                 if row.attempts >= MAX_ATTEMPTS:
@@ -315,6 +319,7 @@ def dispatch(
                 failed += 1
                 log.warning("Notification %s not sent: %s", row.id, error)
             else:
+                row = db.session.get(Notification, row_id)
                 row.state, row.sent_at, row.attempts = "sent", now, row.attempts + 1
                 sent += 1
             row.claimed_by = row.claimed_at = None

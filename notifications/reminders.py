@@ -38,6 +38,7 @@ from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import selectinload
 
 from grants.bulk import among, batches, on_postgresql
+from grants.database import write_intent
 from grants.extensions import db
 from grants.models.accounts import User
 from grants.models.applications import Application
@@ -53,6 +54,8 @@ from notifications.rules import N_, members_of, with_role
 
 log = logging.getLogger(__name__)
 KEY_COLUMNS = ["rule", "entity_type", "entity_id", "occurrence"]
+#: Reminders claimed and written per transaction on SQLite.
+SWEEP_BATCH = 200
 
 
 @dataclass
@@ -561,8 +564,27 @@ def _recipients(found: list[Due]) -> dict[int, list[User]]:
 
 
 def sweep_rule(rule: ReminderRule, now: datetime, settings: Mapping[str, Any]) -> int:
-    """Send what ``rule`` finds due and has not sent; one transaction. Returns the count."""
-    found = rule.find(now, settings)
+    """Send what ``rule`` finds due and has not sent. Returns the count.
+
+    Each reminder's key is written in the same transaction as its notifications: one
+    transaction for the rule on PostgreSQL; on SQLite, what is due is found as a reader,
+    then written ``SWEEP_BATCH`` at a time, so the single write lock is never held for
+    long and pages keep saving during a large sweep."""
+    if on_postgresql():
+        found = rule.find(now, settings)
+        step = len(found) or 1
+    else:
+        with write_intent(False):
+            found = rule.find(now, settings)
+            db.session.commit()
+        step = SWEEP_BATCH
+    if not found:
+        db.session.commit()
+        return 0
+    return sum(_sweep_batch(rule, found[i : i + step], now) for i in range(0, len(found), step))
+
+
+def _sweep_batch(rule: ReminderRule, found: list[Due], now: datetime) -> int:
     claimed = _claim_keys(rule, found, now)
     new = [due for due in found if (due.entity_id, due.occurrence) in claimed]
     if not new:

@@ -39,6 +39,7 @@ from sqlalchemy import create_engine, delete, text
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.pool import NullPool
 
+from grants.database import write_intent
 from grants.extensions import db
 from grants.models.notifications import JobRun, ScheduledJob
 from grants.orm import utcnow
@@ -216,8 +217,10 @@ class Outcome:
 
 def run_job(app: Flask, job: Job, now: datetime | None = None, host: str | None = None) -> Outcome:
     """Run one job in its own application context (so its own session) and record the
-    run: what it handled, or its error."""
-    with app.app_context():
+    run: what it handled, or its error. Its transactions begin as writers (on SQLite they
+    take the write lock when they begin, so none fails half-way), hence each must stay
+    short: jobs commit per small batch and send nothing inside a transaction."""
+    with app.app_context(), write_intent():
         record = JobRun(job=job.name, host=host or identity(), started_at=utcnow())
         db.session.add(record)
         db.session.commit()
@@ -238,7 +241,7 @@ def run_job(app: Flask, job: Job, now: datetime | None = None, host: str | None 
 
 def publish_plan(app: Flask, scheduler: BlockingScheduler, leader: str) -> None:
     """Write each job's next run time where the admin page can read it."""
-    with app.app_context():
+    with app.app_context(), write_intent():
         for job in JOBS:
             planned = scheduler.get_job(job.name)
             row = db.session.get(ScheduledJob, job.name) or ScheduledJob(name=job.name)

@@ -105,6 +105,19 @@ def test_settings(database_url: str, instance: Path) -> dict:
     }
 
 
+def sqlite_file_app(instance: Path, **overrides) -> Flask:
+    """An application of its own on a migrated SQLite file: for tests that need real
+    commits from several threads, or routes of their own. Dispose of its engine after."""
+    application = create_app(
+        test_settings(f"sqlite:///{instance / 'grants.db'}", instance) | overrides
+    )
+    with application.app_context():
+        from flask_migrate import upgrade
+
+        upgrade()
+    return application
+
+
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
 def backend(request) -> str:
     return request.param

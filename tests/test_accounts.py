@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 
 from sqlalchemy import func, select
@@ -43,6 +44,73 @@ def test_sign_up_sends_a_confirmation_and_makes_an_applicant(client, mailbox):
     client.get(link.replace("http://grants.test", ""))
     assert user.confirmed_at is not None
     assert client.login("awa@example.org", PASSWORD).status_code == 302
+
+
+def _printed_emails(caplog, address: str) -> list[str]:
+    """The emails printed to the log for ``address`` (no MAIL_SERVER: development)."""
+    return [
+        record.getMessage()
+        for record in caplog.records
+        if record.name == "notifications.mail" and f"Email to {address}:" in record.getMessage()
+    ]
+
+
+def test_in_development_the_confirmation_email_is_printed_and_its_link_works(app, client, caplog):
+    assert not app.config["MAIL_SERVER"]
+    caplog.set_level(logging.INFO, logger="notifications.mail")
+    assert _signup(client, email="dev@example.org").status_code == 302
+    [printed] = _printed_emails(caplog, "dev@example.org")
+    assert "confirm your email" in printed
+    link = re.search(r"https?://\S+/confirm/\S+", printed).group(0)
+    confirmed = client.get(link.replace("http://grants.test", ""))
+    assert confirmed.status_code == 302
+    user = db.session.scalar(select(User).where(User.email == "dev@example.org"))
+    assert user.confirmed_at is not None
+
+
+def test_in_development_the_password_reset_email_is_printed(client, caplog):
+    make_user(email="forgetful@example.org")
+    caplog.set_level(logging.INFO, logger="notifications.mail")
+    client.post("/reset", data={"email": "forgetful@example.org"})
+    [printed] = _printed_emails(caplog, "forgetful@example.org")
+    assert re.search(r"https?://\S+/reset/\S+", printed)
+
+
+def test_an_unconfirmed_person_is_told_so_and_can_have_the_email_sent_again(client, caplog):
+    caplog.set_level(logging.INFO, logger="notifications.mail")
+    _signup(client, email="waiting@example.org")
+    refused = client.post("/login", data={"email": "waiting@example.org", "password": PASSWORD})
+    page = text_of(refused)
+    assert "not confirmed yet" in page
+    assert "identity or password" not in page  # not the generic refusal
+    form = re.search(
+        r'<form action="([^"]+)" method="post"[^>]*>.*?name="email" value="([^"]+)"',
+        refused.get_data(as_text=True),
+        re.S,
+    )
+    assert form.group(2) == "waiting@example.org"
+    again = client.post(form.group(1), data={"email": form.group(2)})
+    assert again.status_code == 200
+    assert "waiting@example.org" in text_of(again)
+    assert len(_printed_emails(caplog, "waiting@example.org")) == 2
+    # The newest link confirms, and the person logs in.
+    link = re.search(
+        r"https?://\S+/confirm/\S+", _printed_emails(caplog, "waiting@example.org")[-1]
+    ).group(0)
+    client.get(link.replace("http://grants.test", ""))
+    assert client.login("waiting@example.org", PASSWORD).status_code == 302
+
+
+def test_not_confirmed_is_said_only_to_whoever_gives_the_password(client):
+    """A wrong password for an unconfirmed account gets the same generic answer as an
+    unknown address: the state of an account is not disclosed."""
+    _signup(client, email="private@example.org")
+    wrong = client.post("/login", data={"email": "private@example.org", "password": "nope-nope-1"})
+    unknown = client.post("/login", data={"email": "nobody@example.org", "password": "nope-nope-1"})
+    for response in (wrong, unknown):
+        assert "not confirmed" not in text_of(response)
+        assert "identity or password" in text_of(response)
+    assert 'id="unconfirmed"' not in wrong.get_data(as_text=True)
 
 
 def test_sign_up_with_an_existing_email_changes_nothing(client, mailbox):

@@ -21,6 +21,23 @@ def test_embedded_defaults(tmp_path):
     assert load_settings({"INSTANCE_PATH": str(tmp_path)})["SECRET_KEY"] == settings["SECRET_KEY"]
 
 
+@pytest.mark.parametrize(
+    ("environ", "base_url"),
+    [
+        ({}, "http://127.0.0.1:5000"),
+        ({"PORT": "5101"}, "http://127.0.0.1:5101"),
+        ({"HOST": "0.0.0.0", "PORT": "8080"}, "http://127.0.0.1:8080"),
+        ({"HOST": "grants.local", "PORT": "5101"}, "http://grants.local:5101"),
+        ({"HOST": "::", "PORT": "5101"}, "http://[::1]:5101"),
+        ({"HOST": "::1", "PORT": "5101"}, "http://[::1]:5101"),
+        ({"PORT": "5101", "BASE_URL": "https://grants.example.org/"}, "https://grants.example.org"),
+    ],
+)
+def test_links_in_emails_follow_the_server_unless_base_url_is_set(tmp_path, environ, base_url):
+    settings = load_settings({"INSTANCE_PATH": str(tmp_path), **environ})
+    assert settings["BASE_URL"] == base_url
+
+
 def test_postgres_urls_use_psycopg3(tmp_path):
     settings = load_settings(
         {"INSTANCE_PATH": str(tmp_path), "DATABASE_URL": "postgres://u@db/grants"}
@@ -44,6 +61,8 @@ def test_postgres_urls_use_psycopg3(tmp_path):
         ({"TRUSTED_PROXY_COUNT": "-1"}, "TRUSTED_PROXY_COUNT"),
         ({"TRUSTED_PROXY_COUNT": "one"}, "TRUSTED_PROXY_COUNT"),
         ({"SINGLE_WORKER": "perhaps"}, "SINGLE_WORKER"),
+        ({"PORT": "70000"}, "PORT"),
+        ({"PORT": "http"}, "PORT"),
     ],
 )
 def test_wrong_values_name_the_variable(tmp_path, environ, variable):

@@ -15,7 +15,8 @@ from sqlalchemy import select
 from grants.extensions import db
 from grants.models import Notification, SchedulerLease
 from notifications import claims
-from notifications.outbox import MAX_ATTEMPTS, Message, dispatch, message_id, send, write
+from notifications.mailer import send_email
+from notifications.outbox import MAX_ATTEMPTS, Message, compose, dispatch, message_id, write
 
 T = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
 
@@ -67,7 +68,7 @@ def test_a_new_leader_frees_a_dead_leaders_claims_at_once(world, mailbox):
         # The leader hands the first email to SMTP, which accepts it, then dies before
         # the row says so: the crash window.
         assert claims.start_attempt(rows[0].id, T, dead)
-        send(rows[0])
+        send_email(**compose(rows[0]))
     taken_over = T + timedelta(seconds=1.3)
     with time_machine.travel(taken_over, tick=False):
         lease = claims.begin("host-b:2")
@@ -112,7 +113,7 @@ def test_a_leader_frees_what_an_earlier_run_of_its_own_left(world, mailbox):
         lease = claims.begin("host-a:1")
         claims.claim(T, 20, lease)
         claims.start_attempt(row.id, T, lease)
-        send(row)
+        send_email(**compose(row))
     later = T + timedelta(seconds=10)
     with time_machine.travel(later, tick=False):
         assert dispatch(lease=lease) == (1, 0)
