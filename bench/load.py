@@ -742,6 +742,20 @@ def _drafters(port, drafts: list[tuple[int, str, int]]) -> list[Drafter]:
     ]
 
 
+def _settled_version(port: int, drafter: Drafter) -> int:
+    """The draft's version once the saves wrk left in flight when it stopped are done:
+    read until two readings a moment apart agree."""
+    seen = None
+    for _ in range(25):
+        _, _, page = Browser(port).request("GET", drafter.path, headers={"Cookie": drafter.cookie})
+        version = draft_form(page)[2]
+        if version == seen:
+            return version
+        seen = version
+        time.sleep(0.2)
+    return seen
+
+
 AUTOSAVE_HEADERS = {
     "Content-Type": "application/x-www-form-urlencoded",
     "X-Requested-With": "autosave",
@@ -973,10 +987,7 @@ def run(options: Options, log=print) -> Report:
                 exports.append(ExportRow(endpoint.name, size, first, total, before, after))
             if endpoint.autosave:  # the surge carries on from the versions saved since
                 for drafter in drafters[: options.clients]:
-                    _, _, page = Browser(product.port).request(
-                        "GET", drafter.path, headers={"Cookie": drafter.cookie}
-                    )
-                    drafter.version = draft_form(page)[2]
+                    drafter.version = _settled_version(product.port, drafter)
         log(f"  deadline surge: {len(drafters)} drafts every {options.save_every:g} s")
         surge = _surge(product, drafters, sessions["officer"], meta, options, folder)
     return Report(

@@ -191,6 +191,8 @@ def test_the_senegal_journey_in_french(person, live):
         log_in(evaluator, live, email, passwords[email])
         evaluator.goto(f"/reviews/{review_id}")
         evaluator.locator("form[action$='/attest'] button").click()
+        # .all() does not wait: the scoring page must have replaced the attestation first.
+        expect(evaluator.locator("select[name^='score-']").first).to_be_visible()
         for select in evaluator.locator("select[name^='score-']").all():
             select.select_option(str(4 - number % 2))
         for comment in evaluator.locator("textarea[name^='comment-']").all():
