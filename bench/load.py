@@ -356,18 +356,26 @@ class Browser:
 
     def login(self, email: str, password: str, totp=None) -> None:
         _, _, page = self.request("GET", "/login")
-        status, headers, _ = self.post_form(
+        status, headers, page = self.post_form(
             "/login", {"email": email, "password": password, "csrf_token": csrf_of(page)}
         )
         location = headers.get("Location", "")
         if status == 302 and "/tf-" in location and totp:
             _, _, page = self.request("GET", "/tf-validate")
-            status, headers, _ = self.post_form(
+            status, headers, page = self.post_form(
                 "/tf-validate", {"code": totp(), "csrf_token": csrf_of(page)}
             )
             location = headers.get("Location", "")
         if status != 302 or "/login" in location or "/tf-" in location:
-            raise RuntimeError(f"{email} could not log in ({status} → {location})")
+            said = "; ".join(page_errors(page)) or "no message on the page"
+            raise RuntimeError(f"{email} could not log in ({status} → {location}): {said}")
+
+
+def page_errors(page: bytes) -> list[str]:
+    """The error messages a form page shows, as text: what a failed login said."""
+    found = re.findall(rb'class="[^"]*(?:error|alert|message)[^"]*"[^>]*>(.*?)</', page, re.S)
+    texts = (re.sub(rb"<[^>]+>|\\s+", b" ", raw).decode(errors="replace").strip() for raw in found)
+    return [text for text in texts if text]
 
 
 def csrf_of(page: bytes) -> str:
