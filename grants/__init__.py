@@ -52,12 +52,13 @@ def create_app(settings: Mapping[str, Any] | None = None) -> Flask:
     import grants.services.disbursements  # noqa: F401  (writes the ledger of money events)
     import grants.services.ranking  # noqa: F401  (restamps a call whose ranking can move)
     import notifications.outbox  # noqa: F401  (listens to every transition)
-    from grants import cli, database, i18n, security
+    from grants import cli, database, i18n, request_input, security
     from grants.extensions import csrf, db, mail, migrate
     from grants.storage import store_from_config
     from grants.web import register_web
 
     database.init_app(app)
+    request_input.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
     mail.init_app(app)
     csrf.init_app(app)
@@ -68,6 +69,7 @@ def create_app(settings: Mapping[str, Any] | None = None) -> Flask:
     init_api(app)  # before the pages: their error handlers answer API paths in JSON
     register_web(app)
     cli.init_app(app)
+    database.commit_first(app)
 
     from flask import url_for
 

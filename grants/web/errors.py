@@ -19,7 +19,8 @@ from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError, SQLAlchemyError
-from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
+from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.exceptions import Conflict, HTTPException, InternalServerError, ServiceUnavailable
 
 from grants.database import is_connection_lost
 from grants.extensions import db
@@ -196,6 +197,13 @@ def register_error_pages(app: Flask) -> None:
         answer.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
         return answer
 
+    @app.errorhandler(StaleDataError)
+    def _stale_write(error: StaleDataError):
+        """Two saves of one version at once: both passed the version check, the database
+        kept the first. The second is told the record changed, as a stale version is."""
+        log.info("Stale write on %s %s: %s", request.method, request.path, error)
+        return _http_error(Conflict(str(ERROR_TEXTS[409][1])))
+
     @app.errorhandler(DomainError)
     def _domain_error(error: DomainError):
         if (answer := _api_answer(error)) is not None:
@@ -218,7 +226,8 @@ def register_error_pages(app: Flask) -> None:
         if (answer := _api_answer(error)) is not None:
             return answer
         if error.code in ERROR_TEXTS:
-            return error_page(error.code, error=error)
+            own = error.description if getattr(error, "shows_description", False) else None
+            return error_page(error.code, own, error=error)
         if error.code and error.code >= 400:  # rarer ones, in the server's own words
             return error_page(error.code, error.description, error, heading=error.name)
         rollback()
