@@ -15,7 +15,6 @@ from wtforms import (
     DateField,
     FieldList,
     FormField,
-    HiddenField,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -29,6 +28,7 @@ from forms.fields import (
     CountryField,
     CurrencyField,
     Row,
+    VersionField,
     WholeNumberField,
     choices,
 )
@@ -109,7 +109,7 @@ def _sdg_choices() -> list[SelectChoice]:
 
 
 class ApplicationForm(FlaskForm):
-    version = HiddenField()
+    version = VersionField()
     language = SelectField(
         _l("Language the application is written in"),
         choices=choices(LANGUAGE_NAMES.items()),

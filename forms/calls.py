@@ -13,7 +13,6 @@ from wtforms import (
     DateTimeLocalField,
     FieldList,
     FormField,
-    HiddenField,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -28,6 +27,7 @@ from forms.fields import (
     CountryListField,
     CurrencyField,
     Row,
+    VersionField,
     WholeNumberField,
     choices,
 )
@@ -108,7 +108,7 @@ class ReportForm(Row):
 
 
 class CallForm(FlaskForm):
-    version = HiddenField()
+    version = VersionField()
     code = StringField(
         _l("Code"),
         validators=[

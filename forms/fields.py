@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from typing import Any
 
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
-from wtforms import Field, Form, SelectField, SelectMultipleField
+from wtforms import Field, Form, HiddenField, SelectField, SelectMultipleField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import ValidationError
 from wtforms.widgets import TextInput
@@ -22,6 +23,21 @@ from grants.numbers import (
     reader_locale,
 )
 from grants.reference import active_currencies, country_names, language_names
+
+
+class VersionField(HiddenField):
+    """The version of a record the form was read at. Anything but a whole number in
+    range reads as ``None``, which every version check treats as stale: the person is
+    told the record changed (409), and a tampered field never crashes the save."""
+
+    _WHOLE = re.compile(r"[0-9]{1,9}")
+
+    def process_formdata(self, valuelist):
+        raw = valuelist[0].strip() if valuelist else ""
+        self.data = int(raw) if self._WHOLE.fullmatch(raw) else None
+
+    def _value(self) -> str:
+        return "" if self.data is None else str(self.data)
 
 
 class CountryField(SelectField):

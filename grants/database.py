@@ -153,8 +153,27 @@ def init_app(app: Flask) -> None:
 
     @app.after_request
     def _commit_or_rollback(response: Response) -> Response:
-        if response.status_code < 400:
-            db.session.commit()
-        else:
+        if response.status_code >= 400:
             db.session.rollback()
+            return response
+        try:
+            db.session.commit()
+        except Exception as error:
+            # The view's answer is void: nothing was stored. The person gets what the
+            # error handlers give for this error (409 for a stale write, 503 for a lost
+            # connection), not a bare 500 from outside them.
+            db.session.rollback()
+            return app.make_response(app.handle_user_exception(error))
         return response
+
+    app.extensions["commit_hook"] = _commit_or_rollback
+
+
+def commit_first(app: Flask) -> None:
+    """Make the commit the first of the application's after-request hooks to run (they
+    run last registered first), so the hooks that add headers also dress an answer that
+    replaced a failed commit. Called once every extension has registered its own."""
+    hook = app.extensions["commit_hook"]
+    hooks = app.after_request_funcs[None]
+    hooks.remove(hook)
+    hooks.append(hook)

@@ -133,3 +133,35 @@ def test_a_statement_timeout_is_not_a_lost_connection(postgresql_only, committed
         assert is_connection_lost(lost.value)
     finally:
         engine.dispose()
+
+
+def test_a_connection_lost_at_the_commit_answers_503_and_stores_nothing(site):
+    """The view did its work; the connection dies as the request commits. The answer the
+    view prepared is void (nothing was stored), so the client is told to retry."""
+    from grants.models import ApiToken
+    from tests.fixtures.people import PASSWORD
+
+    with site.app_context():
+        person = make_user()
+        email = person.email
+        db.session.commit()
+        engine = db.engine
+    killed: list[int] = []
+
+    def _terminate_at_commit(conn):
+        if not killed:
+            killed.append(conn.connection.dbapi_connection.info.backend_pid)
+            terminate(killed[0])
+
+    client = FlaskClient(site, site.response_class)
+    event.listen(engine, "commit", _terminate_at_commit)
+    try:
+        response = client.post("/api/v1/tokens", json={"email": email, "password": PASSWORD})
+    finally:
+        event.remove(engine, "commit", _terminate_at_commit)
+    assert killed, "the request reached its commit"
+    assert response.status_code == 503, response.get_data(as_text=True)
+    assert response.headers["Retry-After"] == "5"
+    assert response.json["code"] == "unavailable"
+    with site.app_context():
+        assert db.session.query(ApiToken).count() == 0

@@ -197,7 +197,7 @@ def _save(application: Application, form: ApplicationForm) -> None:
     service.save_draft(
         current_user,
         application,
-        int(form.version.data or 0),
+        form.version.data,
         form.draft_data(),
         form.lines(),
         form.sources(),

@@ -117,7 +117,7 @@ def edit(code: str):
         return render_template("calls/form.html", form=form, call=call)
     if form.validate_on_submit():
         try:
-            service.update_call(current_user, call, int(form.version.data or 0), call_data(form))
+            service.update_call(current_user, call, form.version.data, call_data(form))
         except Conflict as stale:
             flash(stale.message, "error")
             return render_template("calls/form.html", form=form, call=call), 409
