@@ -1,0 +1,63 @@
+"""Stateful runs over the API: schemathesis infers the links between operations (a
+created or listed record's ``id`` to the operations on ``/{records}/{record_id}``) and
+chains them, so the fuzzing reaches real records and their transitions, updates and
+documents instead of answering 404. No step may be a server error or break the
+documented schema; the number of scenarios and their length are bounded."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, settings
+
+from grants.extensions import db
+from grants.services.accounts import issue_token
+from tests.api.test_contract import CHECKS, _seed
+
+SCENARIOS = 30
+STEPS = 6
+
+
+@pytest.mark.parametrize("role", ["officer", "applicant"])
+def test_chained_operations_never_answer_a_server_error(app, world, role):
+    _seed(world)
+    person = getattr(world, role)
+    headers = {
+        "Authorization": f"Bearer {issue_token(person, 'stateful', 30)}",
+        "Accept-Encoding": "identity",
+    }
+    db.session.flush()
+    schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
+    workflow = schema.as_state_machine()
+    steps: list[str] = []
+
+    class Run(workflow):
+        def before_call(self, case):
+            db.session.flush()
+
+        def get_call_kwargs(self, case):
+            return {"headers": headers}
+
+        def after_call(self, response, case):
+            db.session.expire_all()
+            steps.append(f"{case.method} {case.formatted_path} → {response.status_code}")
+
+        def validate_response(self, response, case, additional_checks=None, **kwargs):
+            case.validate_response(response, checks=CHECKS)
+
+    Run.run(
+        settings=settings(
+            max_examples=SCENARIOS,
+            stateful_step_count=STEPS,
+            deadline=None,
+            derandomize=True,
+            database=None,
+            suppress_health_check=list(HealthCheck),
+        )
+    )
+    # The links were followed: operations on a record reached real ones.
+    on_records = [step for step in steps if re.search(r" /api/v1/\w+/\d+", step)]
+    reached = [step for step in on_records if step.endswith(("200", "201", "204"))]
+    assert len(steps) >= SCENARIOS and reached, steps
