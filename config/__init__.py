@@ -222,6 +222,12 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("DOWNLOAD_URL_SECONDS", "300", _integer, "lifetime of a document download link"),
     Setting("MAX_UPLOAD_MB", "25", _integer, "largest request body accepted, in MB"),
+    Setting(
+        "DASHBOARD_MAX_AGE_SECONDS",
+        "60",
+        _integer,
+        "how old the programme and finance dashboards' figures may be (0: computed each view)",
+    ),
     Setting("MAIL_SERVER", "", _text, "SMTP host; empty prints emails to the log"),
     Setting("MAIL_PORT", "25", _integer, "SMTP port"),
     Setting("MAIL_USE_TLS", "false", _boolean, "STARTTLS"),

@@ -102,6 +102,8 @@ def test_settings(database_url: str, instance: Path) -> dict:
         "SECURITY_PASSWORD_HASH_PASSLIB_OPTIONS": {"argon2__rounds": 1, "argon2__memory_cost": 256},
         "LOGIN_RATE_LIMIT": "10 per minute",
         "RATELIMIT_STORAGE_URI": "memory://",
+        # Each test's data differs: its dashboards are computed on every view.
+        "DASHBOARD_MAX_AGE_SECONDS": 0,
     }
 
 

@@ -9,18 +9,20 @@ money figure carries its currency and bars are scaled per currency.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from babel.dates import format_skeleton
+from flask import current_app
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import and_, func, text
 
 from grants.exports.spreadsheets import INTEGER, MONEY, NUMBER, Column, Table
 from grants.extensions import db
+from grants.kept import Keeper, Kept
 from grants.orm import utcnow
 from grants.services.errors import DomainError
 
@@ -175,6 +177,21 @@ class Filters:
         if self.end:
             conditions.append(column <= self.end)
         return conditions
+
+
+# --- figures kept a short while ------------------------------------------------------------
+
+#: Programme and finance dashboards' charts, per dashboard, filters and language.
+_kept: Keeper[list[Chart]] = Keeper(64)
+
+
+def kept_charts(name: str, filters: Filters, build: Callable[[Filters], list[Chart]]) -> Kept:
+    """The charts of dashboard ``name`` for ``filters`` in the reader's language, as of
+    when they were last computed in this worker: at most ``DASHBOARD_MAX_AGE_SECONDS``
+    ago. Their aggregates read every application; officers reading the dashboard at
+    once share one computation, and the page says how old its figures are."""
+    max_age = current_app.config["DASHBOARD_MAX_AGE_SECONDS"]
+    return _kept.get((name, filters, str(get_locale())), lambda: build(filters), max_age)
 
 
 def months_before(first: date, months: int) -> date:

@@ -10,8 +10,6 @@ ranking or computes it, and loads only the applications of the page it shows.
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 from decimal import Decimal
 from math import ceil
@@ -21,6 +19,7 @@ from sqlalchemy import event, func, select, update
 from sqlalchemy.orm import Session, joinedload, lazyload
 
 from grants.extensions import db
+from grants.kept import Keeper
 from grants.models.applications import Application
 from grants.models.calls import Call, Criterion, new_ranking_stamp
 from grants.models.reviews import Review, Score
@@ -70,8 +69,7 @@ class Ranking:
         return self.page + 1
 
 
-_kept: OrderedDict[tuple[int, str, str], Computed] = OrderedDict()
-_kept_lock = threading.Lock()
+_kept: Keeper[Computed] = Keeper(KEPT)
 
 
 def ranking(call: Call, by: str = "normalised", page: int | None = None) -> Ranking:
@@ -80,17 +78,7 @@ def ranking(call: Call, by: str = "normalised", page: int | None = None) -> Rank
     if by not in scoring_math.SORT_BY:
         by = "normalised"
     stamp = db.session.scalar(select(Call.ranking_stamp).where(Call.id == call.id)) or ""
-    key = (call.id, stamp, by)
-    with _kept_lock:
-        computed = _kept.get(key)
-        if computed is not None:
-            _kept.move_to_end(key)
-    if computed is None:
-        computed = _compute(call, by)
-        with _kept_lock:
-            _kept[key] = computed
-            while len(_kept) > KEPT:
-                _kept.popitem(last=False)
+    computed = _kept.get((call.id, stamp, by), lambda: _compute(call, by)).value
     rows, pages = computed.rows, 1
     if page is not None:
         pages = max(ceil(len(rows) / PER_PAGE), 1)

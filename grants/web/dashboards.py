@@ -12,7 +12,7 @@ from grants.exports import spreadsheets
 from grants.roles import ADMIN, FINANCE_OFFICER, PROGRAMME_OFFICER
 from grants.services import association_dashboard, finance_dashboard, programme_dashboard
 from grants.services.associations import visible_association
-from grants.services.dashboards import Filters
+from grants.services.dashboards import Filters, kept_charts
 from grants.services.errors import DomainError, Forbidden, NotFound
 from grants.web.access import login_required, role_required
 
@@ -97,13 +97,8 @@ def programme():
     wanted = _wanted_csv(programme_dashboard.PROGRAMME_CHARTS)
     if wanted:
         return _csv(programme_dashboard.PROGRAMME_CHARTS[wanted](filters))
-    return _page(
-        template,
-        filters,
-        calls=calls,
-        call=call,
-        charts=programme_dashboard.programme_charts(filters),
-    )
+    kept = kept_charts("programme", filters, programme_dashboard.programme_charts)
+    return _page(template, filters, calls=calls, call=call, charts=kept.value, as_of=kept.as_of)
 
 
 @blueprint.get("/finance")
@@ -117,7 +112,8 @@ def finance():
     wanted = _wanted_csv(finance_dashboard.FINANCE_CHARTS)
     if wanted:
         return _csv(finance_dashboard.FINANCE_CHARTS[wanted](filters))
-    return _page(template, filters, charts=finance_dashboard.finance_charts(filters))
+    kept = kept_charts("finance", filters, finance_dashboard.finance_charts)
+    return _page(template, filters, charts=kept.value, as_of=kept.as_of)
 
 
 @blueprint.get("/associations/<int:association_id>")

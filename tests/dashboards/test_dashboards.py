@@ -5,6 +5,7 @@ their own; bad filters are told, never a 500; the number of queries does not gro
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -12,6 +13,7 @@ import time_machine
 from sqlalchemy import event
 
 from grants.extensions import db
+from grants.services.programme_dashboard import PROGRAMME_CHARTS
 from tests.clients import text_of
 from tests.dashboards.dataset import EXPECTED, NOW, build
 from tests.dashboards.pages import bar_titles, csv_rows, rows_of, svg_of, tables_of
@@ -290,3 +292,38 @@ def test_the_number_of_queries_does_not_grow_with_the_data(programme, login):
     build(world, "-B")  # a second programme: more calls, grants, reports, payments
     after = {path: _queries(client, path) for path, client in clients.items()}
     assert after == before
+
+
+@pytest.fixture
+def kept_a_minute(app):
+    from grants.services import dashboards
+
+    app.config["DASHBOARD_MAX_AGE_SECONDS"] = 60
+    dashboards._kept.clear()
+    yield
+    app.config["DASHBOARD_MAX_AGE_SECONDS"] = 0
+    dashboards._kept.clear()
+
+
+def test_figures_are_kept_a_minute_and_say_how_old_they_are(app, programme, officer, kept_a_minute):
+    """Officers reading the dashboard at once share one computation of its aggregates;
+    the page says when its figures were computed, and a minute later they are new."""
+    first = officer.get("/dashboard/programme")
+    assert "Figures as of" in text_of(first)
+    assert "recomputed at most every 60 seconds" in text_of(first)
+    funnel = rows_of(first, "funnel")
+    make_application(programme.world, programme.usd_call, state="submitted")
+    db.session.flush()
+    again = officer.get("/dashboard/programme")
+    assert rows_of(again, "funnel") == funnel, "the kept figures are served"
+    kept = _queries(officer, "/dashboard/programme")
+    app.config["DASHBOARD_MAX_AGE_SECONDS"] = 0
+    computed = _queries(officer, "/dashboard/programme")
+    app.config["DASHBOARD_MAX_AGE_SECONDS"] = 60
+    assert kept <= computed - len(PROGRAMME_CHARTS), "no aggregate is run again"
+    with time_machine.travel(NOW + timedelta(seconds=61), tick=False):
+        later = officer.get("/dashboard/programme")
+    assert rows_of(later, "funnel") != funnel, "older than a minute: computed again"
+    # Each language has its own charts; the CSV of a chart is always computed.
+    french = officer.get("/dashboard/programme", headers={"Accept-Language": "fr"})
+    assert french.status_code == 200
