@@ -334,6 +334,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("SCHEDULER_DISPATCH_SECONDS", "10", _positive, "how often the outbox is sent"),
     Setting("SCHEDULER_SWEEP_SECONDS", "300", _positive, "how often reminders are swept"),
     Setting(
+        "SCHEDULER_OPEN_DATA_SECONDS",
+        "300",
+        _positive,
+        "how often the open-data files are written again if a published grant changed",
+    ),
+    Setting(
         "SCHEDULER_LEADER_POLL_SECONDS",
         "10",
         _positive,

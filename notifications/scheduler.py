@@ -165,6 +165,14 @@ def digest_job(app: Flask, now: datetime) -> int:
     return outbox.send_digests(now)
 
 
+def open_data_job(app: Flask, now: datetime) -> int:
+    from grants.exports import published
+
+    written = published.refresh()
+    db.session.commit()
+    return written
+
+
 def prune_job(app: Flask, now: datetime) -> int:
     removed = db.session.execute(delete(JobRun).where(JobRun.started_at < now - KEEP_RUNS))
     db.session.commit()
@@ -197,6 +205,12 @@ JOBS: tuple[Job, ...] = (
         "Daily digests, after DIGEST_HOUR in each person's time zone",
         digest_job,
         lambda app: CronTrigger(minute=7, timezone="UTC"),
+    ),
+    Job(
+        "open-data",
+        "Write the open-data files again after a published grant changed",
+        open_data_job,
+        lambda app: IntervalTrigger(seconds=app.config["SCHEDULER_OPEN_DATA_SECONDS"]),
     ),
     Job(
         "prune",

@@ -495,3 +495,87 @@ def test_route_open_data_files_are_missing_while_nothing_is_published(client, wo
     assert "No grant has been published yet." in page.get_data(as_text=True)
     assert client.get("/open-data/360giving.json").status_code == 404
     assert client.get("/open-data/iati.xml").status_code == 404
+
+
+# --- the published files: written a batch at a time, kept until a grant changes ------------------
+
+
+@pytest.fixture
+def batches_of_one(monkeypatch):
+    """Awards written one at a time, so every seam between batches is exercised."""
+    from grants.exports import published
+
+    monkeypatch.setattr(published, "BATCH", 1)
+
+
+def test_the_files_written_in_batches_hold_what_the_builders_build(
+    app, client, world, batches_of_one
+):
+    _programme(world)
+    name = app.config["PROGRAMME_NAME"]
+    expected = three_sixty_giving(
+        _published(),
+        prefix="diaspora-grants",
+        funder_id=FUNDER,
+        funder_name=name,
+        published=PUBLISHED,
+    )
+    written = _valid_package(client.get("/open-data/360giving.json").get_json())
+    assert written["grants"] == json.loads(json.dumps(expected["grants"]))
+    assert {k: v for k, v in written.items() if k not in ("issued", "grants")} == {
+        k: v for k, v in expected.items() if k not in ("issued", "grants")
+    }
+    db.session.expire_all()
+    built = etree.fromstring(
+        iati_activities(
+            _published(),
+            reporting_org_ref=FUNDER,
+            reporting_org_name=name,
+            prefix="diaspora-grants",
+            generated=PUBLISHED,
+        )
+    )
+    streamed = client.get("/open-data/iati.xml").data
+    _valid_iati(streamed)
+    # The same activities; only the indentation differs.
+    blank = etree.XMLParser(remove_blank_text=True)
+    assert [etree.tostring(a, method="c14n") for a in etree.fromstring(streamed, blank)] == [
+        etree.tostring(a, method="c14n") for a in etree.fromstring(etree.tostring(built), blank)
+    ]
+
+
+def test_a_file_is_served_from_disk_until_a_published_grant_changes(client, world, app):
+    awards = _programme(world)
+    first = client.get("/open-data/360giving.json")
+    folder = Path(app.config["INSTANCE_PATH"]) / "open-data"
+    files = sorted(folder.glob("360giving-*.json"))
+    assert len(files) == 1 and first.headers["ETag"]
+    again = client.get(
+        "/open-data/360giving.json", headers={"If-None-Match": first.headers["ETag"]}
+    )
+    assert again.status_code == 304, "the same file: conditional requests are answered"
+    assert sorted(folder.glob("360giving-*.json")) == files
+
+    association = awards["active"].application.association
+    association.name = "Association des Sénégalais de Lyon — renamed"
+    db.session.flush()
+    changed = client.get("/open-data/360giving.json")
+    assert changed.status_code == 200 and changed.headers["ETag"] != first.headers["ETag"]
+    names = {g["recipientOrganization"][0]["name"] for g in changed.get_json()["grants"]}
+    assert "Association des Sénégalais de Lyon — renamed" in names
+    assert sorted(folder.glob("360giving-*.json")) != files, "the older file is removed"
+    assert len(list(folder.glob("360giving-*.json"))) == 1
+    assert not list(folder.glob(".360giving-*")), "no temporary file is left behind"
+
+
+def test_the_scheduler_writes_the_files_again_only_after_a_change(world, app):
+    from notifications.scheduler import JOBS
+
+    job = next(job for job in JOBS if job.name == "open-data")
+    assert job.run(app, NOW) == 0, "nothing published: nothing to write"
+    awards = _programme(world)
+    assert job.run(app, NOW) == 2, "the 360Giving and IATI files"
+    assert job.run(app, NOW) == 0, "still current"
+    awards["active"].application.call.title = {"en": "Jobs for the young"}
+    db.session.flush()
+    assert job.run(app, NOW) == 2

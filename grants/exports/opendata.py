@@ -13,14 +13,16 @@ each award state, and the organisation types.
 from __future__ import annotations
 
 import calendar
+import json
 import re
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from typing import IO
 
 from lxml import etree
 from sqlalchemy import Select, case, func, select
-from sqlalchemy.orm import joinedload, lazyload, selectinload
+from sqlalchemy.orm import joinedload, lazyload, object_session, selectinload
 
 from grants.extensions import db
 from grants.models.applications import Application
@@ -176,7 +178,8 @@ class _History:
         if not ids:
             return
         ended = func.max(case((HistoryEntry.to_state.in_(ENDED_STATES), HistoryEntry.created_at)))
-        rows = db.session.execute(
+        session = object_session(awards[0]) or db.session
+        rows = session.execute(
             select(HistoryEntry.entity_id, func.max(HistoryEntry.created_at), ended)
             .where(HistoryEntry.entity_type == "award", HistoryEntry.entity_id.in_(ids))
             .group_by(HistoryEntry.entity_id)
@@ -230,15 +233,46 @@ def three_sixty_giving(
     awards = list(awards)
     history = _History(awards)
     return {
-        "version": THREE_SIXTY_GIVING_VERSION,
-        "license": LICENCE_URL,
-        "issued": _timestamp(published),
-        "publisher": {"identifier": funder_id, "name": funder_name},
+        **_package_head(funder_id, funder_name, published),
         "grants": [
             _grant(award, history, prefix=prefix, funder_id=funder_id, funder_name=funder_name)
             for award in awards
         ],
     }
+
+
+def _package_head(funder_id: str, funder_name: str, published: datetime) -> dict:
+    return {
+        "version": THREE_SIXTY_GIVING_VERSION,
+        "license": LICENCE_URL,
+        "issued": _timestamp(published),
+        "publisher": {"identifier": funder_id, "name": funder_name},
+    }
+
+
+def write_three_sixty_giving(
+    out: IO[bytes],
+    batches: Iterable[Sequence[Award]],
+    *,
+    prefix: str,
+    funder_id: str,
+    funder_name: str,
+    published: datetime,
+) -> None:
+    """The package of ``three_sixty_giving`` written to ``out`` a batch of awards at a
+    time, so memory holds one batch, never the whole programme."""
+    head = json.dumps(_package_head(funder_id, funder_name, published), ensure_ascii=False)
+    out.write((head[:-1] + ', "grants": [').encode())
+    separator = ""
+    for awards in batches:
+        history = _History(awards)
+        for award in awards:
+            grant = _grant(
+                award, history, prefix=prefix, funder_id=funder_id, funder_name=funder_name
+            )
+            out.write((separator + json.dumps(grant, ensure_ascii=False)).encode())
+            separator = ",\n"
+    out.write(b"]}\n")
 
 
 def _grant(
@@ -349,6 +383,30 @@ def iati_activities(
     for award in awards:
         root.append(_activity(award, history, reporting, prefix))
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+
+
+def write_iati_activities(
+    out: IO[bytes],
+    batches: Iterable[Sequence[Award]],
+    *,
+    reporting_org_ref: str,
+    reporting_org_name: str,
+    prefix: str,
+    generated: datetime,
+    reporting_org_type: str = REPORTING_ORG_TYPE,
+) -> None:
+    """The document of ``iati_activities`` written to ``out`` a batch of awards at a
+    time (lxml's incremental writer): memory holds one batch's activities."""
+    reporting = _Org(reporting_org_ref, reporting_org_name, reporting_org_type)
+    with etree.xmlfile(out, encoding="UTF-8") as xml:
+        xml.write_declaration()
+        attributes = {"version": IATI_VERSION, "generated-datetime": _timestamp(generated)}
+        with xml.element("iati-activities", attributes):
+            xml.write("\n")
+            for awards in batches:
+                history = _History(awards)
+                for award in awards:
+                    xml.write(_activity(award, history, reporting, prefix), pretty_print=True)
 
 
 class _Org:

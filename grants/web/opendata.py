@@ -7,35 +7,28 @@ caches may keep them for an hour.
 
 from __future__ import annotations
 
-import json
-
-from flask import Blueprint, Response, abort, current_app, render_template
+from flask import Blueprint, Response, abort, current_app, render_template, send_file
 from sqlalchemy import func, select
 
 from grants.exports import opendata as exports
+from grants.exports import published
 from grants.extensions import db
 from grants.models.awards import Award
-from grants.orm import utcnow
 
 blueprint = Blueprint("opendata", __name__)
 
 CACHE_SECONDS = 3600
 
 
-def _prefix() -> str:
-    return current_app.config.get("OPEN_DATA_PREFIX", "diaspora-grants")
-
-
-def _funder_id() -> str:
-    return current_app.config.get("OPEN_DATA_FUNDER_ID", "XI-IATI-DIASPORA-GRANTS")
-
-
-def _awards() -> list[Award]:
-    """The published awards; 404 when there are none, as both standards require one."""
-    awards = list(db.session.scalars(exports.published_awards()))
-    if not awards:
+def _file(kind: str, mimetype: str) -> Response:
+    """The current file of ``kind``, streamed from disk; 404 while no grant is published
+    (both standards require one)."""
+    path = published.current_file(kind)
+    if path is None:
         abort(404)
-    return awards
+    response = send_file(path, mimetype=mimetype, conditional=True, etag=True)
+    response.headers.pop("Content-Disposition", None)  # read in place, under its own name
+    return _cacheable(response)
 
 
 def _cacheable(response: Response) -> Response:
@@ -59,25 +52,9 @@ def index():
 
 @blueprint.get("/open-data/360giving.json")
 def three_sixty_giving():
-    package = exports.three_sixty_giving(
-        _awards(),
-        prefix=_prefix(),
-        funder_id=_funder_id(),
-        funder_name=current_app.config["PROGRAMME_NAME"],
-        published=utcnow(),
-    )
-    body = json.dumps(package, ensure_ascii=False, separators=(",", ":"))
-    return _cacheable(Response(body, mimetype="application/json"))
+    return _file("360giving", "application/json")
 
 
 @blueprint.get("/open-data/iati.xml")
 def iati():
-    document = exports.iati_activities(
-        _awards(),
-        reporting_org_ref=_funder_id(),
-        reporting_org_name=current_app.config["PROGRAMME_NAME"],
-        reporting_org_type=current_app.config.get("OPEN_DATA_ORG_TYPE", exports.REPORTING_ORG_TYPE),
-        prefix=_prefix(),
-        generated=utcnow(),
-    )
-    return _cacheable(Response(document, mimetype="application/xml"))
+    return _file("iati", "application/xml")
