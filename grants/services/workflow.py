@@ -19,7 +19,7 @@ from typing import Any
 from blinker import Namespace
 from flask import current_app
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import lazyload, selectinload
 from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -200,14 +200,22 @@ def allowed_for_many(entities: Iterable[Any], actor: User | None) -> dict[int, l
 
 
 def _load_what_guards_read(entities: list[Any]) -> None:
-    """One query per collection the machine's guards read, for the whole page."""
+    """One query per collection the machine's guards read, for the whole page. Guards
+    read those rows' own columns (a review's state, a line's amount), never what hangs
+    from them: their eager collections (a review's scores) are left unloaded."""
     if not entities or not machine_for(entities[0]).reads:
         return
     model = type(entities[0])
     db.session.scalars(
         select(model)
         .where(model.id.in_([entity.id for entity in entities]))
-        .options(*(selectinload(getattr(model, name)) for name in machine_for(entities[0]).reads))
+        .options(
+            lazyload("*"),  # the entities are loaded already: only the collections
+            *(
+                selectinload(getattr(model, name)).lazyload("*")
+                for name in machine_for(entities[0]).reads
+            ),
+        )
     ).all()
 
 
