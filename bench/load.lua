@@ -28,7 +28,9 @@ function request()
   turn = turn + 1
   local path = client.paths[((turn - 1) % #client.paths) + 1]
   if client.body then
-    return wrk.format(method, path, nil, client.body .. "&version=" .. version)
+    -- Each save changes the summary, as a person's does (see EDIT_MARK in load.py).
+    local body = string.gsub(client.body, "EDITMARK", "edit" .. turn)
+    return wrk.format(method, path, nil, body .. "&version=" .. version)
   end
   return wrk.format(method, path)
 end

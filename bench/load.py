@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import itertools
 import http.client
 import json
 import os
@@ -450,6 +451,15 @@ def draft_form(page: bytes) -> tuple[list[tuple[str, str]], str, int]:
     return fields_, values["csrf_token"], int(values["version"])
 
 
+#: In a drafter's form, the word each save replaces with a count of its own, so that
+#: every autosave carries a change, as a person's does.
+EDIT_MARK = "EDITMARK"
+
+
+def edited(body: str, count: int) -> str:
+    return body.replace(EDIT_MARK, f"edit{count}")
+
+
 @dataclass
 class Drafter:
     path: str
@@ -682,6 +692,7 @@ def count_queries(app, dataset: Dataset, people: dict, token: str) -> dict[str, 
                     page = client.get(path)
                     values, _, version = draft_form(page.get_data())
                     data = dict(values, version=str(version))
+                    data["summary"] = f"{data.get('summary', '')} edit"  # a change, as typed
                     statements[0] = 0
                     return client.post(path, data=data, headers={"X-Requested-With": "autosave"})
 
@@ -745,6 +756,8 @@ def _drafters(port, drafts: list[tuple[int, str, int]]) -> list[Drafter]:
         if status != 200:
             raise RuntimeError(f"{email} cannot open their draft ({status})")
         values, csrf, _ = draft_form(page)
+        # As a person typing: each save changes the summary (EDIT_MARK becomes a count).
+        values = [(k, f"{v} {EDIT_MARK}" if k == "summary" else v) for k, v in values]
         return email, (
             browser.cookie_header(),
             urllib.parse.urlencode(values + [("csrf_token", csrf)]),
@@ -798,10 +811,13 @@ def _surge(server, drafters, officers, meta, options, folder) -> Surge:
     latencies: list[float] = []
     errors, skipped = [0], 0
 
+    edits = itertools.count(1)
+
     def save(drafter: Drafter, due: float) -> None:
         try:
             connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
-            body = f"{drafter.body}&version={versions[drafter.path]}".encode()
+            count = next(edits)
+            body = f"{edited(drafter.body, count)}&version={versions[drafter.path]}".encode()
             connection.request(
                 "POST", drafter.path, body, {**AUTOSAVE_HEADERS, "Cookie": drafter.cookie}
             )
