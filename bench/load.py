@@ -33,8 +33,8 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import itertools
 import http.client
+import itertools
 import json
 import os
 import platform
