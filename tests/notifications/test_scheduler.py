@@ -15,7 +15,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, text
 
 from grants.extensions import db
 from grants.models import JobRun, Notification, Reminder, Report
@@ -51,8 +51,12 @@ def test_an_advisory_lock_lets_one_scheduler_lead(app, backend):
         assert first.try_acquire()
         assert not second.try_acquire()
         assert first.still_held()
+        pid = first.connection.execute(text("SELECT pg_backend_pid()")).scalar()
         first.connection.close()  # the leader's connection dies with its process
         first.connection = None
+        # The server frees the lock once that backend has exited, a moment after the
+        # socket closed: wait for it server-side (at most 10 s; a no-op once it is gone).
+        second.connection.execute(text("SELECT pg_terminate_backend(:pid, 10000)"), {"pid": pid})
         assert second.try_acquire()
     finally:
         first.release()
