@@ -161,13 +161,15 @@ def _render(application: Application, form: ApplicationForm | None = None, statu
 @blueprint.route("/applications/<int:application_id>", methods=["GET", "POST"])
 @login_required
 def show(application_id: int):
+    if request.method == "POST" and request.headers.get("X-Requested-With") == "autosave":
+        application = service.visible_application(current_user, application_id, *service.SAVING)
+        service.check_editable(current_user, application)
+        return _autosave(application, _form_for(application))
     application = service.visible_application(current_user, application_id)
     if request.method == "GET":
         return _render(application)
     service.check_editable(current_user, application)
     form = _form_for(application)
-    if request.headers.get("X-Requested-With") == "autosave":
-        return _autosave(application, form)
     if "add_line" in request.form:
         form.budget_lines.append_entry()
         return _render(application, form)
