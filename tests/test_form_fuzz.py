@@ -10,12 +10,13 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from werkzeug.datastructures import MultiDict
 
 from grants.extensions import db
 from grants.services import disbursements
+from tests.api.test_contract import BOUNDED
 from tests.fixtures.programme import (
     NOW,
     make_application,
@@ -126,13 +127,7 @@ def _fuzz(client, form: Form) -> None:
     if not names:
         return
 
-    @settings(
-        max_examples=EXAMPLES,
-        deadline=None,
-        derandomize=True,
-        database=None,
-        suppress_health_check=list(HealthCheck),
-    )
+    @settings(max_examples=EXAMPLES, **BOUNDED)
     @given(
         changes=st.dictionaries(
             st.sampled_from(names),

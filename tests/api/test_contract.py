@@ -29,6 +29,26 @@ CHECKS = [
 ]
 
 
+#: Hypothesis settings of a bounded, repeatable run (no example database, no deadline).
+BOUNDED = dict(
+    deadline=None, derandomize=True, database=None, suppress_health_check=list(HealthCheck)
+)
+
+
+def seeded_api(world, role: str, app):
+    """A small programme, a token for ``role``'s person and the API's schema: the
+    headers to send (identity: the in-process client does not inflate gzip) and the
+    schema schemathesis generates from."""
+    _seed(world)
+    person = getattr(world, role)
+    headers = {
+        "Authorization": f"Bearer {issue_token(person, 'fuzzing', 30)}",
+        "Accept-Encoding": "identity",
+    }
+    db.session.flush()
+    return headers, schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
+
+
 def _seed(world) -> None:
     call = make_call(world)
     make_application(world, call)
@@ -42,26 +62,12 @@ def _seed(world) -> None:
 
 @pytest.mark.parametrize("role", ["officer", "applicant", "finance"])
 def test_no_server_error_and_no_answer_outside_the_schema(app, world, role):
-    _seed(world)
-    person = getattr(world, role)
-    # The in-process client does not inflate gzip; over HTTP, clients do.
-    headers = {
-        "Authorization": f"Bearer {issue_token(person, 'contract', 30)}",
-        "Accept-Encoding": "identity",
-    }
-    db.session.flush()
-    schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
+    headers, schema = seeded_api(world, role, app)
     failures = []
     for result in schema.get_all_operations():
         operation = result.ok()
 
-        @settings(
-            max_examples=EXAMPLES,
-            deadline=None,
-            derandomize=True,
-            database=None,
-            suppress_health_check=list(HealthCheck),
-        )
+        @settings(max_examples=EXAMPLES, **BOUNDED)
         @given(case=operation.as_strategy())
         def exercise(case):
             db.session.flush()

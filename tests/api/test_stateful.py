@@ -9,12 +9,10 @@ from __future__ import annotations
 import re
 
 import pytest
-import schemathesis
-from hypothesis import HealthCheck, settings
+from hypothesis import settings
 
 from grants.extensions import db
-from grants.services.accounts import issue_token
-from tests.api.test_contract import CHECKS, _seed
+from tests.api.test_contract import BOUNDED, CHECKS, seeded_api
 
 SCENARIOS = 30
 STEPS = 6
@@ -22,14 +20,7 @@ STEPS = 6
 
 @pytest.mark.parametrize("role", ["officer", "applicant"])
 def test_chained_operations_never_answer_a_server_error(app, world, role):
-    _seed(world)
-    person = getattr(world, role)
-    headers = {
-        "Authorization": f"Bearer {issue_token(person, 'stateful', 30)}",
-        "Accept-Encoding": "identity",
-    }
-    db.session.flush()
-    schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
+    headers, schema = seeded_api(world, role, app)
     workflow = schema.as_state_machine()
     steps: list[str] = []
 
@@ -47,16 +38,7 @@ def test_chained_operations_never_answer_a_server_error(app, world, role):
         def validate_response(self, response, case, additional_checks=None, **kwargs):
             case.validate_response(response, checks=CHECKS)
 
-    Run.run(
-        settings=settings(
-            max_examples=SCENARIOS,
-            stateful_step_count=STEPS,
-            deadline=None,
-            derandomize=True,
-            database=None,
-            suppress_health_check=list(HealthCheck),
-        )
-    )
+    Run.run(settings=settings(max_examples=SCENARIOS, stateful_step_count=STEPS, **BOUNDED))
     # The links were followed: operations on a record reached real ones.
     on_records = [step for step in steps if re.search(r" /api/v1/\w+/\d+", step)]
     reached = [step for step in on_records if step.endswith(("200", "201", "204"))]
