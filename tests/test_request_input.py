@@ -10,7 +10,7 @@ import io
 import pytest
 
 from grants.extensions import db
-from grants.models import Application
+from grants.models import ApiToken, Application
 from grants.request_input import MAX_JSON_DEPTH, json_depth_and_text
 from tests.api.test_api import assert_error, bearer
 from tests.applications.test_applications import FORM
@@ -123,20 +123,29 @@ def test_json_strings_that_cannot_be_stored_are_named(world, client, body, field
 def test_malformed_or_too_deep_json_is_a_400(world, client, body, message):
     application = make_application(world, make_call(world))
     db.session.flush()
+    before = (application.title, application.version)
+    tokens = db.session.query(ApiToken).count()
     response = client.patch(
         f"/api/v1/applications/{application.id}",
         data=body,
         content_type="application/json",
         headers={**bearer(world.applicant), "If-Match": f'"{application.version}"'},
     )
-    if message is None:  # Python reads NaN; the field's own check refuses it
-        assert response.status_code in (400, 422)
-        return
-    answer = assert_error(response, 400, "bad_request")
-    assert message in answer["message"]
-    # Unauthenticated, the same door: the token endpoint never parses it either.
-    token = client.post("/api/v1/tokens", data=body, content_type="application/json", csrf=False)
-    assert_error(token, 400, "bad_request")
+    if message is None:  # Python's JSON reads NaN; the title field refuses a number
+        answer = assert_error(response, 422, "invalid")
+        assert list(answer["errors"]) == ["title"]
+    else:
+        answer = assert_error(response, 400, "bad_request")
+        assert message in answer["message"]
+        # Unauthenticated, the same door: the token endpoint never parses it either.
+        token = client.post(
+            "/api/v1/tokens", data=body, content_type="application/json", csrf=False
+        )
+        assert_error(token, 400, "bad_request")
+    db.session.expire_all()
+    stored = db.session.get(Application, application.id)
+    assert (stored.title, stored.version) == before
+    assert db.session.query(ApiToken).count() == tokens + 1  # only bearer()'s own
 
 
 def test_depth_is_measured_without_recursion():

@@ -81,13 +81,12 @@ def refresh() -> int:
     """Write the files of the current state that are missing (the scheduler's job, so
     that the first reader after a change does not wait); how many were written."""
     stamp = published_stamp()
-    written = 0
-    for kind in KINDS:
-        path = _path(kind, stamp) if stamp else None
-        if path is not None and not path.exists():
-            current_file(kind)
-            written += 1
-    return written
+    if stamp is None:
+        return 0
+    missing = [kind for kind in KINDS if not _path(kind, stamp).exists()]
+    for kind in missing:
+        _ensure(kind, stamp)
+    return len(missing)
 
 
 def _path(kind: str, stamp: str) -> Path:
@@ -99,15 +98,19 @@ def current_file(kind: str) -> Path | None:
     """The file of ``kind`` ("360giving" or "iati") for the current state, written now
     if it is missing; None when no grant is published."""
     stamp = published_stamp()
-    if stamp is None:
-        return None
+    return None if stamp is None else _ensure(kind, stamp)
+
+
+def _ensure(kind: str, stamp: str) -> Path:
+    """The file of ``kind`` for ``stamp``, written if missing: one writer at a time (a
+    file lock; the others wait, then find it), older files of that kind removed."""
     path = _path(kind, stamp)
     folder = path.parent
     folder.mkdir(parents=True, exist_ok=True)
     if path.exists():
         return path
     with open(folder / f".{kind}.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # one writer; the others wait, then find it
+        fcntl.flock(lock, fcntl.LOCK_EX)
         if not path.exists():
             _write(path, WRITERS[kind])
             for older in folder.glob(f"{kind}-*.{KINDS[kind]}"):
