@@ -15,10 +15,11 @@ from flask import Flask, Response, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_security import SQLAlchemyUserDatastore, user_registered
+from sqlalchemy import func, select
 from werkzeug.datastructures import ImmutableMultiDict, MultiDict
 
 from grants.extensions import db, security
-from grants.models.accounts import Role, User
+from grants.models import PERSON, Role, User
 from grants.orm import utcnow
 from grants.roles import APPLICANT
 
@@ -84,6 +85,17 @@ def _derived(secret: str, purpose: str) -> str:
     return hmac.new(secret.encode(), purpose.encode(), hashlib.sha256).hexdigest()
 
 
+class PersonDatastore(SQLAlchemyUserDatastore):
+    """Finds a person with their roles and memberships in one statement: every page asks
+    for both, and loading them one by one cost two more round trips per request."""
+
+    def find_user(self, case_insensitive: bool = False, **kwargs):
+        ((name, value),) = kwargs.items()
+        column = getattr(User, name)
+        condition = func.lower(column) == func.lower(value) if case_insensitive else column == value
+        return db.session.scalars(select(User).options(*PERSON).where(condition)).unique().first()
+
+
 def init_app(app: Flask) -> None:
     from forms.accounts import LoginForm, SignUpForm
 
@@ -121,7 +133,7 @@ def init_app(app: Flask) -> None:
     for key, value in defaults.items():
         app.config.setdefault(key, value)
 
-    datastore = SQLAlchemyUserDatastore(db, User, Role)
+    datastore = PersonDatastore(db, User, Role)
     security.init_app(app, datastore, register_form=SignUpForm, login_form=LoginForm)
 
     # One limiter per app: Flask-Limiter keeps its storage on the instance, so a shared

@@ -1,5 +1,7 @@
 """SQLAlchemy models, one module per aggregate. Importing this registers them all."""
 
+from sqlalchemy.orm import joinedload
+
 from grants.models.accounts import ApiToken, Role, User, user_roles
 from grants.models.applications import (
     Application,
@@ -30,7 +32,12 @@ from grants.models.notifications import (
 )
 from grants.models.reviews import ConflictDeclaration, Decision, Review, Score
 
+#: How the person making a request is loaded: with their roles and memberships (and
+#: each membership's association), in the one statement that finds them.
+PERSON = (joinedload(User.roles), joinedload(User.memberships))
+
 __all__ = [
+    "PERSON",
     "ApiToken",
     "Application",
     "Association",

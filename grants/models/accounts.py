@@ -66,11 +66,12 @@ class User(db.Model, UserMixin):
     create_datetime: Mapped[datetime] = mapped_column(default=utcnow)
     update_datetime: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
-    roles: Mapped[list[Role]] = relationship(secondary=user_roles, lazy="selectin")
+    #: Loaded on access: the person making a request gets both with one statement
+    #: (``PERSON``), and lists of other people ask for them when they show them.
+    roles: Mapped[list[Role]] = relationship(secondary=user_roles)
     memberships: Mapped[list[Membership]] = relationship(  # noqa: F821
         back_populates="user",
         cascade="all, delete-orphan",
-        lazy="selectin",
         foreign_keys="Membership.user_id",
     )
 

@@ -5,7 +5,16 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -31,12 +40,14 @@ class Application(db.Model):
             "amount_awarded IS NULL OR amount_awarded >= 0", name="amount_awarded_not_negative"
         ),
         UniqueConstraint("call_id", "reference"),
+        # A call's applications by state: lists count them from the index alone.
+        Index("ix_applications_call_id_state", "call_id", "state"),
     )
 
     lifecycle = ApplicationLifecycle
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    call_id: Mapped[int] = mapped_column(ForeignKey("calls.id"), index=True)
+    call_id: Mapped[int] = mapped_column(ForeignKey("calls.id"))
     association_id: Mapped[int] = mapped_column(ForeignKey("associations.id"), index=True)
     #: Human reference such as SN-EMP-2027-0007, unique per call; given at first save.
     reference: Mapped[str | None] = mapped_column(String(60))

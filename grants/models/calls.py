@@ -120,13 +120,11 @@ class Call(Translated, db.Model):
         back_populates="call",
         cascade="all, delete-orphan",
         order_by="Criterion.position",
-        lazy="selectin",
     )
     document_types: Mapped[list[DocumentType]] = relationship(
         back_populates="call",
         cascade="all, delete-orphan",
         order_by="DocumentType.position",
-        lazy="selectin",
     )
 
     __mapper_args__ = {"version_id_col": version}

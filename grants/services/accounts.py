@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 from flask_security import hash_password
 from sqlalchemy import func, or_, select, text, update
+from sqlalchemy.orm import joinedload, selectinload
 
 from grants.extensions import db, security
 from grants.models.accounts import ApiToken, Role, User
@@ -82,7 +83,7 @@ def get_user(user_id: int) -> User:
 
 
 def search_users(query: str = "", role: str = "", page: int = 1, per_page: int = 25):
-    statement = select(User).order_by(User.email, User.id)
+    statement = select(User).options(selectinload(User.roles)).order_by(User.email, User.id)
     if query:
         like = f"%{query.strip().lower()}%"
         statement = statement.where(
@@ -177,7 +178,16 @@ def usable_token(token: str, now: datetime | None = None) -> ApiToken | None:
     """The token row behind a bearer secret, or None when unknown, expired or revoked.
 
     Reads only: the use is recorded by ``record_token_use``, after the request."""
-    row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == ApiToken.digest(token)))
+    person = joinedload(ApiToken.user)
+    row = (
+        db.session.scalars(
+            select(ApiToken)
+            .options(person.joinedload(User.roles), person.joinedload(User.memberships))
+            .where(ApiToken.token_hash == ApiToken.digest(token))
+        )
+        .unique()
+        .first()
+    )
     if row is None or not row.is_usable(now or utcnow()):
         return None
     return row

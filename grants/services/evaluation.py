@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from grants.extensions import db
@@ -228,6 +229,7 @@ def evaluators() -> list[User]:
     return list(
         db.session.scalars(
             select(User)
+            .options(selectinload(User.memberships))
             .where(User.active.is_(True), User.roles.any(Role.name == EVALUATOR))
             .order_by(User.full_name, User.id)
         )

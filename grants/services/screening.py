@@ -63,12 +63,12 @@ class Filters:
 
 
 def applications_of_call(call: Call, filters: Filters, per_page: int = 25):
-    statement = (
-        select(Application)
-        .join(Application.association)
-        .where(Application.call_id == call.id, Application.state != "draft")
-        .options(selectinload(Application.budget_lines), selectinload(Application.cofinancing))
+    statement = select(Application).where(
+        Application.call_id == call.id, Application.state != "draft"
     )
+    joined = filters.verified or filters.query or filters.sort == "association"
+    if joined:
+        statement = statement.join(Application.association)
     if filters.state:
         statement = statement.where(Application.state == filters.state)
     if filters.country:
@@ -101,10 +101,23 @@ def applications_of_call(call: Call, filters: Filters, per_page: int = 25):
         statement = statement.where(
             or_(Application.reference.ilike(like), Association.name.ilike(like))
         )
+    # Counted over the ids, joined to the associations only when a filter needs them:
+    # PostgreSQL then counts from the (call, state) index without reading the rows.
+    total = db.session.scalar(
+        select(func.count()).select_from(
+            statement.with_only_columns(Application.id, maintain_column_froms=True).subquery()
+        )
+    )
     column = SORTS[filters.sort]
     order = column.desc() if filters.descending else column.asc()
-    statement = statement.order_by(order.nulls_last(), Application.id)
-    return db.paginate(statement, page=filters.page, per_page=per_page, error_out=False)
+    statement = statement.order_by(order.nulls_last(), Application.id).options(
+        selectinload(Application.budget_lines), selectinload(Application.cofinancing)
+    )
+    page = db.paginate(
+        statement, page=filters.page, per_page=per_page, error_out=False, count=False
+    )
+    page.total = total
+    return page
 
 
 @dataclass(frozen=True)
