@@ -14,16 +14,17 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from flask import request, url_for
+from flask import current_app, request, url_for
 from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate
 from sqlalchemy import Select, func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from forms.calls import CALL_ROWS
 from grants.api import flatten_errors
 from grants.api.auth import authenticate
 from grants.api.schemas import (
+    EXACT_TOTAL,
     Amount,
     ApiErrorSchema,
     ApplicationSchema,
@@ -42,6 +43,7 @@ from grants.api.schemas import (
     TransitionRequest,
 )
 from grants.extensions import db
+from grants.kept import Keeper
 from grants.models.accounts import User
 from grants.models.applications import Application
 from grants.models.associations import Association
@@ -60,6 +62,7 @@ from grants.services import evaluation as evaluation_service
 from grants.services.associations import STAFF_ROLES
 from grants.services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from grants.services.workflow import allowed_for_many, fire, history_of
+from workflows.application import ApplicationLifecycle
 
 blueprint = Blueprint("api", __name__, description="Resources of the programme")
 STAFF = STAFF_ROLES
@@ -250,8 +253,12 @@ COLLECTIONS = (
         updated=Application.updated_at,
         load=application_service.visible_application,
         options=(
-            selectinload(Application.call).selectinload(Call.document_types),
-            selectinload(Application.association),
+            # The call and association come joined; the guards read the collections.
+            joinedload(Application.call).selectinload(Call.document_types),
+            *(
+                selectinload(getattr(Application, name)).lazyload("*")
+                for name in ApplicationLifecycle.reads
+            ),
         ),
     ),
     Collection(
@@ -349,20 +356,19 @@ def _list(collection: Collection, args: dict) -> dict:
                 {"updated_since": ["Not a filter of this collection."]},
             )
         statement = statement.where(collection.updated >= args["updated_since"])
-    # Counted over the ids alone: PostgreSQL answers from the primary key's index.
-    ids = statement.with_only_columns(collection.model.id, maintain_column_froms=True)
-    total = db.session.scalar(select(func.count()).select_from(ids.subquery()))
+    total, estimated = _total(statement, collection.model)
     page, per_page = args["page"], args["per_page"]
     records = list(
         db.session.scalars(
             statement.options(*collection.options)
             .order_by(collection.model.id)
-            .limit(per_page)
+            .limit(per_page + 1)  # one more: whether a next page exists, without counting
             .offset((page - 1) * per_page)
         ).unique()
     )
     following = None
-    if page * per_page < total:
+    if len(records) > per_page:
+        records = records[:per_page]
         query = {k: v for k, v in request.args.items() if k != "page"}
         following = url_for(request.endpoint, page=page + 1, _external=False, **query)
     return {
@@ -370,8 +376,34 @@ def _list(collection: Collection, args: dict) -> dict:
         "page": page,
         "per_page": per_page,
         "total": total,
+        "total_estimated": estimated,
         "next": following,
     }
+
+
+TOTAL_MAX_AGE_SECONDS = 60
+#: Large totals, per listing statement, each counted at most once a minute per worker.
+_totals: Keeper[int] = Keeper(256)
+
+
+def _total(statement: Select, model: Any) -> tuple[int, bool]:
+    """The rows a listing holds: counted exactly up to ``EXACT_TOTAL`` (over the ids
+    alone, from an index), above that the exact count kept for a minute. A client that
+    walks ``next`` never depends on it."""
+    exact = current_app.config.get("API_EXACT_TOTAL", EXACT_TOTAL)
+    ids = statement.with_only_columns(model.id, maintain_column_froms=True)
+    capped = db.session.scalar(select(func.count()).select_from(ids.limit(exact + 1).subquery()))
+    if capped <= exact:
+        return capped, False
+    compiled = ids.compile(db.engine)
+    params = tuple(sorted((k, repr(v)) for k, v in compiled.params.items()))
+    key = (str(db.engine.url), str(compiled), params)
+    kept = _totals.get(
+        key,
+        lambda: db.session.scalar(select(func.count()).select_from(ids.subquery())),
+        max_age=TOTAL_MAX_AGE_SECONDS,
+    )
+    return kept.value, True
 
 
 def _register(collection: Collection) -> None:

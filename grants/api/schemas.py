@@ -69,11 +69,24 @@ class LifecycleSchema(Schema):
     )
 
 
+#: Lists count their rows exactly up to this many; a larger total is kept for a minute.
+EXACT_TOTAL = 10_000
+
+
 class PageSchema(Schema):
     page = fields.Integer(required=True)
     per_page = fields.Integer(required=True)
-    total = fields.Integer(required=True)
-    next = fields.String(allow_none=True)
+    total = fields.Integer(
+        required=True,
+        metadata={
+            "description": f"exact up to {EXACT_TOTAL:,}; above, counted at most a minute ago"
+            " (total_estimated is then true)"
+        },
+    )
+    total_estimated = fields.Boolean(required=True)
+    next = fields.String(
+        allow_none=True, metadata={"description": "the next page; null on the last page"}
+    )
 
 
 class ListArgs(Schema):

@@ -18,7 +18,7 @@ from typing import Any
 
 from blinker import Namespace
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 from sqlalchemy.orm import lazyload, selectinload
 from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
@@ -205,6 +205,9 @@ def _load_what_guards_read(entities: list[Any]) -> None:
     from them: their eager collections (a review's scores) are left unloaded."""
     if not entities or not machine_for(entities[0]).reads:
         return
+    reads = machine_for(entities[0]).reads
+    if all(not (set(reads) & inspect(entity).unloaded) for entity in entities):
+        return  # the caller loaded them with the entities
     model = type(entities[0])
     db.session.scalars(
         select(model)

@@ -221,6 +221,7 @@ def test_lists_are_paginated_filtered_and_capped(world, client):
         f"/api/v1/applications?call={call.code}&per_page=3", headers=headers
     ).get_json()
     assert first["total"] == 8 and len(first["items"]) == 3 and first["next"]
+    assert first["total_estimated"] is False
     ids = [a["id"] for a in first["items"]]
     assert ids == sorted(ids)
     second = client.get(first["next"], headers=headers).get_json()
@@ -234,6 +235,34 @@ def test_lists_are_paginated_filtered_and_capped(world, client):
     assert_error(
         client.get("/api/v1/calls?updated_since=yesterday", headers=headers), 422, "invalid"
     )
+
+
+def test_a_large_total_is_kept_for_a_minute_while_next_links_reach_every_row(
+    world, client, app, monkeypatch
+):
+    """Above the exact limit (3 here, 10,000 in production) a list's total is the count
+    kept for up to a minute, said to be estimated; walking ``next`` still reaches every
+    row, because a next page is found by reading one row more, not from the total."""
+    monkeypatch.setitem(app.config, "API_EXACT_TOTAL", 3)
+    call = make_call(world)
+    for _ in range(5):
+        make_application(world, call)
+    headers = bearer(world.officer)
+    url = f"/api/v1/applications?call={call.code}&per_page=2"
+    first = client.get(url, headers=headers).get_json()
+    assert (first["total"], first["total_estimated"]) == (5, True)
+    make_application(world, call)  # within the minute: the kept total stands
+    again = client.get(url, headers=headers).get_json()
+    assert (again["total"], again["total_estimated"]) == (5, True)
+    seen, page = [], again
+    while True:
+        seen += [item["id"] for item in page["items"]]
+        if not page["next"]:
+            break
+        page = client.get(page["next"], headers=headers).get_json()
+    assert len(seen) == 6 == len(set(seen))
+    small = client.get(f"{url}&state=submitted", headers=headers).get_json()
+    assert (small["total"], small["total_estimated"], small["next"]) == (0, False, None)
 
 
 def test_a_lists_query_count_does_not_grow_with_its_page_size(world, client, app):
