@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -104,8 +106,14 @@ class TeamMemberForm(Row):
 
 
 def _sdg_choices() -> list[SelectChoice]:
-    """Built for each form, so the goals read in the reader's language."""
-    return [SelectChoice(code, f"{code} — {goal}") for code, goal in SDG_TARGETS.items()]
+    """The 169 targets in the reader's language, built once per language: translating
+    them took a third of an autosave."""
+    return list(_sdg_choices_in(str(get_locale())))
+
+
+@lru_cache(maxsize=8)
+def _sdg_choices_in(locale: str) -> tuple[SelectChoice, ...]:
+    return tuple(SelectChoice(code, f"{code} — {goal}") for code, goal in SDG_TARGETS.items())
 
 
 class ApplicationForm(FlaskForm):

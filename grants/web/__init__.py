@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from functools import lru_cache
 
 from babel.dates import format_datetime as babel_format_datetime
+from babel.numbers import format_currency
 from flask import Flask, request, url_for
 from flask_babel import (
-    format_currency,
     format_decimal,
     format_timedelta,
     get_locale,
@@ -45,7 +46,15 @@ def _person_name(user_id: int | None) -> str:
 def money(amount: Decimal | None, currency: str) -> str:
     if amount is None:
         return "—"
-    return format_currency(amount, currency)
+    return _money_in(amount, currency, str(get_locale()))
+
+
+@lru_cache(maxsize=8192)
+def _money_in(amount: Decimal, currency: str, locale: str) -> str:
+    """Kept: Babel takes ~25 µs an amount, and a ranking page shows two hundred of them,
+    the same for everyone who reads it. Amounts equal as numbers (1.5, 1.50) format alike:
+    the currency's digits decide the places."""
+    return format_currency(amount, currency, locale=locale)
 
 
 def time_left(moment: datetime | None) -> str:
