@@ -42,13 +42,15 @@ class Application(db.Model):
         UniqueConstraint("call_id", "reference"),
         # A call's applications by state: lists count them from the index alone.
         Index("ix_applications_call_id_state", "call_id", "state"),
+        # An association's applications, newest first: its home page and timeline.
+        Index("ix_applications_association_id_created_at", "association_id", "created_at"),
     )
 
     lifecycle = ApplicationLifecycle
 
     id: Mapped[int] = mapped_column(primary_key=True)
     call_id: Mapped[int] = mapped_column(ForeignKey("calls.id"))
-    association_id: Mapped[int] = mapped_column(ForeignKey("associations.id"), index=True)
+    association_id: Mapped[int] = mapped_column(ForeignKey("associations.id"))
     #: Human reference such as SN-EMP-2027-0007, unique per call; given at first save.
     reference: Mapped[str | None] = mapped_column(String(60))
     language: Mapped[str] = mapped_column(String(8), default="en")

@@ -5,10 +5,13 @@ filters (``?format=csv&chart=<name>``)."""
 from __future__ import annotations
 
 from flask import Blueprint, Response, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_security import current_user
+from markupsafe import Markup
 
 from grants.exports import spreadsheets
+from grants.kept import Keeper, Kept
 from grants.roles import ADMIN, FINANCE_OFFICER, PROGRAMME_OFFICER
 from grants.services import association_dashboard, finance_dashboard, programme_dashboard
 from grants.services.associations import visible_association
@@ -84,6 +87,23 @@ def _page(template: str, filters=None, problem: DomainError | None = None, **con
     )
 
 
+#: Charts drawn as HTML, per kept computation and language: a dashboard's SVG and tables
+#: took most of its page's time, the same for every officer reading the same figures.
+_figures: Keeper[Markup] = Keeper(64)
+
+
+def _drawn(kept: Kept, filters: Filters, endpoint: str) -> Markup:
+    key = (endpoint, filters, str(get_locale()), kept.as_of, id(kept.value))
+    return _figures.get(
+        key,
+        lambda: Markup(
+            render_template(
+                "dashboards/_figures.html", charts=kept.value, filters=filters, endpoint=endpoint
+            )
+        ),
+    ).value
+
+
 @blueprint.get("/programme")
 @role_required(PROGRAMME_OFFICER, ADMIN)
 def programme():
@@ -98,7 +118,15 @@ def programme():
     if wanted:
         return _csv(programme_dashboard.PROGRAMME_CHARTS[wanted](filters))
     kept = kept_charts("programme", filters, programme_dashboard.programme_charts)
-    return _page(template, filters, calls=calls, call=call, charts=kept.value, as_of=kept.as_of)
+    return _page(
+        template,
+        filters,
+        calls=calls,
+        call=call,
+        charts=kept.value,
+        figures=_drawn(kept, filters, "dashboards.programme"),
+        as_of=kept.as_of,
+    )
 
 
 @blueprint.get("/finance")
@@ -113,7 +141,13 @@ def finance():
     if wanted:
         return _csv(finance_dashboard.FINANCE_CHARTS[wanted](filters))
     kept = kept_charts("finance", filters, finance_dashboard.finance_charts)
-    return _page(template, filters, charts=kept.value, as_of=kept.as_of)
+    return _page(
+        template,
+        filters,
+        charts=kept.value,
+        figures=_drawn(kept, filters, "dashboards.finance"),
+        as_of=kept.as_of,
+    )
 
 
 @blueprint.get("/associations/<int:association_id>")

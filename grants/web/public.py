@@ -35,7 +35,7 @@ def home():
             memberships=current_user.memberships,
             invitations=pending_invitations(current_user),
             reads=", ".join(current_user.languages or []),
-            applications=applications_of(current_user),
+            applications=applications_of(current_user, request.args.get("page", 1, type=int)),
         )
         if "programme_officer" in roles:
             context["officer_calls"] = call_service.calls_run_by(current_user)

@@ -27,10 +27,15 @@ def _digest(path: str, modified: float) -> str:
 
 
 def static_version(app: Flask, filename: str) -> str | None:
+    """The file's hash; looked up on disk once per worker in production, where files
+    do not change under a running app (every page links a few of them)."""
+    known = app.extensions.setdefault("static_versions", {})
+    if filename in known and not app.debug:
+        return known[filename]
     path = Path(app.static_folder or "") / filename
-    if not path.is_file():
-        return None
-    return _digest(str(path), path.stat().st_mtime)
+    version = _digest(str(path), path.stat().st_mtime) if path.is_file() else None
+    known[filename] = version
+    return version
 
 
 def compress(response: Response) -> Response:

@@ -613,3 +613,20 @@ def test_an_expired_download_link_says_so_and_a_forged_one_is_not_found(applican
     assert expired.status_code == 410 and "expired" in text_of(expired).lower()
     assert client.get(link[:-3] + "xyz").status_code == 404
     assert client.get(link).status_code == 200
+
+
+def test_the_home_page_lists_an_associations_applications_ten_at_a_time(world, login):
+    """An association that has applied for years keeps a light home page: its newest
+    ten applications, then the next ten a page further."""
+    call = make_call(world)
+    for number in range(12):
+        make_application(world, call).title = f"Project {number:02d}"
+    db.session.flush()
+    member = login(world.applicant)
+    first = text_of(member.get("/"))
+    assert "Project 11" in first and "Project 02" in first and "Project 01" not in first
+    assert "Page 1 of 2" in first
+    second = text_of(member.get("/?page=2"))
+    assert "Project 01" in second and "Project 00" in second and "Project 02" not in second
+    beyond = member.get("/?page=9")
+    assert beyond.status_code == 200 and "Project 0" not in text_of(beyond)
