@@ -302,8 +302,11 @@ class Server:
         raise RuntimeError(f"gunicorn did not start: {self.log_path.read_text()[-2000:]}")
 
     def workers_mb(self) -> float:
+        return sum(self.each_worker_mb())
+
+    def each_worker_mb(self) -> list[float]:
         children = psutil.Process(self.process.pid).children()
-        return sum(child.memory_info().rss for child in children) / 2**20
+        return [child.memory_info().rss / 2**20 for child in children]
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -630,6 +633,8 @@ class Report:
     rows: list[Row]
     exports: list[ExportRow]
     surge: Surge | None
+    #: Each worker's resident memory once everything has run.
+    workers_at_end: list[float] = field(default_factory=list)
 
 
 def machine() -> dict:
@@ -1023,6 +1028,7 @@ def run(options: Options, log=print) -> Report:
                     drafter.version = _settled_version(product.port, drafter)
         log(f"  deadline surge: {len(drafters)} drafts every {options.save_every:g} s")
         surge = _surge(product, drafters, sessions["officer"], meta, options, folder)
+        at_end = product.each_worker_mb()
     return Report(
         options,
         machine(),
@@ -1032,6 +1038,7 @@ def run(options: Options, log=print) -> Report:
         rows,
         exports,
         surge,
+        at_end,
     )
 
 
@@ -1088,6 +1095,13 @@ def render(report: Report) -> str:
             f"{s.save_p50:>7.0f} {s.save_p95:>7.0f} {s.save_errors:>6} {s.skipped:>7}",
             f"{'officer pages':<28} {p.requests:>7} {p.rate:>7.1f} {p.p50:>7.0f} "
             f"{p.p95:>7.0f} {p.errors:>6}",
+        ]
+    if report.workers_at_end:
+        each = ", ".join(f"{mb:.0f}" for mb in report.workers_at_end)
+        lines += [
+            "",
+            f"Workers after the whole run: {each} MB resident each "
+            f"({sum(report.workers_at_end):.0f} MB together)",
         ]
     return "\n".join(lines)
 
