@@ -21,6 +21,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from forms.calls import CALL_ROWS
+from grants import policy
 from grants.api import flatten_errors
 from grants.api.auth import authenticate
 from grants.api.schemas import (
@@ -52,20 +53,18 @@ from grants.models.calls import Call
 from grants.models.notifications import Notification
 from grants.models.reviews import Review
 from grants.numbers import MACHINE, NumberRefused, read_number
-from grants.roles import ADMIN, PROGRAMME_OFFICER
+from grants.policy import Visibility
 from grants.services import applications as application_service
 from grants.services import associations as association_service
 from grants.services import awards as award_service
 from grants.services import calls as call_service
 from grants.services import disbursements
 from grants.services import evaluation as evaluation_service
-from grants.services.associations import STAFF_ROLES
-from grants.services.errors import Conflict, Forbidden, InvalidInput, NotFound
+from grants.services.errors import Conflict, InvalidInput
 from grants.services.workflow import allowed_for_many, fire, history_of
 from workflows.application import ApplicationLifecycle
 
 blueprint = Blueprint("api", __name__, description="Resources of the programme")
-STAFF = STAFF_ROLES
 
 
 # Who is asking comes first: a request without a usable token is 401 before any check of
@@ -75,70 +74,7 @@ def _authenticate() -> None:
     authenticate()  # returns nothing here: a value would replace the response
 
 
-def _mine(person: User) -> list[int]:
-    return [m.association_id for m in person.memberships]
-
-
-# --- who sees what ------------------------------------------------------------------------
-
-
-def calls_for(person: User) -> Select:
-    statement = select(Call)
-    if not {PROGRAMME_OFFICER, ADMIN} & person.role_names:
-        statement = statement.where(Call.state != "draft")
-    return statement
-
-
-def associations_for(person: User) -> Select:
-    statement = select(Association)
-    if not STAFF & person.role_names:
-        statement = statement.where(Association.id.in_(_mine(person)))
-    return statement
-
-
-def applications_for(person: User) -> Select:
-    statement = select(Application)
-    if not {PROGRAMME_OFFICER, ADMIN} & person.role_names:
-        statement = statement.where(Application.association_id.in_(_mine(person)))
-    return statement
-
-
-def reviews_for(person: User) -> Select:
-    statement = select(Review)
-    if PROGRAMME_OFFICER not in person.role_names:
-        statement = statement.where(Review.evaluator_id == person.id)
-    return statement
-
-
-def awards_for(person: User) -> Select:
-    statement = select(Award)
-    if not STAFF & person.role_names:
-        statement = statement.where(Award.association_id.in_(_mine(person)))
-    return statement
-
-
-def tranches_for(person: User) -> Select:
-    statement = select(Tranche).join(Award, Award.id == Tranche.award_id)
-    if not STAFF & person.role_names:
-        statement = statement.where(Award.association_id.in_(_mine(person)))
-    return statement
-
-
-def reports_for(person: User) -> Select:
-    statement = select(Report).join(Award, Award.id == Report.award_id)
-    if not STAFF & person.role_names:
-        statement = statement.where(Award.association_id.in_(_mine(person)))
-    return statement
-
-
-def _visible(listing: Callable[[User], Select], model: Any) -> Callable[[User, int], Any]:
-    def load(person: User, record_id: int) -> Any:
-        record = db.session.scalars(listing(person).where(model.id == record_id)).first()
-        if record is None:
-            raise NotFound(f"No such {model.__tablename__[:-1].replace('_', ' ')}.")
-        return record
-
-    return load
+# Who sees what is ``grants.policy``'s: each collection lists and loads through it.
 
 
 # --- firing -----------------------------------------------------------------------------------
@@ -187,17 +123,19 @@ class Collection:
     name: str
     model: Any
     schema: type[Schema]
-    listing: Callable[[User], Select]
+    visibility: Visibility
     filters: dict[str, Callable[[Select, Any], Select]] = field(default_factory=dict)
     updated: Any = None
     lifecycle: bool = True
-    load: Callable[[User, int], Any] | None = None
     #: Eager loads for a page: what the representation and the guards read, in a few
     #: queries for the whole page.
     options: tuple[Any, ...] = ()
 
+    def listing(self, person: User) -> Select:
+        return self.visibility.select(person)
+
     def visible(self, person: User, record_id: int) -> Any:
-        return (self.load or _visible(self.listing, self.model))(person, record_id)
+        return self.visibility.get(person, record_id)
 
 
 def _state(model):
@@ -218,32 +156,30 @@ COLLECTIONS = (
         "calls",
         Call,
         CallSchema,
-        calls_for,
+        policy.CALLS,
         {
             "state": _state(Call),
             "sector": lambda s, v: s.where(Call.sector == v),
             "call": lambda s, v: s.where(Call.code == v),
         },
         updated=Call.updated_at,
-        load=call_service.visible_call,
     ),
     Collection(
         "associations",
         Association,
         AssociationSchema,
-        associations_for,
+        policy.ASSOCIATIONS,
         {
             "state": _state(Association),
             "country": lambda s, v: s.where(Association.residence_country == v.upper()),
         },
         updated=Association.updated_at,
-        load=association_service.visible_association,
     ),
     Collection(
         "applications",
         Application,
         ApplicationSchema,
-        applications_for,
+        policy.APPLICATIONS,
         {
             "state": _state(Application),
             "call": _call_of(Application),
@@ -251,7 +187,6 @@ COLLECTIONS = (
             "sector": lambda s, v: s.where(Application.sector == v),
         },
         updated=Application.updated_at,
-        load=application_service.visible_application,
         options=(
             # The call and association come joined; the guards read the collections.
             joinedload(Application.call).selectinload(Call.document_types),
@@ -265,16 +200,15 @@ COLLECTIONS = (
         "reviews",
         Review,
         ReviewSchema,
-        reviews_for,
+        policy.REVIEWS,
         {"state": _state(Review)},
-        load=evaluation_service.review_for,
         options=(selectinload(Review.application), selectinload(Review.scores)),
     ),
     Collection(
         "awards",
         Award,
         AwardSchema,
-        awards_for,
+        policy.AWARDS,
         {
             "state": _state(Award),
             "call": lambda s, v: s.where(
@@ -295,7 +229,7 @@ COLLECTIONS = (
         "tranches",
         Tranche,
         TrancheSchema,
-        tranches_for,
+        policy.TRANCHES,
         {"state": _state(Tranche)},
         options=(
             selectinload(Tranche.award).selectinload(Award.application),
@@ -307,7 +241,7 @@ COLLECTIONS = (
         "reports",
         Report,
         ReportSchema,
-        reports_for,
+        policy.REPORTS,
         {"state": _state(Report)},
         options=(selectinload(Report.award).selectinload(Award.application),),
     ),
@@ -628,7 +562,7 @@ def update_report(body, record_id: int):
     """Write a report while it is open: the narrative, spending per budget line, the
     call's indicators, co-financing received. Bad numbers are named; nothing is saved."""
     person = authenticate()
-    report = _visible(reports_for, Report)(person, record_id)
+    report = policy.REPORTS.get(person, record_id)
     _version(body, report, "report")
     form: dict[str, Any] = {
         k: body[k] for k in ("activities", "results", "difficulties", "next_steps") if k in body
@@ -779,8 +713,7 @@ def create_call(body):
     from forms.calls import CallForm, call_data
 
     person = authenticate()
-    if PROGRAMME_OFFICER not in person.role_names:
-        raise Forbidden("Only a programme officer creates calls.")
+    call_service.check_may_create(person)
     form = CallForm(
         formdata=MultiDict(_flatten_form(body)), meta={"csrf": False, "machine_numbers": True}
     )

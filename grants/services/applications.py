@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
+from grants import policy
 from grants.extensions import db
 from grants.labels import state_label
 from grants.models.accounts import LOCALES, User
@@ -29,7 +30,6 @@ from grants.models.applications import (
 from grants.models.associations import Association
 from grants.models.calls import Call
 from grants.orm import utcnow
-from grants.roles import ADMIN, PROGRAMME_OFFICER
 from grants.services.associations import is_member
 from grants.services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from grants.services.workflow import context, fire
@@ -68,14 +68,9 @@ class ChecklistItem:
 
 
 def visible_application(user: User, application_id: int, *options: Any) -> Application:
-    """Members of the applying association and officers see an application; others 404.
+    """An application the person may see (``policy.APPLICATIONS``), else 404.
     ``options`` shape what is loaded with it (see ``SAVING``)."""
-    application = db.session.get(Application, application_id, options=options)
-    if application is None:
-        raise NotFound(_("No such application."))
-    if is_member(user, application.association) or {PROGRAMME_OFFICER, ADMIN} & user.role_names:
-        return application
-    raise NotFound(_("No such application."))
+    return policy.APPLICATIONS.get(user, application_id, *options)
 
 
 #: What saving a draft reads: the application with its call and association, not the

@@ -11,6 +11,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
+from grants import policy
 from grants.extensions import db
 from grants.models.accounts import ApiToken, User
 from grants.models.associations import Association, Invitation, Membership
@@ -85,13 +86,8 @@ def update_association(actor: User, association: Association, data: dict[str, An
 
 
 def visible_association(user: User, association_id: int) -> Association:
-    """An association the user may read: their own, or any for staff; else 404."""
-    association = db.session.get(Association, association_id)
-    if association is None:
-        raise NotFound(_("No such association."))
-    if is_member(user, association) or STAFF_ROLES & user.role_names:
-        return association
-    raise NotFound(_("No such association."))
+    """An association the person may see (``policy.ASSOCIATIONS``), else 404."""
+    return policy.ASSOCIATIONS.get(user, association_id)
 
 
 def member_association(user: User, association_id: int) -> Association:

@@ -12,6 +12,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from grants import policy
 from grants.extensions import db
 from grants.labels import state_label
 from grants.models.accounts import User
@@ -28,13 +29,8 @@ SECTIONS = ("activities", "results", "difficulties", "next_steps", "spending", "
 
 
 def visible_award(person: User, award_id: int) -> Award:
-    """Staff see every award; members see their association's; others get 404."""
-    award = db.session.get(Award, award_id)
-    if award is None or not (
-        STAFF & person.role_names or is_member(person, award.application.association)
-    ):
-        raise NotFound(_("No such award."))
-    return award
+    """An award the person may see (``policy.AWARDS``), else 404."""
+    return policy.AWARDS.get(person, award_id)
 
 
 def visible_report(person: User, award_id: int, report_id: int) -> Report:
@@ -51,10 +47,9 @@ def awards_for(person: User, state: str = "", page: int = 1):
         .join(Application, Application.id == Award.application_id)
         .order_by(Award.offered_at.desc(), Award.id.desc())
     )
-    if not STAFF & person.role_names:
-        statement = statement.where(
-            Award.association_id.in_([m.association_id for m in person.memberships])
-        )
+    condition = policy.AWARDS.condition(person)
+    if condition is not None:
+        statement = statement.where(condition)
     if state:
         statement = statement.where(Award.state == state)
     return db.paginate(statement, page=page, per_page=25, error_out=False)

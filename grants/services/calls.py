@@ -10,14 +10,15 @@ from zoneinfo import ZoneInfo
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
+from grants import policy
 from grants.extensions import db
 from grants.models.accounts import User
 from grants.models.applications import Application
 from grants.models.calls import Call, Criterion, DocumentType
 from grants.orm import utcnow
 from grants.reference import active_currencies
-from grants.roles import ADMIN, PROGRAMME_OFFICER
-from grants.services.errors import Conflict, InvalidInput, NotFound
+from grants.roles import PROGRAMME_OFFICER
+from grants.services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from workflows.call import CallLifecycle, grant_limit_problems
 
 
@@ -67,11 +68,8 @@ def all_calls(page: int = 1, per_page: int = 25):
 
 
 def visible_call(user: User, call_id: int) -> Call:
-    """A published call anyone may read; a draft only the programme staff."""
-    call = db.session.get(Call, call_id)
-    if call is None or (call.state == "draft" and not {PROGRAMME_OFFICER, ADMIN} & user.role_names):
-        raise NotFound(_("No such call."))
-    return call
+    """A call the person may see (``policy.CALLS``: drafts only to programme staff)."""
+    return policy.CALLS.get(user, call_id)
 
 
 def find_call(code: str) -> Call:
@@ -179,8 +177,15 @@ def _code_taken(code: str, exclude_id: int | None = None) -> bool:
     return db.session.scalar(statement) is not None
 
 
+def check_may_create(actor: User) -> None:
+    """Programme officers create calls (before anything they send is read: 403 first)."""
+    if PROGRAMME_OFFICER not in actor.role_names:
+        raise Forbidden(_("Only a programme officer creates calls."))
+
+
 def create_call(actor: User, data: dict[str, Any]) -> Call:
     """A new draft call; it is published through the call machine once complete."""
+    check_may_create(actor)
     _check(data)
     call = Call(state=CallLifecycle.initial_value(), created_by_id=actor.id)
     _apply(call, data)

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
+from grants import policy
 from grants.extensions import db
 from grants.labels import state_label
 from grants.models.accounts import User
@@ -100,11 +101,13 @@ def unassign(officer: User, review: Review) -> None:
 
 
 def own_review(evaluator: User, review_id: int) -> Review:
-    """The evaluator's own review, unless they declared a conflict: then it is gone (404)."""
-    review = db.session.get(Review, review_id)
-    if review is None or review.evaluator_id != evaluator.id or review.state == "conflicted":
+    """The evaluator's own review, unless they declared a conflict: then it is gone (404),
+    even for an evaluator who also runs the programme."""
+    if EVALUATOR not in evaluator.role_names:
         raise NotFound(_("No such review."))
-    if review.application.association_id in conflicted_associations(evaluator):
+    own = policy.REVIEWS.own(evaluator)
+    review = db.session.scalars(select(Review).where(Review.id == review_id, own)).first()
+    if review is None:
         raise NotFound(_("No such review."))
     return review
 
@@ -302,13 +305,9 @@ def submit_review(evaluator: User, review: Review) -> None:
 
 
 def review_for(person: User, review_id: int) -> Review:
-    """A review as its evaluator (their own) or a programme officer (any) may act on it."""
-    if PROGRAMME_OFFICER in person.role_names:
-        review = db.session.get(Review, review_id)
-        if review is None:
-            raise NotFound(_("No such review."))
-        return review
-    return own_review(person, review_id)
+    """A review the person may see (``policy.REVIEWS``): programme staff any, an
+    evaluator their own; else 404."""
+    return policy.REVIEWS.get(person, review_id)
 
 
 def other_totals(review: Review) -> list:

@@ -1,0 +1,157 @@
+"""Who may see which records: declared once here, asked by the pages, the API, the
+exports and every list.
+
+Each ``Visibility`` turns a person into a SQL condition on one model: ``None`` when the
+person sees every record (their roles say so), a condition on the person's associations
+or own records otherwise, and a condition no row meets for everyone else. Lists filter
+with it, and one record is loaded with it in the same statement, so a record a person
+may not see is never loaded for them: it is "not found" (404), whether it exists or not.
+What a person may *do* with a record they see is the lifecycle's business (the roles of
+each transition in ``workflows``), checked by the services.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import ColumnElement, Select, and_, false, select
+
+from grants.extensions import db
+from grants.models.accounts import User
+from grants.models.applications import Application
+from grants.models.associations import Association
+from grants.models.awards import Award, Report, Tranche
+from grants.models.calls import Call
+from grants.models.reviews import ConflictDeclaration, Review
+from grants.roles import ADMIN, EVALUATOR, FINANCE_OFFICER, PROGRAMME_OFFICER
+from grants.services.errors import NotFound
+
+#: The programme's staff: they see every association, award, tranche and report.
+STAFF = frozenset({ADMIN, PROGRAMME_OFFICER, FINANCE_OFFICER})
+#: Those who run calls and evaluations: they also see drafts, applications and reviews.
+PROGRAMME = frozenset({ADMIN, PROGRAMME_OFFICER})
+
+
+def member_of(person: User) -> list[int]:
+    """The associations the person is a member of."""
+    return [membership.association_id for membership in person.memberships]
+
+
+@dataclass(frozen=True)
+class Visibility:
+    """The records of ``model`` a person may see.
+
+    ``everything``: roles that see them all. ``own``: for anyone else, the condition on
+    the rows they see (``None``: they see none)."""
+
+    model: Any
+    everything: frozenset[str]
+    own: Callable[[User], ColumnElement[bool] | None]
+    missing: Any
+
+    def condition(self, person: User) -> ColumnElement[bool] | None:
+        """``None`` when the person sees every record; otherwise what their rows meet."""
+        if self.everything & person.role_names:
+            return None
+        condition = self.own(person)
+        return false() if condition is None else condition
+
+    def select(self, person: User) -> Select:
+        """The records the person may see, as a statement to filter, sort and page."""
+        condition = self.condition(person)
+        statement = select(self.model)
+        return statement if condition is None else statement.where(condition)
+
+    def get(self, person: User, record_id: int, *options: Any) -> Any:
+        """One record the person may see, with ``options`` shaping what is loaded; 404
+        (the same answer whether it exists or not) when they may not."""
+        condition = self.condition(person)
+        if condition is None:
+            record = db.session.get(self.model, record_id, options=options)
+        else:
+            record = db.session.scalars(
+                select(self.model).where(self.model.id == record_id, condition).options(*options)
+            ).first()
+        if record is None:
+            raise NotFound(str(self.missing))
+        return record
+
+    def allows(self, person: User, record: Any) -> bool:
+        """Whether the person may see a record already loaded."""
+        condition = self.condition(person)
+        if condition is None:
+            return True
+        return (
+            db.session.scalar(select(self.model.id).where(self.model.id == record.id, condition))
+            is not None
+        )
+
+
+def _associations_own(person: User) -> ColumnElement[bool] | None:
+    mine = member_of(person)
+    return Association.id.in_(mine) if mine else None
+
+
+def _applications_own(person: User) -> ColumnElement[bool] | None:
+    mine = member_of(person)
+    return Application.association_id.in_(mine) if mine else None
+
+
+def _reviews_own(person: User) -> ColumnElement[bool] | None:
+    """An evaluator's own reviews, gone once they declare a conflict with the association
+    (on the review, or for the association as a whole)."""
+    if EVALUATOR not in person.role_names:
+        return None
+    conflicted = select(ConflictDeclaration.association_id).where(
+        ConflictDeclaration.evaluator_id == person.id
+    )
+    return and_(
+        Review.evaluator_id == person.id,
+        Review.state != "conflicted",
+        Review.application_id.in_(
+            select(Application.id).where(Application.association_id.not_in(conflicted))
+        ),
+    )
+
+
+def _awards_own(person: User) -> ColumnElement[bool] | None:
+    mine = member_of(person)
+    return Award.association_id.in_(mine) if mine else None
+
+
+def _of_own_awards(column: Any) -> Callable[[User], ColumnElement[bool] | None]:
+    def own(person: User) -> ColumnElement[bool] | None:
+        mine = member_of(person)
+        if not mine:
+            return None
+        return column.in_(select(Award.id).where(Award.association_id.in_(mine)))
+
+    return own
+
+
+#: Published calls are public; drafts are for those who run calls.
+CALLS = Visibility(Call, PROGRAMME, lambda person: Call.state != "draft", _l("No such call."))
+#: Staff see every association; members see their own.
+ASSOCIATIONS = Visibility(Association, STAFF, _associations_own, _l("No such association."))
+#: Programme officers and admins see every application; members, their association's.
+#: Evaluators read an application only through their review (``evaluation``), where a
+#: blind call hides who applied.
+APPLICATIONS = Visibility(Application, PROGRAMME, _applications_own, _l("No such application."))
+#: Programme officers and admins see every review; evaluators their own.
+REVIEWS = Visibility(Review, PROGRAMME, _reviews_own, _l("No such review."))
+#: Staff see every award, tranche and report; members their association's.
+AWARDS = Visibility(Award, STAFF, _awards_own, _l("No such award."))
+TRANCHES = Visibility(Tranche, STAFF, _of_own_awards(Tranche.award_id), _l("No such tranche."))
+REPORTS = Visibility(Report, STAFF, _of_own_awards(Report.award_id), _l("No such report."))
+
+BY_MODEL = {
+    rule.model: rule
+    for rule in (CALLS, ASSOCIATIONS, APPLICATIONS, REVIEWS, AWARDS, TRANCHES, REPORTS)
+}
+
+
+def visibility_of(model: Any) -> Visibility:
+    return BY_MODEL[model]
