@@ -12,6 +12,7 @@ import json
 import threading
 from collections import Counter
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 import time_machine
@@ -434,3 +435,26 @@ def test_two_dispatchers_never_send_one_delivery_twice(committed, receiver):
     with committed.app_context():
         states = db.session.scalars(select(WebhookDelivery.state)).all()
         assert states == ["delivered"] * 30
+
+
+def test_the_readmes_verification_accepts_a_real_delivery_and_refuses_others(world, receiver):
+    """The example integrations copy from the README, run on what the server received."""
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    section = readme[readme.index("## Webhooks") :]
+    example = section[
+        section.index("```python\n") + 10 : section.index("```", section.index("```python") + 9)
+    ]
+    scope: dict = {}
+    exec(example, scope)  # the documented code itself
+    verify = scope["verify"]
+    _, secret = _endpoint(world, receiver.url, "application.submit")
+    _submitted(world)
+    with time_machine.travel(T, tick=False):
+        dispatch()
+    [request] = receiver.requests
+    with time_machine.travel(T + timedelta(seconds=20), tick=False):
+        assert verify(secret, request.headers, request.body)
+        assert not verify(service.new_secret(), request.headers, request.body)
+        assert not verify(secret, request.headers, request.body.replace(b"submit", b"reject"))
+    with time_machine.travel(T + timedelta(minutes=6), tick=False):
+        assert not verify(secret, request.headers, request.body)  # too old: a replay
