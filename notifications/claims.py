@@ -16,20 +16,26 @@ lets the receiving side recognise the second copy.
 A dispatcher outside the scheduler (``flask scheduler once dispatch``, a test) holds no
 lease: its claim hides the row for ``CLAIM_LEASE`` instead, as no leader can tell whether
 that process is still alive.
+
+Two queues are claimed this way: the outbox's emails and the webhook deliveries. Their
+rows share the columns a claim reads and writes, so one set of rules serves both.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import case, exists, select, update
+from sqlalchemy import ColumnElement, case, exists, select, update
 
 from grants.extensions import db
 from grants.models.notifications import Notification, SchedulerLease
+from grants.models.webhooks import WebhookDelivery, WebhookEndpoint
 from grants.orm import utcnow
 
 log = logging.getLogger(__name__)
@@ -38,6 +44,34 @@ MAX_ATTEMPTS = 6
 #: A row claimed without a lease is not claimed again for this long.
 CLAIM_LEASE = timedelta(minutes=10)
 INTERRUPTED = "Interrupted while being sent; sent again with the same Message-ID."
+
+
+@dataclass(frozen=True)
+class Queue:
+    """A table of rows sent after the commit. Its rows carry ``state`` (``pending`` until
+    sent or ``failed``), ``attempts``, ``next_attempt_at``, ``last_error``, ``claimed_by``,
+    ``claimed_at`` and ``attempted_at``."""
+
+    model: Any
+    #: Attempts before a row is marked failed for an admin to retry or replay.
+    max_attempts: int
+    #: The error recorded on a row whose attempt a dead dispatcher may have made.
+    interrupted: str
+    #: Which of the table's rows a dispatcher may send now.
+    sendable: Callable[[], ColumnElement[bool]]
+
+
+EMAILS = Queue(Notification, MAX_ATTEMPTS, INTERRUPTED, lambda: Notification.channel == "email")
+#: A paused endpoint's deliveries wait, unclaimed, until it is resumed.
+WEBHOOKS = Queue(
+    WebhookDelivery,
+    10,
+    "Interrupted while being sent; sent again with the same Webhook-Id.",
+    lambda: WebhookDelivery.endpoint_id.in_(
+        select(WebhookEndpoint.id).where(WebhookEndpoint.active.is_(True))
+    ),
+)
+QUEUES = (EMAILS, WEBHOOKS)
 
 _lease: ContextVar[int | None] = ContextVar("scheduler_lease", default=None)
 
@@ -113,41 +147,44 @@ def end(lease_id: int, now: datetime | None = None) -> None:
 
 
 def free(now: datetime, lease_id: int | None = None) -> int:
-    """Release leased claims (all of them, or ``lease_id``'s), due at once. A row whose
-    attempt began after its claim may have been sent: that attempt is counted, so an
-    email that kills every dispatcher still ends ``failed``. Flushes; returns the count."""
-    held = Notification.claimed_by.is_not(None)
+    """Release leased claims (all of them, or ``lease_id``'s) of every queue, due at once.
+    A row whose attempt began after its claim may have been sent: that attempt is counted,
+    so a row that kills every dispatcher still ends ``failed``. Flushes; returns the count."""
+    return sum(_free(queue, now, lease_id) for queue in QUEUES)
+
+
+def _free(queue: Queue, now: datetime, lease_id: int | None) -> int:
+    model = queue.model
+    held = model.claimed_by.is_not(None)
     if lease_id is not None:
-        held = Notification.claimed_by == lease_id
-    if db.session.scalar(select(Notification.id).where(held).limit(1)) is None:
+        held = model.claimed_by == lease_id
+    if db.session.scalar(select(model.id).where(held).limit(1)) is None:
         return 0  # the usual case: no write, so no write lock on SQLite
     interrupted = db.session.scalars(
-        update(Notification)
+        update(model)
         .where(
             held,
-            Notification.state == "pending",
-            Notification.attempted_at >= Notification.claimed_at,
+            model.state == "pending",
+            model.attempted_at >= model.claimed_at,
         )
         .values(
-            attempts=Notification.attempts + 1,
-            last_error=INTERRUPTED,
-            state=case(
-                (Notification.attempts + 1 >= MAX_ATTEMPTS, "failed"), else_=Notification.state
-            ),
+            attempts=model.attempts + 1,
+            last_error=queue.interrupted,
+            state=case((model.attempts + 1 >= queue.max_attempts, "failed"), else_=model.state),
             claimed_by=None,
             claimed_at=None,
         )
-        .returning(Notification.id)
+        .returning(model.id)
         .execution_options(synchronize_session=False)
     ).all()
     if interrupted:
         log.warning(
-            "Notifications %s were being sent when their dispatcher stopped; they go again "
-            "with the same Message-ID",
+            "%s %s were being sent when their dispatcher stopped; they go again",
+            model.__tablename__,
             sorted(interrupted),
         )
     rest = db.session.execute(
-        update(Notification)
+        update(model)
         .where(held)
         .values(claimed_by=None, claimed_at=None)
         .execution_options(synchronize_session=False)
@@ -158,18 +195,21 @@ def free(now: datetime, lease_id: int | None = None) -> int:
 # --- claims on rows ------------------------------------------------------------------
 
 
-def claim(now: datetime, limit: int, lease_id: int | None = None) -> list[int]:
-    """Take up to ``limit`` due email rows, atomically (``FOR UPDATE SKIP LOCKED`` on
-    PostgreSQL), for ``lease_id`` while it lives, or for ``CLAIM_LEASE``. Commits."""
+def claim(
+    now: datetime, limit: int, lease_id: int | None = None, queue: Queue = EMAILS
+) -> list[int]:
+    """Take up to ``limit`` due rows of ``queue``, atomically (``FOR UPDATE SKIP LOCKED``
+    on PostgreSQL), for ``lease_id`` while it lives, or for ``CLAIM_LEASE``. Commits."""
+    model = queue.model
     due = (
-        select(Notification.id)
+        select(model.id)
         .where(
-            Notification.channel == "email",
-            Notification.state == "pending",
-            Notification.next_attempt_at <= now,
-            Notification.claimed_by.is_(None),
+            queue.sendable(),
+            model.state == "pending",
+            model.next_attempt_at <= now,
+            model.claimed_by.is_(None),
         )
-        .order_by(Notification.id)
+        .order_by(model.id)
         .limit(limit)
         .with_for_update(skip_locked=True)
         # Chosen once: a subquery PostgreSQL rescans may pick other rows, past ``limit``.
@@ -177,10 +217,10 @@ def claim(now: datetime, limit: int, lease_id: int | None = None) -> list[int]:
         .prefix_with("MATERIALIZED")
     )
     conditions = [
-        Notification.id.in_(select(due.c.id)),
-        Notification.state == "pending",
-        Notification.next_attempt_at <= now,
-        Notification.claimed_by.is_(None),
+        model.id.in_(select(due.c.id)),
+        model.state == "pending",
+        model.next_attempt_at <= now,
+        model.claimed_by.is_(None),
     ]
     if lease_id is None:
         values = dict(next_attempt_at=now + CLAIM_LEASE)
@@ -188,26 +228,30 @@ def claim(now: datetime, limit: int, lease_id: int | None = None) -> list[int]:
         conditions.append(_live(lease_id))
         values = dict(claimed_by=lease_id, claimed_at=now)
     claimed = db.session.scalars(
-        update(Notification)
+        update(model)
         .where(*conditions)
         .values(**values)
-        .returning(Notification.id)
+        .returning(model.id)
         .execution_options(synchronize_session=False)
     ).all()
     db.session.commit()
     return sorted(claimed)
 
 
-def start_attempt(row_id: int, now: datetime, lease_id: int | None = None) -> bool:
-    """Stamp the attempt before the email leaves, if the claim still stands (the row is
-    pending, still ours, and our lease not ended by a newer leader). Commits."""
-    conditions = [Notification.id == row_id, Notification.state == "pending"]
+def start_attempt(
+    row_id: int, now: datetime, lease_id: int | None = None, queue: Queue = EMAILS
+) -> bool:
+    """Stamp the attempt before the row leaves, if the claim still stands (the row is
+    pending, may still be sent, is still ours, and our lease not ended by a newer
+    leader). Commits."""
+    model = queue.model
+    conditions = [model.id == row_id, model.state == "pending", queue.sendable()]
     if lease_id is None:
-        conditions.append(Notification.claimed_by.is_(None))
+        conditions.append(model.claimed_by.is_(None))
     else:
-        conditions += [Notification.claimed_by == lease_id, _live(lease_id)]
+        conditions += [model.claimed_by == lease_id, _live(lease_id)]
     stamped = db.session.execute(
-        update(Notification)
+        update(model)
         .where(*conditions)
         .values(attempted_at=now)
         .execution_options(synchronize_session=False)

@@ -6,8 +6,9 @@ SQLite (one host) through a file lock beside the database. The others keep tryin
 ``SCHEDULER_LEADER_POLL_SECONDS`` and take over when the leader dies, because its lock
 dies with its connection or its process; the new leader frees at once the outbox rows
 its predecessor had claimed (``notifications.claims``). The leader runs APScheduler 3
-with one worker, so jobs never overlap inside a process: dispatching the outbox,
-sweeping reminders and timed transitions, daily digests, and pruning old job records.
+with one worker, so jobs never overlap inside a process: dispatching the outbox and
+the webhooks, sweeping reminders and timed transitions, daily digests, and pruning old
+job records.
 Every run is recorded (``JobRun``) and the plan is published (``ScheduledJob``) for the
 admin page.
 
@@ -43,7 +44,7 @@ from grants.database import write_intent
 from grants.extensions import db
 from grants.models.notifications import JobRun, ScheduledJob
 from grants.orm import utcnow
-from notifications import claims, outbox, reminders
+from notifications import claims, outbox, reminders, webhooks
 
 log = logging.getLogger(__name__)
 logging.getLogger("apscheduler").setLevel(logging.WARNING)  # one line per run is noise
@@ -157,6 +158,11 @@ def dispatch_job(app: Flask, now: datetime) -> int:
     return sent + failed
 
 
+def webhooks_job(app: Flask, now: datetime) -> int:
+    delivered, failed = webhooks.dispatch(now)
+    return delivered + failed
+
+
 def sweep_job(app: Flask, now: datetime) -> int:
     return sum(reminders.sweep(now, app.config).values())
 
@@ -192,6 +198,12 @@ JOBS: tuple[Job, ...] = (
         "dispatch",
         "Send the outbox's due emails",
         dispatch_job,
+        lambda app: IntervalTrigger(seconds=app.config["SCHEDULER_DISPATCH_SECONDS"]),
+    ),
+    Job(
+        "webhooks",
+        "Send the due webhooks to the integrations' endpoints",
+        webhooks_job,
         lambda app: IntervalTrigger(seconds=app.config["SCHEDULER_DISPATCH_SECONDS"]),
     ),
     Job(
@@ -331,8 +343,10 @@ class Scheduler:
         )
         self.scheduler = scheduler
         for job in JOBS:
-            # The outbox and the sweep catch up at once; the daily jobs keep their hour.
-            first = {"next_run_time": utcnow()} if job.name in ("dispatch", "sweep") else {}
+            # The outboxes and the sweep catch up at once; the daily jobs keep their hour.
+            first = (
+                {"next_run_time": utcnow()} if job.name in ("dispatch", "webhooks", "sweep") else {}
+            )
             scheduler.add_job(
                 self._runner(job), job.trigger(self.app), id=job.name, name=job.description, **first
             )

@@ -28,6 +28,7 @@ pytest_plugins = [
     "tests.fixtures.people",
     "tests.fixtures.programme",
     "tests.fixtures.redis",
+    "tests.fixtures.receiver",
 ]
 
 POSTGRES_ADMIN_URL = os.environ.get(

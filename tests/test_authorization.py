@@ -116,6 +116,17 @@ ROUTES: dict[tuple[str, str], dict[str, object]] = {
     ("POST", "admin.retry_failed"): ADMIN_ONLY,
     # The walk's notification was delivered: retrying it says so (a redirect, 303).
     ("POST", "admin.retry_notification"): ADMIN_ONLY,
+    ("GET", "webhooks.index"): ADMIN_ONLY,
+    ("GET", "webhooks.create"): ADMIN_ONLY,
+    ("POST", "webhooks.create"): ADMIN_ONLY,
+    ("GET", "webhooks.show"): ADMIN_ONLY,
+    ("POST", "webhooks.edit"): ADMIN_ONLY,
+    # The walk's endpoint is active: resuming it says so (a redirect, 303).
+    ("POST", "webhooks.set_active"): ADMIN_ONLY,
+    ("POST", "webhooks.rotate_secret"): ADMIN_ONLY,
+    ("POST", "webhooks.replay"): ADMIN_ONLY,
+    # Last of the webhook routes: the admin's walk deletes the endpoint.
+    ("POST", "webhooks.delete"): ADMIN_ONLY,
     ("GET", "awards.index"): SIGNED_IN,
     ("GET", "awards.show"): AWARD_READ,
     ("GET", "awards.letter"): AWARD_READ,
@@ -352,6 +363,21 @@ def world(app, login):
     )
     db.session.add(report_document)
     db.session.flush()
+    from grants.models import WebhookDelivery
+    from grants.services.webhooks import create_endpoint
+
+    endpoint, _ = create_endpoint(
+        people["admin"], "https://erp.example.org/hooks", "ERP", ["application.submit"]
+    )
+    delivery = WebhookDelivery(
+        endpoint_id=endpoint.id,
+        event_type="application.submit",
+        webhook_id="walk",
+        payload='{"record": {"id": 1}}',
+        state="delivered",
+    )
+    db.session.add(delivery)
+    db.session.flush()
     clients = {role: login(person) for role, person in people.items()}
     from tests.clients import AppClient
 
@@ -386,6 +412,8 @@ def world(app, login):
         "report_document_id": report_document.id,
         "record_id": application.id,
         "kind": "csv",
+        "endpoint_id": endpoint.id,
+        "delivery_id": delivery.id,
         "notification_id": db.session.scalar(
             select(Notification.id).where(Notification.channel == "email").limit(1)
         ),

@@ -31,6 +31,7 @@ from grants.models.notifications import (
     SchedulerLease,
 )
 from grants.models.reviews import ConflictDeclaration, Decision, Review, Score
+from grants.models.webhooks import WebhookDelivery, WebhookEndpoint, WebhookSubscription
 
 #: How the person making a request is loaded: with their roles and memberships (and
 #: each membership's association), in the one statement that finds them.
@@ -71,4 +72,7 @@ __all__ = [
     "TrancheApproval",
     "User",
     "user_roles",
+    "WebhookDelivery",
+    "WebhookEndpoint",
+    "WebhookSubscription",
 ]

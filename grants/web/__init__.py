@@ -110,6 +110,7 @@ def register_web(app: Flask) -> None:
         public,
         reviews,
         transitions,
+        webhooks,
     )
 
     modules = (
@@ -129,6 +130,7 @@ def register_web(app: Flask) -> None:
         lifecycles,
         opendata,
         transitions,
+        webhooks,
     )
     for module in modules:
         app.register_blueprint(module.blueprint)

@@ -30,6 +30,7 @@ ROLES = {
 def _pages(live) -> dict[str, list[str]]:
     """The main pages of each role, on the demo programme."""
     with live.app.app_context():
+        webhook = _paused_webhook()
         award = db.session.query(Award).order_by(Award.id).first()
         report = db.session.query(Report).filter_by(award_id=award.id, kind="interim").one()
         application = db.session.get(Application, award.application_id)
@@ -59,8 +60,34 @@ def _pages(live) -> dict[str, list[str]]:
             grant,
         ],
         "finance": ["/", "/dashboard/", "/finance/", "/finance/run", "/finance/totals", grant],
-        "admin": ["/admin/users", "/admin/scheduler"],
+        "admin": [
+            "/admin/users",
+            "/admin/scheduler",
+            "/admin/webhooks/",
+            "/admin/webhooks/new",
+            f"/admin/webhooks/{webhook}",
+        ],
     }
+
+
+def _paused_webhook() -> int:
+    """A webhook for its page, paused so that the other journeys send it nothing."""
+    from grants.models import User, WebhookEndpoint
+    from grants.services.webhooks import create_endpoint, set_active
+
+    found = db.session.query(WebhookEndpoint.id).order_by(WebhookEndpoint.id).first()
+    if found:
+        return found.id
+    admin = db.session.query(User).filter_by(email=ROLES["admin"][0]).one()
+    endpoint, _ = create_endpoint(
+        admin,
+        "https://erp.programme-partner.example.org/integrations/diaspora-grants/webhooks",
+        "Finance ERP",
+        ["tranche.pay", "application.return_to_applicant"],
+    )
+    set_active(admin, endpoint, False)
+    db.session.commit()
+    return endpoint.id
 
 
 def _choose_language(page: Page, locale: str) -> None:
