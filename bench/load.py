@@ -1014,6 +1014,11 @@ def run(options: Options, log=print) -> Report:
                     headers = [{"Cookie": cookie} for cookie in sessions[endpoint.who]]
                 clients = [{"headers": h, "paths": [path]} for h in headers]
                 method = "GET"
+            if not endpoint.autosave:  # each worker's first request warms its caches
+                for _ in range(options.workers * options.threads):
+                    Browser(product.port).request(
+                        "GET", clients[0]["paths"][0], None, headers=clients[0]["headers"]
+                    )
             top = drive(ceiling.port, ceiling_clients, "GET", options.seconds, options, folder)
             before = product.workers_mb()
             if endpoint.export:
