@@ -58,7 +58,7 @@ def records(world):
 PAGES = {
     "associations": lambda record: f"/associations/{record.id}",
     "applications": lambda record: f"/applications/{record.id}",
-    "awards": lambda record: f"/awards/{record.id}",
+    "awards": lambda record: f"/grants/{record.id}",
 }
 
 
