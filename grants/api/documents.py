@@ -118,7 +118,7 @@ def upload(form, files):
         purpose=form["purpose"],
         **owner,
     )
-    db.session.commit()
+    db.session.flush()
     return document
 
 

@@ -1,6 +1,10 @@
-"""Collections of the API, declared once each: who sees what, the filters, how a
-transition is fired. Every collection gets a paginated list, an item, its history and
-``POST …/transitions``; applications also take updates guarded by their version.
+"""Collections of the API, declared once each: the policy that says who sees them
+(``grants.policy``), the filters, and the schema. Every collection gets a paginated
+list, an item, its history and ``POST …/transitions`` (fired through
+``services.actions``); applications also take updates guarded by their version.
+
+Views flush their changes and the request commits once, after the view, as the pages
+do: a change whose commit fails answers 409 or 503 and is not stored.
 
 Lists are sorted by id (stable), capped at 100 per page, with a link to the next page;
 the allowed transitions of a page are computed with one shared context, so the number
@@ -54,14 +58,14 @@ from grants.models.notifications import Notification
 from grants.models.reviews import Review
 from grants.numbers import MACHINE, NumberRefused, read_number
 from grants.policy import Visibility
+from grants.services import actions
 from grants.services import applications as application_service
 from grants.services import associations as association_service
 from grants.services import awards as award_service
 from grants.services import calls as call_service
-from grants.services import disbursements
 from grants.services import evaluation as evaluation_service
 from grants.services.errors import Conflict, InvalidInput
-from grants.services.workflow import allowed_for_many, fire, history_of
+from grants.services.workflow import allowed_for_many, history_of
 from workflows.application import ApplicationLifecycle
 
 blueprint = Blueprint("api", __name__, description="Resources of the programme")
@@ -102,17 +106,6 @@ def _coerce(name: str, value: Any) -> Any:
             f"{name} is not valid: {value!r}.", {name: [f"Not a valid {name.replace('_', ' ')}."]}
         ) from None
     return value
-
-
-def _fire(person: User, record: Any, name: str, comment: str | None, data: dict) -> None:
-    if isinstance(record, Tranche):
-        disbursements.act(person, record.id, name, comment=comment, **data)
-    elif isinstance(record, Review) and name == "submit":
-        evaluation_service.submit_review(person, record)
-    elif isinstance(record, Award) and name == "accept":
-        award_service.accept(person, record, {"letter_read": data.pop("letter_read", None), **data})
-    else:
-        fire(record, name, person, comment=comment, **data)
 
 
 # --- the declaration -----------------------------------------------------------------------
@@ -395,8 +388,8 @@ def _register(collection: Collection) -> None:
         name_ = body.pop("name")
         comment = body.pop("comment", None)
         data = {key: _coerce(key, value) for key, value in body.items()}
-        _fire(person, record, name_, comment, data)
-        db.session.commit()
+        actions.act(person, record, name_, comment, **data)
+        db.session.flush()
         db.session.refresh(record)
         return _with_options([record], person, True)[0], 200, _etag(record)
 
@@ -455,7 +448,7 @@ def update_application(body, record_id: int):
             for c in application.cofinancing
         ]
     application_service.save_draft(person, application, version, body, lines, sources)
-    db.session.commit()
+    db.session.flush()
     return _with_options([application], person, True)[0], 200, _etag(application)
 
 
@@ -548,7 +541,7 @@ def put_scores(body, record_id: int):
         body.get("recommendation"),
         body.get("overall_comment", ""),
     )
-    db.session.commit()
+    db.session.flush()
     return _with_options([review], person, True)[0], 200, _etag(review)
 
 
@@ -582,7 +575,7 @@ def update_report(body, record_id: int):
     for source_id, value in received.items():
         form[f"cofinancing-{source_id}"] = value
     award_service.save_report(person, report, form, locale=MACHINE)
-    db.session.commit()
+    db.session.flush()
     return _with_options([report], person, True)[0], 200, _etag(report)
 
 
@@ -602,7 +595,7 @@ def create_application(body):
     call = call_service.visible_call(person, body["call_id"])
     association = association_service.visible_association(person, body["association_id"])
     application = application_service.start_application(person, call, association)
-    db.session.commit()
+    db.session.flush()
     return _with_options([application], person, True)[0], 201, _etag(application)
 
 
@@ -626,7 +619,7 @@ def assign_evaluator(body):
     if evaluator is None:
         raise InvalidInput("No such evaluator.", {"evaluator_id": ["No such evaluator."]})
     review = evaluation_service.assign(person, application, evaluator)
-    db.session.commit()
+    db.session.flush()
     return _with_options([review], person, True)[0], 201, _etag(review)
 
 
@@ -720,7 +713,7 @@ def create_call(body):
     if not form.validate():
         raise InvalidInput("The call is not valid: see errors.", flatten_errors(form.errors))
     call = call_service.create_call(person, call_data(form))
-    db.session.commit()
+    db.session.flush()
     return _with_options([call], person, True)[0], 201, _etag(call)
 
 
@@ -732,7 +725,7 @@ def attest_no_conflict(record_id: int):
     person = authenticate()
     review = evaluation_service.own_review(person, record_id)
     evaluation_service.attest_no_conflict(person, review)
-    db.session.commit()
+    db.session.flush()
     return _with_options([review], person, True)[0], 200, _etag(review)
 
 
@@ -780,7 +773,7 @@ def record_decisions(body, record_id: int):
     decision = decisions.record(
         person, call, body["meeting_date"], body["present"], body["minutes"], outcomes
     )
-    db.session.commit()
+    db.session.flush()
     award_ids = list(
         db.session.scalars(
             select(Award.id).where(

@@ -55,7 +55,7 @@ def create_token(body):
             raise Unauthenticated(wrong)
     token = accounts.issue_token(user, body["name"], body["days"])
     row = accounts.user_tokens(user)[0]
-    db.session.commit()
+    db.session.flush()
     return {"token": token, "expires_at": row.expires_at}
 
 
@@ -73,4 +73,4 @@ def revoke_token(token_id: int):
     """Revoke one of the caller's tokens."""
     authenticate()
     accounts.revoke_token(g.api_user, token_id)
-    db.session.commit()
+    db.session.flush()

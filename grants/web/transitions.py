@@ -19,8 +19,8 @@ from grants.services import associations as association_service
 from grants.services import awards as award_service
 from grants.services import calls as call_service
 from grants.services import evaluation as evaluation_service
+from grants.services.actions import act
 from grants.services.errors import GuardFailed
-from grants.services.workflow import fire
 from grants.web.access import login_required
 
 blueprint = Blueprint("transitions", __name__)
@@ -67,7 +67,7 @@ def fire_transition(entity: str, entity_id: int, transition: str):
     declared = machine.rules.get(transition)
     data = {key: request.form.get(key) for key in (declared.requires if declared else ())}
     try:
-        fire(record, transition, current_user, comment=comment, **data)
+        act(current_user, record, transition, comment, **data)
     except GuardFailed as refused:
         for reason in refused.reasons:
             flash(reason, "error")

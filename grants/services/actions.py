@@ -1,0 +1,50 @@
+"""One entry point to fire a transition on any record, for the pages and the API alike.
+
+Most transitions are the lifecycle's alone (``workflow.fire``). A few carry rules of
+their own, declared here once: a tranche's four-eyes approvals and payment run under
+its award's lock (``disbursements.act``), a review is submitted with its scores checked
+(``evaluation.submit_review``), and an award is accepted with the letter read and the
+bank details (``awards.accept``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from grants.models.accounts import User
+from grants.models.awards import Award, Tranche
+from grants.models.reviews import Review
+from grants.services import awards, disbursements, evaluation
+from grants.services.workflow import fire
+
+
+def _tranche(person: User, tranche: Tranche, name: str, comment: str | None, **data: Any):
+    disbursements.act(person, tranche.id, name, comment=comment, **data)
+
+
+def _submit_review(person: User, review: Review, name: str, comment: str | None, **data: Any):
+    evaluation.submit_review(person, review)
+
+
+def _accept_award(person: User, award: Award, name: str, comment: str | None, **data: Any):
+    awards.accept(person, award, {"letter_read": data.pop("letter_read", None), **data})
+
+
+#: (record type, transition or None for every transition) → what fires it.
+SPECIAL: dict[tuple[type, str | None], Callable[..., None]] = {
+    (Tranche, None): _tranche,
+    (Review, "submit"): _submit_review,
+    (Award, "accept"): _accept_award,
+}
+
+
+def act(person: User, record: Any, name: str, comment: str | None = None, **data: Any) -> None:
+    """Fire ``name`` on ``record`` as ``person``, through its special rules if it has
+    any; refusals are the lifecycle's (``Forbidden``, ``Conflict``, ``GuardFailed``)."""
+    kind = type(record)
+    special = SPECIAL.get((kind, name)) or SPECIAL.get((kind, None))
+    if special is not None:
+        special(person, record, name, comment, **data)
+    else:
+        fire(record, name, person, comment=comment, **data)
