@@ -110,7 +110,18 @@ def current_person():
 
 
 def init_api(app: Flask) -> None:
-    from grants.api import auth, docs, documents, resources, tokens
+    from grants.api import (  # noqa: F401  (their routes)
+        applications,
+        auth,
+        calls,
+        docs,
+        documents,
+        notifications,
+        reports,
+        resources,
+        reviews,
+        tokens,
+    )
 
     app.config.setdefault("API_TITLE", "Diaspora Grants API")
     app.config.setdefault("API_VERSION", "v1")

@@ -1,0 +1,180 @@
+"""Calls through the API: created like the call form, decided at the committee's meeting."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, validate
+from sqlalchemy import select
+
+from forms.calls import CALL_ROWS
+from grants.api import flatten_errors
+from grants.api.auth import authenticate
+from grants.api.resources import (
+    blueprint,
+    etag_of,
+    with_options,
+)
+from grants.api.schemas import (
+    Amount,
+    ApiErrorSchema,
+    CallSchema,
+    RecordIdField,
+)
+from grants.extensions import db
+from grants.models.awards import Award
+from grants.services import calls as call_service
+from grants.services.errors import InvalidInput
+
+
+def _flatten_form(body: dict[str, Any]) -> list[tuple[str, str]]:
+    """JSON as the call form's fields: texts per language, rows as ``criteria-0-name``."""
+    pairs: list[tuple[str, str]] = []
+
+    def scalar(name: str, value: Any) -> None:
+        if isinstance(value, bool):
+            if value:
+                pairs.append((name, "y"))
+        elif isinstance(value, list):
+            for item in value:
+                pairs.append((name, str(item)))
+        elif value is not None:
+            pairs.append((name, str(value)))
+
+    for key, value in body.items():
+        if key in ("title", "description") and isinstance(value, dict):
+            for locale, text in value.items():
+                scalar(f"{key}_{locale}", text)
+        elif key == "sdg_targets" and isinstance(value, list):
+            scalar(key, ", ".join(str(v) for v in value))
+        elif key in CALL_ROWS and isinstance(value, list):
+            for index, row in enumerate(value):
+                if key == "document_types" and isinstance(row, dict):
+                    row = {"required": True, **row}
+                for name, cell in row.items() if isinstance(row, dict) else []:
+                    scalar(f"{key}-{index}-{name}", cell)
+        else:
+            scalar(key, value)
+    return pairs
+
+
+class CallRow(Schema):
+    class Meta:
+        unknown = "include"
+
+
+class CallCreate(Schema):
+    """The call form's fields; times are local to ``timezone`` (YYYY-MM-DDTHH:MM)."""
+
+    class Meta:
+        unknown = "include"
+
+    code = fields.String(required=True, validate=validate.Length(min=1, max=40))
+    language = fields.String(required=True, validate=validate.Length(min=2, max=8))
+    title = fields.Dict(keys=fields.String(), values=fields.String(), required=True)
+    description = fields.Dict(keys=fields.String(), values=fields.String())
+    sector = fields.String(required=True)
+    countries = fields.List(fields.String(), required=True)
+    sdg_targets = fields.List(fields.String())
+    currency = fields.String(validate=validate.Length(equal=3))
+    envelope = Amount()
+    min_grant = Amount()
+    max_grant = Amount()
+    min_cofinancing_share = Amount()
+    timezone = fields.String(required=True)
+    opens_at = fields.String(required=True, metadata={"example": "2027-02-01T00:00"})
+    closes_at = fields.String(required=True, metadata={"example": "2027-03-31T23:59"})
+    proposal_closes_at = fields.String()
+    two_stage = fields.Boolean()
+    require_verified_association = fields.Boolean()
+    criteria = fields.List(fields.Nested(CallRow))
+    document_types = fields.List(fields.Nested(CallRow))
+    indicators = fields.List(fields.Nested(CallRow))
+    tranches = fields.List(fields.Nested(CallRow))
+    reports = fields.List(fields.Nested(CallRow))
+
+
+@blueprint.route("/calls", methods=["POST"])
+@blueprint.arguments(CallCreate)
+@blueprint.response(201, CallSchema)
+@blueprint.alt_response(403, schema=ApiErrorSchema)
+@blueprint.alt_response(422, schema=ApiErrorSchema)
+def create_call(body):
+    """A draft call, checked like the call form; publish it with the ``publish``
+    transition once complete."""
+    from werkzeug.datastructures import MultiDict
+
+    from forms.calls import CallForm, call_data
+
+    person = authenticate()
+    call_service.check_may_create(person)
+    form = CallForm(
+        formdata=MultiDict(_flatten_form(body)), meta={"csrf": False, "machine_numbers": True}
+    )
+    if not form.validate():
+        raise InvalidInput("The call is not valid: see errors.", flatten_errors(form.errors))
+    call = call_service.create_call(person, call_data(form))
+    db.session.flush()
+    return with_options([call], person, True)[0], 201, etag_of(call)
+
+
+def _positive(value) -> None:
+    if value <= 0 or value > 10**10:
+        raise ValidationError("Must be above zero.")
+
+
+class OutcomeItem(Schema):
+    application_id = RecordIdField(required=True)
+    kind = fields.String(required=True, validate=validate.OneOf(["award", "waitlist", "reject"]))
+    amount = Amount(load_default=None, allow_none=True, places=2, validate=_positive)
+    conditions = fields.String(load_default="", validate=validate.Length(max=5000))
+    feedback = fields.String(load_default="", validate=validate.Length(max=5000))
+    exchange_rate = Amount(load_default=None, allow_none=True, places=6, validate=_positive)
+
+
+class DecisionCreate(Schema):
+    meeting_date = fields.Date(required=True)
+    present = fields.String(load_default="", validate=validate.Length(max=2000))
+    minutes = fields.String(load_default="", validate=validate.Length(max=20000))
+    outcomes = fields.List(fields.Nested(OutcomeItem), required=True)
+
+
+class DecisionSchema(Schema):
+    id = fields.Integer()
+    call_id = fields.Integer()
+    meeting_date = fields.Date()
+    award_ids = fields.List(fields.Integer())
+
+
+@blueprint.route("/calls/<int:record_id>/decisions", methods=["POST"])
+@blueprint.arguments(DecisionCreate)
+@blueprint.response(201, DecisionSchema)
+@blueprint.alt_response(403, schema=ApiErrorSchema)
+@blueprint.alt_response(422, schema=ApiErrorSchema)
+def record_decisions(body, record_id: int):
+    """The committee's meeting: awards within the envelope (with the exchange rate when a
+    budget is in another currency), the waiting list, rejections with feedback."""
+    from grants.services import decisions
+
+    person = authenticate()
+    call = call_service.visible_call(person, record_id)
+    outcomes = [decisions.Outcome(**item) for item in body["outcomes"]]
+    decision = decisions.record(
+        person, call, body["meeting_date"], body["present"], body["minutes"], outcomes
+    )
+    db.session.flush()
+    award_ids = list(
+        db.session.scalars(
+            select(Award.id).where(
+                Award.application_id.in_(
+                    [o.application_id for o in outcomes if o.kind == "award"] or [0]
+                )
+            )
+        )
+    )
+    return {
+        "id": decision.id,
+        "call_id": call.id,
+        "meeting_date": decision.meeting_date,
+        "award_ids": award_ids,
+    }
