@@ -168,6 +168,8 @@ ROUTES: dict[tuple[str, str], dict[str, object]] = {
             ("POST", "record_decisions"),
             ("PATCH", "update_report"),
             ("GET", "list_notifications"),
+            ("GET", "me"),
+            ("GET", "list_evaluators"),
             *[
                 (method, f"{verb}_{name}")
                 for name in ("call", "association", "application", "review", "award")

@@ -117,6 +117,7 @@ def init_api(app: Flask) -> None:
         docs,
         documents,
         notifications,
+        people,
         reports,
         resources,
         reviews,

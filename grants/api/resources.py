@@ -148,6 +148,7 @@ COLLECTIONS = (
             "call": lambda s, v: s.where(Call.code == v),
         },
         updated=Call.updated_at,
+        options=(selectinload(Call.criteria), selectinload(Call.document_types)),
     ),
     Collection(
         "associations",

@@ -12,6 +12,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 
 from grants.models.accounts import LOCALES
 from grants.numbers import COUNT_MAX, MACHINE, NumberRefused, read_number
+from grants.reference import active_currencies
 
 
 class RecordIdField(fields.Integer):
@@ -89,9 +90,12 @@ class PageSchema(Schema):
     )
 
 
-class ListArgs(Schema):
+class PageArgs(Schema):
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100000))
     per_page = fields.Integer(load_default=25, validate=validate.Range(min=1, max=100))
+
+
+class ListArgs(PageArgs):
     state = fields.String(load_default=None, validate=validate.Length(max=30))
     call = fields.String(load_default=None, validate=validate.Length(max=40))
     country = fields.String(load_default=None, validate=validate.Length(equal=2))
@@ -117,6 +121,26 @@ class DocumentTypeSchema(Schema):
     allowed_kinds = fields.List(fields.String())
 
 
+class IndicatorSchema(Schema):
+    name = fields.Dict(keys=fields.String(), values=fields.String(), required=True)
+    unit = fields.String(required=True)
+    by_sex = fields.Boolean(required=True)
+
+
+class TrancheStepSchema(Schema):
+    percentage = Amount(required=True)
+    after_report = fields.String(
+        allow_none=True,
+        validate=validate.OneOf(("interim", "final")),
+        metadata={"description": "the report that must be accepted before it is paid"},
+    )
+
+
+class ReportStepSchema(Schema):
+    kind = fields.String(required=True, validate=validate.OneOf(("interim", "final")))
+    months = fields.Integer(required=True, metadata={"description": "after the grant starts"})
+
+
 class CallSchema(LifecycleSchema):
     code = fields.String(required=True)
     language = fields.String()
@@ -134,8 +158,19 @@ class CallSchema(LifecycleSchema):
     closes_at = fields.AwareDateTime(allow_none=True)
     timezone = fields.String()
     two_stage = fields.Boolean()
+    proposal_closes_at = fields.AwareDateTime(allow_none=True)
     criteria = fields.List(fields.Nested(CriterionSchema))
     document_types = fields.List(fields.Nested(DocumentTypeSchema))
+    indicators = fields.List(fields.Nested(IndicatorSchema))
+    tranche_schedule = fields.List(fields.Nested(TrancheStepSchema))
+    report_schedule = fields.List(fields.Nested(ReportStepSchema))
+    evaluators_per_application = fields.Integer()
+    max_reviews_per_evaluator = fields.Integer(allow_none=True)
+    blind_review = fields.Boolean()
+    hide_other_scores = fields.Boolean()
+    disagreement_threshold = Amount()
+    review_deadline = fields.AwareDateTime(allow_none=True)
+    require_verified_association = fields.Boolean()
 
 
 class AssociationSchema(LifecycleSchema):
@@ -207,6 +242,11 @@ class ApplicationSchema(LifecycleSchema):
     submitted_at = fields.AwareDateTime(allow_none=True)
 
 
+def _currency_in_use(value: str) -> None:
+    if value not in active_currencies():
+        raise ValidationError("Choose a currency in use, such as USD, EUR or XOF.")
+
+
 def _plausible_amount(value) -> None:
     if value < 0 or value > 10**9:
         raise ValidationError("Must be between 0 and 1,000,000,000.")
@@ -230,6 +270,10 @@ class ApplicationUpdate(Schema):
         allow_none=True, validate=validate.Range(min=0, max=COUNT_MAX)
     )
     amount_requested = Amount(allow_none=True, places=2, validate=_plausible_amount)
+    budget_currency = fields.String(
+        validate=_currency_in_use,
+        metadata={"description": "ISO 4217 currency of the budget lines, e.g. XOF"},
+    )
     budget_lines = fields.List(
         fields.Nested(BudgetLineSchema), metadata={"description": "replaces every line"}
     )
@@ -244,7 +288,21 @@ class ReviewSchema(LifecycleSchema):
     recommendation = fields.String(allow_none=True)
     overall_comment = fields.String()
     submitted_at = fields.AwareDateTime(allow_none=True)
-    scores = fields.Method("_scores")
+    scores = fields.Method(
+        "_scores",
+        metadata={
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "criterion_id": {"type": "integer"},
+                    "score": {"type": "integer"},
+                    "comment": {"type": "string"},
+                },
+                "required": ["criterion_id", "score", "comment"],
+            },
+        },
+    )
 
     def _scores(self, review) -> list[dict]:
         return [
@@ -261,7 +319,14 @@ class TrancheSchema(LifecycleSchema):
     condition_report_id = fields.Integer(allow_none=True)
     requested_by_id = fields.Integer(allow_none=True)
     requested_at = fields.AwareDateTime(allow_none=True)
-    approver_ids = fields.Method("_approvers")
+    approver_ids = fields.Method(
+        "_approvers",
+        metadata={
+            "type": "array",
+            "items": {"type": "integer"},
+            "description": "who has approved it so far (four eyes: two are needed)",
+        },
+    )
     paid_by_id = fields.Integer(allow_none=True)
     payment_date = fields.Date(allow_none=True)
     bank_reference = fields.String()
@@ -304,7 +369,10 @@ class ReportSummarySchema(Schema):
 class AwardSchema(LifecycleSchema):
     application_id = fields.Integer()
     association_id = fields.Integer()
-    reference = fields.Function(lambda award: award.application.reference)
+    reference = fields.Function(
+        lambda award: award.application.reference,
+        metadata={"type": "string", "description": "the awarded application's reference"},
+    )
     amount = Amount()
     currency = fields.String()
     exchange_rate = Amount(allow_none=True)

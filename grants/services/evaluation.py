@@ -9,8 +9,10 @@ tells the officers (a domain event from the review machine).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -21,7 +23,7 @@ from grants.models.accounts import User
 from grants.models.applications import Application
 from grants.models.reviews import ConflictDeclaration, Review, Score
 from grants.orm import utcnow
-from grants.roles import EVALUATOR, PROGRAMME_OFFICER
+from grants.roles import ADMIN, EVALUATOR, PROGRAMME_OFFICER
 from grants.services import assignment_plan
 from grants.services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from grants.services.workflow import announce, fire
@@ -237,6 +239,50 @@ def evaluators() -> list[User]:
             .order_by(User.full_name, User.id)
         )
     )
+
+
+@dataclass(frozen=True)
+class EvaluatorLoad:
+    """An evaluator as officers choose one: what they read and how busy they are."""
+
+    person: User
+    #: Reviews assigned and not yet submitted, across calls.
+    waiting: int
+    submitted: int
+    #: Associations they declared a conflict of interest with.
+    conflicts: int
+
+
+def evaluator_directory(officer: User) -> list[EvaluatorLoad]:
+    """Every active evaluator with their languages and current load, for the officers
+    who assign reviews (three statements, however many evaluators)."""
+    if not {PROGRAMME_OFFICER, ADMIN} & officer.role_names:
+        raise Forbidden(_("Only programme officers and admins see the evaluators."))
+    people = evaluators()
+    counts: dict[tuple[int, str], int] = {
+        (evaluator_id, state): count
+        for evaluator_id, state, count in db.session.execute(
+            select(Review.evaluator_id, Review.state, func.count(Review.id)).group_by(
+                Review.evaluator_id, Review.state
+            )
+        )
+    }
+    conflicts = dict(
+        db.session.execute(
+            select(ConflictDeclaration.evaluator_id, func.count(ConflictDeclaration.id)).group_by(
+                ConflictDeclaration.evaluator_id
+            )
+        ).all()
+    )
+    return [
+        EvaluatorLoad(
+            person,
+            counts.get((person.id, "assigned"), 0),
+            counts.get((person.id, "submitted"), 0),
+            conflicts.get(person.id, 0),
+        )
+        for person in people
+    ]
 
 
 def propose_assignments(call) -> assignment_plan.Proposal:

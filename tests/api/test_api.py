@@ -12,8 +12,8 @@ from grants.extensions import db
 from grants.models import ApiToken, Application, Call
 from grants.orm import utcnow
 from grants.services.accounts import issue_token
-from tests.fixtures.people import PASSWORD
-from tests.fixtures.programme import make_application, make_award, make_call
+from tests.fixtures.people import PASSWORD, make_user
+from tests.fixtures.programme import make_application, make_award, make_call, make_review
 from tests.queries import cost_of
 
 
@@ -455,3 +455,69 @@ def test_a_call_is_checked_like_the_call_form(world, client):
         403,
         "forbidden",
     )
+
+
+# --- people, calls' settings and the budget's currency ------------------------------------
+
+
+def test_me_says_who_the_token_belongs_to(world, client):
+    world.applicant.languages = ["fr", "ar"]
+    mine = client.get("/api/v1/me", headers=bearer(world.applicant)).get_json()
+    assert mine["id"] == world.applicant.id and mine["email"] == world.applicant.email
+    assert mine["roles"] == ["applicant"] and mine["languages"] == ["fr", "ar"]
+    assert [m["association_id"] for m in mine["memberships"]] == [world.association.id]
+    assert mine["memberships"][0]["name"] == world.association.name
+    assert mine["two_factor"] is False
+    assert_error(client.get("/api/v1/me"), 401, "unauthenticated")
+
+
+def test_officers_find_evaluators_with_their_languages_and_load(world, client):
+    call = make_call(world)
+    world.evaluator.languages = ["fr"]
+    second = make_user("evaluator", full_name="Zeynab Diallo", languages=["ar", "en"])
+    for state in ("assigned", "assigned", "submitted"):
+        make_review(world, make_application(world, call, state="in_review"), state=state)
+    page = client.get("/api/v1/evaluators", headers=bearer(world.officer)).get_json()
+    found = {item["id"]: item for item in page["items"]}
+    assert found[world.evaluator.id]["languages"] == ["fr"]
+    assert (found[world.evaluator.id]["waiting"], found[world.evaluator.id]["submitted"]) == (2, 1)
+    assert found[second.id]["languages"] == ["ar", "en"] and found[second.id]["waiting"] == 0
+    assert page["total"] == len(page["items"]) and page["next"] is None
+    small = client.get("/api/v1/evaluators?per_page=1", headers=bearer(world.officer)).get_json()
+    assert len(small["items"]) == 1 and small["next"]
+    refused = client.get("/api/v1/evaluators", headers=bearer(world.applicant))
+    assert_error(refused, 403, "forbidden")
+
+
+def test_a_call_shows_its_schedules_indicators_and_evaluation_settings(world, client):
+    call = make_call(world)
+    call.indicators = [{"name": {"en": "Young people trained"}, "unit": "", "by_sex": True}]
+    call.tranche_schedule = [
+        {"percentage": "40", "after_report": None},
+        {"percentage": "60", "after_report": "interim"},
+    ]
+    call.report_schedule = [{"kind": "interim", "months": 6}, {"kind": "final", "months": 12}]
+    shown = client.get(f"/api/v1/calls/{call.id}", headers=bearer(world.officer)).get_json()
+    assert shown["indicators"][0]["name"] == {"en": "Young people trained"}
+    assert [step["after_report"] for step in shown["tranche_schedule"]] == [None, "interim"]
+    assert [step["months"] for step in shown["report_schedule"]] == [6, 12]
+    assert shown["evaluators_per_application"] == call.evaluators_per_application
+    assert "hide_other_scores" in shown and "review_deadline" in shown
+
+
+def test_a_budget_in_west_african_francs_is_set_through_the_api(world, client):
+    call = make_call(world)
+    draft = make_application(world, call)
+    headers = bearer(world.applicant)
+    url = f"/api/v1/applications/{draft.id}"
+    refused = client.patch(
+        url, json={"version": draft.version, "budget_currency": "XXX"}, headers=headers
+    )
+    body = assert_error(refused, 422, "invalid")
+    assert "budget_currency" in body["errors"]
+    assert client.get(url, headers=headers).get_json()["budget_currency"] == call.currency
+    saved = client.patch(
+        url, json={"version": draft.version, "budget_currency": "XOF"}, headers=headers
+    )
+    assert saved.status_code == 200, saved.get_data(as_text=True)
+    assert saved.get_json()["budget_currency"] == "XOF"
