@@ -191,6 +191,9 @@ ROUTES: dict[tuple[str, str], dict[str, object]] = {
     ("POST", "api_documents.upload"): API_TOKEN_ONLY,
     ("GET", "api_documents.get_document"): API_TOKEN_ONLY,
     ("GET", "api_documents.download"): API_TOKEN_ONLY,
+    ("GET", "api_documents.application_documents"): API_TOKEN_ONLY,
+    ("GET", "api_documents.report_documents"): API_TOKEN_ONLY,
+    ("GET", "api_documents.association_documents"): API_TOKEN_ONLY,
     ("DELETE", "api_tokens.revoke_token"): API_TOKEN_ONLY,
     # Asking for a token without credentials is bad input (422), for anyone.
     ("POST", "api_tokens.create_token"): EVERYONE_OK,

@@ -8,7 +8,9 @@ from flask import Response, current_app, redirect
 from flask_smorest import Blueprint
 from flask_smorest.fields import Upload
 from marshmallow import Schema, fields, validate
+from sqlalchemy import select
 
+from grants import policy
 from grants.api.auth import authenticate
 from grants.api.schemas import ApiErrorSchema, RecordIdField
 from grants.extensions import db
@@ -42,6 +44,9 @@ class DocumentSchema(Schema):
     association_id = fields.Integer(allow_none=True)
     document_type_id = fields.Integer(allow_none=True)
     uploaded_at = fields.AwareDateTime()
+    replaced_by_id = fields.Integer(
+        allow_none=True, metadata={"description": "the newer version that replaced it, if any"}
+    )
 
 
 class UploadForm(Schema):
@@ -161,3 +166,40 @@ def download(document_id: int):
             },
         )
     return redirect(document_service.download_url(document), code=302)
+
+
+# --- a record's documents ---------------------------------------------------------------
+
+
+def _documents(column, record_id: int) -> list[Document]:
+    """Every document of one record, oldest first; replaced versions say by which."""
+    return list(
+        db.session.scalars(select(Document).where(column == record_id).order_by(Document.id))
+    )
+
+
+@blueprint.route("/applications/<int:record_id>/documents", methods=["GET"])
+@blueprint.response(200, DocumentSchema(many=True))
+@blueprint.alt_response(404, schema=ApiErrorSchema)
+def application_documents(record_id: int):
+    """An application's documents (its call's document types and letters of support)."""
+    application_service.visible_application(authenticate(), record_id)
+    return _documents(Document.application_id, record_id)
+
+
+@blueprint.route("/reports/<int:record_id>/documents", methods=["GET"])
+@blueprint.response(200, DocumentSchema(many=True))
+@blueprint.alt_response(404, schema=ApiErrorSchema)
+def report_documents(record_id: int):
+    """A report's supporting documents."""
+    policy.REPORTS.get(authenticate(), record_id)
+    return _documents(Document.report_id, record_id)
+
+
+@blueprint.route("/associations/<int:record_id>/documents", methods=["GET"])
+@blueprint.response(200, DocumentSchema(many=True))
+@blueprint.alt_response(404, schema=ApiErrorSchema)
+def association_documents(record_id: int):
+    """An association's registration certificate and statutes, with earlier versions."""
+    association_service.visible_association(authenticate(), record_id)
+    return _documents(Document.association_id, record_id)

@@ -90,3 +90,26 @@ def test_supporting_documents_of_a_report_and_an_s3_redirect(world, client, app,
         assert staff.status_code == 403
     finally:
         app.extensions["document_store"] = saved
+
+
+def test_an_applications_documents_are_listed_with_their_earlier_versions(world, client):
+    application = make_application(world, make_call(world))
+    headers = bearer(world.applicant)
+    document_type = application.call.document_types[0]
+    first = _upload(
+        client, headers, "application", application.id, document_type_id=str(document_type.id)
+    ).get_json()
+    second = _upload(
+        client, headers, "application", application.id, document_type_id=str(document_type.id)
+    ).get_json()
+    url = f"/api/v1/applications/{application.id}/documents"
+    listed = {d["id"]: d for d in client.get(url, headers=headers).get_json()}
+    assert list(listed)[-2:] == [first["id"], second["id"]]  # after the fixture's own
+    assert listed[first["id"]]["replaced_by_id"] == second["id"]
+    assert listed[second["id"]]["replaced_by_id"] is None
+    assert client.get(url, headers=bearer(world.officer)).status_code == 200
+    assert client.get(url, headers=bearer(world.outsider)).status_code == 404
+    assert client.get(url, headers=bearer(world.evaluator)).status_code == 404
+    association = f"/api/v1/associations/{world.association.id}/documents"
+    assert client.get(association, headers=headers).get_json() == []
+    assert client.get(association, headers=bearer(world.outsider)).status_code == 404
