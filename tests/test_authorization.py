@@ -170,6 +170,7 @@ ROUTES: dict[tuple[str, str], dict[str, object]] = {
             ("GET", "list_notifications"),
             ("GET", "me"),
             ("GET", "list_evaluators"),
+            ("GET", "get_ranking"),
             *[
                 (method, f"{verb}_{name}")
                 for name in ("call", "association", "application", "review", "award")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import url_for
 from marshmallow import Schema, ValidationError, fields, validate
 from sqlalchemy import select
 
@@ -24,6 +25,7 @@ from grants.api.schemas import (
 from grants.extensions import db
 from grants.models.awards import Award
 from grants.services import calls as call_service
+from grants.services import ranking as ranking_service
 from grants.services.errors import InvalidInput
 
 
@@ -177,4 +179,112 @@ def record_decisions(body, record_id: int):
         "call_id": call.id,
         "meeting_date": decision.meeting_date,
         "award_ids": award_ids,
+    }
+
+
+# --- the ranking ---------------------------------------------------------------------------
+
+
+class RankingArgs(Schema):
+    by = fields.String(
+        load_default="normalised",
+        validate=validate.OneOf(("normalised", "raw")),
+        metadata={"description": "normalised (each evaluator against their own habits) or raw"},
+    )
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100000))
+
+
+class RankedSchema(Schema):
+    rank = fields.Integer(required=True)
+    application_id = fields.Integer(required=True)
+    reference = fields.String(allow_none=True)
+    association_id = fields.Integer(required=True)
+    association = fields.String(required=True)
+    country = fields.String(allow_none=True)
+    state = fields.String(required=True)
+    amount_requested = Amount(required=True)
+    cumulative = Amount(required=True, metadata={"description": "requested, running total"})
+    within_envelope = fields.Boolean(
+        required=True, metadata={"description": "above the funding line"}
+    )
+    reviews_submitted = fields.Integer(required=True)
+    reviews_assigned = fields.Integer(required=True)
+    raw_mean = Amount(allow_none=True)
+    normalised_mean = Amount(allow_none=True)
+    std = Amount(allow_none=True, metadata={"description": "spread of the reviews' totals"})
+    low = Amount(allow_none=True)
+    high = Amount(allow_none=True)
+    disagreement = fields.Boolean(required=True)
+    disagreement_reasons = fields.List(fields.String(), required=True)
+
+
+class RankingSchema(Schema):
+    call_id = fields.Integer(required=True)
+    by = fields.String(required=True)
+    currency = fields.String(required=True)
+    envelope = Amount(required=True)
+    page = fields.Integer(required=True)
+    pages = fields.Integer(required=True)
+    per_page = fields.Integer(required=True)
+    raw_evaluators = fields.Integer(
+        required=True,
+        metadata={"description": "evaluators with fewer than three reviews, counted raw"},
+    )
+    items = fields.List(fields.Nested(RankedSchema), required=True)
+    next = fields.String(allow_none=True)
+
+
+@blueprint.route("/calls/<int:record_id>/ranking", methods=["GET"])
+@blueprint.arguments(RankingArgs, location="query")
+@blueprint.response(200, RankingSchema)
+@blueprint.alt_response(403, schema=ApiErrorSchema)
+@blueprint.alt_response(404, schema=ApiErrorSchema)
+def get_ranking(args, record_id: int):
+    """The call's ranking, a hundred applications a page: raw and normalised means, the
+    spread and disagreement of the reviews, the running total and the funding line. For
+    programme officers and admins; decide with ``POST /calls/{id}/decisions``."""
+    person = authenticate()
+    call = call_service.visible_call(person, record_id)
+    found = ranking_service.ranking_for(person, call, args["by"], args["page"])
+    following = None
+    if found.has_next:
+        following = url_for("api.get_ranking", record_id=call.id, by=found.by, page=found.next_num)
+    items = []
+    for row in found.rows:
+        application = found.applications[row.application_id]
+        score = row.score
+        items.append(
+            {
+                "rank": row.rank,
+                "application_id": application.id,
+                "reference": application.reference,
+                "association_id": application.association_id,
+                "association": application.association.name,
+                "country": application.country,
+                "state": application.state,
+                "amount_requested": row.amount_requested,
+                "cumulative": row.cumulative,
+                "within_envelope": row.within_envelope,
+                "reviews_submitted": score.reviews,
+                "reviews_assigned": found.assigned.get(application.id, 0),
+                "raw_mean": score.raw_mean,
+                "normalised_mean": score.normalised_mean,
+                "std": score.std,
+                "low": score.low,
+                "high": score.high,
+                "disagreement": score.disagreement,
+                "disagreement_reasons": [str(reason) for reason in score.disagreement_reasons],
+            }
+        )
+    return {
+        "call_id": call.id,
+        "by": found.by,
+        "currency": call.currency,
+        "envelope": call.envelope,
+        "page": found.page,
+        "pages": found.pages,
+        "per_page": ranking_service.PER_PAGE,
+        "raw_evaluators": len(found.raw_evaluators),
+        "items": items,
+        "next": following,
     }

@@ -15,15 +15,19 @@ from decimal import Decimal
 from math import ceil
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import event, func, select, update
 from sqlalchemy.orm import Session, joinedload, lazyload
 
 from grants.extensions import db
 from grants.kept import Keeper
+from grants.models.accounts import User
 from grants.models.applications import Application
 from grants.models.calls import Call, Criterion, new_ranking_stamp
 from grants.models.reviews import Review, Score
+from grants.policy import PROGRAMME
 from grants.services import scoring_math
+from grants.services.errors import Forbidden
 from grants.services.scoring_math import CriterionSpec, RankedRow, ReviewPoint
 
 RANKED_STATES = ("in_review", "reviewed", "awarded", "waitlisted", "rejected")
@@ -70,6 +74,13 @@ class Ranking:
 
 
 _kept: Keeper[Computed] = Keeper(KEPT)
+
+
+def ranking_for(person: User, call: Call, by: str = "normalised", page: int = 1) -> Ranking:
+    """A page of the ranking for those who decide or oversee: programme officers, admins."""
+    if not PROGRAMME & person.role_names:
+        raise Forbidden(_("Only programme officers and admins see the ranking."))
+    return ranking(call, by, page)
 
 
 def ranking(call: Call, by: str = "normalised", page: int | None = None) -> Ranking:

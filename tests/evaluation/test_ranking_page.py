@@ -83,3 +83,35 @@ def test_the_ranking_costs_the_same_queries_for_5_or_40_applications(world, logi
         return cost_of(officer, f"/office/calls/{call.code}/ranking/")
 
     assert cost(5) == cost(40)
+
+
+def test_the_api_gives_the_same_ranking_as_the_page(world, client):
+    """Raw and normalised orders, the funding line and the reasons of a disagreement,
+    as data; for programme officers and admins only."""
+    from grants.services.accounts import issue_token
+
+    call, applications = _call_with_reviews(world, 6, "RANK-API")
+    headers = {"Authorization": f"Bearer {issue_token(world.officer, 'test', 30)}"}
+    url = f"/api/v1/calls/{call.id}/ranking"
+    normalised = client.get(url, headers=headers).get_json()
+    raw = client.get(f"{url}?by=raw", headers=headers).get_json()
+    order = [item["application_id"] for item in normalised["items"]]
+    raw_order = [item["application_id"] for item in raw["items"]]
+    first, second = applications[0].id, applications[1].id
+    assert order.index(first) < order.index(second)
+    assert raw_order.index(first) > raw_order.index(second)
+    assert (normalised["currency"], normalised["envelope"]) == (call.currency, "70000.00")
+    assert [item["rank"] for item in normalised["items"]] == list(range(1, 7))
+    within = [item["within_envelope"] for item in normalised["items"]]
+    assert within == sorted(within, reverse=True) and True in within  # one funding line
+    disagreeing = [item for item in normalised["items"] if item["disagreement"]]
+    assert disagreeing and all(item["disagreement_reasons"] for item in disagreeing)
+    assert normalised["items"][0]["reviews_submitted"] == 2
+    assert normalised["next"] is None and normalised["pages"] == 1
+    for person in (world.applicant, world.evaluator, world.finance):
+        refused = client.get(
+            url, headers={"Authorization": f"Bearer {issue_token(person, 'test', 30)}"}
+        )
+        assert refused.status_code == 403, person.email
+    bad = client.get(f"{url}?by=loudest", headers=headers)
+    assert bad.status_code == 422 and "by" in bad.get_json()["errors"]
