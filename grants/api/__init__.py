@@ -60,13 +60,17 @@ def error_response(status: int, message: str, errors: dict[str, list[str]] | Non
     return response
 
 
+#: Where webargs found a request's input: not part of a field's name.
+LOCATIONS = ("json", "query", "form", "files", "multipart", "headers")
+
+
 def flatten_errors(messages: Any, prefix: str = "") -> dict[str, list[str]]:
     """Nested errors (webargs' ``{"json": {"field": ["…"]}}``, a WTForms field list's
     ``{"rows": [{"name": ["…"]}]}``) as ``{"rows.0.name": ["…"]}``."""
     flat: dict[str, list[str]] = {}
     if isinstance(messages, dict):
         for key, value in messages.items():
-            name = str(key) if key not in ("json", "query", "form", "files", "headers") else ""
+            name = str(key) if key not in LOCATIONS else ""
             inner = f"{prefix}.{name}" if prefix and name else (name or prefix)
             flat.update(flatten_errors(value, inner))
     elif isinstance(messages, list) and not any(isinstance(m, dict | list) for m in messages):

@@ -9,6 +9,9 @@ from flask_smorest import Blueprint
 from flask_smorest.fields import Upload
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
+from webargs.flaskparser import FlaskParser
+from webargs.multidictproxy import MultiDictProxy
+from werkzeug.datastructures import CombinedMultiDict
 
 from grants import policy
 from grants.api.auth import authenticate
@@ -24,7 +27,26 @@ from grants.services.associations import is_member
 from grants.services.errors import Forbidden, InvalidInput, NotFound
 from grants.storage import LocalDocumentStore, content_disposition
 
-blueprint = Blueprint("api_documents", __name__, description="Documents")
+
+class _Parser(FlaskParser):
+    """Reads a multipart body's fields and files together, so that one schema (and one
+    OpenAPI request body) describes them."""
+
+    __location_map__ = {**FlaskParser.__location_map__, "multipart": "load_multipart"}
+
+    def load_multipart(self, request, schema):
+        return MultiDictProxy(CombinedMultiDict([request.form, request.files]), schema)
+
+
+class _MultipartBlueprint(Blueprint):
+    ARGUMENTS_PARSER = _Parser()
+    DEFAULT_LOCATION_CONTENT_TYPE_MAPPING = {
+        **Blueprint.DEFAULT_LOCATION_CONTENT_TYPE_MAPPING,
+        "multipart": "multipart/form-data",
+    }
+
+
+blueprint = _MultipartBlueprint("api_documents", __name__, description="Documents")
 
 
 @blueprint.before_request
@@ -50,16 +72,15 @@ class DocumentSchema(Schema):
 
 
 class UploadForm(Schema):
+    """One multipart body: the file and what it belongs to."""
+
+    file = Upload(required=True, metadata={"description": "the file (PDF, image, office)"})
     owner = fields.String(
         required=True, validate=validate.OneOf(["application", "report", "association"])
     )
     owner_id = RecordIdField(required=True)
     document_type_id = fields.Integer(load_default=None, validate=validate.Range(min=1))
     purpose = fields.String(load_default="", validate=validate.Length(max=60))
-
-
-class UploadFile(Schema):
-    file = Upload(required=True)
 
 
 def _readable(person, document: Document) -> Document:
@@ -77,11 +98,10 @@ def _readable(person, document: Document) -> Document:
 
 
 @blueprint.route("/documents", methods=["POST"])
-@blueprint.arguments(UploadForm, location="form")
-@blueprint.arguments(UploadFile, location="files")
+@blueprint.arguments(UploadForm, location="multipart")
 @blueprint.response(201, DocumentSchema)
 @blueprint.alt_response(422, schema=ApiErrorSchema)
-def upload(form, files):
+def upload(form):
     """Upload a file for an application (with its document type), a report or an
     association; checked by content, stored, the previous version kept."""
     person = authenticate()
@@ -116,7 +136,7 @@ def upload(form, files):
     else:
         association = association_service.member_association(person, form["owner_id"])
         owner["association"] = association
-    upload = files["file"]
+    upload = form["file"]
     document = document_service.add_document(
         person,
         document_service.Upload(upload.stream, upload.filename or "file", upload.mimetype),

@@ -17,6 +17,7 @@ from grants.api.resources import (
 from grants.api.schemas import (
     ApiErrorSchema,
     ReportSchema,
+    Versioned,
 )
 from grants.extensions import db
 from grants.numbers import MACHINE
@@ -29,8 +30,7 @@ class SpendingItem(Schema):
     explanation = fields.String(load_default="", validate=validate.Length(max=2000))
 
 
-class ReportUpdate(Schema):
-    version = fields.Integer(metadata={"description": "the version read; or send If-Match"})
+class ReportUpdate(Versioned):
     activities = fields.String(validate=validate.Length(max=20000))
     results = fields.String(validate=validate.Length(max=20000))
     difficulties = fields.String(validate=validate.Length(max=20000))

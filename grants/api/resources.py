@@ -412,21 +412,8 @@ for _collection in COLLECTIONS:
     _register(_collection)
 
 
-class PreconditionRequired(InvalidInput):
-    status = 428
-
-
 def check_version(body: dict, record: Any, what: str) -> None:
-    """The version read must be the current one (If-Match or ``version``)."""
-    version = body.pop("version", None)
-    match = request.headers.get("If-Match", "").strip().strip('W/"').strip('"')
-    if version is None and match:
-        if not match.isdigit():
-            raise InvalidInput(
-                'If-Match must be the version, such as "3".', {"If-Match": ["Not a version."]}
-            )
-        version = int(match)
-    if version is None:
-        raise PreconditionRequired("Send the version you read, as If-Match or version.")
-    if version != record.version:
+    """The version read (the body's, or If-Match's: ``schemas.Versioned``) must be the
+    record's current one."""
+    if body.pop("version") != record.version:
         raise Conflict(f"Someone changed this {what} since you read it; read it again.")

@@ -15,6 +15,7 @@ from grants.api.schemas import (
     ApiErrorSchema,
     RecordIdField,
     ReviewSchema,
+    Versioned,
 )
 from grants.extensions import db
 from grants.models.accounts import User
@@ -65,8 +66,7 @@ class ScoreItem(Schema):
     comment = fields.String(load_default="", validate=validate.Length(max=5000))
 
 
-class ScoresUpdate(Schema):
-    version = fields.Integer(metadata={"description": "the version read; or send If-Match"})
+class ScoresUpdate(Versioned):
     scores = fields.List(fields.Nested(ScoreItem), required=True)
     recommendation = fields.String(load_default=None, allow_none=True)
     overall_comment = fields.String(load_default="", validate=validate.Length(max=10000))
@@ -77,6 +77,7 @@ class ScoresUpdate(Schema):
 @blueprint.response(200, ReviewSchema)
 @blueprint.alt_response(409, schema=ApiErrorSchema)
 @blueprint.alt_response(422, schema=ApiErrorSchema)
+@blueprint.alt_response(428, schema=ApiErrorSchema, description="no version given")
 def put_scores(body, record_id: int):
     """The evaluator's scores, one per criterion with a comment, and a recommendation."""
     person = authenticate()

@@ -8,11 +8,15 @@ details only on awards, to their association and the staff (see ``AwardSchema``)
 
 from __future__ import annotations
 
-from marshmallow import Schema, ValidationError, fields, validate
+from typing import Any
+
+from flask import request
+from marshmallow import Schema, ValidationError, fields, pre_load, validate
 
 from grants.models.accounts import LOCALES
 from grants.numbers import COUNT_MAX, MACHINE, NumberRefused, read_number
 from grants.reference import active_currencies
+from grants.services.errors import InvalidInput
 
 
 class RecordIdField(fields.Integer):
@@ -252,10 +256,37 @@ def _plausible_amount(value) -> None:
         raise ValidationError("Must be between 0 and 1,000,000,000.")
 
 
-class ApplicationUpdate(Schema):
+class PreconditionRequired(InvalidInput):
+    status = 428
+
+
+class Versioned(Schema):
+    """A change to a record with a version: the version read is required, in the body
+    or as ``If-Match: "<version>"``; without either the answer is 428."""
+
+    version = fields.Integer(
+        required=True,
+        validate=validate.Range(min=1, max=2**31 - 1),
+        metadata={"description": 'the version read (or send it as If-Match: "3")'},
+    )
+
+    @pre_load
+    def _version_from_if_match(self, data: Any, **kwargs: Any) -> Any:
+        if not isinstance(data, dict) or data.get("version") is not None:
+            return data
+        match = request.headers.get("If-Match", "").strip().removeprefix("W/").strip('"')
+        if not match:
+            raise PreconditionRequired("Send the version you read, as If-Match or version.")
+        if not match.isdigit():
+            raise InvalidInput(
+                'If-Match must be the version, such as "3".', {"If-Match": ["Not a version."]}
+            )
+        return {**data, "version": int(match)}
+
+
+class ApplicationUpdate(Versioned):
     """A draft's fields; every one optional, checked like the web form's."""
 
-    version = fields.Integer(metadata={"description": "the version read; or send If-Match"})
     language = fields.String(
         validate=validate.OneOf(LOCALES),
         metadata={"description": "the language the application is written in"},

@@ -303,6 +303,42 @@ def test_the_openapi_document_describes_every_resource(client):
     assert b"cdn" not in docs.data.lower()
 
 
+def test_a_generated_client_can_trust_the_openapi_document(client):
+    """Valid OpenAPI 3: a multipart body for uploads (no OpenAPI 2 ``formData``), every
+    property of every schema typed, and the version read required on every change that
+    answers 428 without it."""
+    spec = client.get("/api/v1/openapi.json").get_json()
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            if method == "parameters":  # the path's own (its record id)
+                continue
+            places = {p["in"] for p in operation.get("parameters", [])}
+            assert places <= {"path", "query", "header"}, (method, path, places)
+    upload = spec["paths"]["/api/v1/documents"]["post"]["requestBody"]["content"]
+    body = spec["components"]["schemas"][
+        upload["multipart/form-data"]["schema"]["$ref"].rsplit("/", 1)[-1]
+    ]
+    assert body["properties"]["file"]["format"] == "binary"
+    assert {"file", "owner", "owner_id"} <= set(body["required"])
+    untyped = [
+        f"{name}.{field}"
+        for name, schema in spec["components"]["schemas"].items()
+        for field, prop in schema.get("properties", {}).items()
+        if not ({"type", "$ref", "allOf", "oneOf", "anyOf"} & set(prop))
+    ]
+    assert untyped == []
+    for path, method in (
+        ("/api/v1/applications/{record_id}", "patch"),
+        ("/api/v1/reviews/{record_id}/scores", "put"),
+        ("/api/v1/reports/{record_id}", "patch"),
+    ):
+        operation = spec["paths"][path][method]
+        reference = operation["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+        schema = spec["components"]["schemas"][reference.rsplit("/", 1)[-1]]
+        assert "version" in schema["required"], path
+        assert "428" in operation["responses"], path
+
+
 @pytest.mark.parametrize("path", ["/api/v1/calls/999999", "/api/v1/awards/999999/history"])
 def test_missing_records_answer_404_in_the_shape(world, client, path):
     assert_error(client.get(path, headers=bearer(world.officer)), 404, "not_found")
@@ -327,7 +363,12 @@ def test_an_evaluator_scores_through_the_api(world, client):
     saved = client.put(url, json=body, headers={**headers, "If-Match": f'"{review.version}"'})
     assert saved.status_code == 200, saved.get_data(as_text=True)
     assert {s["score"] for s in saved.get_json()["scores"]} == {4}
-    assert_error(client.put(url, json=body, headers=bearer(world.outsider)), 404, "not_found")
+    outsider = {**bearer(world.outsider), "If-Match": f'"{review.version}"'}
+    assert_error(client.put(url, json=body, headers=outsider), 404, "not_found")
+    # Without the version read, the body is refused before anything is looked up.
+    assert_error(
+        client.put(url, json=body, headers=bearer(world.outsider)), 428, "precondition_required"
+    )
 
 
 def test_a_report_is_written_through_the_api(world, client):
