@@ -126,7 +126,7 @@ def _pay(world, tranche: Tranche) -> None:
 
 def _accepted(world, **fields) -> Award:
     award = make_award(world, **fields)
-    fire(award, "accept", world.applicant, now=NOW)
+    fire(award, "accept", world.applicant, now=NOW, letter_read=True)
     return award
 
 
@@ -151,7 +151,7 @@ def _programme(world) -> dict[str, Award]:
     )
     db.session.add_all([final, tranche])
     db.session.flush()
-    fire(completed, "accept", world.applicant, now=NOW)
+    fire(completed, "accept", world.applicant, now=NOW, letter_read=True)
     _pay(world, tranche)
     fire(completed, "complete", None, now=COMPLETED_AT)
 

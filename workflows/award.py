@@ -112,6 +112,8 @@ class AwardLifecycle(Lifecycle):
     rules = {
         "accept": rule(
             APPLICANT,
+            requires=("letter_read",),
+            accepts=ACCEPTANCE_FIELDS,
             guards=(letter_acknowledged, bank_details_given),
             effect=record_acceptance,
             **_member,

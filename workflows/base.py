@@ -78,6 +78,9 @@ class Rule:
     #: What the comment is called: "comment", "reason" or "feedback" (``COMMENT_REQUIRED``).
     comment_label: str = "comment"
     requires: tuple[str, ...] = ()
+    #: Data it reads when given (a payment's amount, bank details already on file).
+    #: Nothing else may be sent with it.
+    accepts: tuple[str, ...] = ()
     effect: Callable[[Any, Context], None] | None = None
     summary: Sentence | None = None
 
@@ -96,6 +99,7 @@ class Option:
     status: int = 200
     comment_required: bool = False
     requires: tuple[str, ...] = ()
+    accepts: tuple[str, ...] = ()
 
 
 class Lifecycle(StateMachine):
@@ -178,7 +182,7 @@ class Lifecycle(StateMachine):
             reasons.append(COMMENT_REQUIRED[declared.comment_label])
         for key in () if ctx.preview else declared.requires:
             value = ctx.data.get(key)
-            if value is None or (isinstance(value, str) and not value.strip()):
+            if value is None or value is False or (isinstance(value, str) and not value.strip()):
                 reasons.append(required_sentence(key))
         for guard in declared.guards:
             problem = guard(entity, ctx)
@@ -189,7 +193,11 @@ class Lifecycle(StateMachine):
     @classmethod
     def option(cls, name: str, entity: Any, ctx: Context, state_value: str) -> Option:
         declared = cls.rules[name]
-        common = dict(comment_required=declared.comment_required, requires=declared.requires)
+        common = dict(
+            comment_required=declared.comment_required,
+            requires=declared.requires,
+            accepts=declared.accepts,
+        )
         # Who first: a person who may never do this learns nothing about the record's state.
         problem = cls.permission_problem(name, entity, ctx)
         if problem:
@@ -243,6 +251,7 @@ DATA_REQUIRED = {
     "closes_at": _l("The new deadline is required."),
     "payment_date": _l("Payment date is required."),
     "bank_reference": _l("Bank reference is required."),
+    "letter_read": _l("Confirm that you read the award letter."),
 }
 
 

@@ -380,6 +380,13 @@ def _register(collection: Collection) -> None:
         record = collection.visible(person, record_id)
         name_ = body.pop("name")
         comment = body.pop("comment", None)
+        declared = type(record).lifecycle.rules.get(name_)
+        unknown = sorted(set(body) - set(declared.requires + declared.accepts)) if declared else []
+        if unknown:
+            raise InvalidInput(
+                f"{name_} does not take {', '.join(unknown)}: see its requires and accepts.",
+                dict.fromkeys(unknown, ["Not read by this transition."]),
+            )
         data = {key: coerce(key, value) for key, value in body.items()}
         actions.act(person, record, name_, comment, **data)
         db.session.flush()

@@ -62,7 +62,14 @@ class OptionSchema(Schema):
     reasons = fields.List(fields.String(), required=True)
     status = fields.Integer(required=True)
     comment_required = fields.Boolean(required=True)
-    requires = fields.List(fields.String(), required=True)
+    requires = fields.List(
+        fields.String(), required=True, metadata={"description": "data it cannot go without"}
+    )
+    accepts = fields.List(
+        fields.String(),
+        required=True,
+        metadata={"description": "data it reads when given; nothing else may be sent"},
+    )
 
 
 class LifecycleSchema(Schema):

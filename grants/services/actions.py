@@ -28,7 +28,7 @@ def _submit_review(person: User, review: Review, name: str, comment: str | None,
 
 
 def _accept_award(person: User, award: Award, name: str, comment: str | None, **data: Any):
-    awards.accept(person, award, {"letter_read": data.pop("letter_read", None), **data})
+    awards.accept(person, award, data)
 
 
 #: (record type, transition or None for every transition) → what fires it.

@@ -20,7 +20,7 @@ from grants.models.applications import Application
 from grants.models.awards import Award, Report
 from grants.numbers import NumberRefused, read_number
 from grants.services.associations import STAFF_ROLES, is_member
-from grants.services.errors import Forbidden, GuardFailed, InvalidInput, NotFound
+from grants.services.errors import Forbidden, InvalidInput, NotFound
 from grants.services.workflow import fire, history_of
 from workflows.report import spending_lines
 
@@ -107,11 +107,9 @@ def award_letter(award: Award, locale: str) -> bytes:
 
 
 def accept(member: User, award: Award, form: dict[str, Any], now: datetime | None = None) -> None:
-    """Accept the offer: the letter read, the signatory, valid bank details."""
-    if not form.get("letter_read"):
-        raise GuardFailed([_("Confirm that you read the award letter.")])
-    data = {k: v for k, v in form.items() if k != "letter_read"}
-    fire(award, "accept", member, now=now, **data)
+    """Accept the offer: the letter read, the signatory, valid bank details (the award
+    lifecycle's ``accept`` says what it requires and accepts)."""
+    fire(award, "accept", member, now=now, **form)
 
 
 # --- the timeline ----------------------------------------------------------------------------

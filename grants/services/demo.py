@@ -558,6 +558,7 @@ def _previous_round(users: dict[str, User], lyon: Association) -> None:
         "accept",
         awa,
         now=_at(2026, 6, 10, 18, 0, "Europe/Paris"),
+        letter_read=True,
         signatory_name="Awa Ndiaye",
         signatory_role="Présidente",
         account_holder="Association des Sénégalais de Lyon pour le Développement",

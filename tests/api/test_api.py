@@ -562,3 +562,29 @@ def test_a_budget_in_west_african_francs_is_set_through_the_api(world, client):
     )
     assert saved.status_code == 200, saved.get_data(as_text=True)
     assert saved.get_json()["budget_currency"] == "XOF"
+
+
+def test_a_transition_declares_what_it_reads_and_refuses_anything_else(world, client):
+    """Accepting an award lists the letter, the signatory and the bank details it reads;
+    data a transition does not read is refused by name, and nothing changes."""
+    award = make_award(world, state="offered")
+    headers = bearer(world.applicant)
+    url = f"/api/v1/awards/{award.id}"
+    options = {
+        o["name"]: o for o in client.get(url, headers=headers).get_json()["allowed_transitions"]
+    }
+    accept = options["accept"]
+    assert accept["requires"] == ["letter_read"]
+    assert {"signatory_name", "signatory_role", "iban", "bic"} <= set(accept["accepts"])
+    refused = client.post(
+        f"{url}/transitions",
+        json={"name": "accept", "letter_read": True, "discount": "10%"},
+        headers=headers,
+    )
+    body = assert_error(refused, 422, "invalid")
+    assert list(body["errors"]) == ["discount"] and "accepts" in body["message"]
+    unread = client.post(f"{url}/transitions", json={"name": "accept"}, headers=headers)
+    assert (
+        "Confirm that you read the award letter." in assert_error(unread, 422, "invalid")["message"]
+    )
+    assert client.get(url, headers=headers).get_json()["state"] == "offered"

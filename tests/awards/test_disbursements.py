@@ -24,7 +24,7 @@ from workflows.errors import GuardFailed, NotPermitted
 
 def _accept(award, world):
     award.state = "offered"
-    fire(award, "accept", world.applicant, now=NOW)
+    fire(award, "accept", world.applicant, now=NOW, letter_read=True)
 
 
 def _pay(tranche, person, reference="BANK-1"):

@@ -106,6 +106,7 @@ def test_the_reminders_of_the_programme_year(app, world, mailbox):
             "accept",
             lyon,
             now=now,
+            letter_read=True,
             signatory_name="Awa Ndiaye",
             signatory_role="President",
             account_holder="ASLD",

@@ -209,6 +209,9 @@ class AwardCase(Case):
             db.session.flush()
         return award
 
+    def data(self, transition, award):
+        return {"letter_read": True} if transition == "accept" else {}
+
     def outsider(self, world, transition):
         rule = MACHINES["award"].rules[transition]
         return world.outsider if rule.who else None
