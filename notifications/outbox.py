@@ -416,27 +416,28 @@ def unread_count(user_id: int) -> int:
     )
 
 
-def inbox(user_id: int, page: int = 1):
+def inbox(user_id: int, page: int = 1, per_page: int = 25):
     return db.paginate(
         select(Notification)
         .where(Notification.recipient_id == user_id, Notification.channel == "in_app")
         .order_by(Notification.created_at.desc(), Notification.id.desc()),
         page=page,
-        per_page=25,
+        per_page=per_page,
         error_out=False,
     )
 
 
-def mark_all_read(user_id: int) -> None:
-    db.session.execute(
-        update(Notification)
-        .where(
-            Notification.recipient_id == user_id,
-            Notification.channel == "in_app",
-            Notification.read_at.is_(None),
-        )
-        .values(read_at=utcnow())
+def mark_all_read(user_id: int, ids: Iterable[int] | None = None) -> int:
+    """Mark the person's unread in-app notifications read (only ``ids`` when given: other
+    people's ids are ignored); how many were."""
+    statement = update(Notification).where(
+        Notification.recipient_id == user_id,
+        Notification.channel == "in_app",
+        Notification.read_at.is_(None),
     )
+    if ids is not None:
+        statement = statement.where(Notification.id.in_(list(ids)))
+    return db.session.execute(statement.values(read_at=utcnow())).rowcount
 
 
 def set_preferences(user: User, choices: Mapping[str, str]) -> None:

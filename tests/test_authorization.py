@@ -168,6 +168,7 @@ ROUTES: dict[tuple[str, str], dict[str, object]] = {
             ("POST", "record_decisions"),
             ("PATCH", "update_report"),
             ("GET", "list_notifications"),
+            ("POST", "read_notifications"),
             ("GET", "me"),
             ("GET", "list_evaluators"),
             ("GET", "get_ranking"),

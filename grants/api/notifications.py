@@ -1,34 +1,63 @@
-"""The caller's in-app notifications."""
+"""The caller's in-app notifications: a page at a time, and marked read."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from flask import url_for
+from marshmallow import Schema, fields, validate
 
 from grants.api.auth import authenticate
-from grants.api.resources import (
-    blueprint,
-)
-from grants.api.schemas import (
-    ListArgs,
-    NotificationSchema,
-)
-from grants.extensions import db
-from grants.models.notifications import Notification
+from grants.api.resources import blueprint
+from grants.api.schemas import ApiErrorSchema, NotificationSchema, PageArgs, PageSchema
+from notifications import outbox
+
+
+class NotificationPage(PageSchema):
+    items = fields.List(fields.Nested(NotificationSchema), required=True)
+    unread = fields.Integer(required=True, metadata={"description": "unread in all pages"})
+
+
+class ReadRequest(Schema):
+    ids = fields.List(
+        fields.Integer(validate=validate.Range(min=1)),
+        validate=validate.Length(max=1000),
+        metadata={"description": "the notifications to mark read; all unread when left out"},
+    )
+
+
+class ReadAnswer(Schema):
+    marked = fields.Integer(required=True)
+    unread = fields.Integer(required=True)
 
 
 @blueprint.route("/notifications", methods=["GET"])
-@blueprint.arguments(ListArgs, location="query")
-@blueprint.response(200, NotificationSchema(many=True))
+@blueprint.arguments(PageArgs, location="query")
+@blueprint.response(200, NotificationPage)
 def list_notifications(args):
-    """The caller's in-app notifications, newest first (page size capped at 100)."""
+    """The caller's in-app notifications, newest first, with how many are unread."""
     person = authenticate()
-    page, per_page = args["page"], args["per_page"]
-    return list(
-        db.session.scalars(
-            select(Notification)
-            .where(Notification.recipient_id == person.id, Notification.channel == "in_app")
-            .order_by(Notification.id.desc())
-            .limit(per_page)
-            .offset((page - 1) * per_page)
+    found = outbox.inbox(person.id, args["page"], args["per_page"])
+    following = None
+    if found.has_next:
+        following = url_for(
+            "api.list_notifications", page=found.next_num, per_page=args["per_page"]
         )
-    )
+    return {
+        "items": found.items,
+        "page": found.page,
+        "per_page": found.per_page,
+        "total": found.total,
+        "total_estimated": False,
+        "next": following,
+        "unread": outbox.unread_count(person.id),
+    }
+
+
+@blueprint.route("/notifications/read", methods=["POST"])
+@blueprint.arguments(ReadRequest)
+@blueprint.response(200, ReadAnswer)
+@blueprint.alt_response(422, schema=ApiErrorSchema)
+def read_notifications(body):
+    """Mark the caller's notifications read: those of ``ids``, or every unread one."""
+    person = authenticate()
+    marked = outbox.mark_all_read(person.id, body.get("ids"))
+    return {"marked": marked, "unread": outbox.unread_count(person.id)}

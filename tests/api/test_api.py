@@ -588,3 +588,42 @@ def test_a_transition_declares_what_it_reads_and_refuses_anything_else(world, cl
         "Confirm that you read the award letter." in assert_error(unread, 422, "invalid")["message"]
     )
     assert client.get(url, headers=headers).get_json()["state"] == "offered"
+
+
+def test_notifications_come_a_page_at_a_time_and_are_marked_read(world, client):
+    from grants.models import Notification
+
+    def note(person, number):
+        row = Notification(
+            dedupe_key=f"test-{person.id}-{number}",
+            rule="test",
+            category="applications",
+            recipient_id=person.id,
+            channel="in_app",
+            entity_type="application",
+            entity_id=number,
+            subject=f"Notice {number}",
+            body="",
+            state="sent",
+        )
+        db.session.add(row)
+        return row
+
+    mine = [note(world.applicant, n) for n in range(3)]
+    theirs = note(world.outsider, 9)
+    db.session.flush()
+    headers = bearer(world.applicant)
+    page = client.get("/api/v1/notifications?per_page=2", headers=headers).get_json()
+    assert (len(page["items"]), page["total"], page["unread"]) == (2, 3, 3) and page["next"]
+    one = client.post(
+        "/api/v1/notifications/read", json={"ids": [mine[0].id, theirs.id]}, headers=headers
+    ).get_json()
+    assert one == {"marked": 1, "unread": 2}  # another person's notice is left alone
+    assert client.post("/api/v1/notifications/read", json={}, headers=headers).get_json() == {
+        "marked": 2,
+        "unread": 0,
+    }
+    db.session.refresh(theirs)
+    assert theirs.read_at is None
+    bad = client.post("/api/v1/notifications/read", json={"ids": ["x"]}, headers=headers)
+    assert "ids.0" in assert_error(bad, 422, "invalid")["errors"]
