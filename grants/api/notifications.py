@@ -7,7 +7,13 @@ from marshmallow import Schema, fields, validate
 
 from grants.api.auth import authenticate
 from grants.api.resources import blueprint
-from grants.api.schemas import ApiErrorSchema, NotificationSchema, PageArgs, PageSchema
+from grants.api.schemas import (
+    ApiErrorSchema,
+    NotificationSchema,
+    PageArgs,
+    PageSchema,
+    RecordIdField,
+)
 from notifications import outbox
 
 
@@ -18,7 +24,7 @@ class NotificationPage(PageSchema):
 
 class ReadRequest(Schema):
     ids = fields.List(
-        fields.Integer(validate=validate.Range(min=1)),
+        RecordIdField(),
         validate=validate.Length(max=1000),
         metadata={"description": "the notifications to mark read; all unread when left out"},
     )
