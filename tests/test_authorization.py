@@ -169,6 +169,7 @@ ROUTES: dict[tuple[str, str], dict[str, object]] = {
             ("PATCH", "update_report"),
             ("GET", "list_notifications"),
             ("POST", "read_notifications"),
+            ("GET", "award_letter"),
             ("GET", "me"),
             ("GET", "list_evaluators"),
             ("GET", "get_ranking"),

@@ -117,6 +117,7 @@ def init_api(app: Flask) -> None:
     from grants.api import (  # noqa: F401  (their routes)
         applications,
         auth,
+        awards,
         calls,
         docs,
         documents,

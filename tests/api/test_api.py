@@ -627,3 +627,15 @@ def test_notifications_come_a_page_at_a_time_and_are_marked_read(world, client):
     assert theirs.read_at is None
     bad = client.post("/api/v1/notifications/read", json={"ids": ["x"]}, headers=headers)
     assert "ids.0" in assert_error(bad, 422, "invalid")["errors"]
+
+
+def test_the_award_letter_is_read_through_the_api_before_accepting(world, client):
+    award = make_award(world, state="offered")
+    headers = bearer(world.applicant)
+    letter = client.get(f"/api/v1/awards/{award.id}/letter.pdf?lang=fr", headers=headers)
+    assert letter.status_code == 200 and letter.mimetype == "application/pdf"
+    assert letter.data.startswith(b"%PDF") and "-fr.pdf" in letter.headers["Content-Disposition"]
+    outsider = bearer(world.outsider)
+    assert client.get(f"/api/v1/awards/{award.id}/letter.pdf", headers=outsider).status_code == 404
+    bad = client.get(f"/api/v1/awards/{award.id}/letter.pdf?lang=xx", headers=headers)
+    assert "lang" in assert_error(bad, 422, "invalid")["errors"]

@@ -1,8 +1,9 @@
 """Stateful runs over the API: schemathesis infers the links between operations (a
 created or listed record's ``id`` to the operations on ``/{records}/{record_id}``) and
 chains them, so the fuzzing reaches real records and their transitions, updates and
-documents instead of answering 404; each scenario starts from the same records. No step may be a server error or break the
-documented schema; the number of scenarios and their length are bounded."""
+documents instead of answering 404; each scenario starts from the same records. No step
+may be a server error or break the documented schema; the number of scenarios and their
+length are bounded."""
 
 from __future__ import annotations
 
