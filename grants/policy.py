@@ -105,15 +105,20 @@ def _reviews_own(person: User) -> ColumnElement[bool] | None:
     (on the review, or for the association as a whole)."""
     if EVALUATOR not in person.role_names:
         return None
-    conflicted = select(ConflictDeclaration.association_id).where(
-        ConflictDeclaration.evaluator_id == person.id
+    # Checked per review row (an evaluator has dozens), by index, not over every
+    # application of the programme.
+    conflicted = (
+        select(ConflictDeclaration.id)
+        .join(Application, Application.association_id == ConflictDeclaration.association_id)
+        .where(
+            Application.id == Review.application_id,
+            ConflictDeclaration.evaluator_id == person.id,
+        )
     )
     return and_(
         Review.evaluator_id == person.id,
         Review.state != "conflicted",
-        Review.application_id.in_(
-            select(Application.id).where(Application.association_id.not_in(conflicted))
-        ),
+        ~conflicted.exists(),
     )
 
 
