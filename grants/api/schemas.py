@@ -37,9 +37,10 @@ class Amount(fields.Decimal):
     """
 
     def __init__(self, *args, **kwargs):
-        places = kwargs.get("places")
+        places = kwargs.pop("places", None)
         self.decimals = 2 if places is None else places
-        super().__init__(*args, as_string=True, **kwargs)
+        # Always written with its places ("32000.50"), whatever was typed ("32000.5").
+        super().__init__(*args, places=self.decimals, as_string=True, **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
         try:
