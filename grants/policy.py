@@ -90,14 +90,14 @@ class Visibility:
         )
 
 
-def _associations_own(person: User) -> ColumnElement[bool] | None:
-    mine = member_of(person)
-    return Association.id.in_(mine) if mine else None
+def _in_own_associations(column: Any) -> Callable[[User], ColumnElement[bool] | None]:
+    """Rows whose ``column`` is one of the person's associations."""
 
+    def own(person: User) -> ColumnElement[bool] | None:
+        mine = member_of(person)
+        return column.in_(mine) if mine else None
 
-def _applications_own(person: User) -> ColumnElement[bool] | None:
-    mine = member_of(person)
-    return Application.association_id.in_(mine) if mine else None
+    return own
 
 
 def _reviews_own(person: User) -> ColumnElement[bool] | None:
@@ -122,11 +122,6 @@ def _reviews_own(person: User) -> ColumnElement[bool] | None:
     )
 
 
-def _awards_own(person: User) -> ColumnElement[bool] | None:
-    mine = member_of(person)
-    return Award.association_id.in_(mine) if mine else None
-
-
 def _of_own_awards(column: Any) -> Callable[[User], ColumnElement[bool] | None]:
     def own(person: User) -> ColumnElement[bool] | None:
         mine = member_of(person)
@@ -140,15 +135,22 @@ def _of_own_awards(column: Any) -> Callable[[User], ColumnElement[bool] | None]:
 #: Published calls are public; drafts are for those who run calls.
 CALLS = Visibility(Call, PROGRAMME, lambda person: Call.state != "draft", _l("No such call."))
 #: Staff see every association; members see their own.
-ASSOCIATIONS = Visibility(Association, STAFF, _associations_own, _l("No such association."))
+ASSOCIATIONS = Visibility(
+    Association, STAFF, _in_own_associations(Association.id), _l("No such association.")
+)
 #: Programme officers and admins see every application; members, their association's.
 #: Evaluators read an application only through their review (``evaluation``), where a
 #: blind call hides who applied.
-APPLICATIONS = Visibility(Application, PROGRAMME, _applications_own, _l("No such application."))
+APPLICATIONS = Visibility(
+    Application,
+    PROGRAMME,
+    _in_own_associations(Application.association_id),
+    _l("No such application."),
+)
 #: Programme officers and admins see every review; evaluators their own.
 REVIEWS = Visibility(Review, PROGRAMME, _reviews_own, _l("No such review."))
 #: Staff see every award, tranche and report; members their association's.
-AWARDS = Visibility(Award, STAFF, _awards_own, _l("No such award."))
+AWARDS = Visibility(Award, STAFF, _in_own_associations(Award.association_id), _l("No such award."))
 TRANCHES = Visibility(Tranche, STAFF, _of_own_awards(Tranche.award_id), _l("No such tranche."))
 REPORTS = Visibility(Report, STAFF, _of_own_awards(Report.award_id), _l("No such report."))
 

@@ -17,7 +17,7 @@ from grants.models.accounts import ApiToken, User
 from grants.models.associations import Association, Invitation, Membership
 from grants.models.documents import Document
 from grants.orm import utcnow
-from grants.roles import ADMIN, APPLICANT, FINANCE_OFFICER, PROGRAMME_OFFICER
+from grants.roles import APPLICANT
 from grants.services.accounts import ensure_roles
 from grants.services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from notifications.mailer import send_email
@@ -39,7 +39,7 @@ EDITABLE_FIELDS = (
     "working_languages",
 )
 #: Roles that may read any association (members see only their own).
-STAFF_ROLES = {ADMIN, PROGRAMME_OFFICER, FINANCE_OFFICER}
+STAFF_ROLES = policy.STAFF
 
 
 def is_member(user: User, association: Association) -> bool:
