@@ -285,6 +285,14 @@ class ApplicationLifecycle(Lifecycle):
         who=member_of_association,
         who_fails=_l("Only members of the applying association can do this."),
     )
+    # One way to decide: the committee's meeting records every outcome with its award.
+    _decided = dict(
+        recorded_with="decision",
+        recorded_where=_l(
+            "Awards, the waiting list and rejections are recorded together as the "
+            "committee's decisions, from the call's ranking."
+        ),
+    )
 
     rules = {
         "submit": rule(
@@ -342,10 +350,15 @@ class ApplicationLifecycle(Lifecycle):
             requires=("amount",),
             guards=(award_amount_valid, within_envelope),
             effect=record_award,
+            **_decided,
         ),
-        "waitlist": rule(OFFICER, effect=record_decision),
+        "waitlist": rule(OFFICER, effect=record_decision, **_decided),
         "reject": rule(
-            OFFICER, comment_required=True, comment_label="feedback", effect=record_decision
+            OFFICER,
+            comment_required=True,
+            comment_label="feedback",
+            effect=record_decision,
+            **_decided,
         ),
         "withdraw": rule(
             APPLICANT,

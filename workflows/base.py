@@ -83,6 +83,11 @@ class Rule:
     accepts: tuple[str, ...] = ()
     effect: Callable[[Any, Context], None] | None = None
     summary: Sentence | None = None
+    #: A transition that is one part of a larger record (an award is one outcome of the
+    #: committee's decision): fired only by the service that keeps that record, which
+    #: gives its id as this data key. Anyone else is told ``recorded_where``.
+    recorded_with: str = ""
+    recorded_where: Sentence | None = None
 
 
 def rule(*roles: str, **options: Any) -> Rule:
@@ -204,6 +209,8 @@ class Lifecycle(StateMachine):
             return Option(name, False, (problem,), 403, **common)
         if name not in cls.events_from(state_value):
             return Option(name, False, (cls.not_from_sentence(name, state_value),), 409, **common)
+        if declared.recorded_with and ctx.data.get(declared.recorded_with) is None:
+            return Option(name, False, (declared.recorded_where,), 409, **common)
         reasons = cls.guard_problems(name, entity, ctx)
         if reasons:
             return Option(name, False, tuple(reasons), 422, **common)

@@ -24,6 +24,15 @@ class DomainError(Exception):
             for field, items in (errors or {}).items()
         }
 
+    def renamed(self, names: dict[str, str]) -> DomainError:
+        """The same error with its fields named as the caller knows them (the API's dotted
+        paths into its body for a service's form names); other fields keep theirs."""
+        copy = type(self).__new__(type(self))
+        copy.__dict__.update(vars(self))
+        copy.args = self.args
+        copy.errors = {names.get(field, field): items for field, items in self.errors.items()}
+        return copy
+
 
 class NotFound(DomainError):
     """Missing, or not visible to this person: both look the same from outside."""

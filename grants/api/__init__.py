@@ -11,7 +11,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 from typing import Any
 
-from flask import Flask, g, jsonify, request
+from flask import Flask, current_app, g, jsonify, request
 from flask_smorest import Api
 from werkzeug.exceptions import HTTPException
 
@@ -96,6 +96,14 @@ def handle_api_error(error: Exception):
         if messages:
             return error_response(
                 status, "The request is not valid: see errors.", flatten_errors(messages)
+            )
+        if status == 413:
+            limit = current_app.config["MAX_CONTENT_LENGTH"]
+            return error_response(
+                status,
+                f"The request body is larger than the {limit // (1024 * 1024)} MB this API "
+                "accepts: send a smaller file.",
+                {"body": [f"At most {limit} bytes."]},
             )
         return error_response(status, _message(status, error))
     return error_response(500, "An unexpected error happened on our side. It has been logged.")

@@ -148,6 +148,16 @@ class DecisionSchema(Schema):
     award_ids = fields.List(fields.Integer())
 
 
+#: The decision service names its errors as the ranking page's fields; the API as the
+#: body's fields.
+DECISION_FIELDS = {
+    "outcome": "application_id",
+    "amount": "amount",
+    "rate": "exchange_rate",
+    "text": "feedback",
+}
+
+
 @blueprint.route("/calls/<int:record_id>/decisions", methods=["POST"])
 @blueprint.arguments(DecisionCreate)
 @blueprint.response(201, DecisionSchema)
@@ -160,10 +170,25 @@ def record_decisions(body, record_id: int):
 
     person = authenticate()
     call = call_service.visible_call(person, record_id)
+    positions: dict[int, int] = {}
+    for index, item in enumerate(body["outcomes"]):
+        first = positions.setdefault(item["application_id"], index)
+        if first != index:
+            raise InvalidInput(
+                "Each application is decided once: see errors.",
+                {f"outcomes.{index}.application_id": [f"Already decided in outcomes.{first}."]},
+            )
     outcomes = [decisions.Outcome(**item) for item in body["outcomes"]]
-    decision = decisions.record(
-        person, call, body["meeting_date"], body["present"], body["minutes"], outcomes
-    )
+    try:
+        decision = decisions.record(
+            person, call, body["meeting_date"], body["present"], body["minutes"], outcomes
+        )
+    except InvalidInput as refused:
+        names = {}
+        for application_id, index in positions.items():
+            for page_field, field in DECISION_FIELDS.items():
+                names[f"{page_field}-{application_id}"] = f"outcomes.{index}.{field}"
+        raise refused.renamed(names) from None
     db.session.flush()
     award_ids = list(
         db.session.scalars(

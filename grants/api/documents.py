@@ -15,7 +15,7 @@ from werkzeug.datastructures import CombinedMultiDict
 
 from grants import policy
 from grants.api.auth import authenticate
-from grants.api.schemas import ApiErrorSchema, RecordIdField
+from grants.api.schemas import ApiErrorSchema, PageArgs, RecordIdField, page_of, page_schema
 from grants.extensions import db
 from grants.models.calls import DocumentType
 from grants.models.documents import Document
@@ -71,6 +71,9 @@ class DocumentSchema(Schema):
     )
 
 
+DocumentPage = page_schema(DocumentSchema)
+
+
 class UploadForm(Schema):
     """One multipart body: the file and what it belongs to."""
 
@@ -101,6 +104,12 @@ def _readable(person, document: Document) -> Document:
 @blueprint.arguments(UploadForm, location="multipart")
 @blueprint.response(201, DocumentSchema)
 @blueprint.alt_response(422, schema=ApiErrorSchema)
+@blueprint.alt_response(
+    413,
+    schema=ApiErrorSchema,
+    description="the body is larger than MAX_UPLOAD_MB (25 MB unless the programme set "
+    "another); the message and errors.body state the limit",
+)
 def upload(form):
     """Upload a file for an application (with its document type), a report or an
     association; checked by content, stored, the previous version kept."""
@@ -199,27 +208,30 @@ def _documents(column, record_id: int) -> list[Document]:
 
 
 @blueprint.route("/applications/<int:record_id>/documents", methods=["GET"])
-@blueprint.response(200, DocumentSchema(many=True))
+@blueprint.arguments(PageArgs, location="query")
+@blueprint.response(200, DocumentPage)
 @blueprint.alt_response(404, schema=ApiErrorSchema)
-def application_documents(record_id: int):
+def application_documents(args, record_id: int):
     """An application's documents (its call's document types and letters of support)."""
     application_service.visible_application(authenticate(), record_id)
-    return _documents(Document.application_id, record_id)
+    return page_of(_documents(Document.application_id, record_id), args)
 
 
 @blueprint.route("/reports/<int:record_id>/documents", methods=["GET"])
-@blueprint.response(200, DocumentSchema(many=True))
+@blueprint.arguments(PageArgs, location="query")
+@blueprint.response(200, DocumentPage)
 @blueprint.alt_response(404, schema=ApiErrorSchema)
-def report_documents(record_id: int):
+def report_documents(args, record_id: int):
     """A report's supporting documents."""
     policy.REPORTS.get(authenticate(), record_id)
-    return _documents(Document.report_id, record_id)
+    return page_of(_documents(Document.report_id, record_id), args)
 
 
 @blueprint.route("/associations/<int:record_id>/documents", methods=["GET"])
-@blueprint.response(200, DocumentSchema(many=True))
+@blueprint.arguments(PageArgs, location="query")
+@blueprint.response(200, DocumentPage)
 @blueprint.alt_response(404, schema=ApiErrorSchema)
-def association_documents(record_id: int):
+def association_documents(args, record_id: int):
     """An association's registration certificate and statutes, with earlier versions."""
     association_service.visible_association(authenticate(), record_id)
-    return _documents(Document.association_id, record_id)
+    return page_of(_documents(Document.association_id, record_id), args)

@@ -3,12 +3,11 @@ reviews, the evaluators with their languages and current load."""
 
 from __future__ import annotations
 
-from flask import url_for
 from marshmallow import Schema, fields
 
 from grants.api.auth import authenticate
 from grants.api.resources import blueprint
-from grants.api.schemas import ApiErrorSchema, PageArgs, PageSchema
+from grants.api.schemas import ApiErrorSchema, PageArgs, page_of, page_schema
 from grants.services import evaluation as evaluation_service
 
 STRINGS = {"type": "array", "items": {"type": "string"}}
@@ -56,8 +55,7 @@ class EvaluatorSchema(Schema):
     )
 
 
-class EvaluatorPage(PageSchema):
-    items = fields.List(fields.Nested(EvaluatorSchema), required=True)
+EvaluatorPage = page_schema(EvaluatorSchema)
 
 
 @blueprint.route("/me", methods=["GET"])
@@ -76,16 +74,4 @@ def list_evaluators(args):
     """Active evaluators by name, with the languages they read and their current load:
     whom to pass as ``evaluator_id`` to ``POST /reviews``. For programme officers and
     admins."""
-    everyone = evaluation_service.evaluator_directory(authenticate())
-    page, per_page = args["page"], args["per_page"]
-    following = None
-    if page * per_page < len(everyone):
-        following = url_for("api.list_evaluators", page=page + 1, per_page=per_page)
-    return {
-        "items": everyone[(page - 1) * per_page : page * per_page],
-        "page": page,
-        "per_page": per_page,
-        "total": len(everyone),
-        "total_estimated": False,
-        "next": following,
-    }
+    return page_of(evaluation_service.evaluator_directory(authenticate()), args)

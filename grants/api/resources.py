@@ -24,7 +24,7 @@ from typing import Any
 
 from flask import current_app, request, url_for
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields
+from marshmallow import Schema
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -39,11 +39,13 @@ from grants.api.schemas import (
     CallSchema,
     HistorySchema,
     ListArgs,
-    PageSchema,
+    PageArgs,
     ReportSchema,
     ReviewSchema,
     TrancheSchema,
     TransitionRequest,
+    page_of,
+    page_schema,
 )
 from grants.extensions import db
 from grants.kept import Keeper
@@ -234,12 +236,7 @@ COLLECTIONS = (
 )
 
 
-def _page_schema(collection: Collection) -> type[Schema]:
-    return type(
-        f"{collection.schema.__name__.removesuffix('Schema')}Page",
-        (PageSchema,),
-        {"items": fields.List(fields.Nested(collection.schema), required=True)},
-    )
+HistoryPage = page_schema(HistorySchema)
 
 
 def etag_of(record: Any) -> dict[str, str]:
@@ -337,7 +334,7 @@ def _register(collection: Collection) -> None:
     listing.__doc__ = f"The {name} the caller may see, sorted by id, filtered, a page at a time."
     blueprint.route(f"/{name}", methods=["GET"], endpoint=f"list_{name}")(
         blueprint.arguments(ListArgs, location="query")(
-            blueprint.response(200, _page_schema(collection))(
+            blueprint.response(200, page_schema(collection.schema))(
                 blueprint.alt_response(401, schema=ApiErrorSchema)(
                     blueprint.alt_response(422, schema=ApiErrorSchema)(listing)
                 )
@@ -361,17 +358,19 @@ def _register(collection: Collection) -> None:
         )
     )
 
-    def history(record_id: int):
+    def history(args, record_id: int):
         person = authenticate()
-        return history_of(collection.visible(person, record_id))
+        return page_of(history_of(collection.visible(person, record_id)), args)
 
     history.__name__ = f"history_{singular}"
     history.__doc__ = f"Every transition of one {singular}, oldest first."
     blueprint.route(
         f"/{name}/<int:record_id>/history", methods=["GET"], endpoint=f"history_{singular}"
     )(
-        blueprint.response(200, HistorySchema(many=True))(
-            blueprint.alt_response(404, schema=ApiErrorSchema)(history)
+        blueprint.arguments(PageArgs, location="query")(
+            blueprint.response(200, HistoryPage)(
+                blueprint.alt_response(404, schema=ApiErrorSchema)(history)
+            )
         )
     )
 

@@ -83,12 +83,27 @@ def put_scores(body, record_id: int):
     person = authenticate()
     review = evaluation_service.review_for(person, record_id)
     check_version(body, review, "review")
-    evaluation_service.save_scores(
-        person,
-        review,
-        {item["criterion_id"]: (item["score"], item["comment"]) for item in body["scores"]},
-        body.get("recommendation"),
-        body.get("overall_comment", ""),
-    )
+    positions: dict[int, int] = {}
+    for index, item in enumerate(body["scores"]):
+        first = positions.setdefault(item["criterion_id"], index)
+        if first != index:
+            raise InvalidInput(
+                "Each criterion is scored once: see errors.",
+                {f"scores.{index}.criterion_id": [f"Already scored in scores.{first}."]},
+            )
+    try:
+        evaluation_service.save_scores(
+            person,
+            review,
+            {item["criterion_id"]: (item["score"], item["comment"]) for item in body["scores"]},
+            body.get("recommendation"),
+            body.get("overall_comment", ""),
+        )
+    except InvalidInput as refused:
+        names = {}
+        for criterion_id, index in positions.items():
+            names[f"score-{criterion_id}"] = f"scores.{index}.score"
+            names[f"criterion-{criterion_id}"] = f"scores.{index}.criterion_id"
+        raise refused.renamed(names) from None
     db.session.flush()
     return with_options([review], person, True)[0], 200, etag_of(review)

@@ -8,9 +8,10 @@ details only on awards, to their association and the staff (see ``AwardSchema``)
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from flask import request
+from flask import request, url_for
 from marshmallow import Schema, ValidationError, fields, pre_load, validate
 
 from grants.models.accounts import LOCALES
@@ -105,6 +106,33 @@ class PageSchema(Schema):
 class PageArgs(Schema):
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100000))
     per_page = fields.Integer(load_default=25, validate=validate.Range(min=1, max=100))
+
+
+def page_schema(item: type[Schema]) -> type[Schema]:
+    """The page of ``item``s: every list of the API has this one shape."""
+    return type(
+        f"{item.__name__.removesuffix('Schema').removesuffix('Info')}Page",
+        (PageSchema,),
+        {"items": fields.List(fields.Nested(item), required=True)},
+    )
+
+
+def page_of(items: Sequence[Any], args: dict[str, Any]) -> dict[str, Any]:
+    """A list a service gives whole (a record's history or documents, a person's tokens)
+    as a page of the request's ``page`` and ``per_page``, linking the next one."""
+    page, per_page = args["page"], args["per_page"]
+    following = None
+    if page * per_page < len(items):
+        query = {**request.args.to_dict(), "page": page + 1}
+        following = url_for(request.endpoint, **(request.view_args or {}), **query)
+    return {
+        "items": items[(page - 1) * per_page : page * per_page],
+        "page": page,
+        "per_page": per_page,
+        "total": len(items),
+        "total_estimated": False,
+        "next": following,
+    }
 
 
 class ListArgs(PageArgs):

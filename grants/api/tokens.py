@@ -9,7 +9,14 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
 from grants.api.auth import Unauthenticated, authenticate
-from grants.api.schemas import ApiErrorSchema, TokenRequest, TokenSchema
+from grants.api.schemas import (
+    ApiErrorSchema,
+    PageArgs,
+    TokenRequest,
+    TokenSchema,
+    page_of,
+    page_schema,
+)
 from grants.extensions import db, security
 from grants.services import accounts
 
@@ -60,11 +67,12 @@ def create_token(body):
 
 
 @blueprint.route("/tokens", methods=["GET"])
-@blueprint.response(200, TokenInfo(many=True))
-def list_tokens():
-    """The caller's tokens (never the secrets)."""
+@blueprint.arguments(PageArgs, location="query")
+@blueprint.response(200, page_schema(TokenInfo))
+def list_tokens(args):
+    """The caller's tokens, newest first (never the secrets)."""
     authenticate()
-    return accounts.user_tokens(g.api_user)
+    return page_of(accounts.user_tokens(g.api_user), args)
 
 
 @blueprint.route("/tokens/<int:token_id>", methods=["DELETE"])

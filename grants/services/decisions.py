@@ -125,11 +125,12 @@ def record(
     errors: dict[str, list[str]] = {}
     for outcome in outcomes:
         application = applications.get(outcome.application_id)
-        field = f"outcome-{outcome.application_id}"
+        # Named as the ranking page's fields of that application.
+        number = outcome.application_id
         if application is None or outcome.kind not in KINDS:
-            errors[field] = [_("Unknown application or outcome.")]
+            errors[f"outcome-{number}"] = [_("Unknown application or outcome.")]
         elif outcome.kind == "award" and (outcome.amount is None or outcome.amount <= 0):
-            errors[field] = [
+            errors[f"amount-{number}"] = [
                 _("Give the amount awarded to %(reference)s.", reference=application.reference)
             ]
         elif (
@@ -137,7 +138,7 @@ def record(
             and application.budget_currency not in (None, "", call.currency)
             and (outcome.exchange_rate is None or outcome.exchange_rate <= 0)
         ):
-            errors[f"rate-{outcome.application_id}"] = [
+            errors[f"rate-{number}"] = [
                 _(
                     "Give the exchange rate for %(reference)s: %(budget)s per %(currency)s "
                     "on the meeting's date.",
@@ -147,7 +148,7 @@ def record(
                 )
             ]
         elif outcome.kind == "reject" and not outcome.feedback.strip():
-            errors[field] = [
+            errors[f"text-{number}"] = [
                 _(
                     "Give %(reference)s the feedback the association will read.",
                     reference=application.reference,

@@ -192,7 +192,7 @@ def save_scores(
     for criterion_id, (score, _comment) in scores.items():
         criterion = criteria.get(criterion_id)
         if criterion is None:
-            errors[f"score-{criterion_id}"] = [_("Unknown criterion.")]
+            errors[f"criterion-{criterion_id}"] = [_("Unknown criterion.")]
         elif score is not None and not criterion.scale_min <= score <= criterion.scale_max:
             errors[f"score-{criterion_id}"] = [
                 _(

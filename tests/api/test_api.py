@@ -46,7 +46,7 @@ def test_a_token_for_email_and_password(world, client):
     token = created.get_json()["token"]
     headers = {"Authorization": f"Bearer {token}"}
     assert client.get("/api/v1/calls", headers=headers).status_code == 200
-    [row] = client.get("/api/v1/tokens", headers=headers).get_json()
+    [row] = client.get("/api/v1/tokens", headers=headers).get_json()["items"]
     assert row["prefix"] == token[:10] and "token" not in row
     assert client.delete(f"/api/v1/tokens/{row['id']}", headers=headers).status_code == 204
     assert_error(client.get("/api/v1/calls", headers=headers), 401, "unauthenticated")
@@ -160,7 +160,12 @@ def test_transitions_answer_with_the_new_representation_or_every_reason(world, c
     )
     assert bad_date["errors"] == {"payment_date": ["Not a valid payment date."]}
     history = client.get(f"/api/v1/tranches/{first.id}/history", headers=officer).get_json()
-    assert [h["transition"] for h in history] == ["request", "approve"]
+    assert [h["transition"] for h in history["items"]] == ["request", "approve"]
+    assert (history["total"], history["next"]) == (2, None)
+    first_page = f"/api/v1/tranches/{first.id}/history?per_page=1"
+    one = client.get(first_page, headers=officer).get_json()
+    assert [h["transition"] for h in one["items"]] == ["request"]
+    assert one["next"] == f"/api/v1/tranches/{first.id}/history?per_page=1&page=2"
 
 
 def test_an_unknown_transition_is_named(world, client):
@@ -639,3 +644,59 @@ def test_the_award_letter_is_read_through_the_api_before_accepting(world, client
     assert client.get(f"/api/v1/awards/{award.id}/letter.pdf", headers=outsider).status_code == 404
     bad = client.get(f"/api/v1/awards/{award.id}/letter.pdf?lang=xx", headers=headers)
     assert "lang" in assert_error(bad, 422, "invalid")["errors"]
+
+
+def test_errors_of_scores_name_their_place_in_the_body(world, client):
+    """Every error key is a dotted path into the request body, as marshmallow's are."""
+    from grants.services.evaluation import attest_no_conflict
+
+    application = make_application(world, make_call(world), state="in_review")
+    review = make_review(world, application, scored=False)
+    attest_no_conflict(world.evaluator, review)
+    first, second = application.call.criteria[:2]
+    headers = {**bearer(world.evaluator), "If-Match": f'"{review.version}"'}
+    url = f"/api/v1/reviews/{review.id}/scores"
+    body = {
+        "scores": [{"criterion_id": first.id, "score": 4}, {"criterion_id": 999999, "score": 1}]
+    }
+    refused = assert_error(client.put(url, json=body, headers=headers), 422, "invalid")
+    assert list(refused["errors"]) == ["scores.1.criterion_id"]
+    body["scores"][1] = {"criterion_id": second.id, "score": 99}
+    refused = assert_error(client.put(url, json=body, headers=headers), 422, "invalid")
+    assert refused["errors"] == {
+        "scores.1.score": [f"Between {second.scale_min} and {second.scale_max}."]
+    }
+    body["scores"][1] = {"criterion_id": first.id, "score": 2}
+    refused = assert_error(client.put(url, json=body, headers=headers), 422, "invalid")
+    assert refused["errors"] == {"scores.1.criterion_id": ["Already scored in scores.0."]}
+    db.session.expire_all()
+    assert review.scores == []
+
+
+def test_decisions_are_made_one_way_and_their_errors_name_the_outcome(world, client):
+    from grants.models import Award, Decision
+
+    call = make_call(world)
+    first, second = (make_application(world, call, state="reviewed") for _ in range(2))
+    headers = bearer(world.officer)
+    # Firing an outcome on the application is refused with where to decide instead.
+    direct = client.post(
+        f"/api/v1/applications/{first.id}/transitions",
+        json={"name": "award", "amount": "1000"},
+        headers=headers,
+    )
+    assert "committee's decisions" in assert_error(direct, 409, "conflict")["message"]
+    url = f"/api/v1/calls/{call.id}/decisions"
+    outcomes = [
+        {"application_id": first.id, "kind": "award"},
+        {"application_id": second.id, "kind": "reject"},
+    ]
+    body = {"meeting_date": "2027-05-20", "outcomes": outcomes}
+    refused = assert_error(client.post(url, json=body, headers=headers), 422, "invalid")
+    assert set(refused["errors"]) == {"outcomes.0.amount", "outcomes.1.feedback"}
+    body["outcomes"] = [outcomes[0] | {"amount": "1000"}, outcomes[0] | {"kind": "reject"}]
+    refused = assert_error(client.post(url, json=body, headers=headers), 422, "invalid")
+    assert refused["errors"] == {"outcomes.1.application_id": ["Already decided in outcomes.0."]}
+    db.session.expire_all()
+    assert (first.state, second.state) == ("reviewed", "reviewed")
+    assert db.session.query(Award).count() == db.session.query(Decision).count() == 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from grants.extensions import db
 from grants.models import Document
@@ -103,7 +103,7 @@ def test_an_applications_documents_are_listed_with_their_earlier_versions(world,
         client, headers, "application", application.id, document_type_id=str(document_type.id)
     ).get_json()
     url = f"/api/v1/applications/{application.id}/documents"
-    listed = {d["id"]: d for d in client.get(url, headers=headers).get_json()}
+    listed = {d["id"]: d for d in client.get(url, headers=headers).get_json()["items"]}
     assert list(listed)[-2:] == [first["id"], second["id"]]  # after the fixture's own
     assert listed[first["id"]]["replaced_by_id"] == second["id"]
     assert listed[second["id"]]["replaced_by_id"] is None
@@ -111,5 +111,18 @@ def test_an_applications_documents_are_listed_with_their_earlier_versions(world,
     assert client.get(url, headers=bearer(world.outsider)).status_code == 404
     assert client.get(url, headers=bearer(world.evaluator)).status_code == 404
     association = f"/api/v1/associations/{world.association.id}/documents"
-    assert client.get(association, headers=headers).get_json() == []
+    assert client.get(association, headers=headers).get_json()["items"] == []
     assert client.get(association, headers=bearer(world.outsider)).status_code == 404
+
+
+def test_a_body_over_the_limit_is_refused_with_the_limit(world, client, app):
+    application = make_application(world, make_call(world))
+    before = db.session.scalar(select(func.count(Document.id)))
+    limit = app.config["MAX_CONTENT_LENGTH"]
+    refused = _upload(client, bearer(world.applicant), "application", application.id, b"x" * limit)
+    assert refused.status_code == 413
+    body = refused.get_json()
+    assert body["code"] == "too_large"
+    assert f"{limit // (1024 * 1024)} MB" in body["message"]
+    assert body["errors"] == {"body": [f"At most {limit} bytes."]}
+    assert db.session.scalar(select(func.count(Document.id))) == before

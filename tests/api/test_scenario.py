@@ -240,7 +240,8 @@ def _run(app, world, client):
 
     # Each entity's history is the story above, in order.
     def steps(collection, record_id):
-        return [h["transition"] for h in officer("GET", f"/{collection}/{record_id}/history")]
+        history = officer("GET", f"/{collection}/{record_id}/history?per_page=100")
+        return [h["transition"] for h in history["items"]]
 
     assert steps("calls", call["id"]) == ["publish"]
     assert steps("applications", application["id"]) == [

@@ -1,5 +1,6 @@
 """An application keeps the moment of its first decision, which the programme dashboard
-reads for the time from submission to decision."""
+reads for the time from submission to decision; decisions are made one way only, as the
+committee's."""
 
 from __future__ import annotations
 
@@ -10,8 +11,9 @@ import pytest
 import time_machine
 
 from grants.services import workflow
+from grants.services.decisions import Outcome, record
 from tests.fixtures.programme import NOW, make_application, make_call
-from workflows.errors import GuardFailed
+from workflows.errors import GuardFailed, TransitionNotAllowed
 
 
 def test_the_first_decision_is_kept_when_a_waiting_list_application_is_awarded(world):
@@ -20,9 +22,11 @@ def test_the_first_decision_is_kept_when_a_waiting_list_application_is_awarded(w
     application.amount_requested = Decimal("20000")
     assert application.decided_at is None
     with time_machine.travel(NOW, tick=False):
-        workflow.fire(application, "waitlist", world.officer)
-    with time_machine.travel(NOW + timedelta(days=9), tick=False):
-        workflow.fire(application, "award", world.officer, amount=Decimal("20000"))
+        record(world.officer, call, NOW.date(), "", "", [Outcome(application.id, "waitlist")])
+    later = NOW + timedelta(days=9)
+    with time_machine.travel(later, tick=False):
+        award = Outcome(application.id, "award", Decimal("20000"))
+        record(world.officer, call, later.date(), "", "", [award])
     assert application.state == "awarded"
     assert application.decided_at == NOW
 
@@ -31,5 +35,16 @@ def test_a_refused_decision_leaves_no_moment(world):
     call = make_call(world)
     application = make_application(world, call, state="reviewed")
     with pytest.raises(GuardFailed, match="Feedback is required"):
-        workflow.fire(application, "reject", world.officer)
+        workflow.fire(application, "reject", world.officer, decision=1)
     assert application.state == "reviewed" and application.decided_at is None
+
+
+@pytest.mark.parametrize("name", ["award", "waitlist", "reject"])
+def test_an_outcome_fired_outside_the_committees_decision_is_refused(world, name):
+    call = make_call(world)
+    application = make_application(world, call, state="reviewed")
+    with pytest.raises(TransitionNotAllowed, match="recorded together as the committee's"):
+        workflow.fire(application, name, world.officer, comment="Good.", amount="1000")
+    assert application.state == "reviewed" and application.decided_at is None
+    offered = {o.name: o for o in workflow.allowed_transitions(application, world.officer)}
+    assert not offered[name].allowed and "from the call's ranking" in str(offered[name].reasons[0])

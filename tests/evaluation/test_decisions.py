@@ -102,7 +102,7 @@ def test_a_rejection_needs_feedback(world, reviewed):
         decisions.record(
             world.officer, call, date(2027, 5, 20), "", "", [Outcome(first.id, "reject")]
         )
-    assert "feedback" in refused.value.errors[f"outcome-{first.id}"][0]
+    assert "feedback" in refused.value.errors[f"text-{first.id}"][0]
     assert first.state == "reviewed"
 
 

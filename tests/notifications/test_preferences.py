@@ -55,7 +55,7 @@ def test_a_digest_bundles_the_day_once_after_the_digest_hour(world, mailbox, app
     first = make_application(world, call, state="submitted")
     second = make_application(world, call, state="reviewed")
     fire(first, "mark_ineligible", world.officer, comment="Late.", now=NOW)
-    fire(second, "reject", world.officer, comment="Below the line.", now=NOW)
+    fire(second, "reject", world.officer, comment="Below the line.", now=NOW, decision=1)
     held = db.session.scalars(
         select(Notification).where(
             Notification.recipient_id == world.applicant.id, Notification.state == "held"

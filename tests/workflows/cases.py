@@ -146,7 +146,10 @@ class ApplicationCase(Case):
         return application
 
     def data(self, transition, application):
-        return {"award": {"amount": "30000"}, "withdraw": {"confirmed": "yes"}}.get(transition, {})
+        data = {"award": {"amount": "30000"}, "withdraw": {"confirmed": "yes"}}.get(transition, {})
+        recorded_with = MACHINES["application"].rules[transition].recorded_with
+        # Decisions are fired by the committee's decision, which names itself.
+        return {**data, recorded_with: 1} if recorded_with else data
 
     def outsider(self, world, transition):
         rule = MACHINES["application"].rules[transition]

@@ -210,10 +210,10 @@ def test_missing_comment_or_data_is_refused_with_every_reason(world, entity, nam
     source = next(s for s, event, _ in machine.edges() if event == name)
     record = case.build(world, source, name)
     before = _snapshot(record)
+    actor = case.actor(world, sorted(declared.roles)[0], name)
+    recorded = {declared.recorded_with: 1} if declared.recorded_with else {}
     with pytest.raises(GuardFailed) as refused:
-        fire(
-            record, name, case.actor(world, sorted(declared.roles)[0], name), comment="  ", now=NOW
-        )
+        fire(record, name, actor, comment="  ", now=NOW, **recorded)
     reasons = refused.value.reasons
     if declared.comment_required:
         assert COMMENT_REQUIRED[declared.comment_label] in reasons
