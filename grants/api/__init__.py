@@ -129,6 +129,7 @@ def init_api(app: Flask) -> None:
         calls,
         docs,
         documents,
+        links,
         notifications,
         people,
         reports,
@@ -153,7 +154,8 @@ def init_api(app: Flask) -> None:
             "security": [{"bearer": []}],
         },
     )
-    api = GrantsApi(app)  # one per app: the document describes the app it serves
+    # One per app: the document describes the app it serves.
+    api = GrantsApi(app, spec_kwargs={"extra_plugins": [links.OperationIds()]})
     app.extensions["api"] = api
     # The pages' error handlers answer API paths through this, without importing us.
     app.extensions["api_errors"] = SimpleNamespace(
@@ -167,6 +169,7 @@ def init_api(app: Flask) -> None:
     for blueprint in (tokens.blueprint, resources.blueprint, documents.blueprint):
         api.register_blueprint(blueprint, url_prefix=PREFIX)
         csrf.exempt(blueprint)
+    links.add_links(api.spec)
     app.register_blueprint(docs.blueprint)
     app.teardown_request(auth.record_use_after_request)
     # Guessing passwords through the API costs what it costs on the login page.

@@ -700,3 +700,32 @@ def test_decisions_are_made_one_way_and_their_errors_name_the_outcome(world, cli
     db.session.expire_all()
     assert (first.state, second.state) == ("reviewed", "reviewed")
     assert db.session.query(Award).count() == db.session.query(Decision).count() == 0
+
+
+def test_every_operation_is_named_and_records_link_to_what_can_be_done_with_them(client):
+    """Generated clients name methods by operationId and follow links: a created call to
+    its item, history, transitions and ranking; a tranche to its award; a page of
+    applications to its first one; every link names an operation that exists."""
+    spec = client.get("/api/v1/openapi.json").get_json()
+    operations = {
+        operation["operationId"]: operation
+        for path in spec["paths"].values()
+        for method, operation in path.items()
+        if method != "parameters"
+    }
+    assert len(operations) == sum(len(set(p) - {"parameters"}) for p in spec["paths"].values())
+    created = spec["paths"]["/api/v1/calls"]["post"]["responses"]["201"]["links"]
+    assert {"get_call", "history_call", "transition_call", "get_ranking"} <= set(created)
+    assert created["transition_call"]["parameters"] == {"record_id": "$response.body#/id"}
+    tranche = spec["paths"]["/api/v1/tranches/{record_id}"]["get"]["responses"]["200"]["links"]
+    assert tranche["get_award"]["parameters"] == {"record_id": "$response.body#/award_id"}
+    assert tranche["transition_tranche"]["parameters"] == {"record_id": "$request.path.record_id"}
+    page = spec["paths"]["/api/v1/applications"]["get"]["responses"]["200"]["links"]
+    assert page["get_application"]["parameters"] == {"record_id": "$response.body#/items/0/id"}
+    for path in spec["paths"].values():
+        for method, operation in path.items():
+            for response in (
+                operation.get("responses", {}).values() if method != "parameters" else ()
+            ):
+                for link in response.get("links", {}).values():
+                    assert link["operationId"] in operations

@@ -1,0 +1,117 @@
+"""Operation ids and links of the OpenAPI document, derived from the routes once they are
+all registered.
+
+A generated client names its methods by ``operationId`` (the view's name: ``get_award``,
+``transition_tranche``), and follows ``links`` from one answer to the next operation: a
+created record to its item, history and transitions, a record to what it points at (a
+tranche's ``award_id`` to its award), a list's first item to that item. The stateful
+fuzzing of the suite walks the lifecycles through the same links.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from apispec import APISpec, BasePlugin
+
+METHODS = ("get", "post", "put", "patch", "delete")
+#: ``/api/v1/awards/{record_id}``: the collection's path and its item parameter.
+ITEM = re.compile(r"^(?P<collection>.+)/\{(?P<parameter>\w+)\}$")
+
+
+class OperationIds(BasePlugin):
+    """Names each operation after its view, so ids stay stable as routes are added."""
+
+    def operation_helper(self, path=None, operations=None, **kwargs: Any) -> None:
+        rule = kwargs.get("rule")
+        if rule is None or not operations:
+            return
+        for method, operation in operations.items():
+            if method in METHODS:
+                operation.setdefault("operationId", rule.endpoint.rsplit(".", 1)[-1])
+
+
+def add_links(spec: APISpec) -> None:
+    """Link every answer that names a record to the operations on that record."""
+    # The document's paths as apispec keeps them (``to_dict`` hands out this same dict).
+    paths: dict[str, dict[str, Any]] = spec._paths
+    schemas = spec.components.schemas
+    items = {}  # item path → its parameter
+    for path in paths:
+        found = ITEM.match(path)
+        if found and "{" not in found["collection"]:
+            items[path] = found["parameter"]
+    singular = {path.rsplit("/", 2)[-2][:-1]: path for path in items}  # "award" → item path
+    item_of = {path.rsplit("/", 1)[0]: path for path in items}  # collection → item path
+
+    def under(item_path: str) -> list[tuple[str, str, dict]]:
+        return [
+            (path, method, operation)
+            for path, operations in paths.items()
+            if path == item_path or path.startswith(item_path + "/")
+            for method, operation in operations.items()
+            if method in METHODS
+        ]
+
+    def link_all(response: dict, item_path: str, value: str, skip: dict | None = None) -> None:
+        parameter = items[item_path]
+        links = response.setdefault("links", {})
+        for _path, _method, target in under(item_path):
+            if target is skip or "operationId" not in target:
+                continue
+            links.setdefault(
+                target["operationId"],
+                {"operationId": target["operationId"], "parameters": {parameter: value}},
+            )
+
+    def link_pointers(response: dict, properties: dict, prefix: str) -> None:
+        """``award_id`` → the award, ``application_id`` → the application."""
+        links = response.setdefault("links", {})
+        for name in properties:
+            target_path = singular.get(name.removesuffix("_id")) if name.endswith("_id") else None
+            target = paths.get(target_path, {}).get("get") if target_path else None
+            if target and "operationId" in target:
+                links.setdefault(
+                    target["operationId"],
+                    {
+                        "operationId": target["operationId"],
+                        "parameters": {items[target_path]: f"$response.body#{prefix}/{name}"},
+                    },
+                )
+
+    for path, operations in paths.items():
+        owner = next((p for p in items if path == p or path.startswith(p + "/")), None)
+        for method, operation in operations.items():
+            if method not in METHODS:
+                continue
+            for status in ("200", "201"):
+                response = operation.get("responses", {}).get(status)
+                properties = _properties(response, schemas)
+                if response is None or properties is None:
+                    continue
+                if owner is not None:
+                    # An answer on a record: the other operations on the same record.
+                    link_all(response, owner, f"$request.path.{items[owner]}", skip=operation)
+                elif method == "post" and "id" in properties and path in item_of:
+                    # A record just created: everything that can be done with it.
+                    link_all(response, item_of[path], "$response.body#/id")
+                elif method == "get" and "items" in properties and path in item_of:
+                    # A page of records: the first one's item and what can be done with it.
+                    link_all(response, item_of[path], "$response.body#/items/0/id")
+                link_pointers(response, properties, "")
+                if not response["links"]:
+                    del response["links"]
+
+
+def _properties(response: dict | None, schemas: dict) -> dict | None:
+    """The properties of a JSON answer's object schema, following one ``$ref``."""
+    if not response:
+        return None
+    schema = response.get("content", {}).get("application/json", {}).get("schema")
+    if not schema:
+        return None
+    ref = schema.get("$ref", "")
+    if ref:
+        schema = schemas.get(ref.rsplit("/", 1)[-1], {})
+    return schema.get("properties") if schema.get("type", "object") == "object" else None
