@@ -129,8 +129,8 @@ def init_api(app: Flask) -> None:
         calls,
         docs,
         documents,
-        links,
         notifications,
+        openapi,
         people,
         reports,
         resources,
@@ -155,7 +155,7 @@ def init_api(app: Flask) -> None:
         },
     )
     # One per app: the document describes the app it serves.
-    api = GrantsApi(app, spec_kwargs={"extra_plugins": [links.OperationIds()]})
+    api = GrantsApi(app, spec_kwargs={"extra_plugins": [openapi.OperationIds()]})
     app.extensions["api"] = api
     # The pages' error handlers answer API paths through this, without importing us.
     app.extensions["api_errors"] = SimpleNamespace(
@@ -169,7 +169,7 @@ def init_api(app: Flask) -> None:
     for blueprint in (tokens.blueprint, resources.blueprint, documents.blueprint):
         api.register_blueprint(blueprint, url_prefix=PREFIX)
         csrf.exempt(blueprint)
-    links.add_links(api.spec)
+    openapi.finish(api.spec)
     app.register_blueprint(docs.blueprint)
     app.teardown_request(auth.record_use_after_request)
     # Guessing passwords through the API costs what it costs on the login page.

@@ -703,7 +703,8 @@ def test_decisions_are_made_one_way_and_their_errors_name_the_outcome(world, cli
 
 
 def test_every_operation_is_named_and_records_link_to_what_can_be_done_with_them(client):
-    """Generated clients name methods by operationId and follow links: a created call to
+    """Generated clients name methods by operationId, rely on every property of an answer
+    being there (the contract tests hold answers to it), and follow links: a created call to
     its item, history, transitions and ranking; a tranche to its award; a page of
     applications to its first one; every link names an operation that exists."""
     spec = client.get("/api/v1/openapi.json").get_json()
@@ -720,6 +721,9 @@ def test_every_operation_is_named_and_records_link_to_what_can_be_done_with_them
     tranche = spec["paths"]["/api/v1/tranches/{record_id}"]["get"]["responses"]["200"]["links"]
     assert tranche["get_award"]["parameters"] == {"record_id": "$response.body#/award_id"}
     assert tranche["transition_tranche"]["parameters"] == {"record_id": "$request.path.record_id"}
+    for answer in ("Award", "Tranche", "Application", "Me", "TrancheSummary", "DocumentPage"):
+        schema = spec["components"]["schemas"][answer]
+        assert schema["required"] == sorted(schema["properties"]), answer
     page = spec["paths"]["/api/v1/applications"]["get"]["responses"]["200"]["links"]
     assert page["get_application"]["parameters"] == {"record_id": "$response.body#/items/0/id"}
     for path in spec["paths"].values():

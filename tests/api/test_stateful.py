@@ -1,5 +1,5 @@
 """Stateful runs over the API: schemathesis follows the document's links between
-operations (``grants.api.links``: a created or listed record's ``id`` to the operations
+operations (``grants.api.openapi``: a created or listed record's ``id`` to the operations
 on ``/{records}/{record_id}``, a record to those it points at) and chains them, so the
 fuzzing reaches real records and their transitions, updates and documents instead of
 answering 404; each scenario starts from the same records. No step may be a server error

@@ -1,11 +1,14 @@
-"""Operation ids and links of the OpenAPI document, derived from the routes once they are
-all registered.
+"""What the OpenAPI document says beyond each view's own declaration, derived once every
+route is registered: operation ids, links, and which properties an answer always has.
 
 A generated client names its methods by ``operationId`` (the view's name: ``get_award``,
 ``transition_tranche``), and follows ``links`` from one answer to the next operation: a
 created record to its item, history and transitions, a record to what it points at (a
 tranche's ``award_id`` to its award), a list's first item to that item. The stateful
-fuzzing of the suite walks the lifecycles through the same links.
+fuzzing of the suite walks the lifecycles through the same links. Every property of an
+answer is marked required (an answer writes each of its fields, ``null`` where it has
+none), so a client need not guess which may be missing; the contract tests hold the
+answers to it.
 """
 
 from __future__ import annotations
@@ -30,6 +33,47 @@ class OperationIds(BasePlugin):
         for method, operation in operations.items():
             if method in METHODS:
                 operation.setdefault("operationId", rule.endpoint.rsplit(".", 1)[-1])
+
+
+def finish(spec: APISpec) -> None:
+    add_links(spec)
+    require_answer_properties(spec)
+
+
+def require_answer_properties(spec: APISpec) -> None:
+    """Every property of a schema that only answers use is required: our answers write
+    every field. Schemas a request body uses (and those they nest) keep their own."""
+    schemas = spec.components.schemas
+    bodies: set[str] = set()
+    for operations in spec._paths.values():
+        for method, operation in operations.items():
+            if method in METHODS and "requestBody" in operation:
+                _collect(operation["requestBody"], schemas, bodies)
+    answers: set[str] = set()
+    for operations in spec._paths.values():
+        for method, operation in operations.items():
+            if method in METHODS:
+                _collect(operation.get("responses", {}), schemas, answers)
+    for name in answers - bodies:
+        schema = schemas[name]
+        if schema.get("properties"):
+            schema["required"] = sorted(schema["properties"])
+
+
+def _collect(node: Any, schemas: dict, found: set[str]) -> None:
+    """The names of every component schema ``node`` refers to, followed through."""
+    if isinstance(node, dict):
+        ref = node.get("$ref", "")
+        if ref.startswith("#/components/schemas/"):
+            name = ref.rsplit("/", 1)[-1]
+            if name not in found and name in schemas:
+                found.add(name)
+                _collect(schemas[name], schemas, found)
+        for value in node.values():
+            _collect(value, schemas, found)
+    elif isinstance(node, list):
+        for value in node:
+            _collect(value, schemas, found)
 
 
 def add_links(spec: APISpec) -> None:
