@@ -9,6 +9,7 @@ functions that cost most of their own time.
 
     .venv/bin/python bench/costs.py                       (every endpoint)
     .venv/bin/python bench/costs.py "application (API)" --requests 300 --top 30
+    .venv/bin/python bench/costs.py "screening list" --queries   (each statement's time)
 
 The numbers are CPU time of this one process, with no concurrency: they show what a
 request costs, not how the served app queues under load (``make bench-load`` does).
@@ -211,11 +212,46 @@ def profile(name: str, once, requests: int, top: int) -> None:
         )
 
 
+def queries_of(name: str, once, requests: int) -> None:
+    """Each statement one request sends, with its milliseconds (between sending it and
+    the driver handing back its rows): which round trip the time waits on."""
+    from sqlalchemy import event
+
+    from grants.extensions import db
+
+    engine = db.engine
+    spent: dict[str, list[float]] = defaultdict(list)
+
+    def before(conn, cursor, statement, parameters, context, executemany):
+        conn.info.setdefault("began", []).append(time.perf_counter())
+
+    def after(conn, cursor, statement, parameters, context, executemany):
+        began = conn.info["began"].pop()
+        spent[" ".join(statement.split())[:150]].append(time.perf_counter() - began)
+
+    once()
+    event.listen(engine, "before_cursor_execute", before)
+    event.listen(engine, "after_cursor_execute", after)
+    try:
+        for _ in range(requests):
+            once()
+    finally:
+        event.remove(engine, "before_cursor_execute", before)
+        event.remove(engine, "after_cursor_execute", after)
+    total = sum(sum(times) for times in spent.values()) * 1000 / requests
+    print(f"\n## {name}: statements of one request, {total:.1f} ms in all")
+    for statement, times in sorted(spent.items(), key=lambda item: -sum(item[1])):
+        print(f"{sum(times) * 1000 / requests:>8.2f} ms {len(times) / requests:>5.1f}×  {statement}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("endpoints", nargs="*", help="endpoint names (default: all)")
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--top", type=int, default=20)
+    parser.add_argument(
+        "--queries", action="store_true", help="the time of each statement instead"
+    )
     arguments = parser.parse_args()
     options = Options.from_environment()
     dataset = prepare(options)
@@ -230,7 +266,9 @@ def main() -> None:
             if endpoint.export:
                 continue  # files: their first byte is measured by the load benchmark
             once = request_of(endpoint, clients, token_header, draft_path, dataset.meta)
-            if once is not None:
+            if once is not None and arguments.queries:
+                queries_of(endpoint.name, once, arguments.requests)
+            elif once is not None:
                 profile(endpoint.name, once, arguments.requests, arguments.top)
 
 

@@ -71,6 +71,9 @@ def update_application(body, record_id: int):
             {"source": c.source, "description": c.description, "amount": c.amount}
             for c in application.cofinancing
         ]
-    application_service.save_draft(person, application, version, body, lines, sources)
+    partners, team = body.pop("partners", None), body.pop("team", None)
+    application_service.save_draft(
+        person, application, version, body, lines, sources, partners, team
+    )
     db.session.flush()
     return with_options([application], person, True)[0], 200, etag_of(application)

@@ -182,6 +182,9 @@ COLLECTIONS = (
                 selectinload(getattr(Application, name)).lazyload("*")
                 for name in ApplicationLifecycle.reads
             ),
+            # What the representation shows besides.
+            selectinload(Application.partners),
+            selectinload(Application.team),
         ),
     ),
     Collection(

@@ -15,8 +15,9 @@ from flask import request, url_for
 from marshmallow import Schema, ValidationError, fields, pre_load, validate
 
 from grants.models.accounts import LOCALES
+from grants.models.calls import SECTORS
 from grants.numbers import COUNT_MAX, MACHINE, NumberRefused, read_number
-from grants.reference import active_currencies
+from grants.reference import COUNTRY_CODES, SDG_TARGETS, active_currencies
 from grants.services.errors import InvalidInput
 
 
@@ -259,6 +260,31 @@ class CoFinancingSchema(Schema):
     amount = Amount(required=True, places=2, validate=_non_negative)
 
 
+def _known_country(value: str) -> None:
+    if value not in COUNTRY_CODES:
+        raise ValidationError("Not an ISO 3166-1 alpha-2 country code, such as SN.")
+
+
+def _known_targets(values: list[str]) -> None:
+    unknown = [code for code in values if code not in SDG_TARGETS]
+    if unknown:
+        raise ValidationError(f"Not SDG targets: {', '.join(unknown)} (such as 8.6 or 4.4).")
+
+
+class PartnerSchema(Schema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    country = fields.String(load_default=None, allow_none=True, validate=_known_country)
+    role = fields.String(load_default="", validate=validate.Length(max=500))
+
+
+class TeamMemberSchema(Schema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    role = fields.String(load_default="", validate=validate.Length(max=300))
+
+
+STRINGS = {"type": "array", "items": {"type": "string"}}
+
+
 class ApplicationSchema(LifecycleSchema):
     reference = fields.String(allow_none=True)
     call_id = fields.Integer()
@@ -273,12 +299,20 @@ class ApplicationSchema(LifecycleSchema):
     start_date = fields.Date(allow_none=True)
     duration_months = fields.Integer(allow_none=True)
     beneficiaries_count = fields.Integer(allow_none=True)
+    beneficiaries_women = fields.Integer(allow_none=True)
+    beneficiaries_men = fields.Integer(allow_none=True)
+    beneficiaries_description = fields.String(allow_none=True)
+    sdg_targets = fields.Function(
+        lambda application: list(application.sdg_targets or []), metadata=STRINGS
+    )
     amount_requested = Amount(allow_none=True)
     budget_currency = fields.String(allow_none=True)
     budget_total = Amount(dump_only=True)
     cofinancing_share = Amount(dump_only=True)
     budget_lines = fields.List(fields.Nested(BudgetLineSchema))
     cofinancing = fields.List(fields.Nested(CoFinancingSchema))
+    partners = fields.List(fields.Nested(PartnerSchema))
+    team = fields.List(fields.Nested(TeamMemberSchema))
     submitted_at = fields.AwareDateTime(allow_none=True)
 
 
@@ -330,11 +364,29 @@ class ApplicationUpdate(Versioned):
     title = fields.String(validate=validate.Length(max=300))
     summary = fields.String(validate=validate.Length(max=5000))
     objectives = fields.String(validate=validate.Length(max=5000))
+    sector = fields.String(validate=validate.OneOf(SECTORS))
+    country = fields.String(
+        allow_none=True,
+        validate=_known_country,
+        metadata={"description": "where the project takes place (ISO 3166-1 alpha-2)"},
+    )
     locality = fields.String(validate=validate.Length(max=200))
     start_date = fields.Date(allow_none=True)
     duration_months = fields.Integer(allow_none=True, validate=validate.Range(min=1, max=60))
     beneficiaries_count = fields.Integer(
         allow_none=True, validate=validate.Range(min=0, max=COUNT_MAX)
+    )
+    beneficiaries_women = fields.Integer(
+        allow_none=True, validate=validate.Range(min=0, max=COUNT_MAX)
+    )
+    beneficiaries_men = fields.Integer(
+        allow_none=True, validate=validate.Range(min=0, max=COUNT_MAX)
+    )
+    beneficiaries_description = fields.String(validate=validate.Length(max=5000))
+    sdg_targets = fields.List(
+        fields.String(),
+        validate=_known_targets,
+        metadata={"description": "SDG targets the project serves, such as 8.6"},
     )
     amount_requested = Amount(allow_none=True, places=2, validate=_plausible_amount)
     budget_currency = fields.String(
@@ -346,6 +398,13 @@ class ApplicationUpdate(Versioned):
     )
     cofinancing = fields.List(
         fields.Nested(CoFinancingSchema), metadata={"description": "replaces every source"}
+    )
+    partners = fields.List(
+        fields.Nested(PartnerSchema),
+        metadata={"description": "replaces every partner; letters are documents (partner-N)"},
+    )
+    team = fields.List(
+        fields.Nested(TeamMemberSchema), metadata={"description": "replaces every member"}
     )
 
 

@@ -733,3 +733,36 @@ def test_every_operation_is_named_and_records_link_to_what_can_be_done_with_them
             ):
                 for link in response.get("links", {}).values():
                     assert link["operationId"] in operations
+
+
+def test_every_part_of_the_application_form_is_written_through_the_api(world, client):
+    """Sector, country, beneficiaries by sex, SDG targets, partners and the team, as the
+    form has them; a bad value is named by its path and nothing is saved."""
+    application = make_application(world, make_call(world))
+    headers = bearer(world.applicant)
+    url = f"/api/v1/applications/{application.id}"
+    version = client.get(url, headers=headers).get_json()["version"]
+    body = {
+        "version": version,
+        "sector": "health",
+        "country": "SN",
+        "beneficiaries_women": 22,
+        "beneficiaries_men": 18,
+        "beneficiaries_description": "Young tailors of Thiès.",
+        "sdg_targets": ["8.6", "4.4"],
+        "partners": [{"name": "Chambre de métiers de Thiès", "country": "SN", "role": "Trains"}],
+        "team": [{"name": "Awa Ndiaye", "role": "Coordinator"}],
+    }
+    bad = {**body, "country": "XX", "sdg_targets": ["99.9"], "team": [{"role": "No name"}]}
+    refused = assert_error(client.patch(url, json=bad, headers=headers), 422, "invalid")
+    assert set(refused["errors"]) == {"country", "sdg_targets", "team.0.name"}
+    db.session.expire_all()
+    assert application.partners == [] and application.sdg_targets != ["99.9"]
+    saved = client.patch(url, json=body, headers=headers)
+    assert saved.status_code == 200, saved.get_data(as_text=True)
+    shown = client.get(url, headers=headers).get_json()
+    for name, value in body.items():
+        if name == "partners":
+            assert shown[name] == [value[0]]
+        elif name != "version":
+            assert shown[name] == value, name
