@@ -241,7 +241,8 @@ def queries_of(name: str, once, requests: int) -> None:
     total = sum(sum(times) for times in spent.values()) * 1000 / requests
     print(f"\n## {name}: statements of one request, {total:.1f} ms in all")
     for statement, times in sorted(spent.items(), key=lambda item: -sum(item[1])):
-        print(f"{sum(times) * 1000 / requests:>8.2f} ms {len(times) / requests:>5.1f}×  {statement}")
+        ms, count = sum(times) * 1000 / requests, len(times) / requests
+        print(f"{ms:>8.2f} ms {count:>5.1f}×  {statement}")
 
 
 def main() -> None:

@@ -21,6 +21,7 @@ from grants.api.schemas import (
     ApiErrorSchema,
     CallSchema,
     RecordIdField,
+    Versioned,
 )
 from grants.extensions import db
 from grants.models.awards import Award
@@ -68,9 +69,6 @@ class CallRow(Schema):
 class CallCreate(Schema):
     """The call form's fields; times are local to ``timezone`` (YYYY-MM-DDTHH:MM)."""
 
-    class Meta:
-        unknown = "include"
-
     code = fields.String(required=True, validate=validate.Length(min=1, max=40))
     language = fields.String(required=True, validate=validate.Length(min=2, max=8))
     title = fields.Dict(keys=fields.String(), values=fields.String(), required=True)
@@ -104,20 +102,48 @@ class CallCreate(Schema):
 def create_call(body):
     """A draft call, checked like the call form; publish it with the ``publish``
     transition once complete."""
+    person = authenticate()
+    call_service.check_may_create(person)
+    call = call_service.create_call(person, _checked_form(body))
+    db.session.flush()
+    return with_options([call], person, True)[0], 201, etag_of(call)
+
+
+def _checked_form(body: dict) -> dict[str, Any]:
+    """The body checked by the call form, as the service takes it."""
     from werkzeug.datastructures import MultiDict
 
     from forms.calls import CallForm, call_data
 
-    person = authenticate()
-    call_service.check_may_create(person)
     form = CallForm(
         formdata=MultiDict(_flatten_form(body)), meta={"csrf": False, "machine_numbers": True}
     )
     if not form.validate():
         raise InvalidInput("The call is not valid: see errors.", flatten_errors(form.errors))
-    call = call_service.create_call(person, call_data(form))
+    return call_data(form)
+
+
+class CallReplace(Versioned, CallCreate):
+    """The whole call form again, with the version read."""
+
+
+@blueprint.route("/calls/<int:record_id>", methods=["PUT"])
+@blueprint.arguments(CallReplace)
+@blueprint.response(200, CallSchema)
+@blueprint.alt_response(403, schema=ApiErrorSchema)
+@blueprint.alt_response(409, schema=ApiErrorSchema, description="not a draft, or changed since")
+@blueprint.alt_response(422, schema=ApiErrorSchema)
+@blueprint.alt_response(428, schema=ApiErrorSchema, description="no version given")
+def replace_call(body, record_id: int):
+    """Change a draft call: the whole form, checked like the page's. An open call changes
+    only through its transitions (``extend_deadline`` with ``closes_at``)."""
+    person = authenticate()
+    call_service.check_may_create(person)
+    call = call_service.visible_call(person, record_id)
+    version = body.pop("version")
+    call_service.update_call(person, call, version, _checked_form(body))
     db.session.flush()
-    return with_options([call], person, True)[0], 201, etag_of(call)
+    return with_options([call], person, True)[0], 200, etag_of(call)
 
 
 def _positive(value) -> None:

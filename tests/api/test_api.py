@@ -766,3 +766,52 @@ def test_every_part_of_the_application_form_is_written_through_the_api(world, cl
             assert shown[name] == [value[0]]
         elif name != "version":
             assert shown[name] == value, name
+
+
+def test_a_draft_call_is_changed_whole_with_its_version_and_an_open_one_is_not(world, client):
+    headers = bearer(world.officer)
+    body = {
+        "code": "SN-EDIT",
+        "language": "en",
+        "title": {"en": "Youth jobs"},
+        "description": {"en": "Jobs for young people."},
+        "max_grant": "40000",
+        "document_types": [{"name": "Detailed budget", "allowed_kinds": ["pdf"]}],
+        "sector": "employment",
+        "countries": ["SN"],
+        "timezone": "Africa/Dakar",
+        "opens_at": "2027-02-01T00:00",
+        "closes_at": "2027-03-31T23:59",
+        "envelope": "100000",
+        "criteria": [{"name": "Relevance", "weight": "100"}],
+    }
+    created = client.post("/api/v1/calls", json=body, headers=headers).get_json()
+    url = f"/api/v1/calls/{created['id']}"
+    unknown = client.put(
+        url, json={**body, "version": created["version"], "budget": "1"}, headers=headers
+    )
+    assert list(assert_error(unknown, 422, "invalid")["errors"]) == ["budget"]
+    bad = {**body, "version": created["version"], "criteria": [{"name": "R", "weight": "150"}]}
+    refused = assert_error(client.put(url, json=bad, headers=headers), 422, "invalid")
+    assert "criteria.0.weight" in refused["errors"]
+    assert_error(client.put(url, json=body, headers=headers), 428, "precondition_required")
+    changed = client.put(
+        url, json={**body, "envelope": "150000", "version": created["version"]}, headers=headers
+    )
+    assert changed.status_code == 200, changed.get_data(as_text=True)
+    assert changed.get_json()["envelope"] == "150000.00"
+    stale = client.put(url, json={**body, "version": created["version"]}, headers=headers)
+    assert_error(stale, 409, "conflict")
+    assert_error(
+        client.put(url, json={**body, "version": 2}, headers=bearer(world.applicant)),
+        403,
+        "forbidden",
+    )
+    db.session.expire_all()
+    call = db.session.get(Call, created["id"])
+    assert call.envelope == Decimal("150000")
+    published = client.post(f"{url}/transitions", json={"name": "publish"}, headers=headers)
+    assert published.status_code == 200, published.get_data(as_text=True)
+    db.session.expire_all()
+    published = client.put(url, json={**body, "version": call.version}, headers=headers)
+    assert "Only a draft call can be edited" in assert_error(published, 409, "conflict")["message"]
