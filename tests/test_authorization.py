@@ -173,6 +173,11 @@ ROUTES: dict[tuple[str, str], dict[str, object]] = {
             ("GET", "me"),
             ("GET", "list_evaluators"),
             ("GET", "get_ranking"),
+            ("PUT", "replace_call"),
+            ("GET", "propose_assignments"),
+            ("POST", "save_assignments"),
+            ("POST", "start_reviews"),
+            ("DELETE", "remove_assignment"),
             *[
                 (method, f"{verb}_{name}")
                 for name in ("call", "association", "application", "review", "award")

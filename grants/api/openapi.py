@@ -98,11 +98,13 @@ def add_links(spec: APISpec) -> None:
             if method in METHODS
         ]
 
-    def link_all(response: dict, item_path: str, value: str, skip: dict | None = None) -> None:
+    def link_all(
+        response: dict, item_path: str, value: str, skip: dict | None = None, reads: bool = False
+    ) -> None:
         parameter = items[item_path]
         links = response.setdefault("links", {})
-        for _path, _method, target in under(item_path):
-            if target is skip or "operationId" not in target:
+        for _path, method, target in under(item_path):
+            if target is skip or "operationId" not in target or (reads and method != "get"):
                 continue
             links.setdefault(
                 target["operationId"],
@@ -141,8 +143,8 @@ def add_links(spec: APISpec) -> None:
                     # A record just created: everything that can be done with it.
                     link_all(response, item_of[path], "$response.body#/id")
                 elif method == "get" and "items" in properties and path in item_of:
-                    # A page of records: the first one's item and what can be done with it.
-                    link_all(response, item_of[path], "$response.body#/items/0/id")
+                    # A page of records: what can be read of the first one.
+                    link_all(response, item_of[path], "$response.body#/items/0/id", reads=True)
                 link_pointers(response, properties, "")
                 if not response["links"]:
                     del response["links"]

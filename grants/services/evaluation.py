@@ -285,8 +285,10 @@ def evaluator_directory(officer: User) -> list[EvaluatorLoad]:
     ]
 
 
-def propose_assignments(call) -> assignment_plan.Proposal:
+def propose_assignments(officer: User, call) -> assignment_plan.Proposal:
     """The automatic proposal for a call, computed but not saved."""
+    if PROGRAMME_OFFICER not in officer.role_names:
+        raise Forbidden(_("Only a programme officer assigns evaluators."))
     applications = eligible_for_review(call.id)
     people = evaluators()
     existing = [
@@ -330,6 +332,8 @@ def save_proposal(officer: User, call, pairs: list[tuple[int, int]]) -> list[Rev
 
 def start_review(officer: User, call) -> int:
     """Move every eligible application that has an evaluator into review."""
+    if PROGRAMME_OFFICER not in officer.role_names:
+        raise Forbidden(_("Only a programme officer starts the review."))
     started = 0
     for application in eligible_for_review(call.id):
         if application.state == "eligible" and any(

@@ -54,7 +54,9 @@ def _page(call, proposal=None, status: int = 200):
 @role_required(PROGRAMME_OFFICER)
 def index(code: str):
     call = call_service.find_call(code)
-    proposal = service.propose_assignments(call) if request.args.get("propose") else None
+    proposal = (
+        service.propose_assignments(current_user, call) if request.args.get("propose") else None
+    )
     return _page(call, proposal)
 
 

@@ -815,3 +815,44 @@ def test_a_draft_call_is_changed_whole_with_its_version_and_an_open_one_is_not(w
     db.session.expire_all()
     published = client.put(url, json={**body, "version": call.version}, headers=headers)
     assert "Only a draft call can be edited" in assert_error(published, 409, "conflict")["message"]
+
+
+def test_evaluators_are_proposed_saved_started_and_removed_through_the_api(world, client):
+    """The assignment page's work: the automatic proposal, saving it, starting the review
+    of what has evaluators, removing an assignment; for programme officers only."""
+    from grants.models import Review
+
+    call = make_call(world)
+    application = make_application(world, call, state="eligible")
+    world.evaluator.languages = [application.language]
+    officer = bearer(world.officer)
+    url = f"/api/v1/calls/{call.id}"
+    assert_error(
+        client.get(f"{url}/assignment-proposal", headers=bearer(world.evaluator)),
+        403,
+        "forbidden",
+    )
+    proposal = client.get(f"{url}/assignment-proposal", headers=officer).get_json()
+    assert {"application_id": application.id, "evaluator_id": world.evaluator.id} in proposal[
+        "pairs"
+    ]
+    assert db.session.query(Review).count() == 0  # proposed, not saved
+    unknown = {"pairs": [{"application_id": application.id, "evaluator_id": 999999}]}
+    refused = client.post(f"{url}/assignments", json=unknown, headers=officer)
+    assert "propose again" in assert_error(refused, 422, "invalid")["message"]
+    assert db.session.query(Review).count() == 0
+    saved = client.post(f"{url}/assignments", json={"pairs": proposal["pairs"]}, headers=officer)
+    assert saved.status_code == 201, saved.get_data(as_text=True)
+    [review] = [r for r in saved.get_json()["items"] if r["evaluator_id"] == world.evaluator.id]
+    started = client.post(f"{url}/review-start", headers=officer).get_json()
+    assert started == {"started": 1}
+    db.session.expire_all()
+    assert db.session.get(Application, application.id).state == "in_review"
+    assert_error(
+        client.delete(f"/api/v1/reviews/{review['id']}", headers=bearer(world.evaluator)),
+        403,
+        "forbidden",
+    )
+    assert client.delete(f"/api/v1/reviews/{review['id']}", headers=officer).status_code == 204
+    db.session.expire_all()
+    assert db.session.get(Review, review["id"]) is None
