@@ -178,6 +178,8 @@ ROUTES: dict[tuple[str, str], dict[str, object]] = {
             ("POST", "save_assignments"),
             ("POST", "start_reviews"),
             ("DELETE", "remove_assignment"),
+            ("GET", "read_application"),
+            ("GET", "read_document"),
             *[
                 (method, f"{verb}_{name}")
                 for name in ("call", "association", "application", "review", "award")

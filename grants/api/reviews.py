@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask import redirect, send_file
 from marshmallow import Schema, fields, validate
 
 from grants.api.auth import authenticate
@@ -12,7 +13,9 @@ from grants.api.resources import (
     with_options,
 )
 from grants.api.schemas import (
+    Amount,
     ApiErrorSchema,
+    BudgetLineSchema,
     RecordIdField,
     ReviewSchema,
     Versioned,
@@ -21,6 +24,7 @@ from grants.extensions import db
 from grants.models.accounts import User
 from grants.services import applications as application_service
 from grants.services import evaluation as evaluation_service
+from grants.services import review_documents
 from grants.services.errors import InvalidInput
 
 
@@ -107,3 +111,108 @@ def put_scores(body, record_id: int):
         raise refused.renamed(names) from None
     db.session.flush()
     return with_options([review], person, True)[0], 200, etag_of(review)
+
+
+# --- what the evaluator reads ------------------------------------------------------------
+
+
+class ReadDocumentSchema(Schema):
+    id = fields.Integer(required=True, attribute="document.id")
+    name = fields.String(
+        required=True, metadata={"description": "in a blind call, its type's name only"}
+    )
+    filename = fields.String(required=True)
+    content_type = fields.String(required=True, attribute="document.content_type")
+
+
+class ReadCriterionSchema(Schema):
+    id = fields.Integer(required=True)
+    name = fields.Dict(keys=fields.String(), values=fields.String(), required=True)
+    description = fields.Dict(keys=fields.String(), values=fields.String(), required=True)
+    weight = Amount(required=True)
+    scale_min = fields.Integer(required=True)
+    scale_max = fields.Integer(required=True)
+
+
+class ReadingSchema(Schema):
+    """The application as its evaluator reads it on the review page."""
+
+    review_id = fields.Integer(required=True, attribute="review.id")
+    application_id = fields.Integer(required=True, attribute="review.application.id")
+    reference = fields.String(required=True, attribute="review.application.reference")
+    association = fields.String(
+        required=True,
+        allow_none=True,
+        attribute="association_name",
+        metadata={"description": "null in a blind call"},
+    )
+    language = fields.String(required=True, attribute="review.application.language")
+    title = fields.String(required=True, attribute="review.application.title")
+    summary = fields.String(required=True, attribute="review.application.summary")
+    objectives = fields.String(required=True, attribute="review.application.objectives")
+    sector = fields.String(required=True, allow_none=True, attribute="review.application.sector")
+    country = fields.String(required=True, allow_none=True, attribute="review.application.country")
+    locality = fields.String(required=True, attribute="review.application.locality")
+    currency = fields.String(required=True, attribute="review.application.call.currency")
+    amount_requested = Amount(
+        required=True, allow_none=True, attribute="review.application.amount_requested"
+    )
+    cofinancing_share = Amount(required=True, attribute="review.application.cofinancing_share")
+    budget_lines = fields.List(
+        fields.Nested(BudgetLineSchema), required=True, attribute="review.application.budget_lines"
+    )
+    criteria = fields.List(
+        fields.Nested(ReadCriterionSchema),
+        required=True,
+        attribute="review.application.call.criteria",
+    )
+    documents = fields.List(fields.Nested(ReadDocumentSchema), required=True)
+    others = fields.Function(
+        lambda reading: [
+            {"total": Amount().serialize("total", {"total": total}), "recommendation": rec}
+            for total, rec in reading.others
+        ],
+        metadata={
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["total", "recommendation"],
+                "properties": {
+                    "total": {"type": "string", "format": "decimal"},
+                    "recommendation": {"type": "string", "nullable": True},
+                },
+            },
+            "description": "the other evaluators' totals out of 100, once yours is "
+            "submitted, when the call shows them",
+        },
+    )
+
+
+@blueprint.route("/reviews/<int:record_id>/application", methods=["GET"])
+@blueprint.response(200, ReadingSchema)
+@blueprint.alt_response(404, schema=ApiErrorSchema, description="not yours, or not attested")
+def read_application(record_id: int):
+    """The application of the caller's review, once they attested having no conflict:
+    in a blind call without the association's name, its documents under neutral names."""
+    return review_documents.reading(authenticate(), record_id)
+
+
+@blueprint.route("/reviews/<int:record_id>/documents/<int:document_id>/content", methods=["GET"])
+@blueprint.response(200, description="the file; in a blind call, a copy without metadata")
+@blueprint.alt_response(302, description="a short-lived link to the file (not blind)")
+@blueprint.alt_response(404, schema=ApiErrorSchema)
+@blueprint.alt_response(422, schema=ApiErrorSchema, description="could not be made blind")
+def read_document(record_id: int, document_id: int):
+    """One document of the caller's review, as the review page links it."""
+    download = review_documents.download(authenticate(), record_id, document_id)
+    if download.url:
+        return redirect(download.url, code=302)
+    response = send_file(
+        download.stream,
+        mimetype=download.content_type,
+        as_attachment=True,
+        download_name=download.filename,
+        max_age=0,
+    )
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

@@ -71,6 +71,30 @@ class Download:
     stream: BinaryIO | None = None
 
 
+@dataclass(frozen=True)
+class Reading:
+    """What an evaluator reads of the application they review: in a blind call, nothing
+    that names the association (its name is ``None``, its documents renamed)."""
+
+    review: Review
+    association_name: str | None
+    documents: list[ReviewDocument]
+    #: The other evaluators' totals and recommendations, when the call shows them.
+    others: list
+
+
+def reading(evaluator: User, review_id: int) -> Reading:
+    review = readable_review(evaluator, review_id)
+    application = review.application
+    blind = bool(application.call.blind_review)
+    return Reading(
+        review,
+        None if blind else application.association.name,
+        review_documents(review),
+        evaluation.other_totals(review),
+    )
+
+
 def readable_review(evaluator: User, review_id: int) -> Review:
     """The evaluator's own review, once they attested having no conflict; else 404."""
     review = evaluation.own_review(evaluator, review_id)

@@ -856,3 +856,57 @@ def test_evaluators_are_proposed_saved_started_and_removed_through_the_api(world
     assert client.delete(f"/api/v1/reviews/{review['id']}", headers=officer).status_code == 204
     db.session.expire_all()
     assert db.session.get(Review, review["id"]) is None
+
+
+def test_an_evaluator_reads_the_application_and_its_documents_through_the_review(world, client):
+    """After attesting no conflict, the evaluator reads the application as the review
+    page shows it; in a blind call without the association's name, each document under its
+    type's name and sent as a copy without metadata."""
+    from grants.models import Document
+    from grants.services import evaluation
+
+    from tests.api.test_documents import _upload
+
+    call = make_call(world)
+    application = make_application(world, call)
+    for stale in db.session.query(Document).filter_by(application_id=application.id):
+        db.session.delete(stale)  # the fixture's rows have no file: store a real one
+    uploaded = _upload(
+        client,
+        bearer(world.applicant),
+        "application",
+        application.id,
+        document_type_id=str(call.document_types[0].id),
+    )
+    assert uploaded.status_code == 201, uploaded.get_data(as_text=True)
+    document = db.session.get(Document, uploaded.get_json()["id"])
+    application.state = "eligible"
+    review = evaluation.assign(world.officer, application, world.evaluator)
+    application.state = "in_review"
+    headers = bearer(world.evaluator)
+    url = f"/api/v1/reviews/{review.id}"
+    assert_error(client.get(f"{url}/application", headers=headers), 404, "not_found")
+    evaluation.attest_no_conflict(world.evaluator, review)
+    read = client.get(f"{url}/application", headers=headers).get_json()
+    assert read["association"] == application.association.name
+    assert read["summary"] == application.summary and read["others"] == []
+    assert [c["id"] for c in read["criteria"]] == [c.id for c in call.criteria]
+    [shown] = read["documents"]
+    assert shown["id"] == document.id and shown["name"] == document.filename
+    linked = client.get(f"{url}/documents/{document.id}/content", headers=headers)
+    assert linked.status_code == 302
+    call.blind_review = True
+    db.session.flush()
+    blind = client.get(f"{url}/application", headers=headers).get_json()
+    assert blind["association"] is None
+    assert application.association.name not in str(blind)
+    [neutral] = blind["documents"]
+    assert neutral["name"] != document.filename
+    copy = client.get(f"{url}/documents/{document.id}/content", headers=headers)
+    assert copy.status_code == 200 and copy.headers["Cache-Control"] == "private, no-store"
+    assert neutral["filename"] in copy.headers["Content-Disposition"]
+    stranger = bearer(make_user("evaluator"))
+    assert_error(client.get(f"{url}/application", headers=stranger), 404, "not_found")
+    assert_error(
+        client.get(f"{url}/documents/{document.id}/content", headers=stranger), 404, "not_found"
+    )
