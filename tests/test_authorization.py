@@ -173,6 +173,22 @@ ROUTES: dict[tuple[str, str], dict[str, object]] = {
             ("GET", "me"),
             ("GET", "list_evaluators"),
             ("GET", "get_ranking"),
+            ("GET", "finance_queue"),
+            ("GET", "payment_run"),
+            ("GET", "export_payment_run"),
+            ("GET", "programme_totals"),
+            ("GET", "award_ledger"),
+            ("POST", "record_refund"),
+            ("GET", "list_bank_changes"),
+            ("POST", "request_bank_change"),
+            ("POST", "decide_bank_change"),
+            ("GET", "programme_figures"),
+            ("GET", "finance_figures"),
+            ("GET", "association_figures"),
+            ("GET", "export_applications"),
+            ("GET", "export_tranches"),
+            ("GET", "export_indicators"),
+            ("GET", "export_chart"),
             *[
                 (method, f"{verb}_{name}")
                 for name in ("call", "association", "application", "review", "award")

@@ -121,6 +121,8 @@ def init_api(app: Flask) -> None:
         calls,
         docs,
         documents,
+        figures,
+        finance,
         notifications,
         people,
         reports,
