@@ -335,3 +335,19 @@ def export_chart(args):
     if args["dashboard"] == "programme":
         programme_dashboard.chosen_call(filters, programme_dashboard.call_choices())
     return spreadsheets.response(charts[args["chart"]](filters).table(), args["format"])
+
+
+class TimelineFileArgs(FileArgs):
+    association = RecordIdField(required=True, metadata={"description": "the association's id"})
+
+
+@blueprint.route("/exports/timeline", methods=["GET"])
+@blueprint.arguments(TimelineFileArgs, location="query")
+@downloads("the association's timeline, as its table")
+def export_timeline(args):
+    """An association's dashboard timeline (date, application, what, state) as CSV or
+    XLSX. Its members and the staff read it; anyone else is told it does not exist."""
+    association = visible_association(authenticate(), args["association"])
+    return spreadsheets.response(
+        association_dashboard.timeline(association).table(), args["format"]
+    )

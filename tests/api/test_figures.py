@@ -151,6 +151,25 @@ def test_an_association_reads_its_own_dashboard_only(programme, client):
     ]
 
 
+def test_an_associations_timeline_file_is_its_pages(programme, client, login):
+    world = programme.world
+    url = f"/api/v1/exports/timeline?association={world.association.id}"
+    answer = client.get(f"{url}&format=csv", headers=bearer(world.applicant))
+    rows = read_csv(answer.get_data())
+    assert rows[0] == ["Date", "Application", "What", "State"] and rows[1][0] == "2026-08-13"
+    page = login(world.applicant).get(
+        f"/dashboard/associations/{world.association.id}?format=csv&chart=timeline"
+    )
+    assert read_csv(page.get_data()) == rows
+    sheet = read_workbook(
+        client.get(f"{url}&format=xlsx", headers=bearer(world.officer)).get_data()
+    )
+    assert_well_made(sheet)
+    assert len(sheet.rows) == len(rows)
+    assert_error(client.get(url, headers=bearer(world.outsider)), 404, "not_found")
+    assert_error(client.get(url, headers=bearer(world.evaluator)), 404, "not_found")
+
+
 # --- exports -------------------------------------------------------------------------------
 
 
