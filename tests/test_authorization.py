@@ -190,6 +190,7 @@ ROUTES: dict[tuple[str, str], dict[str, object]] = {
             ("GET", "export_indicators"),
             ("GET", "export_chart"),
             ("GET", "export_timeline"),
+            ("GET", "award_timeline"),
             *[
                 (method, f"{verb}_{name}")
                 for name in ("call", "association", "application", "review", "award")

@@ -224,7 +224,7 @@ class LaneSchema(Schema):
     grant_end = fields.Date(allow_none=True, required=True)
 
 
-class TimelineSchema(Schema):
+class AssociationTimelineSchema(Schema):
     association_id = fields.Integer(required=True)
     today = fields.Date(required=True)
     first = fields.Date(required=True)
@@ -239,7 +239,7 @@ class TimelineSchema(Schema):
 
 
 @blueprint.route("/associations/<int:record_id>/dashboard", methods=["GET"])
-@blueprint.response(200, TimelineSchema)
+@blueprint.response(200, AssociationTimelineSchema)
 @blueprint.alt_response(401, schema=ApiErrorSchema)
 @blueprint.alt_response(404, schema=ApiErrorSchema)
 def association_figures(record_id: int):

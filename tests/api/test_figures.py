@@ -244,3 +244,18 @@ def test_bad_export_requests_are_named(programme, client):
         403,
         "forbidden",
     )
+
+
+def test_the_files_are_documented_as_binary(client):
+    paths = client.get("/api/v1/openapi.json").get_json()["paths"]
+    files = [path for path in paths if path.startswith("/api/v1/exports/")]
+    assert len(files) == 6
+    for path in files:
+        answer = paths[path]["get"]["responses"]
+        assert set(answer["200"]["content"]) == {
+            "text/csv",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        }, path
+        for kind in answer["200"]["content"].values():
+            assert kind["schema"] == {"type": "string", "format": "binary"}
+        assert {"401", "403", "422"} <= set(answer), path

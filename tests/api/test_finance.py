@@ -18,6 +18,7 @@ from grants.services import disbursements, payment_runs
 from tests.api.test_api import assert_error, bearer
 from tests.fixtures.people import make_user
 from tests.fixtures.programme import NOW, make_award
+from tests.queries import cost_of
 from tests.spreadsheets import assert_well_made, read_csv, read_workbook
 
 NEW_DETAILS = {
@@ -400,3 +401,41 @@ def test_a_grants_money_is_for_its_association_and_the_staff(world, client):
         "finance": (200, 200),
         "admin": (200, 200),
     }
+
+
+# --- cost ----------------------------------------------------------------------------------
+
+
+def test_the_run_and_the_queue_cost_the_same_whatever_their_size(world, client):
+    headers = bearer(world.finance)
+    for _ in range(2):
+        approved_tranche(world)
+    client.get("/api/v1/finance/payment-run", headers=headers)  # warm the caches
+
+    def costs() -> tuple[int, int]:
+        return (
+            cost_of(client, "/api/v1/finance/payment-run", headers=headers),
+            cost_of(client, "/api/v1/finance/queue?queue=pay", headers=headers),
+        )
+
+    small = costs()
+    for _ in range(6):
+        approved_tranche(world)
+    large = costs()
+    assert client.get("/api/v1/finance/payment-run", headers=headers).get_json()["total"] == 8
+    assert large[0] <= small[0] + 2 and large[1] <= small[1] + 2, (small, large)
+
+
+def test_a_grants_timeline_says_what_is_due_next(world, client):
+    award = make_award(world, state="active")
+    url = f"/api/v1/awards/{award.id}/timeline"
+    body = client.get(url, headers=bearer(world.applicant)).get_json()
+    assert [m["what"] for m in body["items"]][:3] == [
+        "Grant offered",
+        "Interim report",
+        "Final report",
+    ]
+    assert body["items"][1]["when"] == "2027-12-01" and body["items"][1]["done"] is False
+    assert body["next_due"] == body["items"][1]
+    assert_error(client.get(url, headers=bearer(world.outsider)), 404, "not_found")
+    assert client.get(url, headers=bearer(world.finance)).status_code == 200
