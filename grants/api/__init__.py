@@ -118,6 +118,7 @@ def init_api(app: Flask) -> None:
         applications,
         auth,
         awards,
+        bank_details,
         calls,
         docs,
         documents,
