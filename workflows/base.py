@@ -170,7 +170,7 @@ class Lifecycle(StateMachine):
         if ctx.actor is None:
             return None if declared.system else _l("Only a person can do this.")
         if not declared.roles & set(ctx.actor.role_names):
-            return declared.who_fails if declared.who else _roles_sentence(declared.roles)
+            return declared.who_fails if declared.who else roles_sentence(declared.roles)
         if declared.who is not None and not declared.who(entity, ctx.actor):
             return declared.who_fails
         for duty in declared.duties:
@@ -279,7 +279,7 @@ ONLY_ROLE = {
 }
 
 
-def _roles_sentence(roles: Iterable[str]) -> Sentence:
+def roles_sentence(roles: Iterable[str]) -> Sentence:
     names = sorted(roles)
     if len(names) == 1 and names[0] in ONLY_ROLE:
         return ONLY_ROLE[names[0]]

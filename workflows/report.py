@@ -103,6 +103,7 @@ class ReportLifecycle(Lifecycle):
             guards=(award_is_running, narrative_written, spending_explained),
             effect=record_submission,
         ),
-        "request_changes": rule(OFFICER, comment_required=True),
+        # What must change, per section (the review form's), or in one comment.
+        "request_changes": rule(OFFICER, comment_required=True, accepts=("review_comments",)),
         "accept": rule(OFFICER, effect=record_acceptance),
     }

@@ -1,6 +1,9 @@
-"""Awards through the API: the award letter an association reads before accepting."""
+"""Awards through the API: the award letter an association reads before accepting, and
+the grant's timeline with what is due next."""
 
 from __future__ import annotations
+
+from datetime import datetime
 
 from flask import Response
 from marshmallow import Schema, fields, validate
@@ -38,3 +41,37 @@ def award_letter(args, record_id: int):
         mimetype="application/pdf",
         headers={"Content-Disposition": f'inline; filename="{name}"'},
     )
+
+
+class MomentSchema(Schema):
+    when = fields.Method(
+        "_day",
+        required=True,
+        metadata={"type": "string", "format": "date", "nullable": True},
+    )
+    what = fields.String(required=True)
+    done = fields.Boolean(required=True)
+    detail = fields.String(required=True, metadata={"description": "the state, if any"})
+
+    def _day(self, moment) -> str | None:
+        when = moment.when
+        if isinstance(when, datetime):
+            when = when.date()
+        return when.isoformat() if when else None
+
+
+class AwardTimelineSchema(Schema):
+    items = fields.List(fields.Nested(MomentSchema), required=True)
+    next_due = fields.Nested(MomentSchema, allow_none=True, required=True)
+
+
+@blueprint.route("/awards/<int:record_id>/timeline", methods=["GET"])
+@blueprint.response(200, AwardTimelineSchema)
+@blueprint.alt_response(401, schema=ApiErrorSchema)
+@blueprint.alt_response(404, schema=ApiErrorSchema)
+def award_timeline(record_id: int):
+    """The grant's moments in order (offer, acceptance, each report and tranche) and
+    the first one not done: what the award page shows as due next."""
+    award = award_service.visible_award(authenticate(), record_id)
+    moments = award_service.timeline(award)
+    return {"items": moments, "next_due": award_service.next_due(moments)}

@@ -5,7 +5,7 @@ at once; ``spreadsheets`` streams them to the response as CSV or XLSX."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from decimal import Decimal, InvalidOperation
 
 from flask_babel import gettext as _
@@ -164,6 +164,48 @@ def report_indicators() -> Table:
             Column(_("Value"), NUMBER),
             Column(_("Women"), NUMBER),
             Column(_("Men"), NUMBER),
+        ),
+        rows(),
+    )
+
+
+def payment_run(tranches: Iterable[Tranche]) -> Table:
+    """The bank's payment file: one row per tranche, with the account to pay and the
+    reference the association will read on its statement."""
+
+    def rows() -> Iterator[tuple]:
+        for tranche in tranches:
+            award = tranche.award
+            reference = award.application.reference or str(award.id)
+            yield (
+                tranche.id,
+                reference,
+                award.application.association.name,
+                award.account_holder,
+                award.iban,
+                award.account_number,
+                award.bank_name,
+                award.bic,
+                tranche.amount,
+                award.currency,
+                tranche.payment_reference,
+            )
+
+    return Table(
+        "payment-run",
+        _("Payment run"),
+        (
+            Column(_("Tranche"), INTEGER),
+            Column(_("Reference"), width=16),
+            Column(_("Association"), width=32),
+            Column(_("Account holder"), width=32),
+            Column(_("IBAN"), width=34),
+            Column(_("Account number"), width=20),
+            Column(_("Bank"), width=24),
+            Column(_("SWIFT/BIC"), width=12),
+            Column(_("Amount"), MONEY),
+            Column(_("Currency"), width=9),
+            Column(_("Payment reference"), width=22),
         ),
         rows(),
     )

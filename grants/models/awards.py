@@ -149,6 +149,11 @@ class Tranche(db.Model):
     __mapper_args__ = {"version_id_col": version}
 
     @property
+    def payment_reference(self) -> str:
+        """What the association reads on its statement: the grant and the tranche."""
+        return f"{self.award.application.reference or self.award.id} T{self.position}"
+
+    @property
     def current_approver_ids(self) -> set[int]:
         return {a.approver_id for a in self.approvals if a.cycle == self.cycle}
 

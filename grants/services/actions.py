@@ -3,8 +3,9 @@
 Most transitions are the lifecycle's alone (``workflow.fire``). A few carry rules of
 their own, declared here once: a tranche's four-eyes approvals and payment run under
 its award's lock (``disbursements.act``), a review is submitted with its scores checked
-(``evaluation.submit_review``), and an award is accepted with the letter read and the
-bank details (``awards.accept``).
+(``evaluation.submit_review``), an award is accepted with the letter read and the
+bank details (``awards.accept``), and changes to a report are asked per section
+(``awards.request_changes``).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from grants.models.accounts import User
-from grants.models.awards import Award, Tranche
+from grants.models.awards import Award, Report, Tranche
 from grants.models.reviews import Review
 from grants.services import awards, disbursements, evaluation
 from grants.services.workflow import fire
@@ -31,11 +32,19 @@ def _accept_award(person: User, award: Award, name: str, comment: str | None, **
     awards.accept(person, award, data)
 
 
+def _request_changes(person: User, report: Report, name: str, comment: str | None, **data: Any):
+    if "review_comments" in data:
+        awards.request_changes(person, report, data["review_comments"])
+    else:
+        fire(report, name, person, comment=comment)
+
+
 #: (record type, transition or None for every transition) → what fires it.
 SPECIAL: dict[tuple[type, str | None], Callable[..., None]] = {
     (Tranche, None): _tranche,
     (Review, "submit"): _submit_review,
     (Award, "accept"): _accept_award,
+    (Report, "request_changes"): _request_changes,
 }
 
 

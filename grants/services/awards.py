@@ -20,8 +20,8 @@ from grants.models.applications import Application
 from grants.models.awards import Award, Report
 from grants.numbers import NumberRefused, read_number
 from grants.services.associations import STAFF_ROLES, is_member
-from grants.services.errors import Forbidden, InvalidInput, NotFound
-from grants.services.workflow import fire, history_of
+from grants.services.errors import Forbidden, GuardFailed, InvalidInput, NotFound
+from grants.services.workflow import context, fire, history_of, machine_for
 from workflows.report import spending_lines
 
 STAFF = STAFF_ROLES
@@ -263,12 +263,25 @@ def save_report(member: User, report: Report, form: dict[str, Any], *, locale: A
 def request_changes(
     officer: User, report: Report, comments: dict[str, str], now: datetime | None = None
 ) -> None:
-    """Ask for changes with a comment per section; at least one comment."""
-    kept = {k: v.strip() for k, v in comments.items() if k in SECTIONS and (v or "").strip()}
+    """Ask for changes with a comment per section; at least one comment. Who may, and
+    from which state, is told first (403, 409), then what is wrong with the comments."""
+    try:
+        machine_for(report).check(
+            "request_changes", report, context(officer, now=now), report.state
+        )
+    except GuardFailed:
+        pass  # the comment: written below from the sections, and checked again by fire
+    if not isinstance(comments, dict):
+        comments = {}
+    unknown = sorted(str(k) for k in comments if k not in SECTIONS)
+    if unknown:
+        message = _("Not a section of the report: %(names)s.", names=", ".join(unknown))
+        raise InvalidInput(message, {f"review_comments.{k}": [message] for k in unknown})
+    kept = {k: v.strip() for k, v in comments.items() if isinstance(v, str) and (v or "").strip()}
     if not kept:
         raise InvalidInput(
             _("Write what must change in at least one section."),
-            {"comments": [_("Write what must change in at least one section.")]},
+            {"review_comments": [_("Write what must change in at least one section.")]},
         )
     summary = "; ".join(f"{section}: {text}" for section, text in kept.items())
     fire(report, "request_changes", officer, comment=summary, now=now)

@@ -36,10 +36,10 @@ from grants.models.awards import (
 from grants.models.calls import Call
 from grants.numbers import MACHINE, NumberRefused, money_value, read_number
 from grants.orm import utcnow
-from grants.roles import FINANCE_OFFICER, PROGRAMME_OFFICER
+from grants.roles import APPLICANT, FINANCE_OFFICER, PROGRAMME_OFFICER
 from grants.services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from grants.services.workflow import DomainEvent, announce, fire, transition_fired
-from workflows.base import SYSTEM
+from workflows.base import ONLY_ROLE, SYSTEM
 
 TRANCHE_ACTIONS = ("request", "approve", "pay", "fail", "return", "cancel")
 
@@ -222,7 +222,7 @@ def request_bank_change(
     from grants.banking import bank_details_problems
 
     if not any(m.association_id == award.association_id for m in member.memberships):
-        raise NotFound(_("No such award."))
+        raise Forbidden(str(ONLY_ROLE[APPLICANT]))
     if award.state != "active":
         raise Conflict(
             _(
@@ -253,6 +253,15 @@ def request_bank_change(
     db.session.flush()
     announce(award, "bank_change_requested", member, now)
     return change
+
+
+def bank_changes(award: Award) -> Select:
+    """Every change of bank details asked for on the award, newest first, to page."""
+    return (
+        select(BankDetailsChange)
+        .where(BankDetailsChange.award_id == award.id)
+        .order_by(BankDetailsChange.id.desc())
+    )
 
 
 def pending_bank_change(award: Award) -> BankDetailsChange | None:

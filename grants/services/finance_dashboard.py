@@ -27,6 +27,9 @@ from grants.services.dashboards import (
 )
 from grants.sqldates import days_between, month_of
 
+#: Finance reads the payments of the last twelve months unless a period is chosen.
+DEFAULT_MONTHS = 12
+
 
 def finance_charts(filters: Filters) -> list[Chart]:
     without_jit()

@@ -20,19 +20,18 @@ from forms.awards import (
     RefundForm,
     ReportReviewForm,
 )
-from grants.exports import spreadsheets
-from grants.exports.spreadsheets import INTEGER, MONEY, Column, Table
+from grants.exports import spreadsheets, tables
 from grants.extensions import db
 from grants.models.awards import Tranche
 from grants.models.documents import Document
 from grants.numbers import reader_locale
-from grants.roles import ADMIN, FINANCE_OFFICER, PROGRAMME_OFFICER
+from grants.roles import FINANCE_OFFICER, PROGRAMME_OFFICER
 from grants.security import safe_next
 from grants.services import awards as service
-from grants.services import disbursements
+from grants.services import disbursements, figures, payment_runs
 from grants.services import documents as document_service
 from grants.services.associations import is_member
-from grants.services.errors import GuardFailed, InvalidInput, NotPermitted
+from grants.services.errors import DomainError, GuardFailed, InvalidInput, NotPermitted
 from grants.services.workflow import allowed_transitions, fire, history_of
 from grants.web.access import login_required, role_required
 from grants.web.forms import attach_errors
@@ -348,7 +347,7 @@ def download_report_document(report_document_id: int):
 
 
 @blueprint.get("/finance/")
-@role_required(FINANCE_OFFICER)
+@role_required(*figures.readers("finance_queue"))
 def queue():
     kind = request.args.get("queue", "approve")
     if kind not in disbursements.QUEUES:
@@ -365,66 +364,23 @@ def queue():
     )
 
 
-def _run_columns() -> tuple[Column, ...]:
-    return (
-        Column(_("Tranche"), INTEGER),
-        Column(_("Reference"), width=16),
-        Column(_("Association"), width=32),
-        Column(_("Account holder"), width=32),
-        Column(_("IBAN"), width=34),
-        Column(_("Account number"), width=20),
-        Column(_("Bank"), width=24),
-        Column(_("SWIFT/BIC"), width=12),
-        Column(_("Amount"), MONEY),
-        Column(_("Currency"), width=9),
-        Column(_("Payment reference"), width=22),
-    )
-
-
-def _run_rows(tranches):
-    for tranche in tranches:
-        award = tranche.award
-        reference = award.application.reference or str(award.id)
-        yield (
-            tranche.id,
-            reference,
-            award.application.association.name,
-            award.account_holder,
-            award.iban,
-            award.account_number,
-            award.bank_name,
-            award.bic,
-            tranche.amount,
-            award.currency,
-            f"{reference} T{tranche.position}",
-        )
-
-
 @blueprint.get("/finance/run")
-@role_required(FINANCE_OFFICER)
+@role_required(*figures.readers("payment_run"))
 def payment_run():
     """Approved tranches to pay; the selection is the run, exported for the bank."""
-    payable = disbursements.approved_for_run(current_user, None)
+    run = payment_runs.current_run(current_user)
+    payable = run.tranches
     chosen = request.args.getlist("tranche", type=int)
     selected = [t for t in payable if t.id in chosen] if chosen else []
     kind = request.args.get("format")
-    if kind in ("csv", "xlsx"):
-        if not selected:
-            flash(_("Choose the tranches of the payment run first."), "error")
-            return redirect(url_for("awards.payment_run"), code=303)
-        held = [t for t in selected if t.award.bank_change_pending]
-        if held:
-            flash(
-                _(
-                    "New bank details wait for approval on %(count)s of the chosen tranches; "
-                    "leave them out of the run.",
-                    count=len(held),
-                ),
-                "error",
-            )
-            return redirect(url_for("awards.payment_run", tranche=chosen), code=303)
-        run = Table("payment-run", _("Payment run"), _run_columns(), list(_run_rows(selected)))
-        return spreadsheets.response(run, kind)
+    if kind in spreadsheets.FORMATS:
+        try:
+            selected = payment_runs.chosen_for_file(current_user, [t.id for t in selected])
+        except DomainError as refused:
+            flash(refused.message, "error")
+            back = url_for("awards.payment_run", tranche=chosen) if selected else None
+            return redirect(back or url_for("awards.payment_run"), code=303)
+        return spreadsheets.response(tables.payment_run(selected), kind)
     return render_template(
         "finance/run.html",
         payable=payable,
@@ -436,7 +392,7 @@ def payment_run():
 
 
 @blueprint.get("/finance/totals")
-@role_required(FINANCE_OFFICER, PROGRAMME_OFFICER, ADMIN)
+@role_required(*figures.readers("programme_totals"))
 def totals():
     by = request.args.get("by", "call")
     if by not in ("call", "sector", "country"):

@@ -17,12 +17,10 @@ from grants.services import association_dashboard, finance_dashboard, programme_
 from grants.services.associations import visible_association
 from grants.services.dashboards import Filters, kept_charts
 from grants.services.errors import DomainError, Forbidden, NotFound
+from grants.services.figures import readers
 from grants.web.access import login_required, role_required
 
 blueprint = Blueprint("dashboards", __name__, url_prefix="/dashboard")
-
-#: Finance reads the payments of the last twelve months unless a period is chosen.
-FINANCE_MONTHS = 12
 
 
 def dashboards_of(person) -> list[tuple[str, str]]:
@@ -105,7 +103,7 @@ def _drawn(kept: Kept, filters: Filters, endpoint: str) -> Markup:
 
 
 @blueprint.get("/programme")
-@role_required(PROGRAMME_OFFICER, ADMIN)
+@role_required(*readers("programme_dashboard"))
 def programme():
     template = "dashboards/programme.html"
     calls = programme_dashboard.call_choices()
@@ -130,11 +128,11 @@ def programme():
 
 
 @blueprint.get("/finance")
-@role_required(FINANCE_OFFICER)
+@role_required(*readers("finance_dashboard"))
 def finance():
     template = "dashboards/finance.html"
     try:
-        filters = Filters.from_args(request.args, default_months=FINANCE_MONTHS)
+        filters = Filters.from_args(request.args, default_months=finance_dashboard.DEFAULT_MONTHS)
     except DomainError as problem:
         return _page(template, problem=problem, charts=[])
     wanted = _wanted_csv(finance_dashboard.FINANCE_CHARTS)
