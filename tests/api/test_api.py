@@ -864,7 +864,6 @@ def test_an_evaluator_reads_the_application_and_its_documents_through_the_review
     type's name and sent as a copy without metadata."""
     from grants.models import Document
     from grants.services import evaluation
-
     from tests.api.test_documents import _upload
 
     call = make_call(world)

@@ -47,7 +47,7 @@ def test_changes_asked_per_section(world, client):
     assert asked.get_json()["state"] == "changes_requested"
     assert asked.get_json()["review_comments"] == {"indicators": "Give them by sex."}
     history = client.get(f"/api/v1/reports/{report.id}/history", headers=bearer(world.officer))
-    assert history.get_json()[-1]["comment"] == "indicators: Give them by sex."
+    assert history.get_json()["items"][-1]["comment"] == "indicators: Give them by sex."
 
 
 def test_one_comment_is_still_enough(world, client):
