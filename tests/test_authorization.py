@@ -200,6 +200,9 @@ ROUTES: dict[tuple[str, str], dict[str, object]] = {
     ("DELETE", "api_tokens.revoke_token"): API_TOKEN_ONLY,
     # Asking for a token without credentials is bad input (422), for anyone.
     ("POST", "api_tokens.create_token"): EVERYONE_OK,
+    # Signing up and confirming need no token: an empty body is bad input (422).
+    ("POST", "api_registrations.register"): EVERYONE_OK,
+    ("POST", "api_registrations.confirm"): EVERYONE_OK,
     ("GET", "api-docs.openapi_json"): EVERYONE_OK,
     ("GET", "api_docs.docs"): EVERYONE_OK,
     # The dashboard for the reader's role; evaluators have none (403 with the reason).
