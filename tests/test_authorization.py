@@ -173,6 +173,12 @@ ROUTES: dict[tuple[str, str], dict[str, object]] = {
             ("GET", "me"),
             ("GET", "list_evaluators"),
             ("GET", "get_ranking"),
+            ("POST", "create_association"),
+            ("PATCH", "update_association"),
+            ("GET", "list_members"),
+            ("POST", "invite_member"),
+            ("GET", "list_invitations"),
+            ("POST", "accept_invitation"),
             *[
                 (method, f"{verb}_{name}")
                 for name in ("call", "association", "application", "review", "award")

@@ -124,6 +124,7 @@ def current_person():
 def init_api(app: Flask) -> None:
     from grants.api import (  # noqa: F401  (their routes)
         applications,
+        associations,
         auth,
         awards,
         calls,
