@@ -179,6 +179,11 @@ ROUTES: dict[tuple[str, str], dict[str, object]] = {
             ("POST", "invite_member"),
             ("GET", "list_invitations"),
             ("POST", "accept_invitation"),
+            ("GET", "list_users"),
+            ("GET", "get_user"),
+            ("PATCH", "update_user"),
+            ("POST", "grant_role"),
+            ("DELETE", "remove_role"),
             *[
                 (method, f"{verb}_{name}")
                 for name in ("call", "association", "application", "review", "award")

@@ -13,7 +13,7 @@ from grants.extensions import db, security
 from grants.models.accounts import ApiToken, Role, User
 from grants.orm import utcnow
 from grants.roles import ADMIN, ROLE_NAMES, ROLES
-from grants.services.errors import Conflict, InvalidInput, NotFound
+from grants.services.errors import Conflict, Forbidden, InvalidInput, NotFound
 
 TOKEN_PREFIX = "dg_"
 
@@ -75,6 +75,12 @@ def create_user(
     return user
 
 
+def check_may_manage_people(actor: User) -> None:
+    """Admins manage people and their roles; the pages check it with ``role_required``."""
+    if ADMIN not in actor.role_names:
+        raise Forbidden("Only an admin manages people and their roles.")
+
+
 def get_user(user_id: int) -> User:
     user = db.session.get(User, user_id)
     if user is None:
@@ -83,7 +89,11 @@ def get_user(user_id: int) -> User:
 
 
 def search_users(query: str = "", role: str = "", page: int = 1, per_page: int = 25):
-    statement = select(User).options(selectinload(User.roles)).order_by(User.email, User.id)
+    statement = (
+        select(User)
+        .options(selectinload(User.roles), selectinload(User.memberships))
+        .order_by(User.email, User.id)
+    )
     if query:
         like = f"%{query.strip().lower()}%"
         statement = statement.where(
