@@ -211,6 +211,8 @@ ROUTES: dict[tuple[str, str], dict[str, object]] = {
     ("DELETE", "api_tokens.revoke_token"): API_TOKEN_ONLY,
     # Asking for a token without credentials is bad input (422), for anyone.
     ("POST", "api_tokens.create_token"): EVERYONE_OK,
+    # Setting up a second factor takes the email and password, not a token (422 empty).
+    ("POST", "api_tokens.start_two_factor"): EVERYONE_OK,
     # Signing up and confirming need no token: an empty body is bad input (422).
     ("POST", "api_registrations.register"): EVERYONE_OK,
     ("POST", "api_registrations.confirm"): EVERYONE_OK,

@@ -112,6 +112,7 @@ def _message(status: int, error: HTTPException) -> str:
 #: Endpoints that take a password or a secret from the email without a token.
 RATE_LIMITED_ENDPOINTS = (
     "api_tokens.create_token",
+    "api_tokens.start_two_factor",
     "api_registrations.register",
     "api_registrations.confirm",
 )

@@ -1,6 +1,7 @@
 """``POST /api/v1/tokens``: email, password (and the two-factor code) for a bearer token;
 ``GET`` lists the caller's tokens and ``DELETE /tokens/<id>`` revokes one. As on the login
-page, an address must be confirmed before it gets a token."""
+page, an address must be confirmed before it gets a token. ``POST /tokens/two-factor``
+sets up an authenticator app for people whose role needs one, without the browser."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from flask import g, request
 from flask_security.confirmable import requires_confirmation
 from flask_security.utils import verify_password
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
 
 from grants.api.auth import Unauthenticated, authenticate
 from grants.api.schemas import ApiErrorSchema, TokenRequest, TokenSchema
@@ -21,7 +22,7 @@ blueprint = Blueprint("api_tokens", __name__, description="Bearer tokens")
 
 @blueprint.before_request
 def _authenticate_except_login():
-    if request.endpoint != "api_tokens.create_token":
+    if request.endpoint not in ("api_tokens.create_token", "api_tokens.start_two_factor"):
         authenticate()
 
 
@@ -45,6 +46,20 @@ def _checked_credentials(body: dict):
     return user
 
 
+class TwoFactorRequest(Schema):
+    email = fields.Email(required=True)
+    password = fields.String(required=True, validate=validate.Length(min=1, max=500))
+
+
+class TwoFactorSetupSchema(Schema):
+    secret = fields.String(
+        required=True, metadata={"description": "the key to type into the authenticator app"}
+    )
+    otpauth_uri = fields.String(
+        required=True, metadata={"description": "the same key as an otpauth:// address"}
+    )
+
+
 class TokenInfo(Schema):
     id = fields.Integer()
     name = fields.String()
@@ -64,18 +79,31 @@ class TokenInfo(Schema):
 def create_token(body):
     """Exchange credentials for a token (shown once; only its hash is kept)."""
     user = _checked_credentials(body)
-    if user.tf_primary_method or user.requires_two_factor():
-        code = (body.get("code") or "").strip()
-        if not user.tf_totp_secret or not code:
-            raise Unauthenticated("Give the two-factor code of your authenticator app as code.")
-        if not security.totp_factory.verify_totp(
-            token=code, totp_secret=user.tf_totp_secret, user=user, window=1
-        ):
-            raise Unauthenticated(WRONG)
+    accounts.pass_second_factor(user, body.get("code"), WRONG)
     token = accounts.issue_token(user, body["name"], body["days"])
     row = accounts.user_tokens(user)[0]
     db.session.flush()
     return {"token": token, "expires_at": row.expires_at}
+
+
+@blueprint.route("/tokens/two-factor", methods=["POST"])
+@blueprint.arguments(TwoFactorRequest)
+@blueprint.response(201, TwoFactorSetupSchema)
+@blueprint.alt_response(401, schema=ApiErrorSchema, description="wrong email or password")
+@blueprint.alt_response(403, schema=ApiErrorSchema, description="email address not confirmed")
+@blueprint.alt_response(409, schema=ApiErrorSchema, description="a second factor is set up")
+@blueprint.doc(security=[])
+def start_two_factor(body):
+    """Set up an authenticator app without the browser: the answer is a new secret (and
+    its otpauth:// address, for a QR code). It is used once a code from it is sent with
+    ``POST /tokens``, which then gives the token; until then nothing changes."""
+    user = _checked_credentials(body)
+    secret = accounts.start_two_factor(user)
+    totp = security.totp_factory
+    return {
+        "secret": totp.get_totp_b32_key(secret),
+        "otpauth_uri": totp.get_totp_uri(user.email, secret),
+    }
 
 
 @blueprint.route("/tokens", methods=["GET"])
