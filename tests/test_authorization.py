@@ -216,6 +216,7 @@ ROUTES: dict[tuple[str, str], dict[str, object]] = {
     # Signing up and confirming need no token: an empty body is bad input (422).
     ("POST", "api_registrations.register"): EVERYONE_OK,
     ("POST", "api_registrations.confirm"): EVERYONE_OK,
+    ("POST", "api_registrations.send_confirmation"): EVERYONE_OK,
     ("GET", "api-docs.openapi_json"): EVERYONE_OK,
     ("GET", "api_docs.docs"): EVERYONE_OK,
     # The dashboard for the reader's role; evaluators have none (403 with the reason).

@@ -115,6 +115,7 @@ RATE_LIMITED_ENDPOINTS = (
     "api_tokens.start_two_factor",
     "api_registrations.register",
     "api_registrations.confirm",
+    "api_registrations.send_confirmation",
 )
 
 

@@ -9,16 +9,22 @@ No token is needed, and both routes are rate-limited like ``POST /tokens``.
 from __future__ import annotations
 
 from flask import current_app
-from flask_security.confirmable import confirm_email_token_status, confirm_user
+from flask_security.confirmable import (
+    confirm_email_token_status,
+    confirm_user,
+    send_confirmation_instructions,
+)
 from flask_security.registerable import register_existing, register_user
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 from werkzeug.datastructures import MultiDict
 
+from forms.accounts import SignUpForm
 from grants.api import flatten_errors
 from grants.api.schemas import ApiErrorSchema
 from grants.extensions import db, security
 from grants.models.accounts import LOCALES
+from grants.services import accounts
 from grants.services.errors import Conflict, InvalidInput
 
 blueprint = Blueprint("api_registrations", __name__, description="Sign-up")
@@ -55,6 +61,10 @@ class ConfirmationRequest(Schema):
     )
 
 
+class ConfirmationEmailRequest(Schema):
+    email = fields.Email(required=True, validate=validate.Length(max=255))
+
+
 class ConfirmationSchema(Schema):
     email = fields.String(required=True)
     confirmed_at = fields.AwareDateTime(required=True)
@@ -77,8 +87,6 @@ def register(body):
 
     The answer is the same whether or not the address already has an account (its owner
     is told by email), as on the page: the API does not say who is registered."""
-    from forms.accounts import SignUpForm
-
     form = SignUpForm(
         formdata=MultiDict({**body, "password_confirm": body["password"]}),
         meta={"csrf": False},
@@ -108,7 +116,10 @@ def confirm(body):
     """Confirm the email address with the token of the emailed link; then ask for a token."""
     expired, invalid, user = confirm_email_token_status(body["token"])
     if expired and user is not None:
-        message = "This confirmation link has expired; sign in on the site to have a new one."
+        message = (
+            "This confirmation link has expired; ask for a new one with "
+            "POST /api/v1/registrations/confirmation-email."
+        )
         raise InvalidInput(message, {"token": ["Expired."]})
     if invalid or user is None:
         message = "This confirmation link is not valid."
@@ -118,3 +129,22 @@ def confirm(body):
     confirm_user(user)
     db.session.flush()
     return user
+
+
+@blueprint.route("/registrations/confirmation-email", methods=["POST"])
+@blueprint.arguments(ConfirmationEmailRequest)
+@blueprint.response(202, RegistrationSchema)
+@blueprint.alt_response(422, schema=ApiErrorSchema)
+@blueprint.alt_response(429, schema=ApiErrorSchema)
+@blueprint.doc(security=[])
+def send_confirmation(body):
+    """Send the confirmation email again (a lost or expired link), as the page that
+    offers it does. The answer is the same whether or not the address has an account
+    waiting for confirmation."""
+    person = accounts.find_user(body["email"])
+    if person is not None and person.active and person.confirmed_at is None:
+        send_confirmation_instructions(person)
+    return {
+        "message": "If this address waits for confirmation, a new link is on its way.",
+        "confirmation_required": True,
+    }

@@ -109,6 +109,26 @@ def test_an_unknown_confirmation_token_is_refused(client):
     assert body["errors"] == {"token": ["Not a confirmation token."]}
 
 
+def test_a_lost_confirmation_email_is_sent_again_without_saying_who_waits(client, mailbox):
+    client.post("/api/v1/registrations", json=SIGN_UP)
+    confirmed = make_user(email="known@example.org")
+    answers = [
+        client.post("/api/v1/registrations/confirmation-email", json={"email": address})
+        for address in ("awa@example.org", "known@example.org", "nobody@example.org")
+    ]
+    assert {a.status_code for a in answers} == {202}
+    assert len({str(a.get_json()) for a in answers}) == 1
+    assert len(mailbox.to("awa@example.org")) == 2
+    assert mailbox.to("known@example.org") == mailbox.to("nobody@example.org") == []
+    assert confirmed.confirmed_at is not None
+    token = re.search(r"/confirm/(\S+)", mailbox.body(mailbox.to("awa@example.org")[-1])).group(1)
+    assert (
+        client.post("/api/v1/registrations/confirmation", json={"token": token}).status_code == 200
+    )
+    malformed = client.post("/api/v1/registrations/confirmation-email", json={"email": "awa"})
+    assert set(assert_error(malformed, 422, "invalid")["errors"]) == {"email"}
+
+
 def test_sign_up_is_rate_limited_like_the_login(client):
     statuses = [
         client.post("/api/v1/registrations", json={"email": "x"}).status_code for _ in range(11)
