@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from sqlalchemy import func, select
 
 from grants.extensions import db
@@ -216,3 +217,28 @@ def test_bad_invitations_are_refused_and_nothing_is_sent(world, client, mailbox)
         "not_found",
     )
     assert _count(Invitation) == 0 and mailbox.messages == []
+
+
+@pytest.mark.parametrize(
+    ("role", "read", "write"),
+    [
+        ("applicant", 200, 200),
+        ("outsider", 404, 404),
+        ("evaluator", 404, 404),
+        ("officer", 200, 403),
+        ("finance", 200, 403),
+        ("admin", 200, 403),
+    ],
+)
+def test_every_role_reads_and_changes_what_the_pages_let_it(world, client, role, read, write):
+    """The association pages' table (tests/test_authorization.py), through tokens."""
+    association = world.association
+    headers = bearer(getattr(world, role))
+    url = f"/api/v1/associations/{association.id}"
+    assert client.get(f"{url}/members", headers=headers).status_code == read
+    invited = client.post(f"{url}/invitations", json={"email": "n@example.org"}, headers=headers)
+    changed = client.patch(
+        url, json={"version": association.version, "contact_phone": "+33 6"}, headers=headers
+    )
+    assert (invited.status_code, changed.status_code) == (201 if write == 200 else write, write)
+    assert (association.contact_phone == "+33 6") is (write == 200)
