@@ -146,6 +146,7 @@ def _shown(association, person):
 @blueprint.route("/associations", methods=["POST"])
 @blueprint.arguments(AssociationCreate)
 @blueprint.response(201, AssociationSchema)
+@blueprint.alt_response(401, schema=ApiErrorSchema)
 @blueprint.alt_response(422, schema=ApiErrorSchema, description="refused, field by field")
 def create_association(body):
     """Register an association; the caller is its founding member. It waits for a
@@ -161,6 +162,7 @@ def create_association(body):
 @blueprint.route("/associations/<int:record_id>", methods=["PATCH"])
 @blueprint.arguments(AssociationUpdate)
 @blueprint.response(200, AssociationSchema)
+@blueprint.alt_response(401, schema=ApiErrorSchema)
 @blueprint.alt_response(403, schema=ApiErrorSchema, description="not a member")
 @blueprint.alt_response(404, schema=ApiErrorSchema)
 @blueprint.alt_response(409, schema=ApiErrorSchema, description="the version is stale")
@@ -181,7 +183,9 @@ def update_association(body, record_id: int):
 @blueprint.route("/associations/<int:record_id>/members", methods=["GET"])
 @blueprint.arguments(PageArgs, location="query")
 @blueprint.response(200, MemberPage)
+@blueprint.alt_response(401, schema=ApiErrorSchema)
 @blueprint.alt_response(404, schema=ApiErrorSchema)
+@blueprint.alt_response(422, schema=ApiErrorSchema)
 def list_members(args, record_id: int):
     """The association's members by name; their email addresses for fellow members only."""
     person = authenticate()
@@ -215,6 +219,7 @@ def list_members(args, record_id: int):
 @blueprint.route("/associations/<int:record_id>/invitations", methods=["POST"])
 @blueprint.arguments(InvitationRequest)
 @blueprint.response(201, InvitationSchema)
+@blueprint.alt_response(401, schema=ApiErrorSchema)
 @blueprint.alt_response(403, schema=ApiErrorSchema, description="not a member")
 @blueprint.alt_response(404, schema=ApiErrorSchema)
 @blueprint.alt_response(422, schema=ApiErrorSchema)
@@ -234,6 +239,8 @@ def invite_member(body, record_id: int):
 @blueprint.route("/invitations", methods=["GET"])
 @blueprint.arguments(PageArgs, location="query")
 @blueprint.response(200, InvitationPage)
+@blueprint.alt_response(401, schema=ApiErrorSchema)
+@blueprint.alt_response(422, schema=ApiErrorSchema)
 def list_invitations(args):
     """The invitations sent to the caller's address that wait for them; each is accepted
     with the token of the link in its email."""
@@ -254,6 +261,7 @@ def list_invitations(args):
 
 @blueprint.route("/invitations/<token>/acceptance", methods=["POST"])
 @blueprint.response(200, AssociationSchema)
+@blueprint.alt_response(401, schema=ApiErrorSchema)
 @blueprint.alt_response(404, schema=ApiErrorSchema, description="no such invitation")
 @blueprint.alt_response(
     409, schema=ApiErrorSchema, description="used, expired, or sent to another address"

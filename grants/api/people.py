@@ -103,9 +103,11 @@ class UserSchema(MeSchema):
         required=True, metadata={"description": "false: the person cannot log in or use a token"}
     )
     confirmed_at = fields.AwareDateTime(
-        allow_none=True, metadata={"description": "when the email address was confirmed"}
+        required=True,
+        allow_none=True,
+        metadata={"description": "when the email address was confirmed"},
     )
-    last_login_at = fields.AwareDateTime(allow_none=True)
+    last_login_at = fields.AwareDateTime(required=True, allow_none=True)
     created_at = fields.AwareDateTime(required=True, attribute="create_datetime")
 
 
@@ -141,6 +143,7 @@ def _admin():
 @blueprint.route("/users", methods=["GET"])
 @blueprint.arguments(UserListArgs, location="query")
 @blueprint.response(200, UserPage)
+@blueprint.alt_response(401, schema=ApiErrorSchema)
 @blueprint.alt_response(403, schema=ApiErrorSchema, description="not an admin")
 @blueprint.alt_response(422, schema=ApiErrorSchema)
 def list_users(args):
@@ -166,6 +169,7 @@ def list_users(args):
 
 @blueprint.route("/users/<int:user_id>", methods=["GET"])
 @blueprint.response(200, UserSchema)
+@blueprint.alt_response(401, schema=ApiErrorSchema)
 @blueprint.alt_response(403, schema=ApiErrorSchema, description="not an admin")
 @blueprint.alt_response(404, schema=ApiErrorSchema)
 def get_user(user_id: int):
@@ -177,9 +181,11 @@ def get_user(user_id: int):
 @blueprint.route("/users/<int:user_id>", methods=["PATCH"])
 @blueprint.arguments(UserUpdate)
 @blueprint.response(200, UserSchema)
+@blueprint.alt_response(401, schema=ApiErrorSchema)
 @blueprint.alt_response(403, schema=ApiErrorSchema, description="not an admin")
 @blueprint.alt_response(404, schema=ApiErrorSchema)
 @blueprint.alt_response(409, schema=ApiErrorSchema, description="e.g. the last active admin")
+@blueprint.alt_response(422, schema=ApiErrorSchema)
 def update_user(body, user_id: int):
     """Deactivate a person (their sessions and tokens end) or reactivate them. For admins."""
     actor = _admin()
@@ -192,6 +198,7 @@ def update_user(body, user_id: int):
 @blueprint.route("/users/<int:user_id>/roles", methods=["POST"])
 @blueprint.arguments(RoleRequest)
 @blueprint.response(200, UserSchema)
+@blueprint.alt_response(401, schema=ApiErrorSchema)
 @blueprint.alt_response(403, schema=ApiErrorSchema, description="not an admin")
 @blueprint.alt_response(404, schema=ApiErrorSchema)
 @blueprint.alt_response(409, schema=ApiErrorSchema, description="they have it already")
@@ -207,6 +214,7 @@ def grant_role(body, user_id: int):
 
 @blueprint.route("/users/<int:user_id>/roles/<role>", methods=["DELETE"])
 @blueprint.response(200, UserSchema)
+@blueprint.alt_response(401, schema=ApiErrorSchema)
 @blueprint.alt_response(403, schema=ApiErrorSchema, description="not an admin")
 @blueprint.alt_response(404, schema=ApiErrorSchema)
 @blueprint.alt_response(

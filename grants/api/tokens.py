@@ -92,6 +92,8 @@ def create_token(body):
 @blueprint.alt_response(401, schema=ApiErrorSchema, description="wrong email or password")
 @blueprint.alt_response(403, schema=ApiErrorSchema, description="email address not confirmed")
 @blueprint.alt_response(409, schema=ApiErrorSchema, description="a second factor is set up")
+@blueprint.alt_response(422, schema=ApiErrorSchema)
+@blueprint.alt_response(429, schema=ApiErrorSchema)
 @blueprint.doc(security=[])
 def start_two_factor(body):
     """Set up an authenticator app without the browser: the answer is a new secret (and
