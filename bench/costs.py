@@ -250,9 +250,7 @@ def main() -> None:
     parser.add_argument("endpoints", nargs="*", help="endpoint names (default: all)")
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--top", type=int, default=20)
-    parser.add_argument(
-        "--queries", action="store_true", help="the time of each statement instead"
-    )
+    parser.add_argument("--queries", action="store_true", help="the time of each statement instead")
     arguments = parser.parse_args()
     options = Options.from_environment()
     dataset = prepare(options)

@@ -198,6 +198,17 @@ ROUTES: dict[tuple[str, str], dict[str, object]] = {
             ("GET", "export_chart"),
             ("GET", "export_timeline"),
             ("GET", "award_timeline"),
+            ("POST", "create_association"),
+            ("PATCH", "update_association"),
+            ("GET", "list_members"),
+            ("POST", "invite_member"),
+            ("GET", "list_invitations"),
+            ("POST", "accept_invitation"),
+            ("GET", "list_users"),
+            ("GET", "get_user"),
+            ("PATCH", "update_user"),
+            ("POST", "grant_role"),
+            ("DELETE", "remove_role"),
             *[
                 (method, f"{verb}_{name}")
                 for name in ("call", "association", "application", "review", "award")
@@ -225,6 +236,12 @@ ROUTES: dict[tuple[str, str], dict[str, object]] = {
     ("DELETE", "api_tokens.revoke_token"): API_TOKEN_ONLY,
     # Asking for a token without credentials is bad input (422), for anyone.
     ("POST", "api_tokens.create_token"): EVERYONE_OK,
+    # Setting up a second factor takes the email and password, not a token (422 empty).
+    ("POST", "api_tokens.start_two_factor"): EVERYONE_OK,
+    # Signing up and confirming need no token: an empty body is bad input (422).
+    ("POST", "api_registrations.register"): EVERYONE_OK,
+    ("POST", "api_registrations.confirm"): EVERYONE_OK,
+    ("POST", "api_registrations.send_confirmation"): EVERYONE_OK,
     ("GET", "api-docs.openapi_json"): EVERYONE_OK,
     ("GET", "api_docs.docs"): EVERYONE_OK,
     # The dashboard for the reader's role; evaluators have none (403 with the reason).

@@ -117,6 +117,16 @@ def _message(status: int, error: HTTPException) -> str:
     return error.description or "The request failed."
 
 
+#: Endpoints that take a password or a secret from the email without a token.
+RATE_LIMITED_ENDPOINTS = (
+    "api_tokens.create_token",
+    "api_tokens.start_two_factor",
+    "api_registrations.register",
+    "api_registrations.confirm",
+    "api_registrations.send_confirmation",
+)
+
+
 def current_person():
     return g.api_user
 
@@ -125,6 +135,7 @@ def init_api(app: Flask) -> None:
     from grants.api import (  # noqa: F401  (their routes)
         applications,
         assignments,
+        associations,
         auth,
         awards,
         bank_details,
@@ -136,6 +147,7 @@ def init_api(app: Flask) -> None:
         notifications,
         openapi,
         people,
+        registrations,
         reports,
         resources,
         reviews,
@@ -170,15 +182,21 @@ def init_api(app: Flask) -> None:
     from grants.routing import RecordId, openapi_schema
 
     api.register_converter(RecordId, openapi_schema)
-    for blueprint in (tokens.blueprint, resources.blueprint, documents.blueprint):
+    for blueprint in (
+        tokens.blueprint,
+        registrations.blueprint,
+        resources.blueprint,
+        documents.blueprint,
+    ):
         api.register_blueprint(blueprint, url_prefix=PREFIX)
         csrf.exempt(blueprint)
     openapi.finish(api.spec)
     app.register_blueprint(docs.blueprint)
     app.teardown_request(auth.record_use_after_request)
-    # Guessing passwords through the API costs what it costs on the login page.
+    # Guessing passwords (or signing up in bulk) through the API costs what it costs on
+    # the login and sign-up pages.
     limiter = app.extensions["rate_limiter"]
-    endpoint = "api_tokens.create_token"
-    app.view_functions[endpoint] = limiter.limit(
-        app.config["LOGIN_RATE_LIMIT"], methods=["POST"], scope="authentication"
-    )(app.view_functions[endpoint])
+    for endpoint in RATE_LIMITED_ENDPOINTS:
+        app.view_functions[endpoint] = limiter.limit(
+            app.config["LOGIN_RATE_LIMIT"], methods=["POST"], scope="authentication"
+        )(app.view_functions[endpoint])

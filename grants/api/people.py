@@ -1,13 +1,18 @@
-"""People through the API: the caller (``/me``) and, for the officers who assign
-reviews, the evaluators with their languages and current load."""
+"""People through the API: the caller (``/me``); for the officers who assign reviews,
+the evaluators with their languages and current load; for admins, everyone, their roles
+and whether their account is active (``services.accounts``, as on the admin pages)."""
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields
+from flask import url_for
+from marshmallow import Schema, fields, validate
 
 from grants.api.auth import authenticate
 from grants.api.resources import blueprint
 from grants.api.schemas import ApiErrorSchema, PageArgs, page_of, page_schema
+from grants.extensions import db
+from grants.roles import ROLE_NAMES
+from grants.services import accounts as account_service
 from grants.services import evaluation as evaluation_service
 
 STRINGS = {"type": "array", "items": {"type": "string"}}
@@ -75,3 +80,136 @@ def list_evaluators(args):
     whom to pass as ``evaluator_id`` to ``POST /reviews``. For programme officers and
     admins."""
     return page_of(evaluation_service.evaluator_directory(authenticate()), args)
+
+
+# --- people, for admins ------------------------------------------------------------------
+
+
+class UserSchema(MeSchema):
+    active = fields.Boolean(
+        required=True, metadata={"description": "false: the person cannot log in or use a token"}
+    )
+    confirmed_at = fields.AwareDateTime(
+        required=True,
+        allow_none=True,
+        metadata={"description": "when the email address was confirmed"},
+    )
+    last_login_at = fields.AwareDateTime(required=True, allow_none=True)
+    created_at = fields.AwareDateTime(required=True, attribute="create_datetime")
+
+
+UserPage = page_schema(UserSchema)
+
+
+class UserListArgs(PageArgs):
+    q = fields.String(
+        load_default="",
+        validate=validate.Length(max=200),
+        metadata={"description": "part of the email address or the name"},
+    )
+    role = fields.String(load_default="", validate=validate.OneOf(("", *ROLE_NAMES)))
+
+
+class RoleRequest(Schema):
+    role = fields.String(required=True, validate=validate.OneOf(ROLE_NAMES))
+
+
+class UserUpdate(Schema):
+    active = fields.Boolean(
+        required=True, metadata={"description": "false deactivates: sessions and tokens end"}
+    )
+
+
+def _admin():
+    person = authenticate()
+    account_service.check_may_manage_people(person)
+    return person
+
+
+@blueprint.route("/users", methods=["GET"])
+@blueprint.arguments(UserListArgs, location="query")
+@blueprint.response(200, UserPage)
+@blueprint.alt_response(401, schema=ApiErrorSchema)
+@blueprint.alt_response(403, schema=ApiErrorSchema, description="not an admin")
+@blueprint.alt_response(422, schema=ApiErrorSchema)
+def list_users(args):
+    """Everyone, by email, filtered by part of their address or name (``q``) and by
+    ``role``. For admins."""
+    _admin()
+    found = account_service.search_users(args["q"], args["role"], args["page"], args["per_page"])
+    following = None
+    if found.has_next:
+        query = {name: args[name] for name in ("q", "role") if args[name]}
+        following = url_for(
+            "api.list_users", page=found.next_num, per_page=args["per_page"], **query
+        )
+    return {
+        "items": found.items,
+        "page": found.page,
+        "per_page": found.per_page,
+        "total": found.total,
+        "total_estimated": False,
+        "next": following,
+    }
+
+
+@blueprint.route("/users/<int:user_id>", methods=["GET"])
+@blueprint.response(200, UserSchema)
+@blueprint.alt_response(401, schema=ApiErrorSchema)
+@blueprint.alt_response(403, schema=ApiErrorSchema, description="not an admin")
+@blueprint.alt_response(404, schema=ApiErrorSchema)
+def get_user(user_id: int):
+    """One person, with their roles and associations. For admins."""
+    _admin()
+    return account_service.get_user(user_id)
+
+
+@blueprint.route("/users/<int:user_id>", methods=["PATCH"])
+@blueprint.arguments(UserUpdate)
+@blueprint.response(200, UserSchema)
+@blueprint.alt_response(401, schema=ApiErrorSchema)
+@blueprint.alt_response(403, schema=ApiErrorSchema, description="not an admin")
+@blueprint.alt_response(404, schema=ApiErrorSchema)
+@blueprint.alt_response(409, schema=ApiErrorSchema, description="e.g. the last active admin")
+@blueprint.alt_response(422, schema=ApiErrorSchema)
+def update_user(body, user_id: int):
+    """Deactivate a person (their sessions and tokens end) or reactivate them. For admins."""
+    actor = _admin()
+    person = account_service.get_user(user_id)
+    account_service.set_active(actor, person, body["active"])
+    db.session.flush()
+    return person
+
+
+@blueprint.route("/users/<int:user_id>/roles", methods=["POST"])
+@blueprint.arguments(RoleRequest)
+@blueprint.response(200, UserSchema)
+@blueprint.alt_response(401, schema=ApiErrorSchema)
+@blueprint.alt_response(403, schema=ApiErrorSchema, description="not an admin")
+@blueprint.alt_response(404, schema=ApiErrorSchema)
+@blueprint.alt_response(409, schema=ApiErrorSchema, description="they have it already")
+@blueprint.alt_response(422, schema=ApiErrorSchema)
+def grant_role(body, user_id: int):
+    """Grant a role. For admins."""
+    _admin()
+    person = account_service.get_user(user_id)
+    account_service.grant_role(person, body["role"])
+    db.session.flush()
+    return person
+
+
+@blueprint.route("/users/<int:user_id>/roles/<role>", methods=["DELETE"])
+@blueprint.response(200, UserSchema)
+@blueprint.alt_response(401, schema=ApiErrorSchema)
+@blueprint.alt_response(403, schema=ApiErrorSchema, description="not an admin")
+@blueprint.alt_response(404, schema=ApiErrorSchema)
+@blueprint.alt_response(
+    409, schema=ApiErrorSchema, description="they do not have it, or the last active admin"
+)
+def remove_role(user_id: int, role: str):
+    """Remove a role. For admins; the last active admin keeps theirs."""
+    actor = _admin()
+    person = account_service.get_user(user_id)
+    account_service.remove_role(actor, person, role)
+    db.session.flush()
+    return person

@@ -62,6 +62,9 @@ class User(db.Model, UserMixin):
     #: Mutable so that Flask-Security's in-place removal of a used code is saved.
     #: The time step of the last accepted TOTP code: the same code is never accepted twice.
     tf_totp_last_counter: Mapped[int | None]
+    #: An authenticator secret set up through the API, not in use until a first code
+    #: from it is given (the page keeps the one it sets up in the session instead).
+    tf_totp_pending_secret: Mapped[str | None] = mapped_column(String(255))
     mf_recovery_codes: Mapped[list[str] | None] = mapped_column(MutableList.as_mutable(JSON))
     create_datetime: Mapped[datetime] = mapped_column(default=utcnow)
     update_datetime: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -13,7 +13,7 @@ from grants.extensions import db, security
 from grants.models.accounts import ApiToken, Role, User
 from grants.orm import utcnow
 from grants.roles import ADMIN, ROLE_NAMES, ROLES
-from grants.services.errors import Conflict, InvalidInput, NotFound
+from grants.services.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 
 TOKEN_PREFIX = "dg_"
 
@@ -75,6 +75,12 @@ def create_user(
     return user
 
 
+def check_may_manage_people(actor: User) -> None:
+    """Admins manage people and their roles; the pages check it with ``role_required``."""
+    if ADMIN not in actor.role_names:
+        raise Forbidden("Only an admin manages people and their roles.")
+
+
 def get_user(user_id: int) -> User:
     user = db.session.get(User, user_id)
     if user is None:
@@ -83,7 +89,11 @@ def get_user(user_id: int) -> User:
 
 
 def search_users(query: str = "", role: str = "", page: int = 1, per_page: int = 25):
-    statement = select(User).options(selectinload(User.roles)).order_by(User.email, User.id)
+    statement = (
+        select(User)
+        .options(selectinload(User.roles), selectinload(User.memberships))
+        .order_by(User.email, User.id)
+    )
     if query:
         like = f"%{query.strip().lower()}%"
         statement = statement.where(
@@ -151,6 +161,58 @@ def issue_token(user: User, name: str = "cli", days: int = 90) -> str:
     )
     db.session.flush()
     return token
+
+
+class SecondFactorRefused(DomainError):
+    """The second factor is missing or wrong: the credentials are not accepted (401)."""
+
+    status = 401
+
+
+#: The method Flask-Security records for an authenticator app.
+AUTHENTICATOR = "authenticator"
+
+
+def start_two_factor(user: User) -> str:
+    """A new authenticator secret for a person with no second factor yet, kept pending:
+    it is used only once a code from it is given (``pass_second_factor``), as the
+    page's setup asks for a code before it keeps the secret."""
+    if user.tf_primary_method:
+        raise Conflict(
+            "A second factor is already set up: give its code. To replace it, use the "
+            "two-factor page of your account."
+        )
+    user.tf_totp_pending_secret = security.totp_factory.generate_totp_secret()
+    db.session.flush()
+    return user.tf_totp_pending_secret
+
+
+def pass_second_factor(user: User, code: str | None, wrong: str) -> None:
+    """The second factor of an API token's request: the code of the person's
+    authenticator when they have one or their role requires one. A right code for a
+    pending secret (``start_two_factor``) makes it their authenticator; a wrong one
+    changes nothing."""
+    code = (code or "").strip()
+    activating = False
+    if user.tf_primary_method:
+        secret = user.tf_totp_secret
+    elif user.tf_totp_pending_secret and code:
+        secret, activating = user.tf_totp_pending_secret, True
+    elif user.requires_two_factor():
+        raise SecondFactorRefused(
+            "Your role needs a second factor: set up an authenticator app with "
+            "POST /api/v1/tokens/two-factor, then give its code as code."
+        )
+    else:
+        return
+    if not secret or not code:
+        raise SecondFactorRefused("Give the two-factor code of your authenticator app as code.")
+    if not security.totp_factory.verify_totp(token=code, totp_secret=secret, user=user, window=1):
+        raise SecondFactorRefused(wrong)
+    if activating:
+        security.datastore.tf_set(user, AUTHENTICATOR, totp_secret=secret)
+        user.tf_totp_pending_secret = None
+        db.session.flush()
 
 
 def user_tokens(user: User) -> list[ApiToken]:

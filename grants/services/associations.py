@@ -10,6 +10,7 @@ from flask import render_template, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import func, select
+from sqlalchemy.orm import contains_eager
 
 from grants import policy
 from grants.extensions import db
@@ -133,6 +134,18 @@ def members_of(association: Association) -> list[Membership]:
             .order_by(User.full_name, User.email)
         )
     )
+
+
+def member_page(association: Association, page: int = 1, per_page: int = 25):
+    """A page of the association's members, by name, each with their person."""
+    statement = (
+        select(Membership)
+        .join(Membership.user)
+        .options(contains_eager(Membership.user))
+        .where(Membership.association_id == association.id)
+        .order_by(User.full_name, User.email, Membership.id)
+    )
+    return db.paginate(statement, page=page, per_page=per_page, error_out=False)
 
 
 def invite_member(actor: User, association: Association, email: str) -> Invitation:

@@ -336,6 +336,7 @@ def test_a_generated_client_can_trust_the_openapi_document(client):
         ("/api/v1/applications/{record_id}", "patch"),
         ("/api/v1/reviews/{record_id}/scores", "put"),
         ("/api/v1/reports/{record_id}", "patch"),
+        ("/api/v1/associations/{record_id}", "patch"),
     ):
         operation = spec["paths"][path][method]
         reference = operation["requestBody"]["content"]["application/json"]["schema"]["$ref"]
