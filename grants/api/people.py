@@ -7,6 +7,7 @@ from __future__ import annotations
 from flask import url_for
 from marshmallow import Schema, fields, validate
 
+from grants.api import flatten_errors
 from grants.api.auth import authenticate
 from grants.api.resources import blueprint
 from grants.api.schemas import ApiErrorSchema, PageArgs, page_of, page_schema
@@ -14,6 +15,7 @@ from grants.extensions import db
 from grants.roles import ROLE_NAMES
 from grants.services import accounts as account_service
 from grants.services import evaluation as evaluation_service
+from grants.services.errors import InvalidInput
 
 STRINGS = {"type": "array", "items": {"type": "string"}}
 
@@ -69,6 +71,123 @@ EvaluatorPage = page_schema(EvaluatorSchema)
 def me():
     """Who the token belongs to: roles, associations and languages."""
     return authenticate()
+
+
+class ProfileUpdate(Schema):
+    """What a person changes of themselves, as on their profile page; checked by the
+    profile form."""
+
+    full_name = fields.String(validate=validate.Length(min=1, max=200))
+    locale = fields.String(metadata={"description": "en, fr, es or ar: the pages and emails"})
+    timezone = fields.String(metadata={"example": "Africa/Dakar"})
+    languages = fields.List(
+        fields.String(), metadata={"description": "the languages they read, such as fr or wo"}
+    )
+
+
+@blueprint.route("/me", methods=["PATCH"])
+@blueprint.arguments(ProfileUpdate)
+@blueprint.response(200, MeSchema)
+@blueprint.alt_response(401, schema=ApiErrorSchema)
+@blueprint.alt_response(422, schema=ApiErrorSchema)
+def update_me(body):
+    """Change the caller's name, language, time zone or the languages they read."""
+    from werkzeug.datastructures import MultiDict
+
+    from forms.accounts import ProfileForm
+
+    person = authenticate()
+    values = {name: getattr(person, name) for name in account_service.PROFILE_FIELDS} | body
+    pairs = [(name, values[name] or "") for name in ("full_name", "locale", "timezone")]
+    pairs += [("languages", code) for code in values["languages"] or []]
+    form = ProfileForm(formdata=MultiDict(pairs), meta={"csrf": False})
+    if not form.validate():
+        raise InvalidInput("The profile is not valid: see errors.", flatten_errors(form.errors))
+    account_service.update_profile(person, {name: form[name].data for name in body})
+    return person
+
+
+class PreferenceSchema(Schema):
+    category = fields.String(required=True)
+    label = fields.String(required=True)
+    mode = fields.String(
+        required=True,
+        metadata={"description": "immediate, digest, or in_app (in the product only)"},
+    )
+    required = fields.Boolean(
+        required=True, metadata={"description": "security and money: always an immediate email"}
+    )
+
+
+class PreferencesSchema(Schema):
+    items = fields.List(fields.Nested(PreferenceSchema), required=True)
+
+
+class PreferencesUpdate(Schema):
+    preferences = fields.Dict(
+        keys=fields.String(),
+        values=fields.String(),
+        required=True,
+        metadata={"description": 'category → mode, e.g. {"decisions": "digest"}'},
+    )
+
+
+def _preferences(person) -> dict:
+    from flask_babel import gettext
+
+    from notifications import outbox
+    from notifications.rules import CATEGORIES
+
+    chosen = {p.category: p.mode for p in outbox.user_preferences(person.id)}
+    return {
+        "items": [
+            {
+                "category": category.name,
+                "label": gettext(category.label),
+                "mode": "immediate" if category.required else chosen.get(name, "immediate"),
+                "required": category.required,
+            }
+            for name, category in CATEGORIES.items()
+        ]
+    }
+
+
+@blueprint.route("/me/notification-preferences", methods=["GET"])
+@blueprint.response(200, PreferencesSchema)
+@blueprint.alt_response(401, schema=ApiErrorSchema)
+def notification_preferences():
+    """How the caller receives each category of notification."""
+    return _preferences(authenticate())
+
+
+@blueprint.route("/me/notification-preferences", methods=["PUT"])
+@blueprint.arguments(PreferencesUpdate)
+@blueprint.response(200, PreferencesSchema)
+@blueprint.alt_response(401, schema=ApiErrorSchema)
+@blueprint.alt_response(422, schema=ApiErrorSchema)
+def set_notification_preferences(body):
+    """Choose how each optional category arrives: immediately, in a daily digest, or
+    in the product only (``in_app``); security and money are always emailed at once."""
+    from grants.models.notifications import DELIVERY_MODES
+    from notifications import outbox
+    from notifications.rules import CATEGORIES
+
+    person = authenticate()
+    errors = {}
+    for category, mode in body["preferences"].items():
+        if category not in CATEGORIES:
+            errors[f"preferences.{category}"] = [
+                f"Unknown category; known: {', '.join(CATEGORIES)}."
+            ]
+        elif CATEGORIES[category].required:
+            errors[f"preferences.{category}"] = ["Always sent at once: it cannot be changed."]
+        elif mode not in DELIVERY_MODES:
+            errors[f"preferences.{category}"] = [f"Choose one of {', '.join(DELIVERY_MODES)}."]
+    if errors:
+        raise InvalidInput("Some choices are not valid: see errors.", errors)
+    outbox.set_preferences(person, body["preferences"])
+    db.session.flush()
+    return _preferences(person)
 
 
 @blueprint.route("/evaluators", methods=["GET"])

@@ -285,3 +285,16 @@ def record_token_use(token_id: int, now: datetime) -> None:
         .values(last_used_at=now)
     )
     db.session.commit()
+
+
+#: What a person changes of themselves on their profile page.
+PROFILE_FIELDS = ("full_name", "locale", "timezone", "languages")
+
+
+def update_profile(person: User, data: dict) -> None:
+    """The person's own name, interface language, time zone and the languages they read
+    (which the assignment of reviews follows); checked by the profile form first."""
+    for name in PROFILE_FIELDS:
+        if name in data:
+            setattr(person, name, data[name])
+    db.session.flush()

@@ -20,10 +20,9 @@ blueprint = Blueprint("account", __name__, url_prefix="/account")
 def profile():
     form = ProfileForm(obj=current_user)
     if form.validate_on_submit():
-        current_user.full_name = form.full_name.data
-        current_user.locale = form.locale.data
-        current_user.timezone = form.timezone.data
-        current_user.languages = form.languages.data
+        account_service.update_profile(
+            current_user, {name: form[name].data for name in account_service.PROFILE_FIELDS}
+        )
         flash(_("Your settings are saved."), "success")
         return redirect(url_for("account.profile"))
     return render_template("account/profile.html", form=form)

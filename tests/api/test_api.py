@@ -910,3 +910,35 @@ def test_an_evaluator_reads_the_application_and_its_documents_through_the_review
     assert_error(
         client.get(f"{url}/documents/{document.id}/content", headers=stranger), 404, "not_found"
     )
+
+
+def test_a_person_changes_their_profile_and_notification_choices(world, client):
+    from notifications import outbox
+
+    headers = bearer(world.evaluator)
+    refused = client.patch(
+        "/api/v1/me", json={"timezone": "Mars/Olympus", "languages": ["xx"]}, headers=headers
+    )
+    assert set(assert_error(refused, 422, "invalid")["errors"]) == {"timezone", "languages"}
+    db.session.expire_all()
+    assert world.evaluator.timezone != "Mars/Olympus"
+    changed = client.patch(
+        "/api/v1/me", json={"languages": ["fr", "wo"], "timezone": "Africa/Dakar"}, headers=headers
+    )
+    assert changed.status_code == 200, changed.get_data(as_text=True)
+    assert changed.get_json()["languages"] == ["fr", "wo"]
+    assert world.evaluator.timezone == "Africa/Dakar" and world.evaluator.full_name
+    url = "/api/v1/me/notification-preferences"
+    bad = {"preferences": {"money": "digest", "decisions": "weekly", "gossip": "digest"}}
+    refused = assert_error(client.put(url, json=bad, headers=headers), 422, "invalid")
+    assert set(refused["errors"]) == {
+        "preferences.money",
+        "preferences.decisions",
+        "preferences.gossip",
+    }
+    assert outbox.user_preferences(world.evaluator.id) == []
+    chosen = client.put(url, json={"preferences": {"decisions": "digest"}}, headers=headers)
+    items = {p["category"]: p for p in chosen.get_json()["items"]}
+    assert items["decisions"]["mode"] == "digest" and items["money"]["mode"] == "immediate"
+    assert items["money"]["required"] and not items["decisions"]["required"]
+    assert client.get(url, headers=headers).get_json() == chosen.get_json()
