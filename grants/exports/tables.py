@@ -171,7 +171,11 @@ def report_indicators() -> Table:
 
 def payment_run(tranches: Iterable[Tranche]) -> Table:
     """The bank's payment file: one row per tranche, with the account to pay and the
-    reference the association will read on its statement."""
+    reference the association will read on its statement.
+
+    Its rows are read now, while the request's session holds the tranches: a streamed
+    body is written after the request has ended, when they can no longer load what they
+    point at (a run is at most a few hundred tranches)."""
 
     def rows() -> Iterator[tuple]:
         for tranche in tranches:
@@ -207,5 +211,5 @@ def payment_run(tranches: Iterable[Tranche]) -> Table:
             Column(_("Currency"), width=9),
             Column(_("Payment reference"), width=22),
         ),
-        rows(),
+        list(rows()),
     )
