@@ -17,14 +17,12 @@ from grants import policy
 from grants.api.auth import authenticate
 from grants.api.schemas import ApiErrorSchema, PageArgs, RecordIdField, page_of, page_schema
 from grants.extensions import db
-from grants.models.calls import DocumentType
 from grants.models.documents import Document
 from grants.services import applications as application_service
 from grants.services import associations as association_service
 from grants.services import awards as award_service
 from grants.services import documents as document_service
-from grants.services.associations import is_member
-from grants.services.errors import Forbidden, InvalidInput, NotFound
+from grants.services.errors import InvalidInput, NotFound
 from grants.storage import LocalDocumentStore, content_disposition
 
 
@@ -120,28 +118,26 @@ def upload(form):
         application_service.check_editable(person, application)
         owner["application"] = application
         if form["document_type_id"]:
-            document_type = db.session.get(DocumentType, form["document_type_id"])
-            if document_type is None or document_type.call_id != application.call_id:
-                raise InvalidInput(
-                    "This document type is not one of the call's.",
-                    {"document_type_id": ["Not a document type of this call."]},
+            try:
+                owner["document_type"] = application_service.document_type_of(
+                    application, form["document_type_id"]
                 )
-            owner["document_type"] = document_type
+            except NotFound as missing:
+                raise InvalidInput(
+                    missing.message, {"document_type_id": [missing.message]}
+                ) from None
     elif form["owner"] == "report":
         from grants.models.awards import Report
 
         report = db.session.get(Report, form["owner_id"])
         if report is None:
             raise NotFound("No such report.")
-        award_service.visible_report(person, report.award_id, report.id)
-        if not is_member(person, report.award.application.association):
-            raise Forbidden("Only members of the association add documents to its reports.")
-        if report.state not in ("scheduled", "changes_requested"):
-            raise InvalidInput(
-                "This report is submitted; its documents can no longer change.",
-                {"owner_id": ["The report is submitted."]},
+        try:
+            owner["report"] = award_service.report_taking_documents(
+                person, report.award_id, report.id
             )
-        owner["report"] = report
+        except InvalidInput as refused:
+            raise refused.renamed({"report": "owner_id"}) from None
     else:
         association = association_service.member_association(person, form["owner_id"])
         owner["association"] = association

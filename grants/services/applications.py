@@ -28,7 +28,7 @@ from grants.models.applications import (
     TeamMember,
 )
 from grants.models.associations import Association
-from grants.models.calls import Call
+from grants.models.calls import Call, DocumentType
 from grants.orm import utcnow
 from grants.services.associations import is_member
 from grants.services.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -148,6 +148,14 @@ def check_editable(actor: User, application: Application) -> None:
                 state=state_label("application", application.state),
             )
         )
+
+
+def document_type_of(application: Application, document_type_id: int) -> DocumentType:
+    """One of the document types the application's call asks for; else 404."""
+    document_type = db.session.get(DocumentType, document_type_id)
+    if document_type is None or document_type.call_id != application.call_id:
+        raise NotFound(_("This document type is not one of the call's."))
+    return document_type
 
 
 def save_draft(

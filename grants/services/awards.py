@@ -41,6 +41,20 @@ def visible_report(person: User, award_id: int, report_id: int) -> Report:
     return report
 
 
+def report_taking_documents(person: User, award_id: int, report_id: int) -> Report:
+    """A report the person may add documents to: one of its association's members, while
+    it is not yet submitted (or sent back for changes)."""
+    report = visible_report(person, award_id, report_id)
+    if not is_member(person, report.award.application.association):
+        raise Forbidden(_("Only members of the association add documents to its reports."))
+    if report.state not in ("scheduled", "changes_requested"):
+        raise InvalidInput(
+            _("This report is submitted; its documents can no longer change."),
+            {"report": [_("The report is submitted.")]},
+        )
+    return report
+
+
 def awards_for(person: User, state: str = "", page: int = 1):
     statement = (
         select(Award)

@@ -22,7 +22,7 @@ from sqlalchemy import select
 from forms.applications import ApplicationForm
 from grants.extensions import db
 from grants.models.applications import Application
-from grants.models.calls import Call, DocumentType
+from grants.models.calls import Call
 from grants.models.documents import Document
 from grants.orm import utcnow
 from grants.roles import ADMIN, PROGRAMME_OFFICER
@@ -231,9 +231,7 @@ def _autosave(application: Application, form: ApplicationForm):
 @login_required
 def upload(application_id: int, document_type_id: int):
     application = service.visible_application(current_user, application_id)
-    document_type = db.session.get(DocumentType, document_type_id)
-    if document_type is None or document_type.call_id != application.call_id:
-        abort(404)
+    document_type = service.document_type_of(application, document_type_id)
     service.check_editable(current_user, application)
     back_to = url_for("applications.show", application_id=application.id, _anchor="documents")
     return store_upload(back_to, application=application, document_type=document_type)

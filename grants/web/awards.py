@@ -322,12 +322,11 @@ def review_report(award_id: int, report_id: int):
 @blueprint.post("/grants/<int:award_id>/reports/<int:report_id>/documents")
 @login_required
 def upload_report_document(award_id: int, report_id: int):
-    report = service.visible_report(current_user, award_id, report_id)
     back = url_for("awards.report", award_id=award_id, report_id=report_id, _anchor="documents")
-    if not is_member(current_user, report.award.application.association):
-        abort(403)
-    if report.state not in ("scheduled", "changes_requested"):
-        flash(_("This report is submitted; its documents can no longer change."), "error")
+    try:
+        report = service.report_taking_documents(current_user, award_id, report_id)
+    except InvalidInput as refused:
+        flash(refused.message, "error")
         return redirect(back, code=303)
     return store_upload(back, report=report)
 
