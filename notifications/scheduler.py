@@ -180,9 +180,12 @@ def open_data_job(app: Flask, now: datetime) -> int:
 
 
 def prune_job(app: Flask, now: datetime) -> int:
+    from notifications import webhooks
+
     removed = db.session.execute(delete(JobRun).where(JobRun.started_at < now - KEEP_RUNS))
+    deliveries = webhooks.prune(now)
     db.session.commit()
-    return removed.rowcount or 0
+    return (removed.rowcount or 0) + deliveries
 
 
 @dataclass(frozen=True)
@@ -226,7 +229,7 @@ JOBS: tuple[Job, ...] = (
     ),
     Job(
         "prune",
-        "Forget job records older than two weeks",
+        "Forget job records older than two weeks and sent webhooks older than 90 days",
         prune_job,
         lambda app: CronTrigger(hour=3, minute=17, timezone="UTC"),
     ),

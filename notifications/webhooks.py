@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import http.client
+import ipaddress
 import json
 import logging
 import urllib.error
@@ -30,7 +31,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import insert, select, update
+from sqlalchemy import delete, insert, select, update
 
 from grants.extensions import db
 from grants.models.webhooks import WebhookDelivery, WebhookEndpoint, WebhookSubscription
@@ -46,6 +47,10 @@ FIRST_RETRY = timedelta(minutes=1)
 TIMEOUT_SECONDS = 5
 CLAIM_BATCH = 20
 ERROR_MAX = 300
+#: How long the secret before a rotation still signs deliveries (beside the new one).
+ROTATION_OVERLAP = timedelta(days=1)
+#: How long delivered and failed deliveries stay listed (and replayable).
+DELIVERIES_KEPT = timedelta(days=90)
 USER_AGENT = "DiasporaGrants-Webhooks/1"
 API_PREFIX = "/api/v1"
 #: Where each record is read in the API (``grants.api.resources``' collections).
@@ -135,14 +140,30 @@ def signature(secret: str, timestamp: int, body: bytes) -> str:
     return "v1=" + hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
 
 
-def headers_for(delivery: WebhookDelivery, secret: str, timestamp: int) -> dict[str, str]:
+def signing_secrets(endpoint: WebhookEndpoint, now: datetime) -> list[str]:
+    """The endpoint's secret, and for a day after a rotation the one before it too."""
+    secrets = [endpoint.secret]
+    rotated = endpoint.secret_rotated_at
+    if endpoint.previous_secret and rotated and now - _aware(rotated) < ROTATION_OVERLAP:
+        secrets.append(endpoint.previous_secret)
+    return secrets
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def headers_for(delivery: WebhookDelivery, secrets: list[str], timestamp: int) -> dict[str, str]:
+    """The signature header holds one ``v1=`` signature per secret, space-separated: a
+    receiver accepts the request when any of them matches its secret."""
+    body = delivery.payload.encode()
     return {
         "Content-Type": "application/json; charset=utf-8",
         "User-Agent": USER_AGENT,
         "Webhook-Id": delivery.webhook_id,
         "Webhook-Event": delivery.event_type,
         "Webhook-Timestamp": str(timestamp),
-        "Webhook-Signature": signature(secret, timestamp, delivery.payload.encode()),
+        "Webhook-Signature": " ".join(signature(secret, timestamp, body) for secret in secrets),
     }
 
 
@@ -166,18 +187,63 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
+class PrivateAddress(OSError):
+    """The receiver's name led to an address off the public internet."""
+
+
+def _check_peer(connection: http.client.HTTPConnection) -> None:
+    """After connecting, before a byte is sent: the address really reached must be
+    public, whatever the name resolved to when the endpoint was registered (a name may
+    be pointed at an internal service later)."""
+    address = connection.sock.getpeername()[0]
+    if not ipaddress.ip_address(address.split("%", 1)[0]).is_global:
+        connection.sock.close()
+        raise PrivateAddress(f"{connection.host} is at {address}, a private address")
+
+
+class _PublicHTTPConnection(http.client.HTTPConnection):
+    def connect(self) -> None:
+        super().connect()
+        _check_peer(self)
+
+
+class _PublicHTTPSConnection(http.client.HTTPSConnection):
+    def connect(self) -> None:
+        # The TCP connection first, checked, then TLS over it.
+        http.client.HTTPConnection.connect(self)
+        _check_peer(self)
+        server_hostname = self._tunnel_host or self.host
+        self.sock = self._context.wrap_socket(self.sock, server_hostname=server_hostname)
+
+
+class _PublicHTTPHandler(urllib.request.HTTPHandler):
+    def http_open(self, req):
+        return self.do_open(_PublicHTTPConnection, req)
+
+
+class _PublicHTTPSHandler(urllib.request.HTTPSHandler):
+    def https_open(self, req):
+        return self.do_open(_PublicHTTPSConnection, req, context=self._context)
+
+
 _opener = urllib.request.build_opener(_NoRedirect)
+#: In production: only servers on the public internet receive webhooks.
+_public_opener = urllib.request.build_opener(_NoRedirect, _PublicHTTPHandler, _PublicHTTPSHandler)
 
 
 def _short(text: str) -> str:
     return " ".join(text.split())[:ERROR_MAX]
 
 
-def post(url: str, body: bytes, headers: dict[str, str], timeout: float) -> Answer:
-    """POST once; never raises for what the network or the receiver does."""
+def post(
+    url: str, body: bytes, headers: dict[str, str], timeout: float, public_only: bool = False
+) -> Answer:
+    """POST once; never raises for what the network or the receiver does. With
+    ``public_only`` nothing is sent to an address off the public internet."""
     request = urllib.request.Request(url, data=body, headers=headers, method="POST")
+    opener = _public_opener if public_only else _opener
     try:
-        with _opener.open(request, timeout=timeout) as response:
+        with opener.open(request, timeout=timeout) as response:
             response.read(4096)
             return Answer(response.status)
     except urllib.error.HTTPError as error:
@@ -187,6 +253,8 @@ def post(url: str, body: bytes, headers: dict[str, str], timeout: float) -> Answ
             said = ""
         return Answer(error.code, _short(f"HTTP {error.code} {error.reason}. {said}"))
     except urllib.error.URLError as error:
+        if isinstance(error.reason, PrivateAddress):
+            return Answer(None, _short(f"Not sent: {error.reason}."))
         return Answer(None, _short(f"Not reached: {error.reason}"))
     except TimeoutError:
         return Answer(None, f"No answer within {timeout:g} seconds.")
@@ -203,7 +271,8 @@ def _request_for(row_id: int) -> tuple[int, str, bytes, dict[str, str]] | None:
     if row is None:
         return None
     endpoint = row.endpoint
-    headers = headers_for(row, endpoint.secret, int(utcnow().timestamp()))
+    now = utcnow()
+    headers = headers_for(row, signing_secrets(endpoint, now), int(now.timestamp()))
     return endpoint.id, endpoint.url, row.payload.encode(), headers
 
 
@@ -251,6 +320,7 @@ def dispatch(
         db.session.commit()
     delivered = failed = 0
     unreachable: set[int] = set()
+    public_only = current_app.config.get("PRODUCTION", False)
     while delivered + failed < limit:
         batch = claims.claim(now, min(CLAIM_BATCH, limit - delivered - failed), lease, QUEUE)
         if not batch:
@@ -272,7 +342,7 @@ def dispatch(
             if request is None:
                 continue
             endpoint_id, url, body, headers = request
-            answer = post(url, body, headers, TIMEOUT_SECONDS)
+            answer = post(url, body, headers, TIMEOUT_SECONDS, public_only=public_only)
             if _record(row_id, answer, now) is None:
                 continue
             if answer.delivered:
@@ -283,3 +353,17 @@ def dispatch(
                     unreachable.add(endpoint_id)
                 log.warning("Webhook delivery %s not delivered: %s", row_id, answer.error)
     return delivered, failed
+
+
+def prune(now: datetime) -> int:
+    """Forget deliveries delivered or failed more than ``DELIVERIES_KEPT`` ago; waiting
+    ones stay whatever their age. Returns how many went."""
+    removed = db.session.execute(
+        delete(WebhookDelivery)
+        .where(
+            WebhookDelivery.state.in_(("delivered", "failed")),
+            WebhookDelivery.created_at < now - DELIVERIES_KEPT,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return removed.rowcount or 0

@@ -28,7 +28,7 @@ from grants.services.workflow import fire
 from notifications import claims
 from notifications.rules import RULES
 from notifications.scheduler import JOBS, run_job
-from notifications.webhooks import FIRST_RETRY, QUEUE, dispatch
+from notifications.webhooks import FIRST_RETRY, QUEUE, ROTATION_OVERLAP, dispatch, post
 from tests.fixtures.programme import make_application, make_award, make_call
 from tests.fixtures.smtp import free_port
 
@@ -293,16 +293,69 @@ def test_a_paused_endpoint_gets_nothing_and_its_retries_wait(world, receiver):
     assert len(receiver.requests) == 1
 
 
-def test_rotating_the_secret_signs_the_next_attempts_with_the_new_one(world, receiver):
+def test_rotating_the_secret_signs_with_the_new_one_and_the_old_one_for_a_day(world, receiver):
     endpoint, old = _endpoint(world, receiver.url, "application.submit")
     _submitted(world)
     new = service.rotate_secret(world.admin, endpoint, now=T)
     assert new != old and new.startswith(service.SECRET_PREFIX) and endpoint.secret_rotated_at
     with time_machine.travel(T, tick=False):
         dispatch()
-    [request] = receiver.requests
-    timestamp = request.headers["Webhook-Timestamp"]
-    assert request.headers["Webhook-Signature"] == _expected_signature(new, timestamp, request.body)
+    receiver.answer(200)
+    _submitted(world)
+    with time_machine.travel(T + ROTATION_OVERLAP + timedelta(seconds=1), tick=False):
+        dispatch()
+    during, after = receiver.requests
+    timestamp = during.headers["Webhook-Timestamp"]
+    assert during.headers["Webhook-Signature"] == " ".join(
+        (
+            _expected_signature(new, timestamp, during.body),
+            _expected_signature(old, timestamp, during.body),
+        )
+    )
+    timestamp = after.headers["Webhook-Timestamp"]
+    assert after.headers["Webhook-Signature"] == _expected_signature(new, timestamp, after.body)
+
+
+def test_in_production_a_name_leading_to_a_private_address_is_not_connected_to(
+    app, world, receiver
+):
+    """An endpoint saved as a public name that later leads inside (here: localhost) is
+    refused when the connection is made, before anything is sent."""
+    inside = receiver.url.replace("127.0.0.1", "localhost")
+    answer = post(inside, b"{}", {"Content-Type": "application/json"}, 5, public_only=True)
+    assert answer.status is None and "private address" in answer.error, answer
+    assert receiver.requests == []
+    _endpoint(world, inside, "application.submit")
+    _submitted(world)
+    app.config["PRODUCTION"] = True
+    try:
+        with time_machine.travel(T, tick=False):
+            assert dispatch() == (0, 1)
+    finally:
+        app.config["PRODUCTION"] = False
+    assert receiver.requests == []
+    [delivery] = _deliveries()
+    assert delivery.state == "pending" and "private address" in delivery.last_error
+    with time_machine.travel(T + FIRST_RETRY, tick=False):
+        assert dispatch() == (1, 0)  # outside production, this machine is allowed
+    assert len(receiver.requests) == 1
+
+
+def test_old_delivered_and_failed_deliveries_are_forgotten_and_waiting_ones_kept(world, receiver):
+    from notifications.webhooks import DELIVERIES_KEPT, prune
+
+    _endpoint(world, receiver.url, "application.submit")
+    for _ in range(3):
+        _submitted(world)
+    delivered, failed, waiting = _deliveries()
+    delivered.state, failed.state = "delivered", "failed"
+    for delivery in (delivered, failed, waiting):
+        delivery.created_at = T - DELIVERIES_KEPT - timedelta(days=1)
+    db.session.flush()
+    assert prune(T) == 2
+    db.session.expire_all()
+    assert [d.id for d in _deliveries()] == [waiting.id]
+    assert prune(T) == 0
 
 
 def test_deleting_an_endpoint_removes_its_deliveries(world, receiver):
@@ -326,7 +379,13 @@ def test_deleting_an_endpoint_removes_its_deliveries(world, receiver):
         ("http://127.0.0.1:8080/hooks", False, None),
         ("http://localhost/hooks", False, None),
         ("http://[::1]:9000/", False, None),
-        ("http://127.0.0.1:8080/hooks", True, "in production"),
+        ("http://127.0.0.1:8080/hooks", True, "private or reserved"),
+        ("https://10.0.0.5/hooks", True, "private or reserved"),
+        ("https://169.254.169.254/latest/meta-data", True, "private or reserved"),
+        ("https://[::1]/hooks", True, "private or reserved"),
+        ("https://erp.internal/hooks", True, "private or reserved"),
+        ("https://10.0.0.5/hooks", False, None),
+        ("https://8.8.8.8/hooks", True, None),
         ("http://erp.example.org/hooks", False, "only for this machine"),
         ("", False, "Give the address"),
         ("erp.example.org/hooks", False, "not a web address"),

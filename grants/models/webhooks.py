@@ -41,6 +41,9 @@ class WebhookEndpoint(db.Model):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     secret_rotated_at: Mapped[datetime | None]
+    #: The secret before the last rotation: deliveries are signed with it too for a day
+    #: after (``notifications.webhooks.ROTATION_OVERLAP``), while the receiver changes.
+    previous_secret: Mapped[str | None] = mapped_column(String(100))
 
     created_by: Mapped[User | None] = relationship()
     subscriptions: Mapped[list[WebhookSubscription]] = relationship(

@@ -134,12 +134,26 @@ def url_problem(url: str, production: bool) -> str | None:
         )
     if not _valid_host(host):
         return _("The server's name in this address is not valid.")
+    if production and _reserved_address(host):
+        return _(
+            "This address is private or reserved: webhooks are sent only to servers "
+            "reachable on the internet."
+        )
     if parts.scheme == "http":
         if production:
             return _("Use an https:// address: in production webhooks are only sent encrypted.")
         if not _is_loopback(host):
             return _("Use an https:// address; http:// is accepted only for this machine.")
     return None
+
+
+def _reserved_address(host: str) -> bool:
+    """An address written as an IP that is not on the public internet (private,
+    loopback, link-local such as a cloud's metadata service, reserved)."""
+    try:
+        return not ipaddress.ip_address(host).is_global
+    except ValueError:
+        return host == "localhost" or host.endswith((".localhost", ".local", ".internal"))
 
 
 def _valid_host(host: str) -> bool:
@@ -237,8 +251,10 @@ def set_active(actor: User, endpoint: WebhookEndpoint, active: bool) -> None:
 
 
 def rotate_secret(actor: User, endpoint: WebhookEndpoint, now: datetime | None = None) -> str:
-    """A new secret signs every attempt from now on, retries of earlier deliveries too."""
+    """A new secret signs every attempt from now on, retries of earlier deliveries too;
+    for a day the old one signs them as well, while the receiver switches."""
     _require_admin(actor)
+    endpoint.previous_secret = endpoint.secret
     endpoint.secret = new_secret()
     endpoint.secret_rotated_at = now or utcnow()
     db.session.flush()
