@@ -26,7 +26,7 @@ from flask import current_app, request, url_for
 from flask_smorest import Blueprint
 from marshmallow import Schema
 from sqlalchemy import Select, func, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import selectinload
 
 from grants import policy
 from grants.api.auth import authenticate
@@ -176,8 +176,9 @@ COLLECTIONS = (
         },
         updated=Application.updated_at,
         options=(
-            # The call and association come joined; the guards read the collections.
-            joinedload(Application.call).selectinload(Call.document_types),
+            # The page's few calls in one query of their own (joined, each row would carry
+            # and decode its call's JSON texts again); the guards read the collections.
+            selectinload(Application.call).selectinload(Call.document_types),
             *(
                 selectinload(getattr(Application, name)).lazyload("*")
                 for name in ApplicationLifecycle.reads
