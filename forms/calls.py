@@ -157,11 +157,11 @@ class CallForm(FlaskForm):
     require_verified_association = BooleanField(
         _l("Only verified associations may submit"), default=True
     )
-    criteria = FieldList(FormField(CriterionForm), min_entries=1)
-    document_types = FieldList(FormField(DocumentTypeForm), min_entries=1)
-    indicators = FieldList(FormField(IndicatorForm), min_entries=1)
-    tranches = FieldList(FormField(TrancheForm), min_entries=1)
-    reports = FieldList(FormField(ReportForm), min_entries=1)
+    criteria = FieldList(FormField(CriterionForm), _l("Rubric"), min_entries=1)
+    document_types = FieldList(FormField(DocumentTypeForm), _l("Documents required"), min_entries=1)
+    indicators = FieldList(FormField(IndicatorForm), _l("Indicators"), min_entries=1)
+    tranches = FieldList(FormField(TrancheForm), _l("Tranches"), min_entries=1)
+    reports = FieldList(FormField(ReportForm), _l("Reports"), min_entries=1)
 
     def validate_sdg_targets(self, field):
         codes = [code.strip() for code in (field.data or "").split(",") if code.strip()]
@@ -170,14 +170,21 @@ class CallForm(FlaskForm):
             raise ValidationError(_l("Not SDG targets: %(codes)s.", codes=", ".join(unknown)))
 
     def validate_criteria(self, field):
+        problems = []
         for entry in field.entries:
             row = entry.form
             if row.is_blank() or row.errors:
                 continue
             if row.weight.data is None:
-                raise ValidationError(_l("Each criterion needs a weight."))
-            if (row.scale_min.data or 0) >= (row.scale_max.data or 5):
-                raise ValidationError(_l("A criterion's lowest score must be below its highest."))
+                row.weight.errors = [_l("Give the criterion a weight.")]
+                problems.append(_l("Each criterion needs a weight."))
+            elif (row.scale_min.data or 0) >= (row.scale_max.data or 5):
+                row.scale_max.errors = [_l("Must be above the lowest score.")]
+                problems.append(_l("A criterion's lowest score must be below its highest."))
+        if problems:
+            distinct = list(dict.fromkeys(problems))
+            field.errors.extend(distinct[:-1])
+            raise ValidationError(distinct[-1])
 
     def validate_closes_at(self, field):
         if field.data and self.opens_at.data and field.data <= self.opens_at.data:
