@@ -34,6 +34,7 @@ from forms.fields import (
 from grants.filetypes import DEFAULT_KINDS
 from grants.i18n import LANGUAGE_NAMES
 from grants.reference import SDG_TARGETS
+from grants.services.calls import title_problems
 
 LOCALES = tuple(LANGUAGE_NAMES)
 #: The highest score a rubric's scale may have.
@@ -209,6 +210,16 @@ class CallForm(FlaskForm):
             validators=[Length(max=10_000)],
         )
     del _locale
+
+    def validate(self, extra_validators=None) -> bool:
+        """The service's rule on the title is reported with every other problem."""
+        valid = super().validate(extra_validators)
+        data = {"language": self.language.data, "title": self.texts("title")}
+        for name, messages in title_problems(data).items():
+            if name in self:
+                self[name].errors = [*self[name].errors, *messages]
+                valid = False
+        return valid
 
     def rows(self, name: str) -> list[dict]:
         return [entry.form.data for entry in self[name].entries if not entry.form.is_blank()]
