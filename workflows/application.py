@@ -9,7 +9,7 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from workflows.base import Context, Lifecycle, State, rule
+from workflows.base import DESTRUCTIVE, PRIMARY, Context, Lifecycle, State, rule
 from workflows.rules import member_of_association
 from workflows.sentences import Moment, Money, Names, Number, Sentence, StateName, _l
 
@@ -288,7 +288,11 @@ class ApplicationLifecycle(Lifecycle):
 
     rules = {
         "submit": rule(
-            APPLICANT, guards=(single_stage_call, *_submission), effect=record_submission, **_member
+            APPLICANT,
+            guards=(single_stage_call, *_submission),
+            effect=record_submission,
+            **_member,
+            tone=PRIMARY,
         ),
         "submit_concept": rule(
             APPLICANT,
@@ -301,9 +305,12 @@ class ApplicationLifecycle(Lifecycle):
             ),
             effect=record_submission,
             **_member,
+            tone=PRIMARY,
         ),
-        "invite_proposal": rule(OFFICER),
-        "decline_concept": rule(OFFICER, comment_required=True, comment_label="feedback"),
+        "invite_proposal": rule(OFFICER, tone=PRIMARY),
+        "decline_concept": rule(
+            OFFICER, comment_required=True, comment_label="feedback", tone=DESTRUCTIVE
+        ),
         "submit_proposal": rule(
             APPLICANT,
             guards=(
@@ -316,13 +323,15 @@ class ApplicationLifecycle(Lifecycle):
             ),
             effect=record_submission,
             **_member,
+            tone=PRIMARY,
         ),
-        "mark_eligible": rule(OFFICER),
+        "mark_eligible": rule(OFFICER, tone=PRIMARY),
         "mark_ineligible": rule(
             OFFICER,
             comment_required=True,
             comment_label="reason",
             summary=_l("The reason is shown to the applicant."),
+            tone=DESTRUCTIVE,
         ),
         "return_to_applicant": rule(
             OFFICER,
@@ -330,7 +339,7 @@ class ApplicationLifecycle(Lifecycle):
             guards=(call_is_open,),
             summary=_l("Back to the applicants for changes."),
         ),
-        "start_review": rule(OFFICER, guards=(someone_is_assigned,)),
+        "start_review": rule(OFFICER, guards=(someone_is_assigned,), tone=PRIMARY),
         "complete_review": rule(
             OFFICER,
             system=True,
@@ -342,15 +351,21 @@ class ApplicationLifecycle(Lifecycle):
             requires=("amount",),
             guards=(award_amount_valid, within_envelope),
             effect=record_award,
+            tone=PRIMARY,
         ),
         "waitlist": rule(OFFICER, effect=record_decision),
         "reject": rule(
-            OFFICER, comment_required=True, comment_label="feedback", effect=record_decision
+            OFFICER,
+            comment_required=True,
+            comment_label="feedback",
+            effect=record_decision,
+            tone=DESTRUCTIVE,
         ),
         "withdraw": rule(
             APPLICANT,
             requires=("confirmed",),
             summary=_l("Final: the applicant confirms it."),
             **_member,
+            tone=DESTRUCTIVE,
         ),
     }

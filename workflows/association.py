@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from workflows.base import Context, Lifecycle, State, rule
+from workflows.base import DESTRUCTIVE, PRIMARY, Context, Lifecycle, State, rule
 from workflows.sentences import Names, Sentence, _l
 
 OFFICER = "programme_officer"
@@ -52,18 +52,21 @@ class AssociationLifecycle(Lifecycle):
             OFFICER,
             guards=(registration_documents_present,),
             summary=_l("The registration documents check out."),
+            tone=PRIMARY,
         ),
         "reject": rule(
             OFFICER,
             comment_required=True,
             comment_label="reason",
             summary=_l("Not a diaspora association eligible for the programme."),
+            tone=DESTRUCTIVE,
         ),
         "suspend": rule(
             OFFICER,
             comment_required=True,
             comment_label="reason",
             summary=_l("Stop its applications until the matter is cleared."),
+            tone=DESTRUCTIVE,
         ),
         "reinstate": rule(OFFICER, comment_required=True, comment_label="reason"),
     }

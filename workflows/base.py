@@ -83,6 +83,18 @@ class Rule:
     accepts: tuple[str, ...] = ()
     effect: Callable[[Any, Context], None] | None = None
     summary: Sentence | None = None
+    #: How a page offers it (``TONES``): the way forward first, what ends or refuses the
+    #: record last, asked to be confirmed.
+    tone: str = "neutral"
+
+    def __post_init__(self) -> None:
+        if self.tone not in TONES:
+            raise TypeError(f"Unknown tone {self.tone!r}; known: {', '.join(TONES)}")
+
+
+#: The tones of transitions, in the order a page lists them.
+TONES = ("primary", "neutral", "destructive")
+PRIMARY, DESTRUCTIVE = "primary", "destructive"
 
 
 def rule(*roles: str, **options: Any) -> Rule:
@@ -100,6 +112,7 @@ class Option:
     comment_required: bool = False
     requires: tuple[str, ...] = ()
     accepts: tuple[str, ...] = ()
+    tone: str = "neutral"
 
 
 class Lifecycle(StateMachine):
@@ -197,6 +210,7 @@ class Lifecycle(StateMachine):
             comment_required=declared.comment_required,
             requires=declared.requires,
             accepts=declared.accepts,
+            tone=declared.tone,
         )
         # Who first: a person who may never do this learns nothing about the record's state.
         problem = cls.permission_problem(name, entity, ctx)
@@ -290,6 +304,9 @@ __all__ = [
     "Actor",
     "Context",
     "Lifecycle",
+    "DESTRUCTIVE",
+    "PRIMARY",
+    "TONES",
     "Option",
     "Rule",
     "State",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from workflows.base import Context, Lifecycle, State, rule
+from workflows.base import DESTRUCTIVE, PRIMARY, Context, Lifecycle, State, rule
 from workflows.sentences import Moment, Sentence, _l
 
 OFFICER = "programme_officer"
@@ -130,6 +130,7 @@ class CallLifecycle(Lifecycle):
                 rubric_weights_sum_to_100,
                 requires_a_document,
             ),
+            tone=PRIMARY,
         ),
         "close": rule(
             OFFICER,
@@ -138,7 +139,7 @@ class CallLifecycle(Lifecycle):
             summary=_l("By the system at the deadline, or early by an officer."),
         ),
         "archive": rule(OFFICER),
-        "cancel": rule(OFFICER, comment_required=True, comment_label="reason"),
+        "cancel": rule(OFFICER, comment_required=True, comment_label="reason", tone=DESTRUCTIVE),
         "extend_deadline": rule(
             OFFICER, requires=("closes_at",), guards=(new_deadline_is_later,), effect=set_deadline
         ),

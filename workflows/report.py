@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from workflows.base import Context, Lifecycle, State, rule
+from workflows.base import PRIMARY, Context, Lifecycle, State, rule
 from workflows.rules import member_of_association
 from workflows.sentences import Names, Sentence, StateName, _l
 
@@ -102,7 +102,8 @@ class ReportLifecycle(Lifecycle):
             who_fails=_l("Only members of the association can submit its reports."),
             guards=(award_is_running, narrative_written, spending_explained),
             effect=record_submission,
+            tone=PRIMARY,
         ),
         "request_changes": rule(OFFICER, comment_required=True),
-        "accept": rule(OFFICER, effect=record_acceptance),
+        "accept": rule(OFFICER, effect=record_acceptance, tone=PRIMARY),
     }

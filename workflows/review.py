@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from workflows.base import Context, Lifecycle, State, rule
+from workflows.base import PRIMARY, Context, Lifecycle, State, rule
 from workflows.rules import own_assignment
 from workflows.sentences import Names, Sentence, _l
 
@@ -84,6 +84,7 @@ class ReviewLifecycle(Lifecycle):
             guards=(every_criterion_scored, extreme_scores_explained, has_recommendation),
             effect=record_submission,
             **_own,
+            tone=PRIMARY,
         ),
         "reopen": rule(OFFICER, comment_required=True),
     }

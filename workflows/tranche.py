@@ -11,7 +11,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from workflows.base import Context, Lifecycle, State, rule
+from workflows.base import DESTRUCTIVE, PRIMARY, Context, Lifecycle, State, rule
 from workflows.sentences import Money, Sentence, Sentences, StateName, _l
 
 OFFICER = "programme_officer"
@@ -155,6 +155,7 @@ class TrancheLifecycle(Lifecycle):
             OFFICER,
             guards=(award_is_active, report_condition_met, within_remaining_balance),
             effect=record_request,
+            tone=PRIMARY,
         ),
         "approve": rule(
             FINANCE,
@@ -162,6 +163,7 @@ class TrancheLifecycle(Lifecycle):
             guards=(award_is_active, within_remaining_balance),
             effect=record_approval,
             summary=_l("Two approvers at or above the programme threshold."),
+            tone=PRIMARY,
         ),
         "pay": rule(
             FINANCE,
@@ -170,10 +172,11 @@ class TrancheLifecycle(Lifecycle):
             duties=(not_the_requester,),
             guards=(bank_details_settled, payment_matches, within_remaining_balance),
             effect=record_payment,
+            tone=PRIMARY,
         ),
-        "fail": rule(FINANCE, comment_required=True, comment_label="reason"),
+        "fail": rule(FINANCE, comment_required=True, comment_label="reason", tone=DESTRUCTIVE),
         "return": rule(
             OFFICER, FINANCE, comment_required=True, comment_label="reason", effect=record_return
         ),
-        "cancel": rule(OFFICER, comment_required=True, comment_label="reason"),
+        "cancel": rule(OFFICER, comment_required=True, comment_label="reason", tone=DESTRUCTIVE),
     }
