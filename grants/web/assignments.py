@@ -38,6 +38,7 @@ def _page(call, proposal=None, status: int = 200):
         people=people,
         names=names,
         proposal=proposal,
+        choices=service.assignment_choices(applications, people),
         loads={
             p.id: sum(
                 1
