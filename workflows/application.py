@@ -286,6 +286,22 @@ class ApplicationLifecycle(Lifecycle):
         who_fails=_l("Only members of the applying association can do this."),
     )
 
+    next_steps = {
+        "concept_submitted": _l("The programme office reads the concept note next."),
+        "proposal_draft": _l("The association completes the full proposal and submits it."),
+        "submitted": _l("The programme office checks its eligibility next."),
+        "draft": _l("The association can change it and submit it again."),
+        "eligible": _l("Evaluators are assigned to it next."),
+        "in_review": _l("The evaluators score it next."),
+        "reviewed": _l("The committee decides on it next."),
+        "waitlisted": _l("It may be awarded later, if the envelope allows."),
+        "awarded": _l("The association is offered the grant and accepts it next."),
+        "concept_declined": _l("This is final."),
+        "ineligible": _l("This is final; the applicants read the reason."),
+        "rejected": _l("This is final; the applicants read the feedback."),
+        "withdrawn": _l("This is final."),
+    }
+
     rules = {
         "submit": rule(
             APPLICANT,

@@ -47,6 +47,12 @@ class AssociationLifecycle(Lifecycle):
     suspend = verified.to(suspended)
     reinstate = suspended.to(verified)
 
+    next_steps = {
+        "verified": _l("Its members can apply to calls for verified associations."),
+        "suspended": _l("Its members cannot submit applications until it is reinstated."),
+        "rejected": _l("This is final."),
+    }
+
     rules = {
         "verify": rule(
             OFFICER,

@@ -109,6 +109,14 @@ class AwardLifecycle(Lifecycle):
         who_fails=_l("Only members of the association can answer the award offer."),
     )
 
+    next_steps = {
+        "active": _l("Tranches can be requested as the schedule allows."),
+        "suspended": _l("No tranche is paid until the award is resumed."),
+        "declined": _l("This is final."),
+        "terminated": _l("This is final; nothing more is paid."),
+        "completed": _l("This is final."),
+    }
+
     rules = {
         "accept": rule(
             APPLICANT,

@@ -19,7 +19,15 @@ from typing import Any, ClassVar, Protocol
 from statemachine import State, StateMachine
 
 from workflows.errors import GuardFailed, InvalidInput, NotPermitted, TransitionNotAllowed
-from workflows.sentences import Names, RoleName, Sentence, StateName, TransitionName, _l
+from workflows.sentences import (
+    Names,
+    RoleName,
+    Sentence,
+    Sentences,
+    StateName,
+    TransitionName,
+    _l,
+)
 
 SYSTEM = "system"
 
@@ -124,6 +132,12 @@ class Lifecycle(StateMachine):
     #: The collections of the entity its guards read: a page of records loads each in one
     #: query before its options are evaluated, instead of one query per record.
     reads: ClassVar[tuple[str, ...]] = ()
+    #: What comes next once a record is in a state (whoever brought it there).
+    next_steps: ClassVar[dict[str, Sentence]] = {}
+    #: The whole message after a transition that reached a state, where "done" and the
+    #: state's next step do not say enough; it may name ``action``, ``state`` and the
+    #: values of ``result_values``.
+    results: ClassVar[dict[tuple[str, str], Sentence]] = {}
 
     # -- reading the declaration ---------------------------------------------------
     @classmethod
@@ -222,6 +236,26 @@ class Lifecycle(StateMachine):
         if reasons:
             return Option(name, False, tuple(reasons), 422, **common)
         return Option(name, True, (), 200, **common)
+
+    @classmethod
+    def result_values(cls, entity: Any) -> dict[str, Any]:
+        """Values of the record that ``results`` sentences may name."""
+        return {}
+
+    @classmethod
+    def result(cls, name: str, entity: Any) -> Sentence | Sentences:
+        """What a person reads after firing ``name``: what happened, what comes next."""
+        state = entity.state
+        values = {
+            "action": TransitionName(cls.entity, name),
+            "state": StateName(cls.entity, state),
+            **cls.result_values(entity),
+        }
+        if (name, state) in cls.results:
+            return Sentence(cls.results[(name, state)].message, values)
+        done = _l("Done: %(action)s. The state is now “%(state)s”.", **values)
+        upcoming = cls.next_steps.get(state)
+        return Sentences([done, upcoming]) if upcoming else done
 
     @classmethod
     def not_from_sentence(cls, name: str, state_value: str) -> Sentence:

@@ -119,6 +119,12 @@ class CallLifecycle(Lifecycle):
     cancel = draft.to(cancelled) | open.to(cancelled)
     extend_deadline = open.to.itself(internal=True)
 
+    next_steps = {
+        "open": _l("Associations can apply until the deadline."),
+        "closed": _l("The applications are screened and evaluated next."),
+        "cancelled": _l("This is final; the call takes no application."),
+    }
+
     rules = {
         "publish": rule(
             OFFICER,

@@ -95,6 +95,12 @@ class ReportLifecycle(Lifecycle):
     request_changes = submitted.to(changes_requested)
     accept = submitted.to(accepted)
 
+    next_steps = {
+        "submitted": _l("The programme office reads it next."),
+        "changes_requested": _l("The association changes it and submits it again."),
+        "accepted": _l("Tranches that waited for this report can be requested."),
+    }
+
     rules = {
         "submit": rule(
             APPLICANT,

@@ -70,6 +70,12 @@ class ReviewLifecycle(Lifecycle):
 
     _own = dict(who=own_assignment, who_fails=_l("This review is assigned to someone else."))
 
+    next_steps = {
+        "submitted": _l("The scores count in the ranking."),
+        "conflicted": _l("The programme office assigns another evaluator."),
+        "assigned": _l("The evaluator can change the scores and submit them again."),
+    }
+
     rules = {
         "declare_conflict": rule(
             EVALUATOR,

@@ -150,6 +150,33 @@ class TrancheLifecycle(Lifecycle):
         tranche = self.model
         return len(tranche.current_approver_ids) >= approvals_needed(tranche, ctx)
 
+    next_steps = {
+        "requested": _l("A finance officer approves it next."),
+        "approved": _l("A finance officer pays it next."),
+        "paid": _l("The payment is on the ledger."),
+        "payment_failed": _l("Pay it again once the bank details are right."),
+        "planned": _l("It can be requested again."),
+        "cancelled": _l("Nothing will be paid from it."),
+    }
+    results = {
+        ("approve", "requested"): _l(
+            "Tranche %(position)s is approved; a second finance officer must approve it "
+            "before payment."
+        ),
+        ("approve", "approved"): _l(
+            "Tranche %(position)s is approved; a finance officer other than the requester "
+            "pays it next."
+        ),
+        ("request", "requested"): _l(
+            "Tranche %(position)s is requested; a finance officer approves it next."
+        ),
+        ("pay", "paid"): _l("Tranche %(position)s is paid; the payment is on the ledger."),
+    }
+
+    @classmethod
+    def result_values(cls, entity: Any) -> dict[str, Any]:
+        return {"position": entity.position}
+
     rules = {
         "request": rule(
             OFFICER,

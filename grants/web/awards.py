@@ -209,7 +209,7 @@ def tranche_action(tranche_id: int, action: str):
         for reason in getattr(refused, "reasons", [refused.message]):
             flash(reason, "error")
         return redirect(back, code=303)
-    flash(_("Tranche %(position)s: done.", position=tranche.position), "success")
+    flash(str(Tranche.lifecycle.result(action, tranche)), "success")
     return redirect(back, code=303)
 
 
