@@ -60,7 +60,7 @@ def test_a_bad_budget_line_is_explained_in_its_cell_and_linked_from_the_summary(
     assert 'aria-describedby="budget_lines-1-quantity-error"' in html
     link = re.search(r'<a href="#budget_lines-1-quantity">([^<]*)</a>', _summary(html))
     assert link, "the summary does not link to the cell"
-    assert link.group(1).startswith("Lignes du budget, ligne 2, Quantité")
+    assert link.group(1).startswith("Lignes du budget, ligne 2, Quantité : ")
     assert link.group(1).endswith("Ne doit pas être négatif.")
     db.session.expire_all()
     assert db.session.get(Application, application.id).version == before
