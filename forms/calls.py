@@ -123,6 +123,16 @@ class CallForm(FlaskForm):
         description=_l("Starts every application reference, e.g. SN-EMP-2027-0007."),
     )
     language = SelectField(_l("Main language"), choices=choices(LANGUAGE_NAMES.items()))
+    for _locale in LOCALES:
+        locals()[f"title_{_locale}"] = StringField(
+            _l("Title (%(language)s)", language=LANGUAGE_NAMES[_locale]),
+            validators=[Length(max=300)],
+        )
+        locals()[f"description_{_locale}"] = TextAreaField(
+            _l("Description (%(language)s)", language=LANGUAGE_NAMES[_locale]),
+            validators=[Length(max=10_000)],
+        )
+    del _locale
     sector = SelectField(_l("Sector"), choices=choices(SECTOR_CHOICES))
     countries = CountryListField(
         _l("Countries"), validators=[DataRequired(message=_l("Choose at least one."))]
@@ -199,17 +209,6 @@ class CallForm(FlaskForm):
             raise ValidationError(
                 _l("The tranches add up to %(total)s %%, not 100 %%.", total=f"{sum(shares):g}")
             )
-
-    for _locale in LOCALES:
-        locals()[f"title_{_locale}"] = StringField(
-            _l("Title (%(language)s)", language=LANGUAGE_NAMES[_locale]),
-            validators=[Length(max=300)],
-        )
-        locals()[f"description_{_locale}"] = TextAreaField(
-            _l("Description (%(language)s)", language=LANGUAGE_NAMES[_locale]),
-            validators=[Length(max=10_000)],
-        )
-    del _locale
 
     def validate(self, extra_validators=None) -> bool:
         """The service's rule on the title is reported with every other problem."""
