@@ -98,3 +98,15 @@ def test_an_admin_cannot_remove_their_own_admin_role_or_deactivate_themselves(as
         == 302
     )
     assert admin_user.role_names == {"admin"}
+
+
+def test_deactivating_someone_is_red_and_asks_for_a_confirmation_step(as_role):
+    person = make_user("applicant")
+    _, admin = as_role("admin")
+    html = admin.get(f"/admin/users/{person.id}").get_data(as_text=True)
+    step = html[html.index('<details class="destructive">') :]
+    step = step[: step.index("</details>")]
+    assert "<summary>Deactivate this account</summary>" in step
+    assert f'action="/admin/users/{person.id}/active/0"' in step
+    assert '<button type="submit" class="danger">Confirm: Deactivate this account</button>' in step
+    assert person.active
