@@ -160,10 +160,10 @@ class ApplicationForm(FlaskForm):
         validators=[Optional()],
         description=_l("In the call's currency."),
     )
-    budget_lines = FieldList(FormField(BudgetLineForm), min_entries=1)
-    cofinancing = FieldList(FormField(CoFinancingForm), min_entries=1)
-    partners = FieldList(FormField(PartnerForm), min_entries=1)
-    team = FieldList(FormField(TeamMemberForm), min_entries=1)
+    budget_lines = FieldList(FormField(BudgetLineForm), _l("Budget lines"), min_entries=1)
+    cofinancing = FieldList(FormField(CoFinancingForm), _l("Co-financing"), min_entries=1)
+    partners = FieldList(FormField(PartnerForm), _l("Partners"), min_entries=1)
+    team = FieldList(FormField(TeamMemberForm), _l("The team"), min_entries=1)
 
     def validate_start_date(self, field):
         if field.data and field.data < date.today():
@@ -175,17 +175,27 @@ class ApplicationForm(FlaskForm):
             raise ValidationError(_l("Women and men together cannot exceed the total."))
 
     def validate_budget_lines(self, field):
+        incomplete = False
         for entry in field.entries:
             line = entry.form
             if line.is_blank():
                 continue
-            if line.quantity.data is None or line.unit_cost.data is None:
-                raise ValidationError(_l("Each budget line needs a quantity and a unit cost."))
+            for cell in (line.quantity, line.unit_cost):
+                if cell.data is None and not cell.errors:
+                    cell.errors = [*cell.errors, _l("Required for this line.")]
+                    incomplete = True
+        if incomplete:
+            raise ValidationError(_l("Each budget line needs a quantity and a unit cost."))
 
     def validate_cofinancing(self, field):
+        incomplete = False
         for entry in field.entries:
-            if not entry.form.is_blank() and entry.form.amount.data is None:
-                raise ValidationError(_l("Each co-financing source needs an amount."))
+            amount = entry.form.amount
+            if not entry.form.is_blank() and amount.data is None and not amount.errors:
+                amount.errors = [*amount.errors, _l("Required for this source.")]
+                incomplete = True
+        if incomplete:
+            raise ValidationError(_l("Each co-financing source needs an amount."))
 
     def lines(self) -> list[dict]:
         return [

@@ -34,6 +34,7 @@ from forms.fields import (
 from grants.filetypes import DEFAULT_KINDS
 from grants.i18n import LANGUAGE_NAMES
 from grants.reference import SDG_TARGETS
+from grants.services.calls import title_problems
 
 LOCALES = tuple(LANGUAGE_NAMES)
 #: The highest score a rubric's scale may have.
@@ -122,6 +123,16 @@ class CallForm(FlaskForm):
         description=_l("Starts every application reference, e.g. SN-EMP-2027-0007."),
     )
     language = SelectField(_l("Main language"), choices=choices(LANGUAGE_NAMES.items()))
+    for _locale in LOCALES:
+        locals()[f"title_{_locale}"] = StringField(
+            _l("Title (%(language)s)", language=LANGUAGE_NAMES[_locale]),
+            validators=[Length(max=300)],
+        )
+        locals()[f"description_{_locale}"] = TextAreaField(
+            _l("Description (%(language)s)", language=LANGUAGE_NAMES[_locale]),
+            validators=[Length(max=10_000)],
+        )
+    del _locale
     sector = SelectField(_l("Sector"), choices=choices(SECTOR_CHOICES))
     countries = CountryListField(
         _l("Countries"), validators=[DataRequired(message=_l("Choose at least one."))]
@@ -157,11 +168,11 @@ class CallForm(FlaskForm):
     require_verified_association = BooleanField(
         _l("Only verified associations may submit"), default=True
     )
-    criteria = FieldList(FormField(CriterionForm), min_entries=1)
-    document_types = FieldList(FormField(DocumentTypeForm), min_entries=1)
-    indicators = FieldList(FormField(IndicatorForm), min_entries=1)
-    tranches = FieldList(FormField(TrancheForm), min_entries=1)
-    reports = FieldList(FormField(ReportForm), min_entries=1)
+    criteria = FieldList(FormField(CriterionForm), _l("Rubric"), min_entries=1)
+    document_types = FieldList(FormField(DocumentTypeForm), _l("Documents required"), min_entries=1)
+    indicators = FieldList(FormField(IndicatorForm), _l("Indicators"), min_entries=1)
+    tranches = FieldList(FormField(TrancheForm), _l("Tranches"), min_entries=1)
+    reports = FieldList(FormField(ReportForm), _l("Reports"), min_entries=1)
 
     def validate_sdg_targets(self, field):
         codes = [code.strip() for code in (field.data or "").split(",") if code.strip()]
@@ -170,14 +181,21 @@ class CallForm(FlaskForm):
             raise ValidationError(_l("Not SDG targets: %(codes)s.", codes=", ".join(unknown)))
 
     def validate_criteria(self, field):
+        problems = []
         for entry in field.entries:
             row = entry.form
             if row.is_blank() or row.errors:
                 continue
             if row.weight.data is None:
-                raise ValidationError(_l("Each criterion needs a weight."))
-            if (row.scale_min.data or 0) >= (row.scale_max.data or 5):
-                raise ValidationError(_l("A criterion's lowest score must be below its highest."))
+                row.weight.errors = [_l("Give the criterion a weight.")]
+                problems.append(_l("Each criterion needs a weight."))
+            elif (row.scale_min.data or 0) >= (row.scale_max.data or 5):
+                row.scale_max.errors = [_l("Must be above the lowest score.")]
+                problems.append(_l("A criterion's lowest score must be below its highest."))
+        if problems:
+            distinct = list(dict.fromkeys(problems))
+            field.errors.extend(distinct[:-1])
+            raise ValidationError(distinct[-1])
 
     def validate_closes_at(self, field):
         if field.data and self.opens_at.data and field.data <= self.opens_at.data:
@@ -192,16 +210,15 @@ class CallForm(FlaskForm):
                 _l("The tranches add up to %(total)s %%, not 100 %%.", total=f"{sum(shares):g}")
             )
 
-    for _locale in LOCALES:
-        locals()[f"title_{_locale}"] = StringField(
-            _l("Title (%(language)s)", language=LANGUAGE_NAMES[_locale]),
-            validators=[Length(max=300)],
-        )
-        locals()[f"description_{_locale}"] = TextAreaField(
-            _l("Description (%(language)s)", language=LANGUAGE_NAMES[_locale]),
-            validators=[Length(max=10_000)],
-        )
-    del _locale
+    def validate(self, extra_validators=None) -> bool:
+        """The service's rule on the title is reported with every other problem."""
+        valid = super().validate(extra_validators)
+        data = {"language": self.language.data, "title": self.texts("title")}
+        for name, messages in title_problems(data).items():
+            if name in self:
+                self[name].errors = [*self[name].errors, *messages]
+                valid = False
+        return valid
 
     def rows(self, name: str) -> list[dict]:
         return [entry.form.data for entry in self[name].entries if not entry.form.is_blank()]

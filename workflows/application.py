@@ -9,7 +9,7 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from workflows.base import Context, Lifecycle, State, rule
+from workflows.base import DESTRUCTIVE, PRIMARY, Context, Lifecycle, State, rule
 from workflows.rules import member_of_association
 from workflows.sentences import Moment, Money, Names, Number, Sentence, StateName, _l
 
@@ -294,9 +294,29 @@ class ApplicationLifecycle(Lifecycle):
         ),
     )
 
+    next_steps = {
+        "concept_submitted": _l("The programme office reads the concept note next."),
+        "proposal_draft": _l("The association completes the full proposal and submits it."),
+        "submitted": _l("The programme office checks its eligibility next."),
+        "draft": _l("The association can change it and submit it again."),
+        "eligible": _l("Evaluators are assigned to it next."),
+        "in_review": _l("The evaluators score it next."),
+        "reviewed": _l("The committee decides on it next."),
+        "waitlisted": _l("It may be awarded later, if the envelope allows."),
+        "awarded": _l("The association is offered the grant and accepts it next."),
+        "concept_declined": _l("This is final."),
+        "ineligible": _l("This is final; the applicants read the reason."),
+        "rejected": _l("This is final; the applicants read the feedback."),
+        "withdrawn": _l("This is final."),
+    }
+
     rules = {
         "submit": rule(
-            APPLICANT, guards=(single_stage_call, *_submission), effect=record_submission, **_member
+            APPLICANT,
+            guards=(single_stage_call, *_submission),
+            effect=record_submission,
+            **_member,
+            tone=PRIMARY,
         ),
         "submit_concept": rule(
             APPLICANT,
@@ -309,9 +329,12 @@ class ApplicationLifecycle(Lifecycle):
             ),
             effect=record_submission,
             **_member,
+            tone=PRIMARY,
         ),
-        "invite_proposal": rule(OFFICER),
-        "decline_concept": rule(OFFICER, comment_required=True, comment_label="feedback"),
+        "invite_proposal": rule(OFFICER, tone=PRIMARY),
+        "decline_concept": rule(
+            OFFICER, comment_required=True, comment_label="feedback", tone=DESTRUCTIVE
+        ),
         "submit_proposal": rule(
             APPLICANT,
             guards=(
@@ -324,13 +347,15 @@ class ApplicationLifecycle(Lifecycle):
             ),
             effect=record_submission,
             **_member,
+            tone=PRIMARY,
         ),
-        "mark_eligible": rule(OFFICER),
+        "mark_eligible": rule(OFFICER, tone=PRIMARY),
         "mark_ineligible": rule(
             OFFICER,
             comment_required=True,
             comment_label="reason",
             summary=_l("The reason is shown to the applicant."),
+            tone=DESTRUCTIVE,
         ),
         "return_to_applicant": rule(
             OFFICER,
@@ -338,7 +363,7 @@ class ApplicationLifecycle(Lifecycle):
             guards=(call_is_open,),
             summary=_l("Back to the applicants for changes."),
         ),
-        "start_review": rule(OFFICER, guards=(someone_is_assigned,)),
+        "start_review": rule(OFFICER, guards=(someone_is_assigned,), tone=PRIMARY),
         "complete_review": rule(
             OFFICER,
             system=True,
@@ -351,6 +376,7 @@ class ApplicationLifecycle(Lifecycle):
             guards=(award_amount_valid, within_envelope),
             effect=record_award,
             **_decided,
+            tone=PRIMARY,
         ),
         "waitlist": rule(OFFICER, effect=record_decision, **_decided),
         "reject": rule(
@@ -359,11 +385,13 @@ class ApplicationLifecycle(Lifecycle):
             comment_label="feedback",
             effect=record_decision,
             **_decided,
+            tone=DESTRUCTIVE,
         ),
         "withdraw": rule(
             APPLICANT,
             requires=("confirmed",),
             summary=_l("Final: the applicant confirms it."),
             **_member,
+            tone=DESTRUCTIVE,
         ),
     }

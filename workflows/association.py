@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from workflows.base import Context, Lifecycle, State, rule
+from workflows.base import DESTRUCTIVE, PRIMARY, Context, Lifecycle, State, rule
 from workflows.sentences import Names, Sentence, _l
 
 OFFICER = "programme_officer"
@@ -47,23 +47,32 @@ class AssociationLifecycle(Lifecycle):
     suspend = verified.to(suspended)
     reinstate = suspended.to(verified)
 
+    next_steps = {
+        "verified": _l("Its members can apply to calls for verified associations."),
+        "suspended": _l("Its members cannot submit applications until it is reinstated."),
+        "rejected": _l("This is final."),
+    }
+
     rules = {
         "verify": rule(
             OFFICER,
             guards=(registration_documents_present,),
             summary=_l("The registration documents check out."),
+            tone=PRIMARY,
         ),
         "reject": rule(
             OFFICER,
             comment_required=True,
             comment_label="reason",
             summary=_l("Not a diaspora association eligible for the programme."),
+            tone=DESTRUCTIVE,
         ),
         "suspend": rule(
             OFFICER,
             comment_required=True,
             comment_label="reason",
             summary=_l("Stop its applications until the matter is cleared."),
+            tone=DESTRUCTIVE,
         ),
         "reinstate": rule(OFFICER, comment_required=True, comment_label="reason"),
     }

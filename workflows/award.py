@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from workflows.base import Context, Lifecycle, State, rule
+from workflows.base import DESTRUCTIVE, PRIMARY, Context, Lifecycle, State, rule
 from workflows.rules import member_of_association
 from workflows.sentences import Names, Sentence, Sentences, _l
 
@@ -109,6 +109,14 @@ class AwardLifecycle(Lifecycle):
         who_fails=_l("Only members of the association can answer the award offer."),
     )
 
+    next_steps = {
+        "active": _l("Tranches can be requested as the schedule allows."),
+        "suspended": _l("No tranche is paid until the award is resumed."),
+        "declined": _l("This is final."),
+        "terminated": _l("This is final; nothing more is paid."),
+        "completed": _l("This is final."),
+    }
+
     rules = {
         "accept": rule(
             APPLICANT,
@@ -117,10 +125,13 @@ class AwardLifecycle(Lifecycle):
             guards=(letter_acknowledged, bank_details_given),
             effect=record_acceptance,
             **_member,
+            tone=PRIMARY,
         ),
-        "decline": rule(APPLICANT, comment_required=True, comment_label="reason", **_member),
-        "suspend": rule(OFFICER, comment_required=True, comment_label="reason"),
+        "decline": rule(
+            APPLICANT, comment_required=True, comment_label="reason", **_member, tone=DESTRUCTIVE
+        ),
+        "suspend": rule(OFFICER, comment_required=True, comment_label="reason", tone=DESTRUCTIVE),
         "resume": rule(OFFICER, comment_required=True, comment_label="reason"),
-        "terminate": rule(OFFICER, comment_required=True, comment_label="reason"),
+        "terminate": rule(OFFICER, comment_required=True, comment_label="reason", tone=DESTRUCTIVE),
         "complete": rule(OFFICER, system=True, guards=(grant_is_finished,)),
     }

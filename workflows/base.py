@@ -19,7 +19,15 @@ from typing import Any, ClassVar, Protocol
 from statemachine import State, StateMachine
 
 from workflows.errors import GuardFailed, InvalidInput, NotPermitted, TransitionNotAllowed
-from workflows.sentences import Names, RoleName, Sentence, StateName, TransitionName, _l
+from workflows.sentences import (
+    Names,
+    RoleName,
+    Sentence,
+    Sentences,
+    StateName,
+    TransitionName,
+    _l,
+)
 
 SYSTEM = "system"
 
@@ -88,6 +96,18 @@ class Rule:
     #: gives its id as this data key. Anyone else is told ``recorded_where``.
     recorded_with: str = ""
     recorded_where: Sentence | None = None
+    #: How a page offers it (``TONES``): the way forward first, what ends or refuses the
+    #: record last, asked to be confirmed.
+    tone: str = "neutral"
+
+    def __post_init__(self) -> None:
+        if self.tone not in TONES:
+            raise TypeError(f"Unknown tone {self.tone!r}; known: {', '.join(TONES)}")
+
+
+#: The tones of transitions, in the order a page lists them.
+TONES = ("primary", "neutral", "destructive")
+PRIMARY, DESTRUCTIVE = "primary", "destructive"
 
 
 def rule(*roles: str, **options: Any) -> Rule:
@@ -105,6 +125,7 @@ class Option:
     comment_required: bool = False
     requires: tuple[str, ...] = ()
     accepts: tuple[str, ...] = ()
+    tone: str = "neutral"
 
 
 class Lifecycle(StateMachine):
@@ -116,6 +137,12 @@ class Lifecycle(StateMachine):
     #: The collections of the entity its guards read: a page of records loads each in one
     #: query before its options are evaluated, instead of one query per record.
     reads: ClassVar[tuple[str, ...]] = ()
+    #: What comes next once a record is in a state (whoever brought it there).
+    next_steps: ClassVar[dict[str, Sentence]] = {}
+    #: The whole message after a transition that reached a state, where "done" and the
+    #: state's next step do not say enough; it may name ``action``, ``state`` and the
+    #: values of ``result_values``.
+    results: ClassVar[dict[tuple[str, str], Sentence]] = {}
 
     # -- reading the declaration ---------------------------------------------------
     @classmethod
@@ -202,6 +229,7 @@ class Lifecycle(StateMachine):
             comment_required=declared.comment_required,
             requires=declared.requires,
             accepts=declared.accepts,
+            tone=declared.tone,
         )
         # Who first: a person who may never do this learns nothing about the record's state.
         problem = cls.permission_problem(name, entity, ctx)
@@ -215,6 +243,26 @@ class Lifecycle(StateMachine):
         if reasons:
             return Option(name, False, tuple(reasons), 422, **common)
         return Option(name, True, (), 200, **common)
+
+    @classmethod
+    def result_values(cls, entity: Any) -> dict[str, Any]:
+        """Values of the record that ``results`` sentences may name."""
+        return {}
+
+    @classmethod
+    def result(cls, name: str, entity: Any) -> Sentence | Sentences:
+        """What a person reads after firing ``name``: what happened, what comes next."""
+        state = entity.state
+        values = {
+            "action": TransitionName(cls.entity, name),
+            "state": StateName(cls.entity, state),
+            **cls.result_values(entity),
+        }
+        if (name, state) in cls.results:
+            return Sentence(cls.results[(name, state)].message, values)
+        done = _l("Done: %(action)s. The state is now “%(state)s”.", **values)
+        upcoming = cls.next_steps.get(state)
+        return Sentences([done, upcoming]) if upcoming else done
 
     @classmethod
     def not_from_sentence(cls, name: str, state_value: str) -> Sentence:
@@ -297,6 +345,9 @@ __all__ = [
     "Actor",
     "Context",
     "Lifecycle",
+    "DESTRUCTIVE",
+    "PRIMARY",
+    "TONES",
     "Option",
     "Rule",
     "State",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from workflows.base import Context, Lifecycle, State, rule
+from workflows.base import DESTRUCTIVE, PRIMARY, Context, Lifecycle, State, rule
 from workflows.sentences import Moment, Sentence, _l
 
 OFFICER = "programme_officer"
@@ -119,6 +119,12 @@ class CallLifecycle(Lifecycle):
     cancel = draft.to(cancelled) | open.to(cancelled)
     extend_deadline = open.to.itself(internal=True)
 
+    next_steps = {
+        "open": _l("Associations can apply until the deadline."),
+        "closed": _l("The applications are screened and evaluated next."),
+        "cancelled": _l("This is final; the call takes no application."),
+    }
+
     rules = {
         "publish": rule(
             OFFICER,
@@ -130,6 +136,7 @@ class CallLifecycle(Lifecycle):
                 rubric_weights_sum_to_100,
                 requires_a_document,
             ),
+            tone=PRIMARY,
         ),
         "close": rule(
             OFFICER,
@@ -138,7 +145,7 @@ class CallLifecycle(Lifecycle):
             summary=_l("By the system at the deadline, or early by an officer."),
         ),
         "archive": rule(OFFICER),
-        "cancel": rule(OFFICER, comment_required=True, comment_label="reason"),
+        "cancel": rule(OFFICER, comment_required=True, comment_label="reason", tone=DESTRUCTIVE),
         "extend_deadline": rule(
             OFFICER, requires=("closes_at",), guards=(new_deadline_is_later,), effect=set_deadline
         ),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from workflows.base import Context, Lifecycle, State, rule
+from workflows.base import PRIMARY, Context, Lifecycle, State, rule
 from workflows.rules import member_of_association
 from workflows.sentences import Names, Sentence, StateName, _l
 
@@ -95,6 +95,12 @@ class ReportLifecycle(Lifecycle):
     request_changes = submitted.to(changes_requested)
     accept = submitted.to(accepted)
 
+    next_steps = {
+        "submitted": _l("The programme office reads it next."),
+        "changes_requested": _l("The association changes it and submits it again."),
+        "accepted": _l("Tranches that waited for this report can be requested."),
+    }
+
     rules = {
         "submit": rule(
             APPLICANT,
@@ -102,8 +108,9 @@ class ReportLifecycle(Lifecycle):
             who_fails=_l("Only members of the association can submit its reports."),
             guards=(award_is_running, narrative_written, spending_explained),
             effect=record_submission,
+            tone=PRIMARY,
         ),
         # What must change, per section (the review form's), or in one comment.
         "request_changes": rule(OFFICER, comment_required=True, accepts=("review_comments",)),
-        "accept": rule(OFFICER, effect=record_acceptance),
+        "accept": rule(OFFICER, effect=record_acceptance, tone=PRIMARY),
     }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from workflows.base import Context, Lifecycle, State, rule
+from workflows.base import PRIMARY, Context, Lifecycle, State, rule
 from workflows.rules import own_assignment
 from workflows.sentences import Names, Sentence, _l
 
@@ -70,6 +70,12 @@ class ReviewLifecycle(Lifecycle):
 
     _own = dict(who=own_assignment, who_fails=_l("This review is assigned to someone else."))
 
+    next_steps = {
+        "submitted": _l("The scores count in the ranking."),
+        "conflicted": _l("The programme office assigns another evaluator."),
+        "assigned": _l("The evaluator can change the scores and submit them again."),
+    }
+
     rules = {
         "declare_conflict": rule(
             EVALUATOR,
@@ -84,6 +90,7 @@ class ReviewLifecycle(Lifecycle):
             guards=(every_criterion_scored, extreme_scores_explained, has_recommendation),
             effect=record_submission,
             **_own,
+            tone=PRIMARY,
         ),
         "reopen": rule(OFFICER, comment_required=True),
     }

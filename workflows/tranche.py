@@ -11,7 +11,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from workflows.base import Context, Lifecycle, State, rule
+from workflows.base import DESTRUCTIVE, PRIMARY, Context, Lifecycle, State, rule
 from workflows.sentences import Money, Sentence, Sentences, StateName, _l
 
 OFFICER = "programme_officer"
@@ -150,11 +150,39 @@ class TrancheLifecycle(Lifecycle):
         tranche = self.model
         return len(tranche.current_approver_ids) >= approvals_needed(tranche, ctx)
 
+    next_steps = {
+        "requested": _l("A finance officer approves it next."),
+        "approved": _l("A finance officer pays it next."),
+        "paid": _l("The payment is on the ledger."),
+        "payment_failed": _l("Pay it again once the bank details are right."),
+        "planned": _l("It can be requested again."),
+        "cancelled": _l("Nothing will be paid from it."),
+    }
+    results = {
+        ("approve", "requested"): _l(
+            "Tranche %(position)s is approved; a second finance officer must approve it "
+            "before payment."
+        ),
+        ("approve", "approved"): _l(
+            "Tranche %(position)s is approved; a finance officer other than the requester "
+            "pays it next."
+        ),
+        ("request", "requested"): _l(
+            "Tranche %(position)s is requested; a finance officer approves it next."
+        ),
+        ("pay", "paid"): _l("Tranche %(position)s is paid; the payment is on the ledger."),
+    }
+
+    @classmethod
+    def result_values(cls, entity: Any) -> dict[str, Any]:
+        return {"position": entity.position}
+
     rules = {
         "request": rule(
             OFFICER,
             guards=(award_is_active, report_condition_met, within_remaining_balance),
             effect=record_request,
+            tone=PRIMARY,
         ),
         "approve": rule(
             FINANCE,
@@ -162,6 +190,7 @@ class TrancheLifecycle(Lifecycle):
             guards=(award_is_active, within_remaining_balance),
             effect=record_approval,
             summary=_l("Two approvers at or above the programme threshold."),
+            tone=PRIMARY,
         ),
         "pay": rule(
             FINANCE,
@@ -170,10 +199,11 @@ class TrancheLifecycle(Lifecycle):
             duties=(not_the_requester,),
             guards=(bank_details_settled, payment_matches, within_remaining_balance),
             effect=record_payment,
+            tone=PRIMARY,
         ),
-        "fail": rule(FINANCE, comment_required=True, comment_label="reason"),
+        "fail": rule(FINANCE, comment_required=True, comment_label="reason", tone=DESTRUCTIVE),
         "return": rule(
             OFFICER, FINANCE, comment_required=True, comment_label="reason", effect=record_return
         ),
-        "cancel": rule(OFFICER, comment_required=True, comment_label="reason"),
+        "cancel": rule(OFFICER, comment_required=True, comment_label="reason", tone=DESTRUCTIVE),
     }

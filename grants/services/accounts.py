@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from datetime import datetime, timedelta
 
+from flask_babel import gettext as _
 from flask_security import hash_password
 from sqlalchemy import func, or_, select, text, update
 from sqlalchemy.orm import joinedload, selectinload
@@ -121,20 +122,40 @@ def grant_role(user: User, role: str) -> None:
     db.session.flush()
 
 
+def removal_problem(actor: User, user: User, role: str) -> str | None:
+    """Why ``actor`` may not take ``role`` from ``user``, if they may not: an admin does
+    not remove their own admin role (another admin does, who sees the consequences), and
+    the last active admin keeps theirs."""
+    if role == ADMIN and user.id == actor.id:
+        return _("You cannot remove your own admin role: ask another admin to do it.")
+    if role == ADMIN and _admins_left_without(user) == 0:
+        return _("This is the last active admin; grant admin to someone else first.")
+    return None
+
+
+def deactivation_problem(actor: User, user: User) -> str | None:
+    """Why ``actor`` may not deactivate ``user``, if they may not."""
+    if user.id == actor.id:
+        return _("You cannot deactivate your own account: ask another admin to do it.")
+    if ADMIN in user.role_names and _admins_left_without(user) == 0:
+        return _("This is the last active admin; grant admin to someone else first.")
+    return None
+
+
 def remove_role(actor: User, user: User, role: str) -> None:
     if role not in user.role_names:
         raise Conflict(f"{user.email} does not have the role {role}.")
-    if role == ADMIN and _admins_left_without(user) == 0:
-        raise Conflict("This is the last active admin; grant admin to someone else first.")
+    problem = removal_problem(actor, user, role)
+    if problem:
+        raise Conflict(problem)
     user.roles = [r for r in user.roles if r.name != role]
     db.session.flush()
 
 
 def set_active(actor: User, user: User, active: bool) -> None:
-    if not active and user.id == actor.id:
-        raise Conflict("You cannot deactivate your own account.")
-    if not active and ADMIN in user.role_names and _admins_left_without(user) == 0:
-        raise Conflict("This is the last active admin; grant admin to someone else first.")
+    problem = None if active else deactivation_problem(actor, user)
+    if problem:
+        raise Conflict(problem)
     user.active = active
     if not active:
         # Ends existing sessions: Flask-Security checks fs_uniquifier on every request.

@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
@@ -16,7 +17,7 @@ from grants.models.accounts import User
 from grants.models.applications import Application
 from grants.models.calls import Call, Criterion, DocumentType
 from grants.orm import utcnow
-from grants.reference import active_currencies
+from grants.reference import active_currencies, language_names
 from grants.roles import PROGRAMME_OFFICER
 from grants.services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from workflows.call import CallLifecycle, grant_limit_problems
@@ -161,8 +162,22 @@ def money_problems(data: dict[str, Any]) -> dict[str, list[str]]:
     return problems
 
 
+def title_problems(data: dict[str, Any]) -> dict[str, list[str]]:
+    """A call is listed and cited by its title in its main language: it needs one,
+    named by the field of that language (``title_fr``)."""
+    language = data.get("language") or ""
+    if (data.get("title") or {}).get(language, "").strip():
+        return {}
+    name = language_names(str(get_locale() or "en")).get(language, language)
+    return {
+        f"title_{language}": [
+            _("Give the call a title in its main language, %(language)s.", language=name)
+        ]
+    }
+
+
 def _check(data: dict[str, Any], exclude_id: int | None = None) -> None:
-    problems = money_problems(data)
+    problems = {**money_problems(data), **title_problems(data)}
     if _code_taken(data["code"], exclude_id=exclude_id):
         problems["code"] = [_("Another call has this code.")]
     if problems:

@@ -95,24 +95,19 @@ def create_award(application: Application, outcome: Outcome, meeting: date) -> A
     return award
 
 
-def record(
-    officer: User,
-    call: Call,
-    meeting_date: date,
-    present: str,
-    minutes: str,
-    outcomes: list[Outcome],
-) -> Decision:
-    """Record a meeting's outcomes, all or nothing."""
-    if PROGRAMME_OFFICER not in officer.role_names:
-        raise Forbidden(_("Only a programme officer records the committee's decisions."))
+def problems(
+    call: Call, meeting_date: date | None, outcomes: list[Outcome]
+) -> dict[str, list[str]]:
+    """Everything wrong with a meeting's outcomes at once, by the field it concerns
+    (``meeting_date``, ``outcomes``, ``amount-<id>``, ``rate-<id>``, ``text-<id>`` for the
+    feedback, ``outcome-<id>``: the ranking page's fields);
+    an empty dict when they can be recorded. Reads only."""
+    errors: dict[str, list[str]] = {}
+    if meeting_date is None:
+        errors["meeting_date"] = [_("Give the date of the committee's meeting.")]
     if not outcomes:
-        raise InvalidInput(
-            _("Choose at least one application and its outcome."),
-            {"outcomes": [_("Choose at least one application.")]},
-        )
-    db.session.execute(select(Call.id).where(Call.id == call.id).with_for_update())
-    db.session.refresh(call)
+        errors["outcomes"] = [_("Choose at least one application and its outcome.")]
+        return errors
     applications = {
         a.id: a
         for a in db.session.scalars(
@@ -122,23 +117,22 @@ def record(
             )
         )
     }
-    errors: dict[str, list[str]] = {}
     for outcome in outcomes:
         application = applications.get(outcome.application_id)
-        # Named as the ranking page's fields of that application.
-        number = outcome.application_id
+        key = outcome.application_id
         if application is None or outcome.kind not in KINDS:
-            errors[f"outcome-{number}"] = [_("Unknown application or outcome.")]
-        elif outcome.kind == "award" and (outcome.amount is None or outcome.amount <= 0):
-            errors[f"amount-{number}"] = [
+            errors[f"outcome-{key}"] = [_("Unknown application or outcome.")]
+            continue
+        if outcome.kind == "award" and (outcome.amount is None or outcome.amount <= 0):
+            errors[f"amount-{key}"] = [
                 _("Give the amount awarded to %(reference)s.", reference=application.reference)
             ]
-        elif (
+        if (
             outcome.kind == "award"
             and application.budget_currency not in (None, "", call.currency)
             and (outcome.exchange_rate is None or outcome.exchange_rate <= 0)
         ):
-            errors[f"rate-{number}"] = [
+            errors[f"rate-{key}"] = [
                 _(
                     "Give the exchange rate for %(reference)s: %(budget)s per %(currency)s "
                     "on the meeting's date.",
@@ -147,20 +141,21 @@ def record(
                     currency=call.currency,
                 )
             ]
-        elif outcome.kind == "reject" and not outcome.feedback.strip():
-            errors[f"text-{number}"] = [
+        if outcome.kind == "reject" and not outcome.feedback.strip():
+            errors[f"text-{key}"] = [
                 _(
                     "Give %(reference)s the feedback the association will read.",
                     reference=application.reference,
                 )
             ]
-    if errors:
-        raise InvalidInput(_("Some decisions are incomplete."), errors)
-    new = sum((o.amount for o in outcomes if o.kind == "award"), Decimal("0"))
+    new = sum(
+        (o.amount for o in outcomes if o.kind == "award" and o.amount and o.amount > 0),
+        Decimal("0"),
+    )
     already = call.awarded_total()
     if already + new > call.envelope:
         over = already + new - call.envelope
-        raise InvalidInput(
+        errors["outcomes"] = [
             _(
                 "These awards exceed the envelope of %(envelope)s %(currency)s by %(over)s "
                 "%(currency)s (%(already)s already awarded).",
@@ -168,9 +163,38 @@ def record(
                 currency=call.currency,
                 over=f"{over:,.2f}",
                 already=f"{already:,.2f}",
-            ),
-            {"outcomes": [_("Over the envelope by %(over)s.", over=f"{over:,.2f}")]},
+            )
+        ]
+    return errors
+
+
+def record(
+    officer: User,
+    call: Call,
+    meeting_date: date | None,
+    present: str,
+    minutes: str,
+    outcomes: list[Outcome],
+) -> Decision:
+    """Record a meeting's outcomes, all or nothing; refused with every problem at once."""
+    if PROGRAMME_OFFICER not in officer.role_names:
+        raise Forbidden(_("Only a programme officer records the committee's decisions."))
+    db.session.execute(select(Call.id).where(Call.id == call.id).with_for_update())
+    db.session.refresh(call)
+    errors = problems(call, meeting_date, outcomes)
+    if errors:
+        messages = [message for field in errors.values() for message in field]
+        raise InvalidInput(
+            messages[0] if len(messages) == 1 else _("Some decisions are incomplete."), errors
         )
+    applications = {
+        a.id: a
+        for a in db.session.scalars(
+            select(Application).where(
+                Application.id.in_([o.application_id for o in outcomes]),
+            )
+        )
+    }
     decision = Decision(
         call_id=call.id,
         meeting_date=meeting_date,

@@ -520,6 +520,7 @@ def _previous_round(users: dict[str, User], lyon: Association) -> None:
         duration_months=12,
         beneficiaries_count=40,
         amount_requested=Decimal("30000"),
+        amount_awarded=Decimal("30000"),
         budget_currency="XOF",
         submitted_at=_at(2026, 3, 30, 20, 15, "Africa/Dakar"),
     )

@@ -149,6 +149,8 @@ def ledger(award: Award) -> list[LedgerEntry]:
     )
 
 
+#: What a ledger entry adds to the money committed: an accepted award its amount.
+COMMITTED = case((LedgerEntry.kind == "commitment", LedgerEntry.amount), else_=0)
 #: What a ledger entry adds to the money paid: a payment its amount, a refund less.
 PAID = case(
     (LedgerEntry.kind == "payment", LedgerEntry.amount),
@@ -400,9 +402,8 @@ def programme_totals(by: str) -> list[tuple[str, str, Decimal, Decimal]]:
     if by not in keys:
         raise NotFound(_("No such grouping."))
     key = keys[by]
-    committed = func.sum(case((LedgerEntry.kind == "commitment", LedgerEntry.amount), else_=0))
     rows = db.session.execute(
-        select(key, LedgerEntry.currency, committed, func.sum(PAID))
+        select(key, LedgerEntry.currency, func.sum(COMMITTED), func.sum(PAID))
         .join(Award, Award.id == LedgerEntry.award_id)
         .join(Application, Application.id == Award.application_id)
         .join(Call, Call.id == Application.call_id)

@@ -25,7 +25,7 @@ from grants.models.reviews import ConflictDeclaration, Review, Score
 from grants.orm import utcnow
 from grants.roles import ADMIN, EVALUATOR, PROGRAMME_OFFICER
 from grants.services import assignment_plan
-from grants.services.errors import Conflict, Forbidden, InvalidInput, NotFound
+from grants.services.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from grants.services.workflow import announce, fire
 from workflows.review import ReviewLifecycle
 
@@ -57,29 +57,71 @@ def conflicted_associations(evaluator: User) -> set[int]:
     )
 
 
+def assignment_problem(
+    application: Application, evaluator: User, conflicts: set[int]
+) -> DomainError | None:
+    """Why ``evaluator`` cannot be assigned to ``application``, if they cannot, given the
+    associations they declared a conflict with. The one place this rule is written: the
+    assignment refuses with it, the page's list shows it."""
+    name = evaluator.display_name
+    if EVALUATOR not in evaluator.role_names:
+        return InvalidInput(_("%(name)s is not an evaluator.", name=name))
+    if any(m.association_id == application.association_id for m in evaluator.memberships):
+        return InvalidInput(_("%(name)s is a member of the applying association.", name=name))
+    if application.association_id in conflicts:
+        return InvalidInput(
+            _("%(name)s declared a conflict of interest with this association.", name=name)
+        )
+    for review in application.reviews:
+        if review.evaluator_id == evaluator.id and review.state == "conflicted":
+            return Conflict(
+                _("%(name)s declared a conflict of interest with this application.", name=name)
+            )
+        if review.evaluator_id == evaluator.id:
+            return Conflict(_("%(name)s is already assigned to this application.", name=name))
+    return None
+
+
+@dataclass(frozen=True)
+class Choice:
+    """An evaluator as offered for one application: ``reason`` says why not, if not."""
+
+    person: User
+    reason: str | None = None
+
+
+def assignment_choices(
+    applications: list[Application], people: list[User]
+) -> dict[int, list[Choice]]:
+    """For each application, the evaluators who can be assigned first, then the others
+    with the reason; the conflicts of all evaluators are read in one query."""
+    conflicts: dict[int, set[int]] = {person.id: set() for person in people}
+    if people:
+        for evaluator_id, association_id in db.session.execute(
+            select(ConflictDeclaration.evaluator_id, ConflictDeclaration.association_id).where(
+                ConflictDeclaration.evaluator_id.in_(list(conflicts))
+            )
+        ):
+            conflicts[evaluator_id].add(association_id)
+    choices = {}
+    for application in applications:
+        found = []
+        for person in people:
+            problem = assignment_problem(application, person, conflicts[person.id])
+            found.append(Choice(person, problem.message if problem else None))
+        choices[application.id] = sorted(found, key=lambda choice: choice.reason is not None)
+    return choices
+
+
 def assign(officer: User, application: Application, evaluator: User) -> Review:
     """Assign one evaluator by hand; the same rules as the automatic proposal apply."""
     if PROGRAMME_OFFICER not in officer.role_names:
         raise Forbidden(_("Only a programme officer assigns evaluators."))
-    if EVALUATOR not in evaluator.role_names:
-        raise InvalidInput(_("%(name)s is not an evaluator.", name=evaluator.display_name))
     if application.state not in ("eligible", "in_review"):
         raise Conflict(_("Evaluators are assigned to eligible applications."))
-    if any(m.association_id == application.association_id for m in evaluator.memberships):
-        raise InvalidInput(
-            _("%(name)s is a member of the applying association.", name=evaluator.display_name)
-        )
-    if application.association_id in conflicted_associations(evaluator):
-        raise InvalidInput(
-            _(
-                "%(name)s declared a conflict of interest with this association.",
-                name=evaluator.display_name,
-            )
-        )
-    if any(review.evaluator_id == evaluator.id for review in application.reviews):
-        raise Conflict(
-            _("%(name)s is already assigned to this application.", name=evaluator.display_name)
-        )
+    problem = assignment_problem(application, evaluator, conflicted_associations(evaluator))
+    if problem is not None:
+        raise problem
     review = Review(
         application=application,
         evaluator_id=evaluator.id,

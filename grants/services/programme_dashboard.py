@@ -137,8 +137,13 @@ def _group_label(by: str, key: str | None) -> str:
 
 
 def amounts(filters: Filters) -> Chart:
-    """Requested and awarded (from applications) and paid (from the ledger, payments
-    minus refunds), per sector or country and per currency of the call."""
+    """Requested (from the applications submitted), committed and paid (from the ledger,
+    as the finance dashboard and the programme totals read them: the accepted awards'
+    commitments, payments minus refunds), per sector or country and per currency.
+
+    The committed figure is the ledger's, not the applications' ``amount_awarded``: an
+    award offered and not accepted commits nothing, and both dashboards must show the
+    same money for the same call."""
     key = (
         func.coalesce(Application.sector, Call.sector)
         if filters.by == "sector"
@@ -146,13 +151,11 @@ def amounts(filters: Filters) -> Chart:
     )
     # Per call first (one pass over the applications, no join), then per call currency.
     raw = Application.sector if filters.by == "sector" else Application.country
-    awarded = case((Application.state == "awarded", Application.amount_awarded))
     per_call = _of_call(
         select(
             Application.call_id.label("call_id"),
             raw.label("raw"),
             func.sum(Application.amount_requested).label("requested"),
-            func.sum(awarded).label("awarded"),
         )
         .where(Application.submitted_at.is_not(None), *filters.moments(Application.submitted_at))
         .group_by(Application.call_id, raw),
@@ -160,29 +163,32 @@ def amounts(filters: Filters) -> Chart:
     ).subquery()
     group = func.coalesce(per_call.c.raw, Call.sector) if filters.by == "sector" else per_call.c.raw
     asked = (
-        select(group, Call.currency, func.sum(per_call.c.requested), func.sum(per_call.c.awarded))
+        select(group, Call.currency, func.sum(per_call.c.requested))
         .join(Call, Call.id == per_call.c.call_id)
         .group_by(group, Call.currency)
     )
-    paid = _of_call(
+    ledger = _of_call(
         select(
             key,
             LedgerEntry.currency,
+            func.sum(disbursements.COMMITTED),
             func.sum(disbursements.PAID),
         )
         .select_from(LedgerEntry)
         .join(Award, Award.id == LedgerEntry.award_id)
         .join(Application, Application.id == Award.application_id)
         .join(Call, Call.id == Application.call_id)
-        .where(LedgerEntry.kind.in_(("payment", "refund")), *filters.days(LedgerEntry.value_date))
+        .where(*filters.days(LedgerEntry.value_date))
         .group_by(key, LedgerEntry.currency),
         filters,
     )
+    zero = Decimal("0.00")
     figures: dict[tuple[str | None, str], list[Decimal]] = {}
-    for group, currency, requested, given in db.session.execute(asked):
-        figures[(group, currency)] = [money_value(requested), money_value(given), Decimal("0.00")]
-    for group, currency, total in db.session.execute(paid):
-        figures.setdefault((group, currency), [Decimal("0.00")] * 3)[2] = money_value(total)
+    for group, currency, requested in db.session.execute(asked):
+        figures[(group, currency)] = [money_value(requested), zero, zero]
+    for group, currency, committed, paid in db.session.execute(ledger):
+        row = figures.setdefault((group, currency), [zero, zero, zero])
+        row[1], row[2] = money_value(committed), money_value(paid)
     rows = sorted(
         (
             Row(_group_label(filters.by, group), tuple(values), currency)
@@ -192,17 +198,18 @@ def amounts(filters: Filters) -> Chart:
     )
     return Chart(
         name="amounts",
-        title=_("Amounts requested, awarded and paid by sector")
+        title=_("Amounts requested, committed and paid by sector")
         if filters.by == "sector"
-        else _("Amounts requested, awarded and paid by country"),
+        else _("Amounts requested, committed and paid by country"),
         description=_(
-            "Three bars per group and currency: requested, awarded, paid. Each currency is "
+            "Three bars per group and currency: requested, committed by the accepted "
+            "grants, paid (from the ledger, as on the finance dashboard). Each currency is "
             "drawn to its own scale."
         ),
         label_header=_("Sector") if filters.by == "sector" else _("Country"),
         series=(
             Series(_("Requested"), "money"),
-            Series(_("Awarded"), "money"),
+            Series(_("Committed"), "money"),
             Series(_("Paid"), "money"),
         ),
         rows=tuple(rows),

@@ -28,7 +28,7 @@ from grants.models.accounts import User
 from grants.models.history import HistoryEntry
 from grants.orm import utcnow
 from grants.services.errors import Conflict
-from workflows.base import SYSTEM, Context, Lifecycle, Option
+from workflows.base import SYSTEM, TONES, Context, Lifecycle, Option
 
 signals = Namespace()
 #: Sent after every transition, inside the transaction: (sender=entity type, event=…).
@@ -189,7 +189,9 @@ def allowed_transitions(
         if only_own_roles and actor is not None and not declared.roles & actor.role_names:
             continue
         options.append(machine.option(name, entity, ctx, entity.state))
-    return options
+    # The way forward first, what ends or refuses the record last (a stable sort: the
+    # machine's order within a tone).
+    return sorted(options, key=lambda option: TONES.index(option.tone))
 
 
 def allowed_for_many(entities: Iterable[Any], actor: User | None) -> dict[int, list[Option]]:

@@ -136,6 +136,7 @@ def register_web(app: Flask) -> None:
         app.register_blueprint(module.blueprint)
     app.register_blueprint(assignments.ranking_blueprint)
     from grants.web import weight
+    from grants.web.forms import field_errors
 
     weight.init_app(app)
 
@@ -155,6 +156,7 @@ def register_web(app: Flask) -> None:
         person_name=_person_name,
         waited=lambda moment: format_timedelta(utcnow() - moment, threshold=1.1),
         section_label=lambda section: SECTION_LABELS.get(section, section),
+        field_errors=field_errors,
     )
     from grants.banking import format_iban
 

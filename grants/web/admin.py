@@ -20,6 +20,7 @@ from grants.models.associations import VERIFICATION_STATES
 from grants.roles import ADMIN, PROGRAMME_OFFICER, ROLE_NAMES
 from grants.services import accounts as account_service
 from grants.services import associations as association_service
+from grants.services.errors import Conflict
 from grants.web.access import role_required
 from notifications import monitor, outbox, reminders
 from notifications.scheduler import JOB_NAMES
@@ -41,12 +42,23 @@ def users():
     )
 
 
+def _user_page(person, role_form=None, status: int = 200):
+    return render_template(
+        "admin/user.html",
+        user=person,
+        role_form=role_form or RoleForm(),
+        removal_problems={
+            role.name: account_service.removal_problem(current_user, person, role.name)
+            for role in person.roles
+        },
+        deactivation_problem=account_service.deactivation_problem(current_user, person),
+    ), status
+
+
 @blueprint.get("/users/<int:user_id>")
 @role_required(ADMIN)
 def user(user_id: int):
-    return render_template(
-        "admin/user.html", user=account_service.get_user(user_id), role_form=RoleForm()
-    )
+    return _user_page(account_service.get_user(user_id))
 
 
 @blueprint.post("/users/<int:user_id>/roles")
@@ -55,7 +67,7 @@ def grant_role(user_id: int):
     person = account_service.get_user(user_id)
     form = RoleForm()
     if not form.validate_on_submit():
-        return render_template("admin/user.html", user=person, role_form=form), 422
+        return _user_page(person, form, 422)
     account_service.grant_role(person, form.role.data)
     flash(_("Role granted."), "success")
     return redirect(url_for("admin.user", user_id=user_id))
@@ -64,7 +76,12 @@ def grant_role(user_id: int):
 @blueprint.post("/users/<int:user_id>/roles/<role>/remove")
 @role_required(ADMIN)
 def remove_role(user_id: int, role: str):
-    account_service.remove_role(current_user, account_service.get_user(user_id), role)
+    person = account_service.get_user(user_id)
+    try:
+        account_service.remove_role(current_user, person, role)
+    except Conflict as refused:
+        flash(refused.message, "error")
+        return _user_page(person, status=refused.status)
     flash(_("Role removed."), "success")
     return redirect(url_for("admin.user", user_id=user_id))
 
@@ -74,7 +91,12 @@ def remove_role(user_id: int, role: str):
 def set_active(user_id: int, active: int):
     if active not in (0, 1):
         abort(404)
-    account_service.set_active(current_user, account_service.get_user(user_id), bool(active))
+    person = account_service.get_user(user_id)
+    try:
+        account_service.set_active(current_user, person, bool(active))
+    except Conflict as refused:
+        flash(refused.message, "error")
+        return _user_page(person, status=refused.status)
     flash(_("Account reactivated.") if active else _("Account deactivated."), "success")
     return redirect(url_for("admin.user", user_id=user_id))
 

@@ -38,6 +38,7 @@ def _page(call, proposal=None, status: int = 200):
         people=people,
         names=names,
         proposal=proposal,
+        choices=service.assignment_choices(applications, people),
         loads={
             p.id: sum(
                 1
@@ -131,7 +132,9 @@ def ranking_page(code: str):
     if request.args.get("format") in ("csv", "xlsx"):
         return _export(call, ranking_service.ranking(call, by), request.args["format"])
     result = ranking_service.ranking(call, by, page=request.args.get("page", 1, type=int))
-    return render_template("assignments/ranking.html", call=call, ranking=result, form={})
+    return render_template(
+        "assignments/ranking.html", call=call, ranking=result, form={}, errors={}
+    )
 
 
 def _ranking_columns() -> tuple[Column, ...]:
@@ -187,44 +190,45 @@ def _export(call, result, kind: str):
 @ranking_blueprint.post("/decisions")
 @role_required(PROGRAMME_OFFICER)
 def decide(code: str):
-    """Record the committee's meeting: the chosen outcome for each selected application."""
+    """Record the committee's meeting: the chosen outcome for each selected application.
+    Every problem is reported at once, next to the row it concerns."""
     call = call_service.find_call(code)
-    outcomes, problems = [], []
+    outcomes, unreadable = [], {}
     for key, kind in request.form.items():
         if not key.startswith("outcome-") or not kind:
             continue
         application_id = int(key.removeprefix("outcome-")) if key[8:].isdigit() else 0
-        raw = (request.form.get(f"amount-{application_id}") or "").strip()
-        raw_rate = (request.form.get(f"rate-{application_id}") or "").strip()
-        try:
-            amount = read_typed(raw, positive=True) if raw else None
-        except NumberRefused as refused:
-            problems.append(_("The amount “%(value)s”: %(why)s", value=raw, why=refused.message))
-            continue
-        try:
-            rate = read_typed(raw_rate, places=6, positive=True) if raw_rate else None
-        except NumberRefused as refused:
-            problems.append(
-                _("The exchange rate “%(value)s”: %(why)s", value=raw_rate, why=refused.message)
-            )
-            continue
+        numbers = {}
+        for name, places, label in (
+            ("amount", 2, _("The amount “%(value)s”: %(why)s")),
+            ("rate", 6, _("The exchange rate “%(value)s”: %(why)s")),
+        ):
+            raw = (request.form.get(f"{name}-{application_id}") or "").strip()
+            try:
+                numbers[name] = read_typed(raw, places=places, positive=True) if raw else None
+            except NumberRefused as refused:
+                numbers[name] = None
+                unreadable[f"{name}-{application_id}"] = [
+                    label % {"value": raw, "why": refused.message}
+                ]
         text = request.form.get(f"text-{application_id}", "")
         outcomes.append(
             decisions.Outcome(
                 application_id,
                 kind,
-                amount,
+                numbers["amount"],
                 conditions=text if kind == "award" else "",
                 feedback=text if kind != "award" else "",
-                exchange_rate=rate,
+                exchange_rate=numbers["rate"],
             )
         )
     try:
         meeting = date.fromisoformat(request.form.get("meeting_date", ""))
     except ValueError:
-        problems.append(_("Give the date of the committee's meeting."))
         meeting = None
-    if not problems:
+    if unreadable:
+        errors = {**decisions.problems(call, meeting, outcomes), **unreadable}
+    else:
         try:
             decisions.record(
                 current_user,
@@ -235,17 +239,11 @@ def decide(code: str):
                 outcomes,
             )
         except InvalidInput as refused:
-            problems = [refused.message] + [
-                m for ms in refused.errors.values() for m in ms if m != refused.message
-            ]
-    if problems:
-        for problem in problems:
-            flash(problem, "error")
-        result = ranking_service.ranking(
-            call, "normalised", page=request.args.get("page", 1, type=int)
-        )
-        return render_template(
-            "assignments/ranking.html", call=call, ranking=result, form=request.form
-        ), 422
-    flash(_("The committee's decisions are recorded."), "success")
-    return redirect(url_for("ranking.ranking_page", code=code), code=303)
+            errors = refused.errors
+        else:
+            flash(_("The committee's decisions are recorded."), "success")
+            return redirect(url_for("ranking.ranking_page", code=code), code=303)
+    result = ranking_service.ranking(call, "normalised", page=request.args.get("page", 1, type=int))
+    return render_template(
+        "assignments/ranking.html", call=call, ranking=result, form=request.form, errors=errors
+    ), 422

@@ -34,7 +34,7 @@ from grants.services.associations import is_member
 from grants.services.errors import DomainError, GuardFailed, InvalidInput, NotPermitted
 from grants.services.workflow import allowed_transitions, fire, history_of
 from grants.web.access import login_required, role_required
-from grants.web.forms import attach_errors
+from grants.web.forms import attach_errors, field_errors
 from grants.web.uploads import store_upload
 
 blueprint = Blueprint("awards", __name__)
@@ -191,10 +191,8 @@ def tranche_action(tranche_id: int, action: str):
     if form_class is not None:
         form = form_class()
         if not form.validate_on_submit():
-            for name, messages in form.errors.items():
-                label = form[name].label.text if name in form else name
-                for message in messages:
-                    flash(f"{label}: {message}", "error")
+            for problem in field_errors(form):
+                flash(f"{problem.label}: {problem.message}", "error")
             return redirect(back, code=303)
         if action == "pay":
             data = dict(
@@ -210,7 +208,7 @@ def tranche_action(tranche_id: int, action: str):
         for reason in getattr(refused, "reasons", [refused.message]):
             flash(reason, "error")
         return redirect(back, code=303)
-    flash(_("Tranche %(position)s: done.", position=tranche.position), "success")
+    flash(str(Tranche.lifecycle.result(action, tranche)), "success")
     return redirect(back, code=303)
 
 
@@ -304,9 +302,8 @@ def review_report(award_id: int, report_id: int):
         return redirect(back, code=303)
     form = ReportReviewForm()
     if not form.validate_on_submit():
-        for messages in form.errors.values():
-            for message in messages:
-                flash(message, "error")
+        for problem in field_errors(form):
+            flash(problem.message, "error")
         return redirect(back, code=303)
     try:
         service.request_changes(

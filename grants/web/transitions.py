@@ -10,10 +10,8 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, request, url_for
-from flask_babel import gettext as _
 from flask_security import current_user
 
-from grants.labels import transition_label
 from grants.services import applications as application_service
 from grants.services import associations as association_service
 from grants.services import awards as award_service
@@ -72,8 +70,5 @@ def fire_transition(entity: str, entity_id: int, transition: str):
         for reason in refused.reasons:
             flash(reason, "error")
         return redirect(page(record), code=303)
-    flash(
-        _("Done: %(transition)s.", transition=transition_label(machine.entity, transition)),
-        "success",
-    )
+    flash(str(machine.result(transition, record)), "success")
     return redirect(page(record), code=303)

@@ -108,7 +108,7 @@ def test_a_bad_amount_or_currency_is_refused_next_to_its_field(
     assert message in text_of(response)
     html = response.get_data(as_text=True)
     if "-" in field:  # a cell of a table of rows: its message is in the cell
-        assert f'<span class="error">{message}' in html
+        assert f'<span class="error" id="{field}-error">{message}' in html
     else:
         assert f'id="{field}-error"' in html
     assert _count() == before

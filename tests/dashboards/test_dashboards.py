@@ -81,7 +81,7 @@ def test_each_bar_is_a_row_with_its_value_in_its_title(officer):
     assert len(amounts) == 2 * 3
     assert amounts[:3] == [
         "Employment (USD), Requested: $160,000.00",
-        "Employment (USD), Awarded: $30,000.00",
+        "Employment (USD), Committed: $30,000.00",
         "Employment (USD), Paid: $12,000.00",
     ]
     svg = svg_of(page, "sdg")
@@ -112,7 +112,7 @@ def test_amounts_by_country_and_the_raw_csv(officer):
     ]
     rows = csv_rows(officer.get("/dashboard/programme?by=country&format=csv&chart=amounts"))
     assert rows == [
-        ["Country", "Currency", "Requested", "Awarded", "Paid"],
+        ["Country", "Currency", "Requested", "Committed", "Paid"],
         ["Ecuador", "EUR", "35000.00", "18000.00", "7000.00"],
         ["Senegal", "USD", "160000.00", "30000.00", "12000.00"],
     ]

@@ -78,3 +78,67 @@ def test_a_submitted_review_cannot_be_removed(world, login, call_with_eligible):
     refused = officer.post(f"/office/calls/{call.code}/assignments/{review.id}/remove")
     assert refused.status_code == 409 and "reopen it instead" in text_of(refused)
     assert db.session.get(Review, review.id) is not None
+
+
+def _options(html: str, application_id: int) -> dict[str, list[str]]:
+    """The evaluator list of one application: who can be chosen, and the disabled rows."""
+    import re
+
+    select_html = re.search(
+        rf'<select id="evaluator-{application_id}"[^>]*>(.*?)</select>', html, flags=re.S
+    )
+    assert select_html, f"no evaluator list for application {application_id}"
+    found: dict[str, list[str]] = {"enabled": [], "disabled": []}
+    for value, disabled, label in re.findall(
+        r'<option value="(\d+)"( disabled)?>([^<]*)</option>', select_html.group(1)
+    ):
+        found["disabled" if disabled else "enabled"].append(value)
+        if disabled:
+            found.setdefault("reasons", []).append(label)
+    return found
+
+
+def test_the_list_offers_no_evaluator_already_assigned_or_in_conflict(
+    world, login, call_with_eligible
+):
+    from grants.models import ConflictDeclaration
+    from tests.fixtures.people import make_association
+
+    call, (first, second, _third) = call_with_eligible
+    third = make_application(world, call, state="eligible", association=make_association())
+    assigned = make_user("evaluator", full_name="Aminata Assigned")
+    conflicted = make_user("evaluator", full_name="Bakary Conflicted")
+    member = make_user("evaluator", full_name="Coumba Member")
+    free = make_user("evaluator", full_name="Djibril Free")
+    evaluation.assign(world.officer, first, assigned)
+    withdrawn = evaluation.assign(world.officer, second, conflicted)
+    withdrawn.state = "conflicted"
+    db.session.add(
+        ConflictDeclaration(
+            evaluator_id=conflicted.id, association_id=third.association_id, reason="Cousin."
+        )
+    )
+    db.session.add(Membership(user_id=member.id, association_id=third.association_id))
+    world.officer.locale = "fr"
+    db.session.flush()
+    db.session.expire(member, ["memberships"])
+
+    html = (
+        login(world.officer).get(f"/office/calls/{call.code}/assignments/").get_data(as_text=True)
+    )
+    lists = {a.id: _options(html, a.id) for a in (first, second, third)}
+    assert str(assigned.id) not in lists[first.id]["enabled"]
+    assert str(assigned.id) in lists[first.id]["disabled"]
+    assert "Cette candidature est déjà confiée à Aminata Assigned." in lists[first.id]["reasons"]
+    assert str(conflicted.id) not in lists[second.id]["enabled"]
+    assert (
+        "Bakary Conflicted a déclaré un conflit d’intérêts avec cette candidature."
+        in lists[second.id]["reasons"]
+    )
+    assert str(conflicted.id) not in lists[third.id]["enabled"]
+    assert str(member.id) not in lists[third.id]["enabled"]
+    assert any("Coumba Member" in r for r in lists[third.id]["reasons"])
+    for application in (first, second, third):
+        assert str(free.id) in lists[application.id]["enabled"]
+    assert str(assigned.id) in lists[second.id]["enabled"]
+    assert str(conflicted.id) in lists[first.id]["enabled"]

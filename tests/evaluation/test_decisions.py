@@ -250,3 +250,61 @@ def test_a_budget_in_another_currency_needs_the_exchange_rate(world, reviewed):
     award = db.session.scalars(select(Award).where(Award.application_id == first.id)).one()
     assert (award.exchange_rate, award.exchange_rate_date) == (Decimal("600"), date(2027, 5, 10))
     assert award.in_budget_currency(award.amount) == Decimal("19200000.00")
+
+
+def test_the_ranking_page_reports_every_problem_of_a_meeting_at_once(world, login, reviewed):
+    """No date, an unreadable amount, an award without an amount and a rejection
+    without feedback: all four are said on the first try, each next to its row."""
+    call, (first, second, third) = reviewed
+    world.officer.locale = "fr"
+    db.session.flush()
+    response = login(world.officer).post(
+        f"/office/calls/{call.code}/ranking/decisions",
+        data={
+            "meeting_date": "",
+            f"outcome-{first.id}": "award",
+            f"amount-{first.id}": "beaucoup",
+            f"outcome-{second.id}": "award",
+            f"amount-{second.id}": "",
+            f"outcome-{third.id}": "reject",
+            f"text-{third.id}": "",
+        },
+    )
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    summary = html[html.index('class="error-summary"') : html.index('id="decisions"')]
+    for anchor in (
+        "meeting_date",
+        f"amount-{first.id}",
+        f"amount-{second.id}",
+        f"text-{third.id}",
+    ):
+        assert f'href="#{anchor}"' in summary, anchor
+    assert "Indiquez la date de la réunion du comité." in text_of(response)
+    assert f"Indiquez le montant accordé à {second.reference}." in text_of(response)
+    for application in (first, second, third):
+        assert f'id="decision-error-{application.id}"' in html
+    assert 'id="meeting_date-error"' in html
+    db.session.expire_all()
+    assert (first.state, second.state, third.state) == ("reviewed",) * 3
+    assert db.session.scalar(select(func.count(Decision.id))) == 0
+
+
+def test_the_service_reports_the_envelope_with_the_other_problems(world, reviewed):
+    call, (first, second, third) = reviewed
+    with pytest.raises(InvalidInput) as refused:
+        decisions.record(
+            world.officer,
+            call,
+            None,
+            "",
+            "",
+            [
+                Outcome(first.id, "award", Decimal("40000")),
+                Outcome(second.id, "award", Decimal("40000")),
+                Outcome(third.id, "reject"),
+            ],
+        )
+    assert set(refused.value.errors) == {"meeting_date", "outcomes", f"text-{third.id}"}
+    assert "by 10,000.00" in refused.value.errors["outcomes"][0]
+    assert db.session.scalar(select(func.count(Award.id))) == 0
