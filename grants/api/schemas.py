@@ -73,12 +73,33 @@ class OptionSchema(Schema):
         required=True,
         metadata={"description": "data it reads when given; nothing else may be sent"},
     )
+    tone = fields.String(
+        required=True,
+        metadata={
+            "description": "how the pages offer it: primary (the way forward, first), "
+            "neutral, destructive (last, confirmed first)",
+            "enum": ["primary", "neutral", "destructive"],
+        },
+    )
+
+
+def _next_step(record: Any) -> str | None:
+    step = type(record).lifecycle.next_steps.get(record.state)
+    return str(step) if step is not None else None
 
 
 class LifecycleSchema(Schema):
     id = fields.Integer(required=True)
     state = fields.String(required=True)
     version = fields.Integer(required=True)
+    next_step = fields.Function(
+        _next_step,
+        metadata={
+            "type": "string",
+            "nullable": True,
+            "description": "what comes next from this state, in the caller's language",
+        },
+    )
     allowed_transitions = fields.List(
         fields.Nested(OptionSchema), attribute="api_options", dump_default=list
     )

@@ -942,3 +942,24 @@ def test_a_person_changes_their_profile_and_notification_choices(world, client):
     assert items["decisions"]["mode"] == "digest" and items["money"]["mode"] == "immediate"
     assert items["money"]["required"] and not items["decisions"]["required"]
     assert client.get(url, headers=headers).get_json() == chosen.get_json()
+
+
+def test_a_record_says_what_comes_next_and_how_each_action_is_offered(world, client):
+    """As the pages do: the way forward first, what ends the record last and marked
+    destructive; what comes next from the state, in the language the client asks for."""
+    application = make_application(world, make_call(world))
+    shown = client.get(
+        f"/api/v1/applications/{application.id}", headers=bearer(world.applicant)
+    ).get_json()
+    tones = [(o["name"], o["tone"]) for o in shown["allowed_transitions"]]
+    assert tones[0] == ("submit", "primary") and tones[-1] == ("withdraw", "destructive")
+    submitted = make_application(world, application.call, state="submitted")
+    shown = client.get(
+        f"/api/v1/applications/{submitted.id}", headers=bearer(world.officer)
+    ).get_json()
+    assert shown["next_step"] == "The programme office checks its eligibility next."
+    french = client.get(
+        f"/api/v1/applications/{submitted.id}",
+        headers={**bearer(world.applicant), "Accept-Language": "fr"},
+    ).get_json()
+    assert french["next_step"] != shown["next_step"] and "éligibilité" in french["next_step"]
