@@ -74,18 +74,21 @@ def test_bad_role_requests_are_refused_and_change_nothing(world, client):
     assert world.evaluator.role_names == {"evaluator"}
 
 
-def test_the_last_active_admin_keeps_the_role(world, client):
+def test_an_admin_keeps_their_own_role_and_account(world, client):
+    """An admin cannot remove their own admin role nor deactivate themselves (another
+    admin does it), so the programme always keeps an active admin."""
     headers = bearer(world.admin)
     refused = client.delete(f"/api/v1/users/{world.admin.id}/roles/admin", headers=headers)
-    assert "last active admin" in assert_error(refused, 409, "conflict")["message"]
-    assert "admin" in world.admin.role_names
+    assert "your own admin role" in assert_error(refused, 409, "conflict")["message"]
+    itself = client.patch(
+        f"/api/v1/users/{world.admin.id}", json={"active": False}, headers=headers
+    )
+    assert_error(itself, 409, "conflict")
+    db.session.expire_all()
+    assert "admin" in world.admin.role_names and world.admin.active
     deputy = make_user("admin")
-    gone = client.patch(f"/api/v1/users/{deputy.id}", json={"active": False}, headers=headers)
-    assert gone.status_code == 200 and not deputy.active
-    # The deputy is inactive: the admin is the last active one again.
-    again = client.delete(f"/api/v1/users/{world.admin.id}/roles/admin", headers=headers)
-    assert_error(again, 409, "conflict")
-    assert "admin" in world.admin.role_names
+    removed = client.delete(f"/api/v1/users/{deputy.id}/roles/admin", headers=headers)
+    assert removed.status_code == 200 and "admin" not in removed.get_json()["roles"]
 
 
 def test_deactivation_ends_tokens_and_reactivation_lets_them_back(world, client):
