@@ -26,7 +26,7 @@ from flask import current_app, request, url_for
 from flask_smorest import Blueprint
 from marshmallow import Schema
 from sqlalchemy import Select, func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import defer, selectinload
 
 from grants import policy
 from grants.api.auth import authenticate
@@ -53,7 +53,7 @@ from grants.models.accounts import User
 from grants.models.applications import Application
 from grants.models.associations import Association
 from grants.models.awards import Award, Report, Tranche
-from grants.models.calls import Call
+from grants.models.calls import Call, DocumentType
 from grants.models.reviews import Review
 from grants.numbers import MACHINE, NumberRefused, read_number
 from grants.policy import Visibility
@@ -138,6 +138,17 @@ def _call_of(model):
     return apply
 
 
+#: What an application's representation and guards never read of its call.
+CALL_TEXTS = (
+    "title",
+    "description",
+    "countries",
+    "sdg_targets",
+    "indicators",
+    "tranche_schedule",
+    "report_schedule",
+)
+
 COLLECTIONS = (
     Collection(
         "calls",
@@ -176,9 +187,13 @@ COLLECTIONS = (
         },
         updated=Application.updated_at,
         options=(
-            # The page's few calls in one query of their own (joined, each row would carry
-            # and decode its call's JSON texts again); the guards read the collections.
-            selectinload(Application.call).selectinload(Call.document_types),
+            # The page's calls in one query of their own, with what the guards read of
+            # them: not their texts and schedules, JSON decoded for every call of the
+            # page (a page often spans 25 calls) and shown by no application.
+            selectinload(Application.call)
+            .options(*(defer(getattr(Call, name)) for name in CALL_TEXTS))
+            .selectinload(Call.document_types)
+            .options(defer(DocumentType.help), defer(DocumentType.allowed_kinds)),
             *(
                 selectinload(getattr(Application, name)).lazyload("*")
                 for name in ApplicationLifecycle.reads
