@@ -103,9 +103,11 @@ def add_links(spec: APISpec) -> None:
     ) -> None:
         parameter = items[item_path]
         links = response.setdefault("links", {})
-        for _path, method, target in under(item_path):
+        for path, method, target in under(item_path):
             if target is skip or "operationId" not in target or (reads and method != "get"):
                 continue
+            if path.count("{") > 1:
+                continue  # the link would give one of its path's parameters, not all
             links.setdefault(
                 target["operationId"],
                 {"operationId": target["operationId"], "parameters": {parameter: value}},
