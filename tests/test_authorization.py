@@ -212,6 +212,17 @@ ROUTES: dict[tuple[str, str], dict[str, object]] = {
             ("PATCH", "update_user"),
             ("POST", "grant_role"),
             ("DELETE", "remove_role"),
+            ("GET", "list_webhook_event_types"),
+            ("GET", "list_webhooks"),
+            ("POST", "create_webhook"),
+            ("GET", "get_webhook"),
+            ("PATCH", "update_webhook"),
+            ("POST", "pause_webhook"),
+            ("POST", "resume_webhook"),
+            ("POST", "rotate_webhook_secret"),
+            ("DELETE", "delete_webhook"),
+            ("GET", "list_webhook_deliveries"),
+            ("POST", "replay_webhook_delivery"),
             *[
                 (method, f"{verb}_{name}")
                 for name in ("call", "association", "application", "review", "award")

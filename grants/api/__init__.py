@@ -152,6 +152,7 @@ def init_api(app: Flask) -> None:
         resources,
         reviews,
         tokens,
+        webhooks,
     )
 
     app.config.setdefault("API_TITLE", "Diaspora Grants API")
