@@ -212,6 +212,9 @@ ROUTES: dict[tuple[str, str], dict[str, object]] = {
             ("PATCH", "update_user"),
             ("POST", "grant_role"),
             ("DELETE", "remove_role"),
+            ("GET", "export_ranking"),
+            ("GET", "list_lifecycles"),
+            ("GET", "get_lifecycle"),
             ("GET", "list_webhook_event_types"),
             ("GET", "list_webhooks"),
             ("POST", "create_webhook"),
@@ -223,6 +226,12 @@ ROUTES: dict[tuple[str, str], dict[str, object]] = {
             ("DELETE", "delete_webhook"),
             ("GET", "list_webhook_deliveries"),
             ("POST", "replay_webhook_delivery"),
+            ("GET", "scheduler_status"),
+            ("GET", "list_scheduler_jobs"),
+            ("GET", "list_job_runs"),
+            ("GET", "list_failed_emails"),
+            ("POST", "retry_email"),
+            ("POST", "retry_failed_emails"),
             *[
                 (method, f"{verb}_{name}")
                 for name in ("call", "association", "application", "review", "award")

@@ -144,6 +144,7 @@ def init_api(app: Flask) -> None:
         documents,
         figures,
         finance,
+        lifecycles,
         notifications,
         openapi,
         people,
@@ -151,6 +152,7 @@ def init_api(app: Flask) -> None:
         reports,
         resources,
         reviews,
+        scheduler,
         tokens,
         webhooks,
     )
