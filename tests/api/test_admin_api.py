@@ -49,6 +49,17 @@ def test_the_lifecycles_name_their_states_and_transitions(world, client):
     assert {s["name"]: s["label"] for s in french["states"]}["draft"] != states["draft"]["label"]
 
 
+def test_a_page_of_lifecycles_links_to_each_by_its_name(client):
+    paths = client.get("/api/v1/openapi.json").get_json()["paths"]
+    links = paths["/api/v1/lifecycles"]["get"]["responses"]["200"]["links"]
+    assert links == {
+        "get_lifecycle": {
+            "operationId": "get_lifecycle",
+            "parameters": {"name": "$response.body#/items/0/name"},
+        }
+    }
+
+
 @pytest.mark.parametrize("role", ["applicant", "evaluator", "finance"])
 def test_the_lifecycles_are_for_those_who_run_calls(world, client, role):
     headers = bearer(getattr(world, role))
