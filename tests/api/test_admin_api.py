@@ -11,10 +11,12 @@ import pytest
 from sqlalchemy import select
 
 from grants.extensions import db
-from grants.models import JobRun, Notification, ScheduledJob
+from grants.models import JobRun, Notification, ScheduledJob, WebhookDelivery
+from grants.services import webhooks as service
 from notifications.scheduler import JOB_NAMES
 from tests.api.test_api import assert_error, bearer
 from tests.fixtures.programme import NOW, make_application, make_call, make_review
+from tests.queries import cost_of
 from tests.spreadsheets import assert_well_made, read_csv, read_workbook
 from workflows import MACHINES
 from workflows.application import ApplicationLifecycle
@@ -218,3 +220,35 @@ def test_nobody_but_admins_watches_the_scheduler(world, client, role):
     assert db.session.scalar(select(Notification.state).where(Notification.id == row.id)) == (
         "failed"
     )
+
+
+# --- cost --------------------------------------------------------------------------------------
+
+
+def test_the_admin_lists_cost_the_same_for_two_or_twelve_rows(world, client):
+    headers = bearer(world.admin)
+    urls = ("/api/v1/webhooks", "/api/v1/outbox/failed", "/api/v1/scheduler/jobs")
+
+    def add(count: int) -> None:
+        for index in range(count):
+            endpoint, _ = service.create_endpoint(
+                world.admin, f"https://erp{index}.example.org/hooks", "", ["tranche.pay"]
+            )
+            db.session.add(
+                WebhookDelivery(
+                    endpoint_id=endpoint.id,
+                    event_type="tranche.pay",
+                    webhook_id=f"w{endpoint.id}",
+                    payload="{}",
+                    state="failed",
+                )
+            )
+            _failed_email(world, f"Subject {endpoint.id}")
+            db.session.add(JobRun(job="sweep", host="h", started_at=NOW, finished_at=NOW))
+        db.session.flush()
+
+    add(2)
+    client.get(urls[0], headers=headers)  # the token's first use is recorded once
+    few = [cost_of(client, url, headers=headers) for url in urls]
+    add(10)
+    assert [cost_of(client, url, headers=headers) for url in urls] == few
