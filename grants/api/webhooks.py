@@ -46,18 +46,21 @@ class WebhookSecretSchema(WebhookSchema):
 
 
 class WebhookCreate(Schema):
+    """Bounded as the columns that keep it are; every other rule on the address and the
+    events is the service's, which names the field at fault."""
+
     url = fields.String(
         required=True,
-        validate=validate.Length(max=service.URL_MAX + 100),
+        validate=validate.Length(max=service.URL_MAX),
         metadata={"example": "https://erp.example.org/hooks"},
     )
     description = fields.String(
-        load_default="", validate=validate.Length(max=service.DESCRIPTION_MAX + 100)
+        load_default="", validate=validate.Length(max=service.DESCRIPTION_MAX)
     )
     event_types = fields.List(
         fields.String(validate=validate.Length(max=60)),
         required=True,
-        validate=validate.Length(max=len(service.EVENT_TYPES) + 10),
+        validate=validate.Length(max=len(service.EVENT_TYPES)),
         metadata={"description": "names from GET /webhooks/event-types"},
     )
 
@@ -65,11 +68,11 @@ class WebhookCreate(Schema):
 class WebhookUpdate(Schema):
     """What changes; a field left out stays as it is. The secret stays."""
 
-    url = fields.String(validate=validate.Length(max=service.URL_MAX + 100))
-    description = fields.String(validate=validate.Length(max=service.DESCRIPTION_MAX + 100))
+    url = fields.String(validate=validate.Length(max=service.URL_MAX))
+    description = fields.String(validate=validate.Length(max=service.DESCRIPTION_MAX))
     event_types = fields.List(
         fields.String(validate=validate.Length(max=60)),
-        validate=validate.Length(max=len(service.EVENT_TYPES) + 10),
+        validate=validate.Length(max=len(service.EVENT_TYPES)),
         metadata={"description": "replaces every event type"},
     )
 

@@ -116,6 +116,12 @@ def test_bad_input_is_named_and_nothing_is_written(world, client):
         "invalid",
     )
     assert set(typed["errors"]) == {"url", "event_types"}
+    long = client.post(
+        B,
+        json={"url": "https://erp.example.org", "description": "x" * 301, "event_types": []},
+        headers=headers,
+    )
+    assert set(assert_error(long, 422, "invalid")["errors"]) == {"description"}
     assert (_count(WebhookEndpoint), _count(WebhookSubscription)) == (0, 0)
 
 
