@@ -1,4 +1,6 @@
-"""What admins see of the scheduler: its plan, its last runs, and the outbox."""
+"""What admins see of the scheduler: its plan, its last runs, and the outbox; and the
+failed emails they send again. Only admins: the pages and the API ask ``check_may_watch``
+before reading, and the retries check it themselves."""
 
 from __future__ import annotations
 
@@ -6,12 +8,20 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from grants.extensions import db
+from grants.models.accounts import User
 from grants.models.notifications import JobRun, Notification, ScheduledJob
 from grants.orm import utcnow
+from grants.roles import ADMIN
+from grants.services.errors import Conflict, Forbidden, NotFound
 from notifications import outbox
+from workflows.base import roles_sentence
+
+WATCHERS = frozenset({ADMIN})
 
 
 @dataclass(frozen=True)
@@ -19,6 +29,11 @@ class Health:
     leader: str
     last_seen: datetime | None
     alive: bool
+
+
+def check_may_watch(person: User) -> None:
+    if not WATCHERS & person.role_names:
+        raise Forbidden(str(roles_sentence(WATCHERS)))
 
 
 def plan() -> list[ScheduledJob]:
@@ -41,11 +56,41 @@ def health(now: datetime | None = None) -> Health:
     return Health(last.host, last.finished_at, now - last.finished_at <= quiet)
 
 
-def recent_runs(job: str = "", page: int = 1):
+def recent_runs(job: str = "", page: int = 1, per_page: int = 50):
     statement = select(JobRun).order_by(JobRun.started_at.desc(), JobRun.id.desc())
     if job:
         statement = statement.where(JobRun.job == job)
-    return db.paginate(statement, page=page, per_page=50, error_out=False)
+    return db.paginate(statement, page=page, per_page=per_page, error_out=False)
+
+
+@dataclass(frozen=True)
+class JobStatus:
+    """A job of the scheduler, its place in the leader's plan and its latest run."""
+
+    name: str
+    description: str
+    next_run_at: datetime | None
+    leader: str
+    last_run: JobRun | None
+
+
+def jobs() -> list[JobStatus]:
+    """Every job the scheduler runs, in two queries whatever the history's length."""
+    from notifications.scheduler import JOBS
+
+    planned = {row.name: row for row in plan()}
+    latest = select(func.max(JobRun.id)).group_by(JobRun.job).scalar_subquery()
+    runs = {run.job: run for run in db.session.scalars(select(JobRun).where(JobRun.id.in_(latest)))}
+    return [
+        JobStatus(
+            name=job.name,
+            description=job.description,
+            next_run_at=planned[job.name].next_run_at if job.name in planned else None,
+            leader=planned[job.name].leader if job.name in planned else "",
+            last_run=runs.get(job.name),
+        )
+        for job in JOBS
+    ]
 
 
 def outbox_counts() -> dict[str, int]:
@@ -59,18 +104,32 @@ def outbox_counts() -> dict[str, int]:
     return counts
 
 
-def failed(page: int = 1):
+def failed(page: int = 1, per_page: int = 50):
     return db.paginate(
         select(Notification)
         .where(Notification.channel == "email", Notification.state == "failed")
+        .options(selectinload(Notification.recipient))
         .order_by(Notification.id.desc()),
         page=page,
-        per_page=50,
+        per_page=per_page,
         error_out=False,
     )
 
 
-def retry_all_failed(now: datetime | None = None) -> int:
+def retry(person: User, notification_id: int, now: datetime | None = None) -> Notification:
+    """An admin sends one failed email again."""
+    check_may_watch(person)
+    try:
+        return outbox.retry(notification_id, now)
+    except LookupError:
+        raise NotFound(_("No such notification.")) from None
+    except ValueError:
+        raise Conflict(_("Only a failed notification can be retried.")) from None
+
+
+def retry_all_failed(person: User, now: datetime | None = None) -> int:
+    """An admin sends every failed email again; returns how many."""
+    check_may_watch(person)
     ids = db.session.scalars(
         select(Notification.id).where(
             Notification.channel == "email", Notification.state == "failed"

@@ -144,6 +144,7 @@ def init_api(app: Flask) -> None:
         documents,
         figures,
         finance,
+        lifecycles,
         notifications,
         openapi,
         people,
@@ -151,7 +152,9 @@ def init_api(app: Flask) -> None:
         reports,
         resources,
         reviews,
+        scheduler,
         tokens,
+        webhooks,
     )
 
     app.config.setdefault("API_TITLE", "Diaspora Grants API")

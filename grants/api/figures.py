@@ -1,6 +1,6 @@
 """Figures and files through the API: the programme, finance and association dashboards
-as JSON, and the officers' exports (a call's applications, tranches and payments,
-reports' indicators, a dashboard's chart) as streamed CSV or XLSX.
+as JSON, and the officers' exports (a call's applications and ranking, tranches and
+payments, reports' indicators, a dashboard's chart) as streamed CSV or XLSX.
 
 The figures are the pages' own (the same services, the same minute-old computation);
 who reads what is ``services.figures``' and ``grants.policy``'s.
@@ -21,6 +21,7 @@ from grants.api.schemas import ApiErrorSchema, RecordIdField
 from grants.exports import spreadsheets, tables
 from grants.services import association_dashboard, finance_dashboard, programme_dashboard
 from grants.services import calls as call_service
+from grants.services import ranking as ranking_service
 from grants.services.associations import visible_association
 from grants.services.dashboards import GROUPINGS, BadFilter, Chart, Filters, kept_charts
 from grants.services.errors import InvalidInput, NotFound
@@ -277,6 +278,28 @@ def export_applications(args):
     check_may_read(authenticate(), "applications_export")
     table = tables.applications_of(call_service.find_call(args["call"]))
     return spreadsheets.response(table, args["format"])
+
+
+class RankingFileArgs(ApplicationsFileArgs):
+    by = fields.String(
+        load_default="normalised",
+        validate=validate.OneOf(("normalised", "raw")),
+        metadata={"description": "normalised (each evaluator against their own habits) or raw"},
+    )
+
+
+@blueprint.route("/exports/ranking", methods=["GET"])
+@blueprint.arguments(RankingFileArgs, location="query")
+@downloads("the call's whole ranking, as the ranking page's file")
+def export_ranking(args):
+    """A call's ranking (rank, reference, association, amounts and the funding line,
+    means, spread, disagreement, reviews) as CSV or XLSX. For programme officers and
+    admins."""
+    person = authenticate()
+    ranking_service.check_may_see(person)
+    call = call_service.find_call(args["call"])
+    found = ranking_service.ranking_for(person, call, args["by"], page=None)
+    return spreadsheets.response(tables.ranking(call, found), args["format"])
 
 
 @blueprint.route("/exports/tranches", methods=["GET"])

@@ -145,11 +145,26 @@ def add_links(spec: APISpec) -> None:
                     # A record just created: everything that can be done with it.
                     link_all(response, item_of[path], "$response.body#/id")
                 elif method == "get" and "items" in properties and path in item_of:
-                    # A page of records: what can be read of the first one.
-                    link_all(response, item_of[path], "$response.body#/items/0/id", reads=True)
+                    # A page of records: what can be read of the first one, by its key
+                    # (its id, or what the item's path names it by: a lifecycle's name).
+                    key = _item_key(properties["items"], schemas, items[item_of[path]])
+                    if key:
+                        link_all(
+                            response, item_of[path], f"$response.body#/items/0/{key}", reads=True
+                        )
                 link_pointers(response, properties, "")
                 if not response["links"]:
                     del response["links"]
+
+
+def _item_key(items: dict, schemas: dict, parameter: str) -> str | None:
+    """The field of a page's items that the item's path takes: ``id``, or the path
+    parameter's own name when the items carry it."""
+    ref = items.get("items", {}).get("$ref", "")
+    properties = schemas.get(ref.rsplit("/", 1)[-1], {}).get("properties", {})
+    if "id" in properties:
+        return "id"
+    return parameter if parameter in properties else None
 
 
 def _properties(response: dict | None, schemas: dict) -> dict | None:

@@ -157,6 +157,23 @@ def page_of(items: Sequence[Any], args: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def page_of_found(found: Any) -> dict[str, Any]:
+    """A page a service paginated in SQL (``db.paginate``), linking the next one with the
+    request's own arguments."""
+    following = None
+    if found.has_next:
+        query = {**request.args.to_dict(), "page": found.next_num, "per_page": found.per_page}
+        following = url_for(request.endpoint, **(request.view_args or {}), **query)
+    return {
+        "items": list(found.items),
+        "page": found.page,
+        "per_page": found.per_page,
+        "total": found.total,
+        "total_estimated": False,
+        "next": following,
+    }
+
+
 class ListArgs(PageArgs):
     state = fields.String(load_default=None, validate=validate.Length(max=30))
     call = fields.String(load_default=None, validate=validate.Length(max=40))

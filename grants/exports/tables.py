@@ -1,17 +1,19 @@
-"""Officers' exports as rows: applications of a call, tranches and payments, reports'
-indicators. Each export is a ``spreadsheets.Table``: typed columns and a generator of
-plain tuples read in batches (``yield_per``), so 100,000 applications never sit in memory
-at once; ``spreadsheets`` streams them to the response as CSV or XLSX."""
+"""Officers' exports as rows: applications of a call, its ranking, tranches and
+payments, reports' indicators. Each export is a ``spreadsheets.Table``: typed columns and
+a generator of plain tuples read in batches (``yield_per``), so 100,000 applications
+never sit in memory at once; ``spreadsheets`` streams them to the response as CSV or XLSX."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING
 
 from flask_babel import gettext as _
 from sqlalchemy import Select, select
 
 from grants.exports.spreadsheets import (
+    BOOLEAN,
     DATE,
     DATETIME,
     INTEGER,
@@ -25,6 +27,9 @@ from grants.models.applications import Application
 from grants.models.associations import Association
 from grants.models.awards import Award, Report, Tranche
 from grants.models.calls import Call
+
+if TYPE_CHECKING:
+    from grants.services.ranking import Ranking
 
 BATCH = 1000
 
@@ -212,4 +217,52 @@ def payment_run(tranches: Iterable[Tranche]) -> Table:
             Column(_("Payment reference"), width=22),
         ),
         list(rows()),
+    )
+
+
+def ranking(call: Call, result: Ranking) -> Table:
+    """The ranking page's table, the same columns as the page.
+
+    Its rows are read now, while the request's session holds the ranked applications: a
+    streamed body is written after the request has ended, when they can no longer load
+    their association."""
+    rows = []
+    for row in result.rows:
+        application = result.applications[row.application_id]
+        rows.append(
+            (
+                row.rank,
+                application.reference,
+                application.association.name,
+                application.country or "",
+                row.amount_requested,
+                row.cumulative,
+                row.within_envelope,
+                row.score.raw_mean,
+                row.score.normalised_mean,
+                row.score.std,
+                "; ".join(map(str, row.score.disagreement_reasons)),
+                row.score.reviews,
+                result.assigned.get(row.application_id, 0),
+            )
+        )
+    return Table(
+        f"ranking-{call.code}",
+        _("Ranking"),
+        (
+            Column(_("Rank"), INTEGER),
+            Column(_("Reference"), width=16),
+            Column(_("Association"), width=32),
+            Column(_("Country"), width=9),
+            Column(_("Requested"), MONEY),
+            Column(_("Cumulative"), MONEY),
+            Column(_("Within the envelope"), BOOLEAN),
+            Column(_("Raw mean"), NUMBER),
+            Column(_("Normalised mean"), NUMBER),
+            Column(_("Standard deviation"), NUMBER),
+            Column(_("Disagreement"), width=48),
+            Column(_("Reviews submitted"), INTEGER),
+            Column(_("Reviews assigned"), INTEGER),
+        ),
+        rows,
     )

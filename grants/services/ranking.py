@@ -76,10 +76,16 @@ class Ranking:
 _kept: Keeper[Computed] = Keeper(KEPT)
 
 
-def ranking_for(person: User, call: Call, by: str = "normalised", page: int = 1) -> Ranking:
-    """A page of the ranking for those who decide or oversee: programme officers, admins."""
+def check_may_see(person: User) -> None:
+    """Those who decide or oversee see the ranking: programme officers, admins."""
     if not PROGRAMME & person.role_names:
         raise Forbidden(_("Only programme officers and admins see the ranking."))
+
+
+def ranking_for(person: User, call: Call, by: str = "normalised", page: int | None = 1) -> Ranking:
+    """A page of the ranking (every row with ``page=None``, for its file) for those who
+    may see it."""
+    check_may_see(person)
     return ranking(call, by, page)
 
 

@@ -90,7 +90,8 @@ def new_secret() -> str:
     return SECRET_PREFIX + secrets.token_urlsafe(32)
 
 
-def _require_admin(actor: User) -> None:
+def check_may_manage(actor: User) -> None:
+    """Webhooks send the programme's events out: only admins see and change them."""
     if ADMIN not in actor.role_names:
         raise Forbidden(_("Only admins manage webhooks."))
 
@@ -204,7 +205,7 @@ def create_endpoint(
     now: datetime | None = None,
 ) -> tuple[WebhookEndpoint, str]:
     """Register an endpoint; returns it with its secret, the only time it is shown."""
-    _require_admin(actor)
+    check_may_manage(actor)
     url, description, chosen = _checked(url, description, event_types)
     secret = new_secret()
     endpoint = WebhookEndpoint(
@@ -229,7 +230,7 @@ def update_endpoint(
     event_types: Iterable[str],
 ) -> None:
     """Change the address, the description and the events; the secret stays."""
-    _require_admin(actor)
+    check_may_manage(actor)
     url, description, chosen = _checked(url, description, event_types)
     endpoint.url, endpoint.description = url, description
     kept = {s.event_type: s for s in endpoint.subscriptions}
@@ -241,7 +242,7 @@ def update_endpoint(
 
 def set_active(actor: User, endpoint: WebhookEndpoint, active: bool) -> None:
     """Pause (no delivery is written, waiting retries stay put) or resume."""
-    _require_admin(actor)
+    check_may_manage(actor)
     if endpoint.active == active:
         raise Conflict(
             _("This webhook is already active.") if active else _("This webhook is already paused.")
@@ -253,7 +254,7 @@ def set_active(actor: User, endpoint: WebhookEndpoint, active: bool) -> None:
 def rotate_secret(actor: User, endpoint: WebhookEndpoint, now: datetime | None = None) -> str:
     """A new secret signs every attempt from now on, retries of earlier deliveries too;
     for a day the old one signs them as well, while the receiver switches."""
-    _require_admin(actor)
+    check_may_manage(actor)
     endpoint.previous_secret = endpoint.secret
     endpoint.secret = new_secret()
     endpoint.secret_rotated_at = now or utcnow()
@@ -264,7 +265,7 @@ def rotate_secret(actor: User, endpoint: WebhookEndpoint, now: datetime | None =
 def delete_endpoint(actor: User, endpoint: WebhookEndpoint) -> None:
     """Remove the endpoint and its deliveries; nothing more is sent to it. The deliveries
     go by statement, not only by the foreign key's cascade, which SQLite may not apply."""
-    _require_admin(actor)
+    check_may_manage(actor)
     db.session.execute(
         delete(WebhookDelivery)
         .where(WebhookDelivery.endpoint_id == endpoint.id)
@@ -274,7 +275,15 @@ def delete_endpoint(actor: User, endpoint: WebhookEndpoint) -> None:
     db.session.flush()
 
 
-def get_endpoint(endpoint_id: int) -> WebhookEndpoint:
+def event_types(actor: User) -> list[tuple[str, str, str]]:
+    """What an endpoint may subscribe to: (event type, its record, its label), in the
+    order the form shows them."""
+    check_may_manage(actor)
+    return [(name, name.partition(".")[0], str(label)) for name, label in EVENT_TYPES.items()]
+
+
+def get_endpoint(actor: User, endpoint_id: int) -> WebhookEndpoint:
+    check_may_manage(actor)
     endpoint = db.session.scalar(
         select(WebhookEndpoint)
         .where(WebhookEndpoint.id == endpoint_id)
@@ -285,7 +294,8 @@ def get_endpoint(endpoint_id: int) -> WebhookEndpoint:
     return endpoint
 
 
-def list_endpoints(page: int = 1):
+def list_endpoints(actor: User, page: int = 1, per_page: int = 25):
+    check_may_manage(actor)
     return db.paginate(
         select(WebhookEndpoint)
         .options(
@@ -294,7 +304,7 @@ def list_endpoints(page: int = 1):
         )
         .order_by(WebhookEndpoint.id),
         page=page,
-        per_page=25,
+        per_page=per_page,
         error_out=False,
     )
 
@@ -316,10 +326,14 @@ def failed_counts(endpoint_ids: Iterable[int]) -> dict[int, int]:
 
 
 def recent_deliveries(
-    endpoint: WebhookEndpoint, before: int | None = None, per_page: int = DELIVERIES_PER_PAGE
+    actor: User,
+    endpoint: WebhookEndpoint,
+    before: int | None = None,
+    per_page: int = DELIVERIES_PER_PAGE,
 ) -> tuple[list[WebhookDelivery], int | None]:
     """One page of the endpoint's deliveries, newest first, paged by id (nothing is
     counted): the rows, and the id to ask for the older ones with, if there are."""
+    check_may_manage(actor)
     statement = (
         select(WebhookDelivery)
         .where(WebhookDelivery.endpoint_id == endpoint.id)
@@ -333,12 +347,26 @@ def recent_deliveries(
     return rows[:per_page], older
 
 
+def deliveries(actor: User, endpoint: WebhookEndpoint, page: int = 1, per_page: int = 25):
+    """The endpoint's deliveries newest first, numbered pages for the API; bounded by the
+    90 days sent deliveries are kept."""
+    check_may_manage(actor)
+    return db.paginate(
+        select(WebhookDelivery)
+        .where(WebhookDelivery.endpoint_id == endpoint.id)
+        .order_by(WebhookDelivery.id.desc()),
+        page=page,
+        per_page=per_page,
+        error_out=False,
+    )
+
+
 def replay(
     actor: User, endpoint: WebhookEndpoint, delivery_id: int, now: datetime | None = None
 ) -> WebhookDelivery:
     """Send a delivery again: a new row with the same body and ``webhook_id`` (so the
     receiver can tell it is the same event), due now, marked as a replay of the first."""
-    _require_admin(actor)
+    check_may_manage(actor)
     original = db.session.get(WebhookDelivery, delivery_id)
     if original is None or original.endpoint_id != endpoint.id:
         raise NotFound(_("No such delivery."))

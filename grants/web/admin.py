@@ -22,7 +22,7 @@ from grants.services import accounts as account_service
 from grants.services import associations as association_service
 from grants.services.errors import Conflict
 from grants.web.access import role_required
-from notifications import monitor, outbox, reminders
+from notifications import monitor, reminders
 from notifications.scheduler import JOB_NAMES
 
 blueprint = Blueprint("admin", __name__, url_prefix="/admin")
@@ -117,9 +117,10 @@ def associations():
 
 
 @blueprint.get("/scheduler")
-@role_required(ADMIN)
+@role_required(*monitor.WATCHERS)
 def scheduler():
     """The scheduler's plan and last runs, the outbox, and the reminder rules."""
+    monitor.check_may_watch(current_user)
     job = request.args.get("job", "")
     return render_template(
         "admin/scheduler.html",
@@ -137,22 +138,20 @@ def scheduler():
 
 
 @blueprint.post("/outbox/<int:notification_id>/retry")
-@role_required(ADMIN)
+@role_required(*monitor.WATCHERS)
 def retry_notification(notification_id: int):
     try:
-        outbox.retry(notification_id)
-    except LookupError:
-        abort(404)
-    except ValueError as error:
-        flash(str(error), "error")
+        monitor.retry(current_user, notification_id)
+    except Conflict as refused:
+        flash(refused.message, "error")
     else:
         flash(_("The email will be sent again within a minute."), "success")
     return redirect(url_for("admin.scheduler"), code=303)
 
 
 @blueprint.post("/outbox/retry-failed")
-@role_required(ADMIN)
+@role_required(*monitor.WATCHERS)
 def retry_failed():
-    count = monitor.retry_all_failed()
+    count = monitor.retry_all_failed(current_user)
     flash(_("%(count)s failed emails will be sent again.", count=count), "success")
     return redirect(url_for("admin.scheduler"), code=303)

@@ -9,8 +9,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_security import current_user
 
-from grants.exports import spreadsheets
-from grants.exports.spreadsheets import BOOLEAN, INTEGER, MONEY, NUMBER, Column, Table
+from grants.exports import spreadsheets, tables
 from grants.extensions import db
 from grants.models.accounts import User
 from grants.models.applications import Application
@@ -129,62 +128,16 @@ ranking_blueprint = Blueprint("ranking", __name__, url_prefix="/office/calls/<co
 def ranking_page(code: str):
     call = call_service.find_call(code)
     by = request.args.get("by", "normalised")
-    if request.args.get("format") in ("csv", "xlsx"):
-        return _export(call, ranking_service.ranking(call, by), request.args["format"])
-    result = ranking_service.ranking(call, by, page=request.args.get("page", 1, type=int))
+    kind = request.args.get("format")
+    if kind in spreadsheets.FORMATS:
+        found = ranking_service.ranking_for(current_user, call, by, page=None)
+        return spreadsheets.response(tables.ranking(call, found), kind)
+    result = ranking_service.ranking_for(
+        current_user, call, by, page=request.args.get("page", 1, type=int)
+    )
     return render_template(
         "assignments/ranking.html", call=call, ranking=result, form={}, errors={}
     )
-
-
-def _ranking_columns() -> tuple[Column, ...]:
-    """The columns of the page, with the figures behind them."""
-    return (
-        Column(_("Rank"), INTEGER),
-        Column(_("Reference"), width=16),
-        Column(_("Association"), width=32),
-        Column(_("Country"), width=9),
-        Column(_("Requested"), MONEY),
-        Column(_("Cumulative"), MONEY),
-        Column(_("Within the envelope"), BOOLEAN),
-        Column(_("Raw mean"), NUMBER),
-        Column(_("Normalised mean"), NUMBER),
-        Column(_("Standard deviation"), NUMBER),
-        Column(_("Disagreement"), width=48),
-        Column(_("Reviews submitted"), INTEGER),
-        Column(_("Reviews assigned"), INTEGER),
-    )
-
-
-def _ranking_rows(result):
-    for row in result.rows:
-        application = result.applications[row.application_id]
-        yield (
-            row.rank,
-            application.reference,
-            application.association.name,
-            application.country or "",
-            row.amount_requested,
-            row.cumulative,
-            row.within_envelope,
-            row.score.raw_mean,
-            row.score.normalised_mean,
-            row.score.std,
-            "; ".join(map(str, row.score.disagreement_reasons)),
-            row.score.reviews,
-            result.assigned.get(row.application_id, 0),
-        )
-
-
-def _export(call, result, kind: str):
-    """The ranking as CSV or XLSX, the same columns as the page."""
-    table = Table(
-        f"ranking-{call.code}",
-        _("Ranking"),
-        _ranking_columns(),
-        list(_ranking_rows(result)),
-    )
-    return spreadsheets.response(table, kind)
 
 
 @ranking_blueprint.post("/decisions")

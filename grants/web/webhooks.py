@@ -33,7 +33,7 @@ def _show(endpoint, form: WebhookEndpointForm | None = None, secret: str | None 
         form = WebhookEndpointForm(formdata=None, obj=endpoint)
         form.event_types.data = endpoint.event_types
     before = request.args.get("before", type=int)
-    deliveries, older = service.recent_deliveries(endpoint, before)
+    deliveries, older = service.recent_deliveries(current_user, endpoint, before)
     return render_template(
         "admin/webhook.html",
         endpoint=endpoint,
@@ -54,7 +54,7 @@ def _secret_answer(page: str, status: int = 200):
 @blueprint.get("/")
 @role_required(ADMIN)
 def index():
-    endpoints = service.list_endpoints(request.args.get("page", 1, type=int))
+    endpoints = service.list_endpoints(current_user, request.args.get("page", 1, type=int))
     return render_template(
         "admin/webhooks.html",
         endpoints=endpoints,
@@ -84,13 +84,13 @@ def create():
 @blueprint.get("/<int:endpoint_id>")
 @role_required(ADMIN)
 def show(endpoint_id: int):
-    return _show(service.get_endpoint(endpoint_id))
+    return _show(service.get_endpoint(current_user, endpoint_id))
 
 
 @blueprint.post("/<int:endpoint_id>")
 @role_required(ADMIN)
 def edit(endpoint_id: int):
-    endpoint = service.get_endpoint(endpoint_id)
+    endpoint = service.get_endpoint(current_user, endpoint_id)
     form = WebhookEndpointForm()
     if form.validate_on_submit():
         try:
@@ -109,7 +109,8 @@ def set_active(endpoint_id: int, active: int):
     if active not in (0, 1):
         abort(404)
     try:
-        service.set_active(current_user, service.get_endpoint(endpoint_id), bool(active))
+        endpoint = service.get_endpoint(current_user, endpoint_id)
+        service.set_active(current_user, endpoint, bool(active))
     except Conflict as refused:
         flash(refused.message, "error")
     else:
@@ -122,7 +123,7 @@ def set_active(endpoint_id: int, active: int):
 @blueprint.post("/<int:endpoint_id>/secret")
 @role_required(ADMIN)
 def rotate_secret(endpoint_id: int):
-    endpoint = service.get_endpoint(endpoint_id)
+    endpoint = service.get_endpoint(current_user, endpoint_id)
     secret = service.rotate_secret(current_user, endpoint)
     flash(_("A new secret signs this webhook's deliveries from now on."), "success")
     return _secret_answer(_show(endpoint, secret=secret))
@@ -131,7 +132,7 @@ def rotate_secret(endpoint_id: int):
 @blueprint.post("/<int:endpoint_id>/delete")
 @role_required(ADMIN)
 def delete(endpoint_id: int):
-    service.delete_endpoint(current_user, service.get_endpoint(endpoint_id))
+    service.delete_endpoint(current_user, service.get_endpoint(current_user, endpoint_id))
     flash(_("The webhook and its deliveries are deleted."), "success")
     return redirect(url_for("webhooks.index"), code=303)
 
@@ -140,7 +141,7 @@ def delete(endpoint_id: int):
 @role_required(ADMIN)
 def replay(endpoint_id: int, delivery_id: int):
     try:
-        service.replay(current_user, service.get_endpoint(endpoint_id), delivery_id)
+        service.replay(current_user, service.get_endpoint(current_user, endpoint_id), delivery_id)
     except Conflict as refused:
         flash(refused.message, "error")
     else:

@@ -249,7 +249,7 @@ def test_bad_export_requests_are_named(programme, client):
 def test_the_files_are_documented_as_binary(client):
     paths = client.get("/api/v1/openapi.json").get_json()["paths"]
     files = [path for path in paths if path.startswith("/api/v1/exports/")]
-    assert len(files) == 6
+    assert len(files) == 7
     for path in files:
         answer = paths[path]["get"]["responses"]
         assert set(answer["200"]["content"]) == {
