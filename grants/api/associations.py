@@ -24,6 +24,7 @@ from grants.api.schemas import (
     PageArgs,
     PageSchema,
     Versioned,
+    page_of_found,
 )
 from grants.extensions import db
 from grants.services import associations as service
@@ -192,12 +193,8 @@ def list_members(args, record_id: int):
     association = service.visible_association(person, record_id)
     fellow = service.is_member(person, association)
     found = service.member_page(association, args["page"], args["per_page"])
-    following = None
-    if found.has_next:
-        following = url_for(
-            "api.list_members", record_id=record_id, page=found.next_num, per_page=args["per_page"]
-        )
     return {
+        **page_of_found(found),
         "items": [
             {
                 "user_id": membership.user_id,
@@ -208,11 +205,6 @@ def list_members(args, record_id: int):
             }
             for membership in found.items
         ],
-        "page": found.page,
-        "per_page": found.per_page,
-        "total": found.total,
-        "total_estimated": False,
-        "next": following,
     }
 
 

@@ -4,12 +4,11 @@ meanwhile. The rules are ``disbursements``' (the pages' own)."""
 
 from __future__ import annotations
 
-from flask import url_for
 from marshmallow import Schema, fields, validate
 
 from grants.api.auth import authenticate
 from grants.api.resources import blueprint
-from grants.api.schemas import ApiErrorSchema, PageArgs, PageSchema
+from grants.api.schemas import ApiErrorSchema, PageArgs, PageSchema, page_of_found
 from grants.extensions import db
 from grants.services import awards as award_service
 from grants.services import disbursements
@@ -69,22 +68,7 @@ def list_bank_changes(args, record_id: int):
         per_page=args["per_page"],
         error_out=False,
     )
-    following = None
-    if found.has_next:
-        following = url_for(
-            "api.list_bank_changes",
-            record_id=award.id,
-            page=found.next_num,
-            per_page=args["per_page"],
-        )
-    return {
-        "items": found.items,
-        "page": found.page,
-        "per_page": found.per_page,
-        "total": found.total,
-        "total_estimated": False,
-        "next": following,
-    }
+    return page_of_found(found)
 
 
 @blueprint.route("/awards/<int:record_id>/bank-changes", methods=["POST"])

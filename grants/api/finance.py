@@ -9,36 +9,25 @@ module holds what the finance pages show and do besides. The rules are the servi
 
 from __future__ import annotations
 
-from flask import request, url_for
 from marshmallow import Schema, fields, validate
 
 from grants.api.auth import authenticate
 from grants.api.figures import FileArgs, downloads
 from grants.api.resources import blueprint
-from grants.api.schemas import Amount, ApiErrorSchema, PageArgs, PageSchema, RecordIdField
+from grants.api.schemas import (
+    Amount,
+    ApiErrorSchema,
+    PageArgs,
+    PageSchema,
+    RecordIdField,
+    page_of,
+    page_of_found,
+)
 from grants.exports import spreadsheets, tables
 from grants.extensions import db
 from grants.services import awards as award_service
 from grants.services import disbursements, payment_runs
 from grants.services.figures import check_may_read
-
-
-def _page_of(rows: list, args: dict, endpoint: str, **values) -> dict:
-    """A page of rows already bounded by the service (a run, the totals' groups)."""
-    page, per_page = args["page"], args["per_page"]
-    start = (page - 1) * per_page
-    following = None
-    if start + per_page < len(rows):
-        query = {k: v for k, v in request.args.items() if k != "page"}
-        following = url_for(endpoint, page=page + 1, **values, **query)
-    return {
-        "items": rows[start : start + per_page],
-        "page": page,
-        "per_page": per_page,
-        "total": len(rows),
-        "total_estimated": False,
-        "next": following,
-    }
 
 
 class CurrencyTotalSchema(Schema):
@@ -101,19 +90,10 @@ def finance_queue(args):
     check_may_read(person, "finance_queue")
     kind = args["queue"]
     found = disbursements.queue(kind, person, args["page"], args["per_page"])
-    following = None
-    if found.has_next:
-        following = url_for(
-            "api.finance_queue", queue=kind, page=found.next_num, per_page=args["per_page"]
-        )
     return {
+        **page_of_found(found),
         "queue": kind,
         "items": disbursements.queue_rows(found),
-        "page": found.page,
-        "per_page": found.per_page,
-        "total": found.total,
-        "total_estimated": False,
-        "next": following,
         "totals": [
             {"currency": currency, "amount": amount, "count": count}
             for currency, amount, count in disbursements.queue_totals(kind, person)
@@ -176,7 +156,7 @@ def payment_run(args):
     transition. For finance officers."""
     run = payment_runs.current_run(authenticate())
     return {
-        **_page_of(run.tranches, args, "api.payment_run"),
+        **page_of(run.tranches, args),
         "totals": run.totals,
         "limit": disbursements.RUN_LIMIT,
     }
@@ -236,7 +216,7 @@ def programme_totals(args):
         {"group": group, "currency": currency, "committed": committed, "paid": paid}
         for group, currency, committed, paid in disbursements.programme_totals(args["by"])
     ]
-    return {**_page_of(rows, args, "api.programme_totals"), "by": args["by"]}
+    return {**page_of(rows, args), "by": args["by"]}
 
 
 # --- a grant's ledger and refunds ------------------------------------------------------------
@@ -272,7 +252,7 @@ def award_ledger(args, record_id: int):
     person = authenticate()
     check_may_read(person, "ledger")
     award = award_service.visible_award(person, record_id)
-    page = _page_of(disbursements.ledger(award), args, "api.award_ledger", record_id=award.id)
+    page = page_of(disbursements.ledger(award), args)
     return {**page, "paid_total": award.paid_total}
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask import url_for
 from marshmallow import Schema, fields, validate
 
 from grants.api.auth import authenticate
@@ -13,6 +12,7 @@ from grants.api.schemas import (
     PageArgs,
     PageSchema,
     RecordIdField,
+    page_of_found,
 )
 from notifications import outbox
 
@@ -42,20 +42,7 @@ def list_notifications(args):
     """The caller's in-app notifications, newest first, with how many are unread."""
     person = authenticate()
     found = outbox.inbox(person.id, args["page"], args["per_page"])
-    following = None
-    if found.has_next:
-        following = url_for(
-            "api.list_notifications", page=found.next_num, per_page=args["per_page"]
-        )
-    return {
-        "items": found.items,
-        "page": found.page,
-        "per_page": found.per_page,
-        "total": found.total,
-        "total_estimated": False,
-        "next": following,
-        "unread": outbox.unread_count(person.id),
-    }
+    return {**page_of_found(found), "unread": outbox.unread_count(person.id)}
 
 
 @blueprint.route("/notifications/read", methods=["POST"])

@@ -4,13 +4,12 @@ and whether their account is active (``services.accounts``, as on the admin page
 
 from __future__ import annotations
 
-from flask import url_for
 from marshmallow import Schema, fields, validate
 
 from grants.api import flatten_errors
 from grants.api.auth import authenticate
 from grants.api.resources import blueprint
-from grants.api.schemas import ApiErrorSchema, PageArgs, page_of, page_schema
+from grants.api.schemas import ApiErrorSchema, PageArgs, page_of, page_of_found, page_schema
 from grants.extensions import db
 from grants.roles import ROLE_NAMES
 from grants.services import accounts as account_service
@@ -255,21 +254,9 @@ def list_users(args):
     """Everyone, by email, filtered by part of their address or name (``q``) and by
     ``role``. For admins."""
     _admin()
-    found = account_service.search_users(args["q"], args["role"], args["page"], args["per_page"])
-    following = None
-    if found.has_next:
-        query = {name: args[name] for name in ("q", "role") if args[name]}
-        following = url_for(
-            "api.list_users", page=found.next_num, per_page=args["per_page"], **query
-        )
-    return {
-        "items": found.items,
-        "page": found.page,
-        "per_page": found.per_page,
-        "total": found.total,
-        "total_estimated": False,
-        "next": following,
-    }
+    return page_of_found(
+        account_service.search_users(args["q"], args["role"], args["page"], args["per_page"])
+    )
 
 
 @blueprint.route("/users/<int:user_id>", methods=["GET"])

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask import redirect, send_file
 from marshmallow import Schema, fields, validate
 
 from grants.api.auth import authenticate
@@ -204,15 +203,4 @@ def read_application(record_id: int):
 @blueprint.alt_response(422, schema=ApiErrorSchema, description="could not be made blind")
 def read_document(record_id: int, document_id: int):
     """One document of the caller's review, as the review page links it."""
-    download = review_documents.download(authenticate(), record_id, document_id)
-    if download.url:
-        return redirect(download.url, code=302)
-    response = send_file(
-        download.stream,
-        mimetype=download.content_type,
-        as_attachment=True,
-        download_name=download.filename,
-        max_age=0,
-    )
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return review_documents.download(authenticate(), record_id, document_id).response()

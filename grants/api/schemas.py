@@ -139,38 +139,37 @@ def page_schema(item: type[Schema]) -> type[Schema]:
     )
 
 
+def _next_page(page: int) -> str:
+    """This request's address with ``page`` changed, every other argument kept."""
+    query = {**request.args.to_dict(flat=False), "page": page}
+    return url_for(request.endpoint, **(request.view_args or {}), **query)
+
+
 def page_of(items: Sequence[Any], args: dict[str, Any]) -> dict[str, Any]:
-    """A list a service gives whole (a record's history or documents, a person's tokens)
-    as a page of the request's ``page`` and ``per_page``, linking the next one."""
+    """A list a service gives whole (a record's history or documents, a person's tokens,
+    a payment run) as a page of the request's ``page`` and ``per_page``, linking the
+    next one."""
     page, per_page = args["page"], args["per_page"]
-    following = None
-    if page * per_page < len(items):
-        query = {**request.args.to_dict(), "page": page + 1}
-        following = url_for(request.endpoint, **(request.view_args or {}), **query)
     return {
         "items": items[(page - 1) * per_page : page * per_page],
         "page": page,
         "per_page": per_page,
         "total": len(items),
         "total_estimated": False,
-        "next": following,
+        "next": _next_page(page + 1) if page * per_page < len(items) else None,
     }
 
 
 def page_of_found(found: Any) -> dict[str, Any]:
     """A page a service paginated in SQL (``db.paginate``), linking the next one with the
     request's own arguments."""
-    following = None
-    if found.has_next:
-        query = {**request.args.to_dict(), "page": found.next_num, "per_page": found.per_page}
-        following = url_for(request.endpoint, **(request.view_args or {}), **query)
     return {
         "items": list(found.items),
         "page": found.page,
         "per_page": found.per_page,
         "total": found.total,
         "total_estimated": False,
-        "next": following,
+        "next": _next_page(found.next_num) if found.has_next else None,
     }
 
 

@@ -27,6 +27,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import BinaryIO
 
+from flask import Response, redirect, send_file
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
@@ -69,6 +70,21 @@ class Download:
     content_type: str
     url: str | None = None
     stream: BinaryIO | None = None
+
+    def response(self) -> Response:
+        """How the review page and the API hand it over: a redirect to the link, or the
+        copy as an attachment that no cache keeps."""
+        if self.url:
+            return redirect(self.url, code=302)
+        sent = send_file(
+            self.stream,
+            mimetype=self.content_type,
+            as_attachment=True,
+            download_name=self.filename,
+            max_age=0,
+        )
+        sent.headers["Cache-Control"] = "private, no-store"
+        return sent
 
 
 @dataclass(frozen=True)

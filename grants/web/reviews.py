@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_security import current_user
 from sqlalchemy import select
@@ -112,15 +112,4 @@ def conflict(review_id: int):
 @role_required(EVALUATOR)
 def document(review_id: int, review_document_id: int):
     """A link to the file, or in a blind call its copy without metadata, sent from here."""
-    download = review_documents.download(current_user, review_id, review_document_id)
-    if download.url:
-        return redirect(download.url, code=302)
-    response = send_file(
-        download.stream,
-        mimetype=download.content_type,
-        as_attachment=True,
-        download_name=download.filename,
-        max_age=0,
-    )
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return review_documents.download(current_user, review_id, review_document_id).response()
