@@ -48,3 +48,14 @@ def test_an_outcome_fired_outside_the_committees_decision_is_refused(world, name
     assert application.state == "reviewed" and application.decided_at is None
     offered = {o.name: o for o in workflow.allowed_transitions(application, world.officer)}
     assert not offered[name].allowed and "from the call's ranking" in str(offered[name].reasons[0])
+
+
+def test_the_application_page_says_once_where_outcomes_are_decided(world, login):
+    from tests.clients import text_of
+
+    application = make_application(world, make_call(world), state="reviewed")
+    page = login(world.officer).get(f"/applications/{application.id}")
+    html = page.get_data(as_text=True)
+    assert text_of(page).count("recorded together as the committee") == 1
+    for name in ("award", "waitlist", "reject"):
+        assert f"/transitions/application/{application.id}/{name}" not in html
