@@ -10,6 +10,7 @@ functions that cost most of their own time.
     .venv/bin/python bench/costs.py                       (every endpoint)
     .venv/bin/python bench/costs.py "application (API)" --requests 300 --top 30
     .venv/bin/python bench/costs.py "screening list" --queries   (each statement's time)
+    .venv/bin/python bench/costs.py ranking --callers _get_current_context
 
 The numbers are CPU time of this one process, with no concurrency: they show what a
 request costs, not how the served app queues under load (``make bench-load`` does).
@@ -171,7 +172,7 @@ def request_of(endpoint, clients, token_header, draft_path, meta):
     return get
 
 
-def profile(name: str, once, requests: int, top: int) -> None:
+def profile(name: str, once, requests: int, top: int, callers: str | None = None) -> None:
     for _ in range(5):  # warm per-process caches, as a long-running worker has them
         response = once()
     if response.status_code >= 400:
@@ -196,9 +197,11 @@ def profile(name: str, once, requests: int, top: int) -> None:
         areas[area_of(filename)] += own
         rows.append((own, cumulative, calls, f"{Path(filename).name}:{line} {function}"))
     profiled = sum(areas.values()) * 1000 / requests
+    # Python function calls: unlike times, the same on a busy machine as on a quiet one.
+    calls = stats.total_calls / requests  # type: ignore[attr-defined]
     print(
         f"\n## {name}: {plain:.1f} ms a request ({wall:.1f} under the profiler), "
-        f"{requests} requests"
+        f"{calls:,.0f} function calls a request, {requests} requests"
     )
     print(f"{'where':<28}{'ms/request':>12}{'share':>8}")
     for area, seconds in sorted(areas.items(), key=lambda item: -item[1]):
@@ -210,6 +213,9 @@ def profile(name: str, once, requests: int, top: int) -> None:
             f"{own * 1000 / requests:>8.3f}{cumulative * 1000 / requests:>9.2f}"
             f"{calls / requests:>8.0f}  {where}"
         )
+    if callers:
+        print(f"\nWho calls {callers} (calls over {requests} requests):")
+        stats.sort_stats("cumulative").print_callers(callers)
 
 
 def queries_of(name: str, once, requests: int) -> None:
@@ -251,6 +257,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--top", type=int, default=20)
     parser.add_argument("--queries", action="store_true", help="the time of each statement instead")
+    parser.add_argument("--callers", help="also print who calls the functions matching this")
     arguments = parser.parse_args()
     options = Options.from_environment()
     dataset = prepare(options)
@@ -268,7 +275,7 @@ def main() -> None:
             if once is not None and arguments.queries:
                 queries_of(endpoint.name, once, arguments.requests)
             elif once is not None:
-                profile(endpoint.name, once, arguments.requests, arguments.top)
+                profile(endpoint.name, once, arguments.requests, arguments.top, arguments.callers)
 
 
 if __name__ == "__main__":

@@ -31,6 +31,7 @@ from grants.labels import (
 from grants.numbers import as_typed
 from grants.orm import utcnow
 from grants.reference import country_name, language_names
+from grants.web.translations import locale_name
 from workflows.base import SYSTEM
 
 
@@ -46,7 +47,7 @@ def _person_name(user_id: int | None) -> str:
 def money(amount: Decimal | None, currency: str) -> str:
     if amount is None:
         return "—"
-    return _money_in(amount, currency, str(get_locale()))
+    return _money_in(amount, currency, locale_name())
 
 
 @lru_cache(maxsize=8192)
@@ -135,10 +136,11 @@ def register_web(app: Flask) -> None:
     for module in modules:
         app.register_blueprint(module.blueprint)
     app.register_blueprint(assignments.ranking_blueprint)
-    from grants.web import weight
+    from grants.web import translations, weight
     from grants.web.forms import field_errors
 
     weight.init_app(app)
+    translations.install(app)
 
     app.jinja_env.globals.update(
         money=money,
