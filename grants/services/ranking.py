@@ -17,12 +17,13 @@ from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import event, func, select, update
-from sqlalchemy.orm import Session, joinedload, lazyload
+from sqlalchemy.orm import Session, joinedload, lazyload, load_only
 
 from grants.extensions import db
 from grants.kept import Keeper
 from grants.models.accounts import User
 from grants.models.applications import Application
+from grants.models.associations import Association
 from grants.models.calls import Call, Criterion, new_ranking_stamp
 from grants.models.reviews import Review, Score
 from grants.policy import PROGRAMME
@@ -112,6 +113,18 @@ def ranking(call: Call, by: str = "normalised", page: int | None = None) -> Rank
     )
 
 
+#: What the page, its files and the API show of a ranked application: not its texts,
+#: nor the JSON columns the driver would decode for every row.
+SHOWN = (
+    Application.reference,
+    Application.association_id,
+    Application.country,
+    Application.state,
+    Application.amount_requested,
+    Application.budget_currency,
+)
+
+
 def _applications(ids: list[int]) -> dict[int, Application]:
     if not ids:
         return {}
@@ -120,7 +133,11 @@ def _applications(ids: list[int]) -> dict[int, Application]:
         for a in db.session.scalars(
             select(Application)
             .where(Application.id.in_(ids))
-            .options(lazyload("*"), joinedload(Application.association))
+            .options(
+                lazyload("*"),
+                load_only(*SHOWN),
+                joinedload(Application.association).load_only(Association.name),
+            )
         )
     }
 

@@ -164,7 +164,7 @@ def register_web(app: Flask) -> None:
 
     app.jinja_env.filters["iban"] = format_iban
     app.jinja_env.filters["decimal"] = lambda value: format_decimal(value, format="#,##0.######")
-    app.jinja_env.filters["country"] = lambda code: country_name(code, str(get_locale()))
+    app.jinja_env.filters["country"] = lambda code: country_name(code, locale_name())
     app.jinja_env.filters["language"] = lambda code: language_names(str(get_locale())).get(
         code, code
     )
