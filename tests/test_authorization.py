@@ -305,6 +305,7 @@ ROUTES: dict[tuple[str, str], dict[str, object]] = {
     ("GET", "ranking.ranking_page"): STAFF_LIST,
     # Without a meeting date the decisions are refused with the reason (422).
     ("POST", "ranking.decide"): OFFICER_ONLY,
+    ("POST", "ranking.complete"): OFFICER_ONLY,
     ("GET", "reviews.queue"): EVALUATOR_ONLY,
     ("GET", "reviews.show"): EVALUATOR_ONLY,
     ("POST", "reviews.show"): EVALUATOR_ONLY,

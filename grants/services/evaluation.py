@@ -396,6 +396,57 @@ def submit_review(evaluator: User, review: Review) -> None:
         fire(application, "complete_review", None)
 
 
+def still_in_review(call_id: int) -> int:
+    """How many of the call's applications wait for their review to be completed: the
+    ranking offers no decision on them until it is."""
+    return db.session.scalar(
+        select(func.count(Application.id)).where(
+            Application.call_id == call_id, Application.state == "in_review"
+        )
+    )
+
+
+def complete_reviews(officer: User, call, application_ids: list[int]) -> int:
+    """Complete the review of the chosen applications of the call, when an evaluator's
+    review will not come: each through the application's lifecycle (at least one review
+    must be in). All or none: one refusal completes nothing and says why, by application."""
+    from grants.services.workflow import allowed_for_many
+
+    if not application_ids:
+        chosen = _("Choose the applications whose review to complete.")
+        raise InvalidInput(chosen, {"complete": [chosen]})
+    applications = list(
+        db.session.scalars(
+            select(Application)
+            .where(Application.call_id == call.id, Application.id.in_(application_ids))
+            .order_by(Application.reference)
+        )
+    )
+    problems: dict[str, list] = {}
+    for missing in sorted(set(application_ids) - {a.id for a in applications}):
+        problems[f"complete-{missing}"] = [_("This application is not one of the call's.")]
+    options = allowed_for_many(applications, officer)
+    for application in applications:
+        option = next((o for o in options[application.id] if o.name == "complete_review"), None)
+        if option is None:
+            problems[f"complete-{application.id}"] = [
+                _(
+                    "%(reference)s is %(state)s: its review is not waiting to be completed.",
+                    reference=application.reference,
+                    state=state_label("application", application.state),
+                )
+            ]
+        elif not option.allowed:
+            problems[f"complete-{application.id}"] = [
+                f"{application.reference}: {reason}" for reason in option.reasons
+            ]
+    if problems:
+        raise InvalidInput(_("No review was completed; see each application below."), problems)
+    for application in applications:
+        fire(application, "complete_review", officer)
+    return len(applications)
+
+
 def review_for(person: User, review_id: int) -> Review:
     """A review the person may see (``policy.REVIEWS``): programme staff any, an
     evaluator their own; else 404."""

@@ -7,6 +7,7 @@ from datetime import date
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_security import current_user
 
 from grants.exports import spreadsheets, tables
@@ -135,9 +136,45 @@ def ranking_page(code: str):
     result = ranking_service.ranking_for(
         current_user, call, by, page=request.args.get("page", 1, type=int)
     )
+    return _ranking_page(call, result)
+
+
+def _ranking_page(call, result=None, form=None, errors=None, completing=()):
+    """The ranking page; after a refused form, its first page by normalised score with the
+    form's values and the errors beside their rows."""
+    if result is None:
+        page = request.args.get("page", 1, type=int)
+        result = ranking_service.ranking(call, "normalised", page=page)
     return render_template(
-        "assignments/ranking.html", call=call, ranking=result, form={}, errors={}
+        "assignments/ranking.html",
+        call=call,
+        ranking=result,
+        form=form or {},
+        errors=errors or {},
+        in_review=service.still_in_review(call.id),
+        completing=set(completing),
     )
+
+
+@ranking_blueprint.post("/complete")
+@role_required(PROGRAMME_OFFICER)
+def complete(code: str):
+    """Complete the review of the ticked applications, so the committee can decide them."""
+    call = call_service.find_call(code)
+    chosen = [int(value) for value in request.form.getlist("complete") if value.isdigit()]
+    try:
+        done = service.complete_reviews(current_user, call, chosen)
+    except InvalidInput as refused:
+        return _ranking_page(call, errors=refused.errors, completing=chosen), 422
+    flash(
+        ngettext(
+            "The review of %(num)d application is complete: decide it below.",
+            "The reviews of %(num)d applications are complete: decide them below.",
+            done,
+        ),
+        "success",
+    )
+    return redirect(url_for("ranking.ranking_page", code=code), code=303)
 
 
 @ranking_blueprint.post("/decisions")
@@ -196,7 +233,4 @@ def decide(code: str):
         else:
             flash(_("The committee's decisions are recorded."), "success")
             return redirect(url_for("ranking.ranking_page", code=code), code=303)
-    result = ranking_service.ranking(call, "normalised", page=request.args.get("page", 1, type=int))
-    return render_template(
-        "assignments/ranking.html", call=call, ranking=result, form=request.form, errors=errors
-    ), 422
+    return _ranking_page(call, form=request.form, errors=errors), 422
