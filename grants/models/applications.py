@@ -126,14 +126,19 @@ class Application(db.Model):
     @property
     def cofinancing_share(self) -> Decimal:
         """Co-financing as a percentage of the project's total budget."""
-        total = self.budget_total
-        if total <= 0:
-            return Decimal("0")
-        return (self.cofinancing_total * 100 / total).quantize(Decimal("0.01"))
+        return cofinancing_share(self.cofinancing_total, self.budget_total)
 
     @property
     def current_documents(self) -> list[Document]:  # noqa: F821
         return [document for document in self.documents if document.replaced_by_id is None]
+
+
+def cofinancing_share(brought: Decimal, budget: Decimal) -> Decimal:
+    """What co-financing brings as a percentage of the budget (0 without a budget); also
+    for lists that sum both in the database rather than load every line."""
+    if budget <= 0:
+        return Decimal("0")
+    return (brought * 100 / budget).quantize(Decimal("0.01"))
 
 
 class BudgetLine(db.Model):
