@@ -13,6 +13,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import ValidationError
 from wtforms.widgets import TextInput
 
+from grants.minus_sign import minus_in_front
 from grants.numbers import (
     AMOUNT_MAX,
     INTEGER_MAX,
@@ -144,7 +145,7 @@ class AmountField(Field):
         return MACHINE if getattr(self.meta, "machine_numbers", False) else reader_locale()
 
     def _read(self, raw: str) -> Any:
-        return read_number(raw, self._grammar(), **self.limits)
+        return read_number(minus_in_front(raw), self._grammar(), **self.limits)
 
     def process_formdata(self, valuelist):
         if not valuelist or not str(valuelist[0]).strip():

@@ -3,7 +3,6 @@ and the report's contents (spending against the budget, indicators, co-financing
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -16,6 +15,7 @@ from sqlalchemy import select
 from grants import policy
 from grants.extensions import db
 from grants.labels import state_label
+from grants.minus_sign import is_negative, minus_in_front
 from grants.models.accounts import User
 from grants.models.applications import Application
 from grants.models.awards import Award, Report
@@ -192,24 +192,18 @@ def next_due(moments: list[Moment]) -> Moment | None:
 # --- the report's contents -------------------------------------------------------------
 
 
-#: A minus sign however it was typed: before or after the digits, spaced, or the
-#: typographic one an Arabic or French keyboard gives.
-_MINUS = re.compile(r"^\s*[-\u2212\u2012\u2013]\s*(?=\S)|(?<=\S)\s*[-\u2212\u2012\u2013]\s*$")
-
-
 def _decimal(raw: Any, locale: Any, negative: str) -> Decimal | None:
     """An amount or count written in a report in ``locale``; None when left empty.
 
     A negative number is refused with ``negative``, the sentence that names what it
-    is (an amount spent cannot be negative), however the minus sign was typed: "- 5"
-    or "5-" is a negative number, not something that is not a number."""
+    is (an amount spent cannot be negative), however the minus sign was typed."""
     if str(raw if raw is not None else "").strip() == "":
         return None
-    if isinstance(raw, str) and _MINUS.search(raw):
+    if isinstance(raw, str) and is_negative(raw):
         try:
-            read_number(_MINUS.sub("", raw), locale)
+            read_number(minus_in_front(raw)[1:], locale)
         except NumberRefused:
-            pass
+            pass  # not a number either: said below
         else:
             raise NumberRefused(negative)
     try:
