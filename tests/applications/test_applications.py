@@ -186,6 +186,8 @@ def test_a_stale_save_keeps_the_text_and_changes_nothing(applicant, call):
     ("field", "value", "message"),
     [
         ("amount_requested", "-5", "Must not be negative."),
+        ("amount_requested", "5-", "Must not be negative."),
+        ("budget_lines-0-unit_cost", "- 1", "Must not be negative."),
         ("amount_requested", "lots", "Give the amount as a number, such as 1,250.50."),
         ("amount_requested", "1.250", "Did you mean 1,250.00?"),
         ("amount_requested", "NaN", "Give the amount as a number, such as 1,250.50."),
