@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, fields
 
 from grants.api.auth import authenticate
 from grants.api.resources import (
@@ -18,12 +18,14 @@ from grants.api.schemas import (
     RecordIdField,
     ReviewSchema,
     Versioned,
+    Within,
 )
 from grants.extensions import db
 from grants.models.accounts import User
 from grants.services import applications as application_service
 from grants.services import evaluation as evaluation_service
 from grants.services import review_documents
+from grants.services import text_limits as limits
 from grants.services.errors import InvalidInput
 
 
@@ -66,13 +68,13 @@ def attest_no_conflict(record_id: int):
 class ScoreItem(Schema):
     criterion_id = fields.Integer(required=True)
     score = fields.Integer(allow_none=True, required=True)
-    comment = fields.String(load_default="", validate=validate.Length(max=5000))
+    comment = fields.String(load_default="", validate=Within(limits.SCORE_COMMENT))
 
 
 class ScoresUpdate(Versioned):
     scores = fields.List(fields.Nested(ScoreItem), required=True)
     recommendation = fields.String(load_default=None, allow_none=True)
-    overall_comment = fields.String(load_default="", validate=validate.Length(max=10000))
+    overall_comment = fields.String(load_default="", validate=Within(limits.OVERALL_COMMENT))
 
 
 @blueprint.route("/reviews/<int:record_id>/scores", methods=["PUT"])

@@ -604,7 +604,7 @@ class TransitionRequest(Schema):
         unknown = "include"
 
     name = fields.String(required=True, validate=validate.Length(min=1, max=40))
-    comment = fields.String(load_default=None, validate=validate.Length(max=5000))
+    comment = fields.String(load_default=None, validate=Within(limits.TRANSITION_COMMENT))
 
 
 class TokenRequest(Schema):

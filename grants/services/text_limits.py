@@ -64,6 +64,12 @@ NARRATIVE = TextLimit(20000, _l("This section"))  # activities, results, difficu
 SPENDING_EXPLANATION = TextLimit(2000, _l("The explanation"))
 REVIEW_COMMENT = TextLimit(4000, _l("The comment"))
 
+# --- reviews and the lifecycles ----------------------------------------------------------
+SCORE_COMMENT = TextLimit(5000, _l("The comment"))
+OVERALL_COMMENT = TextLimit(10000, _l("The overall comment"))
+#: The reason or comment given with any transition (a withdrawal, a rejection…).
+TRANSITION_COMMENT = TextLimit(5000, _l("The comment"))
+
 # --- the award: acceptance, bank details, payments ---------------------------------------
 PERSON_NAME = TextLimit(200, _l("The name"))  # String(200)
 PERSON_ROLE = TextLimit(200, _l("The role"))  # String(200)

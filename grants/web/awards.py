@@ -28,7 +28,7 @@ from grants.numbers import reader_locale
 from grants.roles import FINANCE_OFFICER, PROGRAMME_OFFICER
 from grants.security import safe_next
 from grants.services import awards as service
-from grants.services import disbursements, figures, payment_runs, text_limits
+from grants.services import disbursements, figures, payment_runs
 from grants.services import documents as document_service
 from grants.services.associations import is_member
 from grants.services.errors import DomainError, GuardFailed, InvalidInput, NotPermitted
@@ -262,7 +262,6 @@ def report(award_id: int, report_id: int):
             editable=member and report.state in ("scheduled", "changes_requested"),
             rows=service.spending_rows(report),
             period_share=service.report_period_share(report),
-            limits=text_limits,
             errors=errors,
             form_values=request.form if status != 200 else {},
             review_form=ReportReviewForm(formdata=None),
