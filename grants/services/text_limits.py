@@ -59,6 +59,16 @@ APPLICATION = {
     "beneficiaries_description": BENEFICIARIES_DESCRIPTION,
 }
 
+# --- the association ----------------------------------------------------------------------
+ASSOCIATION = {
+    "name": TextLimit(200, _l("The name")),  # String(200)
+    "registration_number": TextLimit(100, _l("The registration number")),  # String(100)
+    "contact_name": TextLimit(200, _l("The name")),  # String(200)
+    "contact_phone": TextLimit(50, _l("The phone number")),  # String(50)
+    "website": TextLimit(255, _l("The website's address")),  # String(255)
+    "description": TextLimit(5000, _l("The description")),
+}
+
 # --- the report ---------------------------------------------------------------------------
 NARRATIVE = TextLimit(20000, _l("This section"))  # activities, results, difficulties…
 SPENDING_EXPLANATION = TextLimit(2000, _l("The explanation"))
