@@ -37,10 +37,10 @@ from forms.fields import (
     Within,
     choices,
 )
+from grants import text_limits as limits
 from grants.i18n import LANGUAGE_NAMES
 from grants.numbers import COUNT_MAX
 from grants.reference import SDG_TARGETS
-from grants.services import text_limits as limits
 from grants.services.applications import DRAFT_FIELDS
 
 BUDGET_CATEGORIES = (

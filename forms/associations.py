@@ -10,7 +10,7 @@ from wtforms import DateField, EmailField, StringField, TextAreaField
 from wtforms.validators import URL, DataRequired, Email, Length, Optional, ValidationError
 
 from forms.fields import CountryField, CountryListField, LanguageListField, Within
-from grants.services.text_limits import ASSOCIATION
+from grants.text_limits import ASSOCIATION
 
 
 class AssociationForm(FlaskForm):

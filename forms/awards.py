@@ -9,8 +9,8 @@ from wtforms import BooleanField, DateField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Optional
 
 from forms.fields import AmountField, Within
+from grants import text_limits as limits
 from grants.banking import BANK_FIELDS, bank_details_problems
-from grants.services import text_limits as limits
 
 
 class BankDetails:

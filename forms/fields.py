@@ -24,7 +24,7 @@ from grants.numbers import (
     reader_locale,
 )
 from grants.reference import active_currencies, country_names, language_names
-from grants.services.text_limits import TextLimit
+from grants.text_limits import TextLimit
 
 
 class VersionField(HiddenField):
@@ -200,7 +200,7 @@ class CurrencyField(SelectField):
 
 
 class Within:
-    """A free text within its limit (``grants.services.text_limits``), refused with the
+    """A free text within its limit (``grants.text_limits``), refused with the
     sentence the service and the API use. The limit is a field flag, ``characters``,
     that the page shows beside the field and counts down as the person types; it is
     not the browser's ``maxlength``, which would cut a pasted text without a word."""

@@ -30,7 +30,7 @@ from grants.api.schemas import (
 from grants.extensions import db
 from grants.services import associations as service
 from grants.services.errors import InvalidInput
-from grants.services.text_limits import ASSOCIATION
+from grants.text_limits import ASSOCIATION
 
 
 class AssociationCreate(Schema):

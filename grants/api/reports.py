@@ -7,6 +7,7 @@ from typing import Any
 from marshmallow import Schema, fields, validate
 
 from grants import policy
+from grants import text_limits as limits
 from grants.api.auth import authenticate
 from grants.api.resources import (
     blueprint,
@@ -23,7 +24,6 @@ from grants.api.schemas import (
 from grants.extensions import db
 from grants.numbers import MACHINE
 from grants.services import awards as award_service
-from grants.services import text_limits as limits
 
 
 class SpendingItem(Schema):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields
 
+from grants import text_limits as limits
 from grants.api.auth import authenticate
 from grants.api.resources import (
     blueprint,
@@ -25,7 +26,6 @@ from grants.models.accounts import User
 from grants.services import applications as application_service
 from grants.services import evaluation as evaluation_service
 from grants.services import review_documents
-from grants.services import text_limits as limits
 from grants.services.errors import InvalidInput
 
 

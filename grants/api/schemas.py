@@ -14,11 +14,11 @@ from typing import Any
 from flask import request, url_for
 from marshmallow import Schema, ValidationError, fields, pre_load, validate
 
+from grants import text_limits as limits
 from grants.models.accounts import LOCALES
 from grants.models.calls import SECTORS
 from grants.numbers import COUNT_MAX, MACHINE, NumberRefused, read_number
 from grants.reference import COUNTRY_CODES, SDG_TARGETS, active_currencies
-from grants.services import text_limits as limits
 from grants.services.errors import InvalidInput
 
 
@@ -286,7 +286,7 @@ COFINANCING_SOURCES = ("association_cash", "in_kind", "local_authority", "other_
 
 
 class Within(validate.Length):
-    """A text within its limit (``grants.services.text_limits``): documented as
+    """A text within its limit (``grants.text_limits``): documented as
     ``maxLength``, refused with the sentence the pages use, in the caller's language."""
 
     def __init__(self, limit: limits.TextLimit):

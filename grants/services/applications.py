@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from grants import policy
+from grants import text_limits as limits
 from grants.extensions import db
 from grants.labels import state_label
 from grants.models.accounts import LOCALES, User
@@ -33,7 +34,6 @@ from grants.models.associations import Association
 from grants.models.calls import Call, DocumentType
 from grants.orm import utcnow
 from grants.reference import country_names
-from grants.services import text_limits as limits
 from grants.services.associations import is_member
 from grants.services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from grants.services.workflow import context, fire

@@ -13,13 +13,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import contains_eager
 
 from grants import policy
+from grants import text_limits as limits
 from grants.extensions import db
 from grants.models.accounts import ApiToken, User
 from grants.models.associations import Association, Invitation, Membership
 from grants.models.documents import Document
 from grants.orm import utcnow
 from grants.roles import APPLICANT
-from grants.services import text_limits as limits
 from grants.services.accounts import ensure_roles
 from grants.services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from notifications.mailer import send_email

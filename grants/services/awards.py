@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from grants import policy
+from grants import text_limits as limits
 from grants.extensions import db
 from grants.labels import state_label
 from grants.minus_sign import is_negative, minus_in_front
@@ -20,7 +21,6 @@ from grants.models.accounts import User
 from grants.models.applications import Application
 from grants.models.awards import Award, Report
 from grants.numbers import NumberRefused, read_number
-from grants.services import text_limits as limits
 from grants.services.associations import STAFF_ROLES, is_member
 from grants.services.errors import Forbidden, GuardFailed, InvalidInput, NotFound
 from grants.services.workflow import context, fire, history_of, machine_for
@@ -127,6 +127,9 @@ def award_letter(award: Award, locale: str) -> bytes:
 def accept(member: User, award: Award, form: dict[str, Any], now: datetime | None = None) -> None:
     """Accept the offer: the letter read, the signatory, valid bank details (the award
     lifecycle's ``accept`` says what it requires and accepts)."""
+    too_long = limits.problems(form, {**limits.SIGNATORY, **limits.BANK_DETAILS})
+    if too_long:
+        raise InvalidInput(next(iter(too_long.values()))[0], too_long)
     fire(award, "accept", member, now=now, **form)
 
 

@@ -17,6 +17,7 @@ from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from grants import policy
+from grants import text_limits as limits
 from grants.extensions import db
 from grants.labels import state_label
 from grants.models.accounts import User
@@ -25,7 +26,6 @@ from grants.models.reviews import ConflictDeclaration, Review, Score
 from grants.orm import utcnow
 from grants.roles import ADMIN, EVALUATOR, PROGRAMME_OFFICER
 from grants.services import assignment_plan
-from grants.services import text_limits as limits
 from grants.services.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from grants.services.workflow import announce, fire
 from workflows.review import ReviewLifecycle

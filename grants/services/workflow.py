@@ -23,11 +23,11 @@ from sqlalchemy.orm import lazyload, selectinload
 from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
+from grants import text_limits as limits
 from grants.extensions import db
 from grants.models.accounts import User
 from grants.models.history import HistoryEntry
 from grants.orm import utcnow
-from grants.services import text_limits as limits
 from grants.services.errors import Conflict, InvalidInput
 from workflows.base import SYSTEM, TONES, Context, Lifecycle, Option
 

@@ -1,6 +1,7 @@
 """Writing a report: a negative amount is refused for being negative, texts hold their
 limits, and spending is compared with what was planned for the report's period (an
-interim report with the share released before it, a final report with the budget)."""
+interim report with the share released before it, a final report with the budget).
+Accepting the award holds the same limits on the bank details, on the page and the API."""
 
 from __future__ import annotations
 
@@ -188,3 +189,40 @@ def test_a_final_report_is_compared_with_the_whole_budget(world, login):
     assert awa.post(page, data=explained).status_code == 303
     assert awa.post(f"{page}/submit").status_code == 303
     assert report.state == "submitted"
+
+
+# --- the award's acceptance --------------------------------------------------------------------
+
+
+def test_a_bank_name_too_long_is_refused_on_the_page_and_in_the_api(world, login, client):
+    from tests.awards.test_pages import _accept_form
+
+    award = make_award(world)
+    award.bank_name = ""
+    db.session.flush()
+    awa = login(world.applicant)
+    html = awa.get(f"/grants/{award.id}").get_data(as_text=True)
+    assert 'data-characters="200"' in html
+    response = awa.post(f"/grants/{award.id}/accept", data=_accept_form(bank_name="B" * 250))
+    assert response.status_code == 422
+    assert (
+        '<p class="error" id="bank_name-error">'
+        "The bank&#39;s name can be at most 200 characters; it has 250.</p>"
+    ) in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert award.state == "offered" and award.bank_name == ""
+
+    refused = assert_error(
+        client.post(
+            f"/api/v1/awards/{award.id}/transitions",
+            json={**_accept_form(bank_name="B" * 250, letter_read=True), "name": "accept"},
+            headers={**bearer(world.applicant), "Accept-Language": "es"},
+        ),
+        422,
+        "invalid",
+    )
+    assert "El nombre del banco no puede superar los 200 caracteres; este texto tiene 250." in str(
+        refused
+    )
+    db.session.expire_all()
+    assert award.state == "offered" and award.bank_name == ""

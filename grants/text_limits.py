@@ -91,6 +91,19 @@ BIC = TextLimit(20, _l("The SWIFT/BIC"))
 BANK_REFERENCE = TextLimit(100, _l("The bank reference"))  # String(100)
 REASON = TextLimit(2000, _l("The reason"))
 
+#: Bank details as the award's acceptance and a change of account take them.
+BANK_DETAILS = {
+    "account_holder": ACCOUNT_HOLDER,
+    "iban": IBAN,
+    "account_number": ACCOUNT_NUMBER,
+    "bank_name": BANK_NAME,
+    "bic": BIC,
+}
+#: A change of bank details, with its reason.
+BANK_CHANGE = {**BANK_DETAILS, "reason": REASON}
+#: The signatory of the acceptance.
+SIGNATORY = {"signatory_name": PERSON_NAME, "signatory_role": PERSON_ROLE}
+
 
 def problems(texts: dict[str, Any], limits: dict[str, TextLimit]) -> dict[str, list[str]]:
     """The texts of ``texts`` longer than their limit, each with its sentence."""
