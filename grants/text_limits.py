@@ -59,6 +59,16 @@ APPLICATION = {
     "beneficiaries_description": BENEFICIARIES_DESCRIPTION,
 }
 
+# --- the call ------------------------------------------------------------------------------
+CALL_TITLE = TextLimit(300, _l("The title"))
+CALL_DESCRIPTION = TextLimit(10000, _l("The description"))
+CRITERION_NAME = TextLimit(200, _l("The name"))
+CRITERION_DESCRIPTION = TextLimit(1000, _l("The description"))
+DOCUMENT_NAME = TextLimit(200, _l("The name"))
+DOCUMENT_HELP = TextLimit(1000, _l("The help"))
+INDICATOR_NAME = TextLimit(200, _l("The name"))
+INDICATOR_UNIT = TextLimit(50, _l("The unit"))
+
 # --- the association ----------------------------------------------------------------------
 ASSOCIATION = {
     "name": TextLimit(200, _l("The name")),  # String(200)
