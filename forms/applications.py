@@ -273,7 +273,7 @@ class ApplicationForm(FlaskForm):
         ]
 
     def draft_data(self) -> dict:
-        """The draft's fields as the service takes them (the form has no SDG field yet)."""
+        """The draft's fields as the service takes them."""
         names = [name for name in DRAFT_FIELDS if name in self]
         data = {name: self[name].data for name in names}
         for name in ("title", "summary", "objectives", "locality", "beneficiaries_description"):

@@ -121,3 +121,21 @@ def test_the_interim_report_shows_the_plan_for_its_period(person, live):
     awa.locator("a[href*='/reports/']").first.click()
     expect(awa.locator("main")).to_contain_text("Prévu pour la période")
     live.screenshot(awa, JOURNEY, "interim report")
+
+
+def test_long_words_wrap_instead_of_widening_the_page(person, live, draft):
+    long_word = "Développementcommunautaireetsolidaire" * 5
+    with live.app.app_context():
+        application = db.session.get(Application, draft)
+        application.title = f"Atelier {long_word}"
+        application.summary = f"Un résumé avec {long_word} au milieu."
+        application.locality = long_word
+        application.state = "submitted"
+        db.session.commit()
+    awa = person("fr", phone=True)
+    log_in(awa, live, *AWA)
+    awa.goto(f"/applications/{draft}")
+    expect(awa.locator("h1")).to_contain_text("Atelier")
+    widths = awa.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    assert widths[0] <= widths[1], widths
+    live.screenshot(awa, JOURNEY, "long words wrap")
