@@ -1,6 +1,8 @@
-"""How long each free text may be, said once: the forms draw their ``maxlength`` and
-their check from here, the API's schemas their ``maxLength``, and the services refuse
-longer text with the same sentence, so a page and the API answer alike.
+"""How long each free text may be, said once: the forms draw from here the limit shown
+beside each field (and counted as the person types) and their check, the API's schemas
+their ``maxLength``, the pages without a form class the ``text_limits`` template global,
+and the services and lifecycles refuse longer text with the same sentence, so a page and
+the API answer alike.
 
 A limit is the column's size where the column has one; for ``Text`` columns it is what
 a careful writer needs, well below what would make a page or an export unreadable.
@@ -82,6 +84,7 @@ ASSOCIATION = {
 # --- the report ---------------------------------------------------------------------------
 NARRATIVE = TextLimit(20000, _l("This section"))  # activities, results, difficulties…
 SPENDING_EXPLANATION = TextLimit(2000, _l("The explanation"))
+#: The programme office's comment on a section of a report, when asking for changes.
 REVIEW_COMMENT = TextLimit(4000, _l("The comment"))
 
 # --- reviews and the lifecycles ----------------------------------------------------------

@@ -78,6 +78,8 @@ def test_the_form_counts_characters_and_finds_sdg_targets(person, live, draft):
     shot("a summary too long, counted")
 
     awa.fill("#sdg_targets-filter", "8.6")
+    awa.press("#sdg_targets-filter", "Enter")  # finds, and sends nothing
+    expect(awa.locator("#budget_lines-1-category")).to_have_count(0)
     goals = awa.locator("details.sdg-goal")
     expect(goals.filter(has_text="Objectif 8")).to_be_visible()
     expect(goals.filter(has_text="Objectif 4")).to_be_hidden()

@@ -72,8 +72,9 @@ function characterCounts() {
     if (!count || !limit) { return; }
     var left = limit - field.value.length;
     var template = count.getAttribute(left < 0 ? "data-over" : "data-left") || "";
+    // Digits as the server writes them in every language (Latin, grouped the reader's way).
     count.textContent = template.replace("{count}",
-      Math.abs(left).toLocaleString(document.documentElement.lang));
+      Math.abs(left).toLocaleString((document.documentElement.lang || "en") + "-u-nu-latn"));
     count.classList.toggle("error", left < 0);
   }
   document.addEventListener("input", function (event) {
@@ -104,7 +105,12 @@ function sdgTargetFilter() {
   fieldset.insertBefore(label, box);
   var goals = fieldset.querySelectorAll("details");
   var opened = Array.prototype.map.call(goals, function (goal) { return goal.open; });
-  box.addEventListener("input", function () {
+  // Enter in the box must not send the form, and typing in it changes nothing to save.
+  box.addEventListener("keydown", function (event) {
+    if (event.key === "Enter") { event.preventDefault(); }
+  });
+  box.addEventListener("input", function (event) {
+    event.stopPropagation();
     var wanted = box.value.trim().toLowerCase();
     Array.prototype.forEach.call(goals, function (goal, index) {
       var title = goal.querySelector("summary").textContent.toLowerCase();
