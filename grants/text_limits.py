@@ -92,6 +92,10 @@ SCORE_COMMENT = TextLimit(5000, _l("The comment"))
 OVERALL_COMMENT = TextLimit(10000, _l("The overall comment"))
 #: The reason or comment given with any transition (a withdrawal, a rejection…).
 TRANSITION_COMMENT = TextLimit(5000, _l("The comment"))
+#: The committee's conditions of an award or feedback on a rejection (a transition's).
+DECISION_TEXT = TextLimit(TRANSITION_COMMENT.limit, _l("The conditions or feedback"))
+MEETING_PRESENT = TextLimit(2000, _l("The list of those present"))
+MEETING_MINUTES = TextLimit(20000, _l("The minutes"))
 
 # --- the award: acceptance, bank details, payments ---------------------------------------
 PERSON_NAME = TextLimit(200, _l("The name"))  # String(200)

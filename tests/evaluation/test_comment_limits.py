@@ -55,3 +55,32 @@ def test_a_transition_comment_too_long_is_refused_and_nothing_moves(world, login
     assert application.state == "submitted" and db.session.scalar(count) == before
     assert officer.post(url, data={"comment": "Not registered."}).status_code == 303
     assert application.state == "ineligible"
+
+
+def test_the_committees_minutes_and_feedback_hold_their_limits(world, login):
+    call = make_call(world)
+    first, second = (make_application(world, call, state="reviewed") for _ in range(2))
+    officer = login(world.officer)
+    response = officer.post(
+        f"/office/calls/{call.code}/ranking/decisions",
+        data={
+            "meeting_date": "2027-05-20",
+            "minutes": "m" * 20_001,
+            f"outcome-{first.id}": "award",
+            f"amount-{first.id}": "32000",
+            f"outcome-{second.id}": "reject",
+            f"text-{second.id}": "f" * 5_001,
+        },
+    )
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert (
+        '<p class="error" id="minutes-error">'
+        "The minutes can be at most 20,000 characters; it has 20,001.</p>"
+    ) in html
+    assert (
+        f'<p class="error" id="decision-error-{second.id}">'
+        "The conditions or feedback can be at most 5,000 characters; it has 5,001.</p>"
+    ) in html
+    db.session.expire_all()
+    assert first.state == "reviewed" and second.state == "reviewed"
