@@ -76,6 +76,14 @@ def test_the_form_counts_characters_and_finds_sdg_targets(person, live, draft):
     expect(awa.locator("#summary-count")).to_have_text("Caractères au-delà de la limite : 5")
     expect(awa.locator("#summary-count")).to_have_class(re.compile("error"))
     shot("a summary too long, counted")
+    awa.locator("#application-form > button[type=submit]").click()
+    expect(awa.locator("#summary-error")).to_have_text(
+        re.compile(r"Le résumé ne peut dépasser 3\s000 caractères ; ce texte en compte 3\s005\.")
+    )
+    expect(awa.locator("#summary")).to_have_attribute("aria-invalid", "true")
+    shot("refused next to the field")
+    with live.app.app_context():
+        assert db.session.get(Application, draft).summary == ""
 
     awa.fill("#sdg_targets-filter", "8.6")
     awa.press("#sdg_targets-filter", "Enter")  # finds, and sends nothing
