@@ -6,9 +6,11 @@ applicant presses "add a line": the form works fully without JavaScript.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from functools import lru_cache
+from typing import Any
 
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
@@ -23,7 +25,7 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import Length, Optional, ValidationError
+from wtforms.validators import Optional, ValidationError
 
 from forms.fields import (
     AmountField,
@@ -32,12 +34,14 @@ from forms.fields import (
     Row,
     VersionField,
     WholeNumberField,
+    Within,
     choices,
 )
+from grants import text_limits as limits
 from grants.i18n import LANGUAGE_NAMES
 from grants.numbers import COUNT_MAX
 from grants.reference import SDG_TARGETS
-from grants.services.applications import DRAFT_FIELDS, MAX_TEXT
+from grants.services.applications import DRAFT_FIELDS
 
 BUDGET_CATEGORIES = (
     ("staff", _l("Staff")),
@@ -67,7 +71,9 @@ SECTOR_CHOICES = (
 
 class BudgetLineForm(Row):
     category = SelectField(_l("Category"), choices=choices(BUDGET_CATEGORIES))
-    description = StringField(_l("Description"), validators=[Length(max=500)])
+    description = StringField(
+        _l("Description"), validators=[Within(limits.BUDGET_LINE_DESCRIPTION)]
+    )
     quantity = AmountField(_l("Quantity"), validators=[Optional()], maximum=QUANTITY_MAX)
     unit_cost = AmountField(_l("Unit cost"), validators=[Optional()])
 
@@ -81,7 +87,9 @@ class BudgetLineForm(Row):
 
 class CoFinancingForm(Row):
     source = SelectField(_l("Source"), choices=choices(COFINANCING_SOURCES))
-    description = StringField(_l("Description"), validators=[Length(max=300)])
+    description = StringField(
+        _l("Description"), validators=[Within(limits.COFINANCING_DESCRIPTION)]
+    )
     amount = AmountField(_l("Amount"), validators=[Optional()])
 
     def is_blank(self) -> bool:
@@ -89,17 +97,17 @@ class CoFinancingForm(Row):
 
 
 class PartnerForm(Row):
-    name = StringField(_l("Partner"), validators=[Length(max=200)])
+    name = StringField(_l("Partner"), validators=[Within(limits.PARTNER_NAME)])
     country = CountryField(_l("Country"), allow_blank=True)
-    role = StringField(_l("Role in the project"), validators=[Length(max=500)])
+    role = StringField(_l("Role in the project"), validators=[Within(limits.PARTNER_ROLE)])
 
     def is_blank(self) -> bool:
         return not (self.name.data or "").strip()
 
 
 class TeamMemberForm(Row):
-    name = StringField(_l("Name"), validators=[Length(max=200)])
-    role = StringField(_l("Role"), validators=[Length(max=300)])
+    name = StringField(_l("Name"), validators=[Within(limits.TEAM_NAME)])
+    role = StringField(_l("Role"), validators=[Within(limits.TEAM_ROLE)])
 
     def is_blank(self) -> bool:
         return not (self.name.data or "").strip()
@@ -116,6 +124,23 @@ def _sdg_choices_in(locale: str) -> tuple[SelectChoice, ...]:
     return tuple(SelectChoice(code, f"{code} — {goal}") for code, goal in SDG_TARGETS.items())
 
 
+@dataclass(frozen=True)
+class SdgGoal:
+    number: int
+    name: Any
+    targets: tuple[str, ...]
+    chosen: tuple[str, ...]
+
+
+@lru_cache(maxsize=1)
+def _goal_targets() -> dict[int, tuple[Any, tuple[str, ...]]]:
+    goals: dict[int, tuple[Any, tuple[str, ...]]] = {}
+    for code, name in SDG_TARGETS.items():
+        number = int(code.split(".")[0])
+        goals[number] = (name, (*goals.get(number, (name, ()))[1], code))
+    return goals
+
+
 class ApplicationForm(FlaskForm):
     version = VersionField()
     language = SelectField(
@@ -123,16 +148,16 @@ class ApplicationForm(FlaskForm):
         choices=choices(LANGUAGE_NAMES.items()),
         description=_l("Evaluators who read this language are assigned to it."),
     )
-    title = StringField(_l("Project title"), validators=[Length(max=300)])
+    title = StringField(_l("Project title"), validators=[Within(limits.TITLE)])
     summary = TextAreaField(
         _l("Summary"),
-        validators=[Length(max=MAX_TEXT)],
+        validators=[Within(limits.SUMMARY)],
         description=_l("What the project does, in a few sentences."),
     )
-    objectives = TextAreaField(_l("Objectives"), validators=[Length(max=MAX_TEXT)])
+    objectives = TextAreaField(_l("Objectives"), validators=[Within(limits.OBJECTIVES)])
     sector = SelectField(_l("Sector"), choices=choices(SECTOR_CHOICES))
     country = CountryField(_l("Country where the project takes place"), allow_blank=True)
-    locality = StringField(_l("Town or region"), validators=[Length(max=200)])
+    locality = StringField(_l("Town or region"), validators=[Within(limits.LOCALITY)])
     start_date = DateField(_l("Start date"), validators=[Optional()])
     duration_months = WholeNumberField(
         _l("Duration in months"), validators=[Optional()], minimum=1, maximum=60
@@ -147,12 +172,12 @@ class ApplicationForm(FlaskForm):
         _l("of whom men"), validators=[Optional()], maximum=COUNT_MAX
     )
     beneficiaries_description = TextAreaField(
-        _l("Who the beneficiaries are"), validators=[Length(max=MAX_TEXT)]
+        _l("Who the beneficiaries are"), validators=[Within(limits.BENEFICIARIES_DESCRIPTION)]
     )
     sdg_targets = SelectMultipleField(
         _l("SDG targets the project serves"),
         choices=_sdg_choices,
-        description=_l("Type a target's number, such as 8.6, to find it in the list."),
+        description=_l("Open a goal to tick its targets: 8.6 is a target of goal 8."),
     )
     budget_currency = CurrencyField(_l("Currency of the budget"))
     amount_requested = AmountField(
@@ -164,6 +189,15 @@ class ApplicationForm(FlaskForm):
     cofinancing = FieldList(FormField(CoFinancingForm), _l("Co-financing"), min_entries=1)
     partners = FieldList(FormField(PartnerForm), _l("Partners"), min_entries=1)
     team = FieldList(FormField(TeamMemberForm), _l("The team"), min_entries=1)
+
+    def sdg_goals(self) -> list[SdgGoal]:
+        """The 17 goals with their targets, and those of them the project serves: the
+        page shows one disclosure per goal, open where a target is chosen."""
+        chosen = set(self.sdg_targets.data or [])
+        return [
+            SdgGoal(number, name, targets, tuple(t for t in targets if t in chosen))
+            for number, (name, targets) in _goal_targets().items()
+        ]
 
     def validate_start_date(self, field):
         if field.data and field.data < date.today():
@@ -239,7 +273,7 @@ class ApplicationForm(FlaskForm):
         ]
 
     def draft_data(self) -> dict:
-        """The draft's fields as the service takes them (the form has no SDG field yet)."""
+        """The draft's fields as the service takes them."""
         names = [name for name in DRAFT_FIELDS if name in self]
         data = {name: self[name].data for name in names}
         for name in ("title", "summary", "objectives", "locality", "beneficiaries_description"):

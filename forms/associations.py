@@ -9,13 +9,17 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, EmailField, StringField, TextAreaField
 from wtforms.validators import URL, DataRequired, Email, Length, Optional, ValidationError
 
-from forms.fields import CountryField, CountryListField, LanguageListField
+from forms.fields import CountryField, CountryListField, LanguageListField, Within
+from grants.text_limits import ASSOCIATION
 
 
 class AssociationForm(FlaskForm):
-    name = StringField(_l("Name of the association"), validators=[DataRequired(), Length(max=200)])
+    name = StringField(
+        _l("Name of the association"), validators=[DataRequired(), Within(ASSOCIATION["name"])]
+    )
     registration_number = StringField(
-        _l("Legal registration number"), validators=[DataRequired(), Length(max=100)]
+        _l("Legal registration number"),
+        validators=[DataRequired(), Within(ASSOCIATION["registration_number"])],
     )
     registration_country = CountryField(_l("Country of registration"))
     residence_country = CountryField(_l("Country where the members live"))
@@ -24,21 +28,26 @@ class AssociationForm(FlaskForm):
         validators=[DataRequired(message=_l("Choose at least one country."))],
     )
     founded_on = DateField(_l("Founding date"), validators=[Optional()])
-    contact_name = StringField(_l("Contact person"), validators=[DataRequired(), Length(max=200)])
+    contact_name = StringField(
+        _l("Contact person"), validators=[DataRequired(), Within(ASSOCIATION["contact_name"])]
+    )
     contact_email = EmailField(
         _l("Contact email"), validators=[DataRequired(), Email(), Length(max=255)]
     )
-    contact_phone = StringField(_l("Contact phone"), validators=[Optional(), Length(max=50)])
+    contact_phone = StringField(
+        _l("Contact phone"), validators=[Optional(), Within(ASSOCIATION["contact_phone"])]
+    )
     website = StringField(
         _l("Website"),
         validators=[
             Optional(),
             URL(message=_l("Enter a full address such as https://example.org.")),
-            Length(max=255),
+            Within(ASSOCIATION["website"]),
         ],
     )
     description = TextAreaField(
-        _l("What the association does"), validators=[DataRequired(), Length(max=5000)]
+        _l("What the association does"),
+        validators=[DataRequired(), Within(ASSOCIATION["description"])],
     )
     working_languages = LanguageListField(
         _l("Working languages"),

@@ -6,9 +6,10 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, StringField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms.validators import DataRequired, InputRequired, Optional
 
-from forms.fields import AmountField
+from forms.fields import AmountField, Within
+from grants import text_limits as limits
 from grants.banking import BANK_FIELDS, bank_details_problems
 
 
@@ -16,19 +17,19 @@ class BankDetails:
     """Holder, IBAN or account number, bank, SWIFT/BIC, checked by their rules, each
     problem shown on its field."""
 
-    account_holder = StringField(_l("Account holder"), validators=[Length(max=200)])
+    account_holder = StringField(_l("Account holder"), validators=[Within(limits.ACCOUNT_HOLDER)])
     iban = StringField(
         _l("IBAN"),
-        validators=[Length(max=60)],
+        validators=[Within(limits.IBAN)],
         description=_l("Leave empty where the bank's country has no IBAN."),
     )
     account_number = StringField(
         _l("Account number"),
-        validators=[Length(max=60)],
+        validators=[Within(limits.ACCOUNT_NUMBER)],
         description=_l("Only when there is no IBAN."),
     )
-    bank_name = StringField(_l("Bank"), validators=[Length(max=200)])
-    bic = StringField(_l("SWIFT/BIC"), validators=[Length(max=20)])
+    bank_name = StringField(_l("Bank"), validators=[Within(limits.BANK_NAME)])
+    bic = StringField(_l("SWIFT/BIC"), validators=[Within(limits.BIC)])
 
     def bank_details(self) -> dict[str, str]:
         return {name: self[name].data or "" for name in BANK_FIELDS}
@@ -47,10 +48,11 @@ class AcceptForm(BankDetails, FlaskForm):
         validators=[DataRequired(_l("Confirm that you read the award letter."))],
     )
     signatory_name = StringField(
-        _l("Name of the person signing"), validators=[DataRequired(), Length(max=200)]
+        _l("Name of the person signing"), validators=[DataRequired(), Within(limits.PERSON_NAME)]
     )
     signatory_role = StringField(
-        _l("Their role in the association"), validators=[DataRequired(), Length(max=200)]
+        _l("Their role in the association"),
+        validators=[DataRequired(), Within(limits.PERSON_ROLE)],
     )
 
     def validate(self, extra_validators=None) -> bool:
@@ -60,7 +62,7 @@ class AcceptForm(BankDetails, FlaskForm):
 
 class BankChangeForm(BankDetails, FlaskForm):
     reason = TextAreaField(
-        _l("Why the bank details change"), validators=[DataRequired(), Length(max=2000)]
+        _l("Why the bank details change"), validators=[DataRequired(), Within(limits.REASON)]
     )
 
     def validate(self, extra_validators=None) -> bool:
@@ -70,7 +72,9 @@ class BankChangeForm(BankDetails, FlaskForm):
 
 class PaymentForm(FlaskForm):
     payment_date = DateField(_l("Payment date"), validators=[InputRequired()])
-    bank_reference = StringField(_l("Bank reference"), validators=[DataRequired(), Length(max=100)])
+    bank_reference = StringField(
+        _l("Bank reference"), validators=[DataRequired(), Within(limits.BANK_REFERENCE)]
+    )
     amount = AmountField(
         _l("Amount paid"),
         validators=[InputRequired()],
@@ -80,21 +84,31 @@ class PaymentForm(FlaskForm):
 
 
 class ReasonForm(FlaskForm):
-    comment = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(max=2000)])
+    comment = TextAreaField(_l("Reason"), validators=[DataRequired(), Within(limits.REASON)])
 
 
 class RefundForm(FlaskForm):
     amount = AmountField(_l("Amount returned"), validators=[InputRequired()], positive=True)
     value_date = DateField(_l("Date received"), validators=[InputRequired()])
-    reference = StringField(_l("Bank reference"), validators=[DataRequired(), Length(max=100)])
+    reference = StringField(
+        _l("Bank reference"), validators=[DataRequired(), Within(limits.BANK_REFERENCE)]
+    )
 
 
 class ReportReviewForm(FlaskForm):
     """The officer's comments per section when asking for changes."""
 
-    activities = TextAreaField(_l("Activities"), validators=[Optional(), Length(max=4000)])
-    results = TextAreaField(_l("Results"), validators=[Optional(), Length(max=4000)])
-    difficulties = TextAreaField(_l("Difficulties"), validators=[Optional(), Length(max=4000)])
-    next_steps = TextAreaField(_l("Next steps"), validators=[Optional(), Length(max=4000)])
-    spending = TextAreaField(_l("Spending"), validators=[Optional(), Length(max=4000)])
-    indicators = TextAreaField(_l("Indicators"), validators=[Optional(), Length(max=4000)])
+    activities = TextAreaField(
+        _l("Activities"), validators=[Optional(), Within(limits.REVIEW_COMMENT)]
+    )
+    results = TextAreaField(_l("Results"), validators=[Optional(), Within(limits.REVIEW_COMMENT)])
+    difficulties = TextAreaField(
+        _l("Difficulties"), validators=[Optional(), Within(limits.REVIEW_COMMENT)]
+    )
+    next_steps = TextAreaField(
+        _l("Next steps"), validators=[Optional(), Within(limits.REVIEW_COMMENT)]
+    )
+    spending = TextAreaField(_l("Spending"), validators=[Optional(), Within(limits.REVIEW_COMMENT)])
+    indicators = TextAreaField(
+        _l("Indicators"), validators=[Optional(), Within(limits.REVIEW_COMMENT)]
+    )

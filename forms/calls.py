@@ -29,8 +29,10 @@ from forms.fields import (
     Row,
     VersionField,
     WholeNumberField,
+    Within,
     choices,
 )
+from grants import text_limits as limits
 from grants.filetypes import DEFAULT_KINDS
 from grants.i18n import LANGUAGE_NAMES
 from grants.reference import SDG_TARGETS
@@ -42,8 +44,10 @@ SCORE_MAX = 100
 
 
 class CriterionForm(Row):
-    name = StringField(_l("Criterion"), validators=[Length(max=200)])
-    description = StringField(_l("What evaluators look at"), validators=[Length(max=1000)])
+    name = StringField(_l("Criterion"), validators=[Within(limits.CRITERION_NAME)])
+    description = StringField(
+        _l("What evaluators look at"), validators=[Within(limits.CRITERION_DESCRIPTION)]
+    )
     weight = AmountField(_l("Weight (%)"), validators=[Optional()], maximum=100, positive=True)
     scale_min = WholeNumberField(
         _l("Lowest score"), default=0, validators=[Optional()], maximum=SCORE_MAX
@@ -57,8 +61,8 @@ class CriterionForm(Row):
 
 
 class DocumentTypeForm(Row):
-    name = StringField(_l("Document"), validators=[Length(max=200)])
-    help = StringField(_l("Help for applicants"), validators=[Length(max=1000)])
+    name = StringField(_l("Document"), validators=[Within(limits.DOCUMENT_NAME)])
+    help = StringField(_l("Help for applicants"), validators=[Within(limits.DOCUMENT_HELP)])
     required = BooleanField(_l("Required"), default=True)
     identifying = BooleanField(_l("Names the association (hidden in blind review)"))
     max_size_mb = WholeNumberField(
@@ -75,8 +79,8 @@ class DocumentTypeForm(Row):
 
 
 class IndicatorForm(Row):
-    name = StringField(_l("Indicator"), validators=[Length(max=200)])
-    unit = StringField(_l("Unit"), validators=[Length(max=50)])
+    name = StringField(_l("Indicator"), validators=[Within(limits.INDICATOR_NAME)])
+    unit = StringField(_l("Unit"), validators=[Within(limits.INDICATOR_UNIT)])
     by_sex = BooleanField(_l("Reported by sex"))
 
     def is_blank(self) -> bool:
@@ -126,11 +130,11 @@ class CallForm(FlaskForm):
     for _locale in LOCALES:
         locals()[f"title_{_locale}"] = StringField(
             _l("Title (%(language)s)", language=LANGUAGE_NAMES[_locale]),
-            validators=[Length(max=300)],
+            validators=[Within(limits.CALL_TITLE)],
         )
         locals()[f"description_{_locale}"] = TextAreaField(
             _l("Description (%(language)s)", language=LANGUAGE_NAMES[_locale]),
-            validators=[Length(max=10_000)],
+            validators=[Within(limits.CALL_DESCRIPTION)],
         )
     del _locale
     sector = SelectField(_l("Sector"), choices=choices(SECTOR_CHOICES))

@@ -13,6 +13,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import ValidationError
 from wtforms.widgets import TextInput
 
+from grants.minus_sign import minus_in_front
 from grants.numbers import (
     AMOUNT_MAX,
     INTEGER_MAX,
@@ -23,6 +24,7 @@ from grants.numbers import (
     reader_locale,
 )
 from grants.reference import active_currencies, country_names, language_names
+from grants.text_limits import TextLimit
 
 
 class VersionField(HiddenField):
@@ -41,18 +43,29 @@ class VersionField(HiddenField):
 
 
 class CountryField(SelectField):
-    """A country, stored as its ISO 3166-1 alpha-2 code, named in the reader's language."""
+    """A country, stored as its ISO 3166-1 alpha-2 code, named in the reader's language.
+
+    ``offer(codes)`` narrows the list to those countries (a call's); whether another
+    country is acceptable is the service's to say, for the page and the API alike."""
 
     def __init__(self, label=None, validators=None, allow_blank: bool = False, **kwargs):
         super().__init__(label, validators, choices=[], **kwargs)
         self.allow_blank = allow_blank
+        self.offered: list[str] = []
+
+    def offer(self, codes) -> None:
+        self.offered = [code for code in codes or [] if code]
 
     def _names(self) -> dict[str, str]:
         return country_names(str(get_locale() or "en"))
 
     def iter_choices(self):
+        names = self._names()
+        codes = [code for code in self.offered if code in names] or list(names)
+        if self.data and self.data not in codes and self.data in names:
+            codes.append(self.data)  # what was chosen stays visible, to be corrected
         self.choices = [SelectChoice("", _l("Choose a country"))] + [
-            SelectChoice(code, name) for code, name in self._names().items()
+            SelectChoice(code, names[code]) for code in codes
         ]
         return super().iter_choices()
 
@@ -132,7 +145,7 @@ class AmountField(Field):
         return MACHINE if getattr(self.meta, "machine_numbers", False) else reader_locale()
 
     def _read(self, raw: str) -> Any:
-        return read_number(raw, self._grammar(), **self.limits)
+        return read_number(minus_in_front(raw), self._grammar(), **self.limits)
 
     def process_formdata(self, valuelist):
         if not valuelist or not str(valuelist[0]).strip():
@@ -184,6 +197,22 @@ class CurrencyField(SelectField):
     def pre_validate(self, form):
         if self.data not in active_currencies():
             raise ValidationError(_l("Choose a currency in use, such as USD, EUR or XOF."))
+
+
+class Within:
+    """A free text within its limit (``grants.text_limits``), refused with the
+    sentence the service and the API use. The limit is a field flag, ``characters``,
+    that the page shows beside the field and counts down as the person types; it is
+    not the browser's ``maxlength``, which would cut a pasted text without a word."""
+
+    def __init__(self, limit: TextLimit):
+        self.limit = limit
+        self.field_flags = {"characters": limit.limit}
+
+    def __call__(self, form, field):
+        problem = self.limit.problem(field.data)
+        if problem:
+            raise ValidationError(problem)
 
 
 class Row(Form):

@@ -70,6 +70,19 @@ def test_bad_association_input_is_refused_field_by_field(as_role):
     assert _count() == before
 
 
+def test_a_description_too_long_is_refused_with_its_length(as_role):
+    _, client = as_role("applicant")
+    before = _count()
+    assert 'data-characters="5000"' in client.get("/associations/new").get_data(as_text=True)
+    response = client.post("/associations/new", data=dict(FORM, description="d" * 5_200))
+    page = response.get_data(as_text=True)
+    assert (
+        '<p class="error" id="description-error">'
+        "The description can be at most 5,000 characters; it has 5,200.</p>"
+    ) in page
+    assert _count() == before
+
+
 def test_html_in_a_text_field_is_shown_as_text(as_role):
     _, client = as_role("applicant")
     response = client.post(

@@ -55,6 +55,18 @@ def bank_details_given(award: Any, ctx: Context) -> Sentence | None:
     return None
 
 
+def acceptance_texts_fit(award: Any, ctx: Context) -> Sentence | None:
+    """The signatory and bank details within their limits (``grants.text_limits``)."""
+    from grants import text_limits
+
+    given = {name: _given(award, ctx, name) for name in ACCEPTANCE_FIELDS}
+    limits = {**text_limits.SIGNATORY, **text_limits.BANK_DETAILS}
+    problems = text_limits.problems(given, limits)
+    if problems:
+        return Sentences(message for messages in problems.values() for message in messages)
+    return None
+
+
 def record_acceptance(award: Any, ctx: Context) -> None:
     from grants.banking import BANK_FIELDS, bank_details_problems
 
@@ -122,7 +134,7 @@ class AwardLifecycle(Lifecycle):
             APPLICANT,
             requires=("letter_read",),
             accepts=ACCEPTANCE_FIELDS,
-            guards=(letter_acknowledged, bank_details_given),
+            guards=(letter_acknowledged, acceptance_texts_fit, bank_details_given),
             effect=record_acceptance,
             **_member,
             tone=PRIMARY,

@@ -32,31 +32,67 @@ def narrative_written(report: Any, ctx: Context) -> Sentence | None:
 VARIANCE_LIMIT = Decimal("0.10")
 
 
+def period_share(report: Any) -> Decimal:
+    """The share of the budget planned to be spent by the time of ``report``.
+
+    A final report answers for the whole budget. An interim one answers for the period
+    it covers: the share of the grant released before it, the tranches that wait for no
+    report or for an earlier one (40 % when the first tranche is 40 %). Without a
+    schedule of tranches, the whole budget.
+    """
+    if report.kind != "interim":
+        return Decimal(1)
+    award = report.award
+    this_or_later = {
+        other.id
+        for other in award.reports
+        if other.id == report.id or other.due_date >= report.due_date
+    }
+    tranches = [t for t in award.tranches if t.state != "cancelled"]
+    released = sum(
+        (t.percentage for t in tranches if t.condition_report_id not in this_or_later), Decimal(0)
+    )
+    if not released:
+        return Decimal(1)
+    return min(released / 100, Decimal(1))
+
+
 def spending_lines(report: Any) -> list[dict[str, Any]]:
-    """Each budget line with what the report says was spent, its variance (a fraction of
-    the plan, None when nothing is planned or spent) and its explanation."""
+    """Each budget line with what the report says was spent, what was planned for the
+    report's period, the variance (a fraction of that plan, None when nothing is planned
+    or spent) and the explanation.
+
+    A line needs an explanation when it is off its plan by more than ``VARIANCE_LIMIT``:
+    either way for a final report; only above it for an interim one, since spending
+    less than the period's share mid-project is the normal pace of a project, not a
+    deviation."""
+    share = period_share(report)
+    final = report.kind != "interim"
     given = {int(row["budget_line_id"]): row for row in report.spending or []}
     lines = []
     for line in report.award.application.budget_lines:
         row = given.get(line.id, {})
         actual = Decimal(str(row["actual"])) if row.get("actual") not in (None, "") else None
-        off = (actual - line.total) / line.total if actual is not None and line.total else None
+        planned = (line.total * share).quantize(Decimal("0.01"))
+        off = (actual - planned) / planned if actual is not None and planned else None
         explanation = (row.get("explanation") or "").strip()
+        deviates = off is not None and (off > VARIANCE_LIMIT or (final and -off > VARIANCE_LIMIT))
         lines.append(
             {
                 "line": line,
-                "planned": line.total,
+                "budget": line.total,
+                "planned": planned,
                 "actual": actual,
                 "variance": off,
                 "explanation": explanation,
-                "unexplained": off is not None and abs(off) > VARIANCE_LIMIT and not explanation,
+                "unexplained": deviates and not explanation,
             }
         )
     return lines
 
 
 def unexplained_lines(report: Any) -> list[str]:
-    """Budget lines whose spending is off by more than 10 % with no explanation."""
+    """Budget lines off their plan for the period by more than 10 % with no explanation."""
     return [
         row["line"].description or row["line"].category
         for row in spending_lines(report)
@@ -66,12 +102,18 @@ def unexplained_lines(report: Any) -> list[str]:
 
 def spending_explained(report: Any, ctx: Context) -> Sentence | None:
     missing = unexplained_lines(report)
-    if missing:
+    if not missing:
+        return None
+    if report.kind == "interim":
         return _l(
-            "Explain the spending that differs from the budget by more than 10 %%: %(names)s.",
+            "Explain the spending more than 10 %% above what was planned for the period: "
+            "%(names)s.",
             names=Names(missing),
         )
-    return None
+    return _l(
+        "Explain the spending that differs from the budget by more than 10 %%: %(names)s.",
+        names=Names(missing),
+    )
 
 
 def record_submission(report: Any, ctx: Context) -> None:

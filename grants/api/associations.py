@@ -24,18 +24,22 @@ from grants.api.schemas import (
     PageArgs,
     PageSchema,
     Versioned,
+    Within,
     page_of_found,
 )
 from grants.extensions import db
 from grants.services import associations as service
 from grants.services.errors import InvalidInput
+from grants.text_limits import ASSOCIATION
 
 
 class AssociationCreate(Schema):
     """The registration form's fields; countries and languages as ISO codes."""
 
-    name = fields.String(required=True, validate=validate.Length(max=200))
-    registration_number = fields.String(required=True, validate=validate.Length(max=100))
+    name = fields.String(required=True, validate=Within(ASSOCIATION["name"]))
+    registration_number = fields.String(
+        required=True, validate=Within(ASSOCIATION["registration_number"])
+    )
     registration_country = fields.String(
         required=True, metadata={"description": "ISO 3166-1 alpha-2, e.g. FR"}
     )
@@ -49,11 +53,11 @@ class AssociationCreate(Schema):
         metadata={"description": 'countries of origin where it works, e.g. ["SN"]'},
     )
     founded_on = fields.Date(allow_none=True)
-    contact_name = fields.String(required=True, validate=validate.Length(max=200))
+    contact_name = fields.String(required=True, validate=Within(ASSOCIATION["contact_name"]))
     contact_email = fields.String(required=True, validate=validate.Length(max=255))
-    contact_phone = fields.String(validate=validate.Length(max=50))
-    website = fields.String(validate=validate.Length(max=255))
-    description = fields.String(required=True, validate=validate.Length(max=5000))
+    contact_phone = fields.String(validate=Within(ASSOCIATION["contact_phone"]))
+    website = fields.String(validate=Within(ASSOCIATION["website"]))
+    description = fields.String(required=True, validate=Within(ASSOCIATION["description"]))
     working_languages = fields.List(
         fields.String(validate=validate.Length(max=10)),
         required=True,
@@ -65,19 +69,19 @@ class AssociationCreate(Schema):
 class AssociationUpdate(Versioned):
     """Any of the registration form's fields; those left out keep their value."""
 
-    name = fields.String(validate=validate.Length(max=200))
-    registration_number = fields.String(validate=validate.Length(max=100))
+    name = fields.String(validate=Within(ASSOCIATION["name"]))
+    registration_number = fields.String(validate=Within(ASSOCIATION["registration_number"]))
     registration_country = fields.String()
     residence_country = fields.String()
     countries_of_work = fields.List(
         fields.String(validate=validate.Length(max=10)), validate=validate.Length(max=300)
     )
     founded_on = fields.Date(allow_none=True)
-    contact_name = fields.String(validate=validate.Length(max=200))
+    contact_name = fields.String(validate=Within(ASSOCIATION["contact_name"]))
     contact_email = fields.String(validate=validate.Length(max=255))
-    contact_phone = fields.String(validate=validate.Length(max=50))
-    website = fields.String(validate=validate.Length(max=255))
-    description = fields.String(validate=validate.Length(max=5000))
+    contact_phone = fields.String(validate=Within(ASSOCIATION["contact_phone"]))
+    website = fields.String(validate=Within(ASSOCIATION["website"]))
+    description = fields.String(validate=Within(ASSOCIATION["description"]))
     working_languages = fields.List(
         fields.String(validate=validate.Length(max=10)), validate=validate.Length(max=300)
     )

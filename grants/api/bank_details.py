@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from grants import text_limits as limits
 from grants.api.auth import authenticate
 from grants.api.resources import blueprint
-from grants.api.schemas import ApiErrorSchema, PageArgs, PageSchema, page_of_found
+from grants.api.schemas import ApiErrorSchema, PageArgs, PageSchema, Within, page_of_found
 from grants.extensions import db
 from grants.services import awards as award_service
 from grants.services import disbursements
@@ -38,20 +39,20 @@ class BankChangePage(PageSchema):
 class BankChangeRequest(Schema):
     """The bank details form's fields, checked by the same rules (IBAN, BIC, country)."""
 
-    account_holder = fields.String(required=True, validate=validate.Length(max=200))
+    account_holder = fields.String(required=True, validate=Within(limits.ACCOUNT_HOLDER))
     iban = fields.String(
         load_default="",
-        validate=validate.Length(max=60),
+        validate=Within(limits.IBAN),
         metadata={"description": "empty where the bank's country has no IBAN"},
     )
     account_number = fields.String(
         load_default="",
-        validate=validate.Length(max=60),
+        validate=Within(limits.ACCOUNT_NUMBER),
         metadata={"description": "only when there is no IBAN"},
     )
-    bank_name = fields.String(required=True, validate=validate.Length(max=200))
-    bic = fields.String(required=True, validate=validate.Length(max=20))
-    reason = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+    bank_name = fields.String(required=True, validate=Within(limits.BANK_NAME))
+    bic = fields.String(required=True, validate=Within(limits.BIC))
+    reason = fields.String(required=True, validate=[validate.Length(min=1), Within(limits.REASON)])
 
 
 @blueprint.route("/awards/<int:record_id>/bank-changes", methods=["GET"])
@@ -94,7 +95,7 @@ class BankChangeDecision(Schema):
     decision = fields.String(required=True, validate=validate.OneOf(("approve", "reject")))
     comment = fields.String(
         load_default="",
-        validate=validate.Length(max=2000),
+        validate=Within(limits.REASON),
         metadata={"description": "required to reject: why"},
     )
 

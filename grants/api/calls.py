@@ -9,6 +9,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 from sqlalchemy import select
 
 from forms.calls import CALL_ROWS
+from grants import text_limits as limits
 from grants.api import flatten_errors
 from grants.api.auth import authenticate
 from grants.api.resources import (
@@ -22,6 +23,7 @@ from grants.api.schemas import (
     CallSchema,
     RecordIdField,
     Versioned,
+    Within,
 )
 from grants.extensions import db
 from grants.models.awards import Award
@@ -155,15 +157,15 @@ class OutcomeItem(Schema):
     application_id = RecordIdField(required=True)
     kind = fields.String(required=True, validate=validate.OneOf(["award", "waitlist", "reject"]))
     amount = Amount(load_default=None, allow_none=True, places=2, validate=_positive)
-    conditions = fields.String(load_default="", validate=validate.Length(max=5000))
-    feedback = fields.String(load_default="", validate=validate.Length(max=5000))
+    conditions = fields.String(load_default="", validate=Within(limits.DECISION_TEXT))
+    feedback = fields.String(load_default="", validate=Within(limits.DECISION_TEXT))
     exchange_rate = Amount(load_default=None, allow_none=True, places=6, validate=_positive)
 
 
 class DecisionCreate(Schema):
     meeting_date = fields.Date(required=True)
-    present = fields.String(load_default="", validate=validate.Length(max=2000))
-    minutes = fields.String(load_default="", validate=validate.Length(max=20000))
+    present = fields.String(load_default="", validate=Within(limits.MEETING_PRESENT))
+    minutes = fields.String(load_default="", validate=Within(limits.MEETING_MINUTES))
     outcomes = fields.List(fields.Nested(OutcomeItem), required=True)
 
 

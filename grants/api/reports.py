@@ -7,6 +7,7 @@ from typing import Any
 from marshmallow import Schema, fields, validate
 
 from grants import policy
+from grants import text_limits as limits
 from grants.api.auth import authenticate
 from grants.api.resources import (
     blueprint,
@@ -18,6 +19,7 @@ from grants.api.schemas import (
     ApiErrorSchema,
     ReportSchema,
     Versioned,
+    Within,
 )
 from grants.extensions import db
 from grants.numbers import MACHINE
@@ -27,14 +29,14 @@ from grants.services import awards as award_service
 class SpendingItem(Schema):
     budget_line_id = fields.Integer(required=True)
     actual = fields.String(load_default="", validate=validate.Length(max=30))
-    explanation = fields.String(load_default="", validate=validate.Length(max=2000))
+    explanation = fields.String(load_default="", validate=Within(limits.SPENDING_EXPLANATION))
 
 
 class ReportUpdate(Versioned):
-    activities = fields.String(validate=validate.Length(max=20000))
-    results = fields.String(validate=validate.Length(max=20000))
-    difficulties = fields.String(validate=validate.Length(max=20000))
-    next_steps = fields.String(validate=validate.Length(max=20000))
+    activities = fields.String(validate=Within(limits.NARRATIVE))
+    results = fields.String(validate=Within(limits.NARRATIVE))
+    difficulties = fields.String(validate=Within(limits.NARRATIVE))
+    next_steps = fields.String(validate=Within(limits.NARRATIVE))
     spending = fields.List(fields.Nested(SpendingItem))
     indicator_values = fields.Dict(
         keys=fields.String(validate=validate.Length(max=5)),

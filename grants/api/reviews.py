@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, fields
 
+from grants import text_limits as limits
 from grants.api.auth import authenticate
 from grants.api.resources import (
     blueprint,
@@ -18,6 +19,7 @@ from grants.api.schemas import (
     RecordIdField,
     ReviewSchema,
     Versioned,
+    Within,
 )
 from grants.extensions import db
 from grants.models.accounts import User
@@ -66,13 +68,13 @@ def attest_no_conflict(record_id: int):
 class ScoreItem(Schema):
     criterion_id = fields.Integer(required=True)
     score = fields.Integer(allow_none=True, required=True)
-    comment = fields.String(load_default="", validate=validate.Length(max=5000))
+    comment = fields.String(load_default="", validate=Within(limits.SCORE_COMMENT))
 
 
 class ScoresUpdate(Versioned):
     scores = fields.List(fields.Nested(ScoreItem), required=True)
     recommendation = fields.String(load_default=None, allow_none=True)
-    overall_comment = fields.String(load_default="", validate=validate.Length(max=10000))
+    overall_comment = fields.String(load_default="", validate=Within(limits.OVERALL_COMMENT))
 
 
 @blueprint.route("/reviews/<int:record_id>/scores", methods=["PUT"])

@@ -14,6 +14,7 @@ from typing import Any
 from flask import request, url_for
 from marshmallow import Schema, ValidationError, fields, pre_load, validate
 
+from grants import text_limits as limits
 from grants.models.accounts import LOCALES
 from grants.models.calls import SECTORS
 from grants.numbers import COUNT_MAX, MACHINE, NumberRefused, read_number
@@ -284,11 +285,26 @@ BUDGET_CATEGORIES = (
 COFINANCING_SOURCES = ("association_cash", "in_kind", "local_authority", "other_donor")
 
 
+class Within(validate.Length):
+    """A text within its limit (``grants.text_limits``): documented as
+    ``maxLength``, refused with the sentence the pages use, in the caller's language."""
+
+    def __init__(self, limit: limits.TextLimit):
+        super().__init__(max=limit.limit)
+        self.text_limit = limit
+
+    def __call__(self, value: str) -> str:
+        problem = self.text_limit.problem(value)
+        if problem:
+            raise ValidationError(problem)
+        return value
+
+
 class BudgetLineSchema(Schema):
     id = fields.Integer(dump_only=True)
     position = fields.Integer(dump_only=True)
     category = fields.String(required=True, validate=validate.OneOf(BUDGET_CATEGORIES))
-    description = fields.String(load_default="", validate=validate.Length(max=500))
+    description = fields.String(load_default="", validate=Within(limits.BUDGET_LINE_DESCRIPTION))
     quantity = Amount(required=True, places=2, validate=_non_negative)
     unit_cost = Amount(required=True, places=2, validate=_non_negative)
     total = Amount(dump_only=True)
@@ -297,7 +313,7 @@ class BudgetLineSchema(Schema):
 class CoFinancingSchema(Schema):
     id = fields.Integer(dump_only=True)
     source = fields.String(required=True, validate=validate.OneOf(COFINANCING_SOURCES))
-    description = fields.String(load_default="", validate=validate.Length(max=300))
+    description = fields.String(load_default="", validate=Within(limits.COFINANCING_DESCRIPTION))
     amount = Amount(required=True, places=2, validate=_non_negative)
 
 
@@ -313,14 +329,16 @@ def _known_targets(values: list[str]) -> None:
 
 
 class PartnerSchema(Schema):
-    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    name = fields.String(
+        required=True, validate=[validate.Length(min=1), Within(limits.PARTNER_NAME)]
+    )
     country = fields.String(load_default=None, allow_none=True, validate=_known_country)
-    role = fields.String(load_default="", validate=validate.Length(max=500))
+    role = fields.String(load_default="", validate=Within(limits.PARTNER_ROLE))
 
 
 class TeamMemberSchema(Schema):
-    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    role = fields.String(load_default="", validate=validate.Length(max=300))
+    name = fields.String(required=True, validate=[validate.Length(min=1), Within(limits.TEAM_NAME)])
+    role = fields.String(load_default="", validate=Within(limits.TEAM_ROLE))
 
 
 STRINGS = {"type": "array", "items": {"type": "string"}}
@@ -402,16 +420,16 @@ class ApplicationUpdate(Versioned):
         validate=validate.OneOf(LOCALES),
         metadata={"description": "the language the application is written in"},
     )
-    title = fields.String(validate=validate.Length(max=300))
-    summary = fields.String(validate=validate.Length(max=5000))
-    objectives = fields.String(validate=validate.Length(max=5000))
+    title = fields.String(validate=Within(limits.TITLE))
+    summary = fields.String(validate=Within(limits.SUMMARY))
+    objectives = fields.String(validate=Within(limits.OBJECTIVES))
     sector = fields.String(validate=validate.OneOf(SECTORS))
     country = fields.String(
         allow_none=True,
         validate=_known_country,
         metadata={"description": "where the project takes place (ISO 3166-1 alpha-2)"},
     )
-    locality = fields.String(validate=validate.Length(max=200))
+    locality = fields.String(validate=Within(limits.LOCALITY))
     start_date = fields.Date(allow_none=True)
     duration_months = fields.Integer(allow_none=True, validate=validate.Range(min=1, max=60))
     beneficiaries_count = fields.Integer(
@@ -423,7 +441,7 @@ class ApplicationUpdate(Versioned):
     beneficiaries_men = fields.Integer(
         allow_none=True, validate=validate.Range(min=0, max=COUNT_MAX)
     )
-    beneficiaries_description = fields.String(validate=validate.Length(max=5000))
+    beneficiaries_description = fields.String(validate=Within(limits.BENEFICIARIES_DESCRIPTION))
     sdg_targets = fields.List(
         fields.String(),
         validate=_known_targets,
@@ -586,7 +604,7 @@ class TransitionRequest(Schema):
         unknown = "include"
 
     name = fields.String(required=True, validate=validate.Length(min=1, max=40))
-    comment = fields.String(load_default=None, validate=validate.Length(max=5000))
+    comment = fields.String(load_default=None, validate=Within(limits.TRANSITION_COMMENT))
 
 
 class TokenRequest(Schema):

@@ -11,12 +11,15 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from babel.lists import format_list
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from grants import policy
+from grants import text_limits as limits
 from grants.extensions import db
 from grants.labels import state_label
 from grants.models.accounts import LOCALES, User
@@ -30,6 +33,7 @@ from grants.models.applications import (
 from grants.models.associations import Association
 from grants.models.calls import Call, DocumentType
 from grants.orm import utcnow
+from grants.reference import country_names
 from grants.services.associations import is_member
 from grants.services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from grants.services.workflow import context, fire
@@ -37,8 +41,6 @@ from workflows.application import ApplicationLifecycle
 
 #: States in which the applicants may change their application.
 EDITABLE_STATES = ("draft", "proposal_draft")
-#: Longest text accepted in any field of the form (a 2 MB paste is refused).
-MAX_TEXT = 10_000
 DRAFT_FIELDS = (
     "language",
     "title",
@@ -158,6 +160,68 @@ def document_type_of(application: Application, document_type_id: int) -> Documen
     return document_type
 
 
+def project_countries(call: Call) -> list[str]:
+    """The countries a call funds projects in; empty when it names none (any country)."""
+    return [code for code in call.countries or [] if code]
+
+
+def country_problem(call: Call, country: str | None) -> str | None:
+    """Why ``country`` cannot be the project's, in the reader's language; None when it
+    can (no country yet, or one of the call's, or any country when the call names none).
+    The form offers only these countries; this check is what the page and the API obey."""
+    if not country:
+        return None
+    locale = str(get_locale() or "en")
+    names = country_names(locale)
+    if country not in names:
+        return _("Not a country code, such as SN.")
+    allowed = project_countries(call)
+    if not allowed or country in allowed:
+        return None
+    return _(
+        "This call funds projects in %(countries)s only; %(country)s is not one of them.",
+        countries=format_list([names.get(code, code) for code in allowed], locale=locale),
+        country=names[country],
+    )
+
+
+#: The texts of each kind of row, and the limit each is held to.
+_ROW_LIMITS = {
+    "budget_lines": {"description": limits.BUDGET_LINE_DESCRIPTION},
+    "cofinancing": {"description": limits.COFINANCING_DESCRIPTION},
+    "partners": {"name": limits.PARTNER_NAME, "role": limits.PARTNER_ROLE},
+    "team": {"name": limits.TEAM_NAME, "role": limits.TEAM_ROLE},
+}
+
+
+def draft_problems(
+    call: Call,
+    data: dict[str, Any],
+    budget_lines: list[dict[str, Any]],
+    cofinancing: list[dict[str, Any]],
+    partners: list[dict[str, Any]] | None = None,
+    team: list[dict[str, Any]] | None = None,
+) -> dict[str, list[str]]:
+    """What is wrong with a draft's content, by field (a row's cell as
+    ``budget_lines-0-description``, as the form names it): texts too long, a country
+    outside the call's. The rules every save obeys, from the page or the API."""
+    errors = limits.problems(data, limits.APPLICATION)
+    if "country" in data:
+        problem = country_problem(call, data.get("country"))
+        if problem:
+            errors["country"] = [problem]
+    for name, rows in (
+        ("budget_lines", budget_lines),
+        ("cofinancing", cofinancing),
+        ("partners", partners or []),
+        ("team", team or []),
+    ):
+        for index, row in enumerate(rows):
+            for key, problem in limits.problems(row, _ROW_LIMITS[name]).items():
+                errors[f"{name}-{index}-{key}"] = problem
+    return errors
+
+
 def save_draft(
     actor: User,
     application: Application,
@@ -177,13 +241,9 @@ def save_draft(
                 "on this page: compare it with theirs, then save again."
             )
         )
-    errors: dict[str, list[str]] = {}
-    for name in DRAFT_FIELDS:
-        value = data.get(name)
-        if isinstance(value, str) and len(value) > MAX_TEXT:
-            errors[name] = [_("At most %(count)s characters.", count=MAX_TEXT)]
+    errors = draft_problems(application.call, data, budget_lines, cofinancing, partners, team)
     if errors:
-        raise InvalidInput(_("Some fields are too long."), errors)
+        raise InvalidInput(_("The draft was not saved: some fields need attention."), errors)
     for name in DRAFT_FIELDS:
         if name in data:
             setattr(application, name, data[name])

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import contains_eager
 
 from grants import policy
+from grants import text_limits as limits
 from grants.extensions import db
 from grants.models.accounts import ApiToken, User
 from grants.models.associations import Association, Invitation, Membership
@@ -54,8 +55,16 @@ def _name_taken(name: str, exclude_id: int | None = None) -> bool:
     return db.session.scalar(statement) is not None
 
 
+def _check_texts(data: dict[str, Any]) -> None:
+    """The association's texts within their limits (``text_limits.ASSOCIATION``)."""
+    problems = limits.problems(data, limits.ASSOCIATION)
+    if problems:
+        raise InvalidInput(next(iter(problems.values()))[0], problems)
+
+
 def create_association(founder: User, data: dict[str, Any]) -> Association:
     """Create an association with its founder as first member; it starts pending."""
+    _check_texts(data)
     if _name_taken(data["name"]):
         raise InvalidInput(
             _("An association with this name is already registered."),
@@ -75,6 +84,7 @@ def create_association(founder: User, data: dict[str, Any]) -> Association:
 def update_association(actor: User, association: Association, data: dict[str, Any]) -> None:
     if not is_member(actor, association):
         raise NotFound(_("No such association."))
+    _check_texts(data)
     if _name_taken(data["name"], exclude_id=association.id):
         raise InvalidInput(
             _("An association with this name is already registered."),

@@ -13,8 +13,10 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from grants import policy
+from grants import text_limits as limits
 from grants.extensions import db
 from grants.labels import state_label
+from grants.minus_sign import is_negative, minus_in_front
 from grants.models.accounts import User
 from grants.models.applications import Application
 from grants.models.awards import Award, Report
@@ -22,10 +24,12 @@ from grants.numbers import NumberRefused, read_number
 from grants.services.associations import STAFF_ROLES, is_member
 from grants.services.errors import Forbidden, GuardFailed, InvalidInput, NotFound
 from grants.services.workflow import context, fire, history_of, machine_for
-from workflows.report import spending_lines
+from workflows.report import period_share, spending_lines
 
 STAFF = STAFF_ROLES
 SECTIONS = ("activities", "results", "difficulties", "next_steps", "spending", "indicators")
+#: The report's narrative: what the association writes, section by section.
+NARRATIVE = ("activities", "results", "difficulties", "next_steps")
 
 
 def visible_award(person: User, award_id: int) -> Award:
@@ -123,6 +127,9 @@ def award_letter(award: Award, locale: str) -> bytes:
 def accept(member: User, award: Award, form: dict[str, Any], now: datetime | None = None) -> None:
     """Accept the offer: the letter read, the signatory, valid bank details (the award
     lifecycle's ``accept`` says what it requires and accepts)."""
+    too_long = limits.problems(form, {**limits.SIGNATORY, **limits.BANK_DETAILS})
+    if too_long:
+        raise InvalidInput(next(iter(too_long.values()))[0], too_long)
     fire(award, "accept", member, now=now, **form)
 
 
@@ -188,16 +195,36 @@ def next_due(moments: list[Moment]) -> Moment | None:
 # --- the report's contents -------------------------------------------------------------
 
 
-def _decimal(raw: Any, locale: Any) -> Decimal | None:
-    """An amount or count written in a report in ``locale``; None when left empty."""
+def _decimal(raw: Any, locale: Any, negative: str) -> Decimal | None:
+    """An amount or count written in a report in ``locale``; None when left empty.
+
+    A negative number is refused with ``negative``, the sentence that names what it
+    is (an amount spent cannot be negative), however the minus sign was typed."""
     if str(raw if raw is not None else "").strip() == "":
         return None
-    return read_number(raw, locale).quantize(Decimal("0.01"))
+    if isinstance(raw, str) and is_negative(raw):
+        try:
+            read_number(minus_in_front(raw)[1:], locale)
+        except NumberRefused:
+            pass  # not a number either: said below
+        else:
+            raise NumberRefused(negative)
+    try:
+        return read_number(raw, locale).quantize(Decimal("0.01"))
+    except NumberRefused:
+        if isinstance(raw, int | float | Decimal) and not isinstance(raw, bool) and raw < 0:
+            raise NumberRefused(negative) from None
+        raise
 
 
 def spending_rows(report: Report) -> list[dict[str, Any]]:
     """The report's spending per budget line, as the report machine judges it."""
     return spending_lines(report)
+
+
+def report_period_share(report: Report) -> Decimal:
+    """The share of the budget the report answers for (1 for a final report)."""
+    return period_share(report)
 
 
 def save_report(member: User, report: Report, form: dict[str, Any], *, locale: Any) -> None:
@@ -219,15 +246,25 @@ def save_report(member: User, report: Report, form: dict[str, Any], *, locale: A
             )
         )
     application = report.award.application
-    errors: dict[str, list[str]] = {}
+    errors: dict[str, list[str]] = limits.problems(
+        {section: str(form[section]).strip() for section in NARRATIVE if form.get(section)},
+        {section: limits.NARRATIVE for section in NARRATIVE},
+    )
     spending = []
     for line in application.budget_lines:
+        explanation = str(form.get(f"explanation-{line.id}") or "").strip()
+        problem = limits.SPENDING_EXPLANATION.problem(explanation)
+        if problem:
+            errors[f"explanation-{line.id}"] = [problem]
         try:
-            actual = _decimal(form.get(f"actual-{line.id}"), locale)
+            actual = _decimal(
+                form.get(f"actual-{line.id}"),
+                locale,
+                _("The amount spent cannot be negative."),
+            )
         except NumberRefused as refused:
             errors[f"actual-{line.id}"] = [refused.message]
             continue
-        explanation = str(form.get(f"explanation-{line.id}") or "").strip()[:2000]
         if actual is not None or explanation:
             spending.append(
                 {
@@ -243,7 +280,9 @@ def save_report(member: User, report: Report, form: dict[str, Any], *, locale: A
         for part in parts:
             name = f"indicator-{index}" + (f"-{part}" if part != "value" else "")
             try:
-                value = _decimal(form.get(name), locale)
+                value = _decimal(
+                    form.get(name), locale, _("The value of an indicator cannot be negative.")
+                )
             except NumberRefused as refused:
                 errors[name] = [refused.message]
                 continue
@@ -255,17 +294,19 @@ def save_report(member: User, report: Report, form: dict[str, Any], *, locale: A
     for source in application.cofinancing:
         name = f"cofinancing-{source.id}"
         try:
-            value = _decimal(form.get(name), locale)
+            value = _decimal(
+                form.get(name), locale, _("The co-financing received cannot be negative.")
+            )
         except NumberRefused as refused:
             errors[name] = [refused.message]
             continue
         if value is not None:
             received[str(source.id)] = str(value)
     if errors:
-        raise InvalidInput(_("The report was not saved: some numbers are not valid."), errors)
-    for section in ("activities", "results", "difficulties", "next_steps"):
+        raise InvalidInput(_("The report was not saved: some fields need attention."), errors)
+    for section in NARRATIVE:
         if section in form:
-            setattr(report, section, str(form.get(section) or "").strip()[:20000])
+            setattr(report, section, str(form.get(section) or "").strip())
     report.spending, report.indicator_values, report.cofinancing_received = (
         spending,
         indicators,
@@ -296,6 +337,12 @@ def request_changes(
         raise InvalidInput(
             _("Write what must change in at least one section."),
             {"review_comments": [_("Write what must change in at least one section.")]},
+        )
+    too_long = limits.problems(kept, dict.fromkeys(kept, limits.REVIEW_COMMENT))
+    if too_long:
+        raise InvalidInput(
+            next(iter(too_long.values()))[0],
+            {f"review_comments.{k}": messages for k, messages in too_long.items()},
         )
     summary = "; ".join(f"{section}: {text}" for section, text in kept.items())
     fire(report, "request_changes", officer, comment=summary, now=now)

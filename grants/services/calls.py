@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from grants import policy
+from grants import text_limits as limits
 from grants.extensions import db
 from grants.models.accounts import User
 from grants.models.applications import Application
@@ -176,8 +177,21 @@ def title_problems(data: dict[str, Any]) -> dict[str, list[str]]:
     }
 
 
+def text_problems(data: dict[str, Any]) -> dict[str, list[str]]:
+    """Titles and descriptions, in every language, within their limits; named by the
+    form's field of that language (``description_fr``)."""
+    problems: dict[str, list[str]] = {}
+    for name, limit in (("title", limits.CALL_TITLE), ("description", limits.CALL_DESCRIPTION)):
+        texts = data.get(name) if isinstance(data.get(name), dict) else {}
+        for language, text in texts.items():
+            problem = limit.problem(text)
+            if problem:
+                problems[f"{name}_{language}"] = [problem]
+    return problems
+
+
 def _check(data: dict[str, Any], exclude_id: int | None = None) -> None:
-    problems = {**money_problems(data), **title_problems(data)}
+    problems = {**money_problems(data), **title_problems(data), **text_problems(data)}
     if _code_taken(data["code"], exclude_id=exclude_id):
         problems["code"] = [_("Another call has this code.")]
     if problems:

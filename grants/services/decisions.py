@@ -18,6 +18,7 @@ from dateutil.relativedelta import relativedelta
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from grants import text_limits as limits
 from grants.extensions import db
 from grants.models.accounts import User
 from grants.models.applications import Application
@@ -141,6 +142,10 @@ def problems(
                     currency=call.currency,
                 )
             ]
+        text = outcome.conditions if outcome.kind == "award" else outcome.feedback
+        problem = limits.DECISION_TEXT.problem((text or "").strip())
+        if problem:
+            errors[f"text-{key}"] = [problem]
         if outcome.kind == "reject" and not outcome.feedback.strip():
             errors[f"text-{key}"] = [
                 _(
@@ -182,6 +187,12 @@ def record(
     db.session.execute(select(Call.id).where(Call.id == call.id).with_for_update())
     db.session.refresh(call)
     errors = problems(call, meeting_date, outcomes)
+    errors.update(
+        limits.problems(
+            {"present": (present or "").strip(), "minutes": (minutes or "").strip()},
+            {"present": limits.MEETING_PRESENT, "minutes": limits.MEETING_MINUTES},
+        )
+    )
     if errors:
         messages = [message for field in errors.values() for message in field]
         raise InvalidInput(

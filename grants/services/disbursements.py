@@ -22,6 +22,7 @@ from typing import Any
 from flask_babel import gettext as _
 from sqlalchemy import Select, case, exists, func, select
 
+from grants import text_limits as limits
 from grants.extensions import db
 from grants.labels import state_label
 from grants.models.accounts import User
@@ -234,6 +235,9 @@ def request_bank_change(
         )
     if award.bank_change_pending:
         raise Conflict(_("A change of bank details already waits for approval."))
+    too_long = limits.problems({**details, "reason": (reason or "").strip()}, limits.BANK_CHANGE)
+    if too_long:
+        raise InvalidInput(_("The bank details are not valid."), too_long)
     problems = bank_details_problems(details)
     if problems:
         raise InvalidInput(_("The bank details are not valid."), problems)
@@ -294,6 +298,9 @@ def decide_bank_change(
             _("Say why the change is rejected."),
             {"comment": [_("Say why the change is rejected.")]},
         )
+    problem = limits.REASON.problem((comment or "").strip())
+    if problem:
+        raise InvalidInput(problem, {"comment": [problem]})
     change.state = "approved" if approve else "rejected"
     change.decided_by_id, change.decided_at = officer.id, now or utcnow()
     change.decision_comment = (comment or "").strip()

@@ -17,6 +17,7 @@ from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from grants import policy
+from grants import text_limits as limits
 from grants.extensions import db
 from grants.labels import state_label
 from grants.models.accounts import User
@@ -243,10 +244,16 @@ def save_scores(
                     high=criterion.scale_max,
                 )
             ]
+        problem = limits.SCORE_COMMENT.problem(_comment)
+        if problem:
+            errors[f"comment-{criterion_id}"] = [problem]
+    problem = limits.OVERALL_COMMENT.problem(overall_comment)
+    if problem:
+        errors["overall_comment"] = [problem]
     if recommendation is not None and recommendation not in RECOMMENDATIONS:
         errors["recommendation"] = [_("Choose a recommendation from the list.")]
     if errors:
-        raise InvalidInput(_("Some scores are not valid."), errors)
+        raise InvalidInput(_("The review was not saved: some fields need attention."), errors)
     existing = {score.criterion_id: score for score in review.scores}
     for criterion_id, (value, comment) in scores.items():
         score = existing.get(criterion_id)

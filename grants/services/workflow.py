@@ -23,11 +23,12 @@ from sqlalchemy.orm import lazyload, selectinload
 from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
+from grants import text_limits as limits
 from grants.extensions import db
 from grants.models.accounts import User
 from grants.models.history import HistoryEntry
 from grants.orm import utcnow
-from grants.services.errors import Conflict
+from grants.services.errors import Conflict, InvalidInput
 from workflows.base import SYSTEM, TONES, Context, Lifecycle, Option
 
 signals = Namespace()
@@ -108,6 +109,9 @@ def fire(
     ctx = context(actor, comment, now, data)
     before = entity.state
     machine.check(transition, entity, ctx, before)
+    problem = limits.TRANSITION_COMMENT.problem(comment)
+    if problem:
+        raise InvalidInput(problem, {"comment": [problem]})
     declared = machine.rules[transition]
     if declared.effect is not None:
         declared.effect(entity, ctx)

@@ -173,6 +173,11 @@ def register_web(app: Flask) -> None:
     app.jinja_env.filters["actor"] = lambda label: _("the system") if label == SYSTEM else label
     app.jinja_env.filters["typed"] = as_typed
     app.jinja_env.filters["extension"] = lambda kind: "." + {"jpeg": "jpg"}.get(kind, kind)
+    from grants import text_limits
+
+    # How long each free text may be: the limits the services enforce, for the pages
+    # whose fields are not a form's (a report's narrative, a transition's comment).
+    app.jinja_env.globals["text_limits"] = text_limits
 
     from grants.web.errors import register_error_pages
 

@@ -104,6 +104,7 @@ def start(code: str):
 
 def _form_for(application: Application) -> ApplicationForm:
     form = ApplicationForm(obj=application)
+    form.country.offer(service.project_countries(application.call))
     if request.method == "GET":
         form.version.data = application.version
         while len(form.budget_lines) < len(application.budget_lines) + 1:

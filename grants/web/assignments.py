@@ -12,6 +12,7 @@ from flask_security import current_user
 
 from grants.exports import spreadsheets, tables
 from grants.extensions import db
+from grants.minus_sign import minus_in_front
 from grants.models.accounts import User
 from grants.models.applications import Application
 from grants.models.reviews import Review
@@ -195,7 +196,9 @@ def decide(code: str):
         ):
             raw = (request.form.get(f"{name}-{application_id}") or "").strip()
             try:
-                numbers[name] = read_typed(raw, places=places, positive=True) if raw else None
+                numbers[name] = (
+                    read_typed(minus_in_front(raw), places=places, positive=True) if raw else None
+                )
             except NumberRefused as refused:
                 numbers[name] = None
                 unreadable[f"{name}-{application_id}"] = [

@@ -261,6 +261,7 @@ def report(award_id: int, report_id: int):
             member=member,
             editable=member and report.state in ("scheduled", "changes_requested"),
             rows=service.spending_rows(report),
+            period_share=service.report_period_share(report),
             errors=errors,
             form_values=request.form if status != 200 else {},
             review_form=ReportReviewForm(formdata=None),

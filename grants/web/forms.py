@@ -14,9 +14,24 @@ from grants.services.errors import InvalidInput
 
 
 def attach_errors(form, error: InvalidInput) -> None:
+    """The service's errors on the fields they name; a row's cell is named as the page
+    names it (``budget_lines-0-description``)."""
     for name, messages in error.errors.items():
-        if name in form:
-            form[name].errors = list(form[name].errors) + list(messages)
+        field = _field_named(form, name)
+        if field is not None:
+            field.errors = list(field.errors) + list(messages)
+
+
+def _field_named(form, name: str):
+    if name in form:
+        return form[name]
+    table, _, rest = name.partition("-")
+    number, _, cell = rest.partition("-")
+    if table in form and isinstance(form[table], FieldList) and number.isdigit():
+        entries = form[table].entries
+        if int(number) < len(entries) and cell in entries[int(number)].form:
+            return entries[int(number)].form[cell]
+    return None
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from grants.services import awards as award_service
 from grants.services import calls as call_service
 from grants.services import evaluation as evaluation_service
 from grants.services.actions import act
-from grants.services.errors import GuardFailed
+from grants.services.errors import InvalidInput
 from grants.web.access import login_required
 
 blueprint = Blueprint("transitions", __name__)
@@ -66,8 +66,8 @@ def fire_transition(entity: str, entity_id: int, transition: str):
     data = {key: request.form.get(key) for key in (declared.requires if declared else ())}
     try:
         act(current_user, record, transition, comment, **data)
-    except GuardFailed as refused:
-        for reason in refused.reasons:
+    except InvalidInput as refused:  # a guard's reasons, or a comment too long
+        for reason in getattr(refused, "reasons", None) or [refused.message]:
             flash(reason, "error")
         return redirect(page(record), code=303)
     flash(str(machine.result(transition, record)), "success")

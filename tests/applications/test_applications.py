@@ -186,6 +186,8 @@ def test_a_stale_save_keeps_the_text_and_changes_nothing(applicant, call):
     ("field", "value", "message"),
     [
         ("amount_requested", "-5", "Must not be negative."),
+        ("amount_requested", "5-", "Must not be negative."),
+        ("budget_lines-0-unit_cost", "- 1", "Must not be negative."),
         ("amount_requested", "lots", "Give the amount as a number, such as 1,250.50."),
         ("amount_requested", "1.250", "Did you mean 1,250.00?"),
         ("amount_requested", "NaN", "Give the amount as a number, such as 1,250.50."),
@@ -195,7 +197,8 @@ def test_a_stale_save_keeps_the_text_and_changes_nothing(applicant, call):
         ("budget_currency", "XXQ", "Choose a currency in use"),
         ("budget_currency", "XXX", "Choose a currency in use"),
         ("language", "xx", "Not a valid choice"),
-        ("summary", "x" * 2_000_000, "Field cannot be longer than 10000 characters."),
+        ("summary", "x" * 19_500, "The summary can be at most 3,000 characters; it has 19,500."),
+        ("title", "x" * 301, "The title can be at most 300 characters; it has 301."),
         ("start_date", "2020-01-01", "The start date cannot be in the past."),
         ("country", "ZZ", "Choose a country from the list."),
     ],
@@ -425,6 +428,7 @@ def test_a_two_stage_call_concept_note_then_invited_full_proposal(world, login):
     call = make_call(
         world,
         code="MG-HEA-2099",
+        countries=["MG"],
         two_stage=True,
         language="fr",
         title={"fr": "Santé communautaire — Madagascar"},

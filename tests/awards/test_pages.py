@@ -180,9 +180,10 @@ def _report_form(award, **changes):
         "results": "12 are employed.",
         "difficulties": "",
         "next_steps": "",
-        f"actual-{first.id}": "20000",
+        # An interim report answers for the first tranche's 40 % of each line.
+        f"actual-{first.id}": "8000",  # 40 % of 20,000: on plan
         f"explanation-{first.id}": "",
-        f"actual-{second.id}": "25000",  # planned 18,000: 39 % over
+        f"actual-{second.id}": "9000",  # 40 % of 18,000 is 7,200: 25 % over
         f"explanation-{second.id}": "",
         **changes,
     }
@@ -203,8 +204,9 @@ def test_a_report_with_an_unexplained_variance_cannot_be_submitted(world, login)
 
     assert awa.post(page, data=_report_form(award)).status_code == 303
     refused = awa.post(f"{page}/submit", follow_redirects=True)
-    assert "Explain the spending that differs from the budget by more than 10 %: Trainers." in (
-        text_of(refused)
+    assert (
+        "Explain the spending more than 10 % above what was planned for the period: Trainers."
+        in text_of(refused)
     )
     assert interim.state == "scheduled"
 

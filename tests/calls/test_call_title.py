@@ -83,3 +83,19 @@ def test_a_call_with_its_title_in_its_language_is_saved(world, client):
     body = {**API_CALL, "language": "fr", "title": {"fr": "Un appel", "en": "A call"}}
     created = client.post("/api/v1/calls", json=body, headers=bearer(world.officer))
     assert created.status_code == 201, created.get_data(as_text=True)
+
+
+def test_the_api_refuses_a_description_beyond_its_limit_in_the_callers_language(world, client):
+    body = {**API_CALL, "language": "fr", "title": {"fr": "Un appel"}}
+    body["description"] = {"fr": "d" * 10_001}
+    refused = assert_error(
+        client.post(
+            "/api/v1/calls", json=body, headers={**bearer(world.officer), "Accept-Language": "ar"}
+        ),
+        422,
+        "invalid",
+    )
+    assert refused["errors"]["description_fr"] == [
+        "لا يمكن أن يتجاوز الوصف 10,000 حرفًا؛ وفي هذا النص 10,001 حرفًا."
+    ]
+    assert db.session.query(Call).filter_by(code=API_CALL["code"]).count() == 0

@@ -146,6 +146,16 @@ def test_publishing_an_incomplete_call_says_every_reason(officer):
         ({"closes_at": f"{NEXT_YEAR}-01-01T00:00"}, "closes_at", "must close after it opens"),
         ({"tranches-2-percentage": "30"}, "tranches", "add up to 110 %"),
         ({"countries": []}, "countries", "Choose at least one."),
+        (
+            {"description_fr": "d" * 10_001},
+            "description_fr",
+            "The description can be at most 10,000 characters; it has 10,001.",
+        ),
+        (
+            {"criteria-0-description": "c" * 1_001},
+            "criteria-0-description",
+            "The description can be at most 1,000 characters; it has 1,001.",
+        ),
     ],
 )
 def test_bad_call_input_is_refused_next_to_the_field(officer, changes, field, message):

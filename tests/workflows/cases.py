@@ -221,6 +221,7 @@ class AwardCase(Case):
 
     breakers = {
         "letter_acknowledged": _set(signatory_name=""),
+        "acceptance_texts_fit": lambda award, world: {"bank_name": "B" * 201},
         "bank_details_given": _set(bic=""),
         "grant_is_finished": _unfinished,
     }
