@@ -32,7 +32,7 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date, format_datetime
+from babel.dates import format_date
 from sqlalchemy import select, text
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import selectinload
@@ -47,6 +47,8 @@ from grants.models.awards import REPORT_OPEN, Award, Report, Tranche
 from grants.models.calls import Call
 from grants.models.notifications import Reminder
 from grants.models.reviews import Review
+from grants.moments import zoned_moment_text
+from grants.numbers import money_text
 from grants.roles import FINANCE_OFFICER, PROGRAMME_OFFICER
 from grants.services.errors import DomainError
 from notifications.outbox import Message, Value, translate, write
@@ -91,9 +93,7 @@ class ReminderRule:
 
 def _deadline(moment: datetime, zone: str) -> Value:
     """A deadline in the call's time zone, with the zone named."""
-    return lambda locale: (
-        f"{format_datetime(moment, 'medium', tzinfo=ZoneInfo(zone), locale=locale)} ({zone})"
-    )
+    return lambda locale: zoned_moment_text(moment, locale, zone)
 
 
 @lru_cache(maxsize=4096)
@@ -332,9 +332,7 @@ def find_tranche_waiting(now: datetime, settings: Mapping[str, Any]) -> list[Due
 
 
 def _money(amount: Any, currency: str) -> Value:
-    from babel.numbers import format_currency
-
-    return lambda locale: format_currency(amount, currency, locale=locale)
+    return lambda locale: money_text(amount, currency, locale)
 
 
 def find_award_offer_pending(now: datetime, settings: Mapping[str, Any]) -> list[Due]:

@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
@@ -181,7 +182,9 @@ def save_draft(
     for name in DRAFT_FIELDS:
         value = data.get(name)
         if isinstance(value, str) and len(value) > MAX_TEXT:
-            errors[name] = [_("At most %(count)s characters.", count=MAX_TEXT)]
+            errors[name] = [
+                ngettext("At most %(num)d character.", "At most %(num)d characters.", MAX_TEXT)
+            ]
     if errors:
         raise InvalidInput(_("Some fields are too long."), errors)
     for name in DRAFT_FIELDS:

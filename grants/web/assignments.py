@@ -7,6 +7,7 @@ from datetime import date
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_security import current_user
 
 from grants.exports import spreadsheets, tables
@@ -95,7 +96,10 @@ def save_proposal(code: str):
             raise NotFound(_("No such assignment."))
         pairs.append((int(application_id), int(evaluator_id)))
     saved = service.save_proposal(current_user, call, pairs)
-    flash(_("%(count)s assignments saved.", count=len(saved)), "success")
+    flash(
+        ngettext("%(num)d assignment saved.", "%(num)d assignments saved.", len(saved)),
+        "success",
+    )
     return redirect(url_for("assignments.index", code=code), code=303)
 
 
@@ -116,7 +120,15 @@ def remove(code: str, review_id: int):
 def start(code: str):
     call = call_service.find_call(code)
     started = service.start_review(current_user, call)
-    flash(_("%(count)s applications are now in review.", count=started), "success")
+    if started:
+        message = ngettext(
+            "%(num)d application is now in review.",
+            "%(num)d applications are now in review.",
+            started,
+        )
+    else:
+        message = _("No application was put in review: none has an evaluator assigned.")
+    flash(message, "success" if started else "error")
     return redirect(url_for("assignments.index", code=code), code=303)
 
 
