@@ -306,6 +306,13 @@ SETTINGS: tuple[Setting, ...] = (
         "days before a call closes to remind associations with a draft",
     ),
     Setting(
+        "REVIEW_DAYS_ALLOWED",
+        "14",
+        _positive,
+        "days an evaluator has for a review once it starts (the call's review deadline "
+        "wins when it comes first)",
+    ),
+    Setting(
         "REMINDER_REVIEW_DAYS_BEFORE",
         "3",
         _positive,

@@ -10,7 +10,9 @@ tells the officers (a domain event from the review machine).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
@@ -128,6 +130,8 @@ def assign(officer: User, application: Application, evaluator: User) -> Review:
         assigned_by_id=officer.id,
         state=ReviewLifecycle.initial_value(),
     )
+    if application.state == "in_review":  # joins a review already started: due from now
+        review.due_at = review_due_at(application.call, utcnow())
     db.session.add(review)
     db.session.flush()
     announce(review, "assigned", officer)
@@ -372,17 +376,36 @@ def save_proposal(officer: User, call, pairs: list[tuple[int, int]]) -> list[Rev
     return saved
 
 
+def review_due_at(call, start: datetime) -> datetime:
+    """When a review that starts at ``start`` is due: ``REVIEW_DAYS_ALLOWED`` days on,
+    or the call's review deadline when that comes first."""
+    due = start + timedelta(days=current_app.config["REVIEW_DAYS_ALLOWED"])
+    if call.review_deadline is not None and call.review_deadline < due:
+        return call.review_deadline
+    return due
+
+
+def _give_due_dates(application: Application, now: datetime) -> None:
+    """Each open review of an application in review gets its due date, once."""
+    for review in application.reviews:
+        if review.state == "assigned" and review.due_at is None:
+            review.due_at = review_due_at(application.call, now)
+
+
 def start_review(officer: User, call) -> int:
-    """Move every eligible application that has an evaluator into review."""
+    """Move every eligible application that has an evaluator into review; each of its
+    reviews is due from now (``review_due_at``)."""
     if PROGRAMME_OFFICER not in officer.role_names:
         raise Forbidden(_("Only a programme officer starts the review."))
-    started = 0
+    started, now = 0, utcnow()
     for application in eligible_for_review(call.id):
         if application.state == "eligible" and any(
             review.state != "conflicted" for review in application.reviews
         ):
             fire(application, "start_review", officer)
+            _give_due_dates(application, now)
             started += 1
+    db.session.flush()
     return started
 
 
