@@ -309,8 +309,7 @@ SETTINGS: tuple[Setting, ...] = (
         "REVIEW_DAYS_ALLOWED",
         "14",
         _positive,
-        "days an evaluator has for a review once it starts (the call's review deadline "
-        "wins when it comes first)",
+        "days an evaluator has for a review once it starts, in calls that set no review deadline",
     ),
     Setting(
         "REMINDER_REVIEW_DAYS_BEFORE",

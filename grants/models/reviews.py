@@ -45,8 +45,8 @@ class Review(db.Model):
     overall_comment: Mapped[str] = mapped_column(Text, default="")
     submitted_at: Mapped[datetime | None]
     #: When the review is due: set when the application's review starts (or when an
-    #: evaluator joins it later), ``REVIEW_DAYS_ALLOWED`` on, or the call's review
-    #: deadline when that comes first.
+    #: evaluator joins it later): the call's review deadline, or ``REVIEW_DAYS_ALLOWED``
+    #: days on when the call sets none.
     due_at: Mapped[datetime | None] = mapped_column(index=True)
     state: Mapped[str] = mapped_column(String(20), default="assigned", index=True)
     version: Mapped[int] = mapped_column(default=1)

@@ -10,7 +10,6 @@ tells the officers (a domain event from the review machine).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -29,6 +28,7 @@ from grants.roles import ADMIN, EVALUATOR, PROGRAMME_OFFICER
 from grants.services import assignment_plan
 from grants.services.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from grants.services.workflow import announce, fire
+from workflows.application import review_due_at
 from workflows.review import ReviewLifecycle
 
 RECOMMENDATIONS = ("fund", "fund_with_conditions", "do_not_fund")
@@ -131,7 +131,7 @@ def assign(officer: User, application: Application, evaluator: User) -> Review:
         state=ReviewLifecycle.initial_value(),
     )
     if application.state == "in_review":  # joins a review already started: due from now
-        review.due_at = review_due_at(application.call, utcnow())
+        review.due_at = review_due_at(application.call, utcnow(), current_app.config)
     db.session.add(review)
     db.session.flush()
     announce(review, "assigned", officer)
@@ -376,36 +376,18 @@ def save_proposal(officer: User, call, pairs: list[tuple[int, int]]) -> list[Rev
     return saved
 
 
-def review_due_at(call, start: datetime) -> datetime:
-    """When a review that starts at ``start`` is due: ``REVIEW_DAYS_ALLOWED`` days on,
-    or the call's review deadline when that comes first."""
-    due = start + timedelta(days=current_app.config["REVIEW_DAYS_ALLOWED"])
-    if call.review_deadline is not None and call.review_deadline < due:
-        return call.review_deadline
-    return due
-
-
-def _give_due_dates(application: Application, now: datetime) -> None:
-    """Each open review of an application in review gets its due date, once."""
-    for review in application.reviews:
-        if review.state == "assigned" and review.due_at is None:
-            review.due_at = review_due_at(application.call, now)
-
-
 def start_review(officer: User, call) -> int:
-    """Move every eligible application that has an evaluator into review; each of its
-    reviews is due from now (``review_due_at``)."""
+    """Move every eligible application that has an evaluator into review (which makes
+    each of its reviews due: ``workflows.application.give_reviews_due_dates``)."""
     if PROGRAMME_OFFICER not in officer.role_names:
         raise Forbidden(_("Only a programme officer starts the review."))
-    started, now = 0, utcnow()
+    started = 0
     for application in eligible_for_review(call.id):
         if application.state == "eligible" and any(
             review.state != "conflicted" for review in application.reviews
         ):
             fire(application, "start_review", officer)
-            _give_due_dates(application, now)
             started += 1
-    db.session.flush()
     return started
 
 

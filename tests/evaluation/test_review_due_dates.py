@@ -1,5 +1,5 @@
 """Each review is due a number of days after its review starts (or at the call's review
-deadline when that comes first): the evaluator sees the date on their list and on the
+deadline when it sets one): the evaluator sees the date on their list and on the
 review, the officer on the assignments page, "overdue" in words once it has passed; the
 evaluator is reminded before it, the officers are told once it is overdue."""
 
@@ -45,17 +45,22 @@ def test_starting_the_review_makes_each_review_due_in_the_days_allowed(world, lo
     assert review.due_at == NOW + timedelta(days=14)
 
 
-def test_the_calls_review_deadline_wins_when_it_comes_first(world, login, app, monkeypatch):
-    call = make_call(world, review_deadline=NOW + timedelta(days=5))
-    _application, review = _eligible_with_a_review(world, call)
-    _start(world, login, call)
+def test_a_calls_own_review_deadline_is_the_due_date(world, login, app, monkeypatch):
+    soon = make_call(world, review_deadline=NOW + timedelta(days=5))
+    _application, review = _eligible_with_a_review(world, soon)
+    _start(world, login, soon)
     assert review.due_at == NOW + timedelta(days=5)
 
+    late = make_call(world, review_deadline=NOW + timedelta(days=30))
+    _application, long_review = _eligible_with_a_review(world, late)
+    _start(world, login, late)
+    assert long_review.due_at == NOW + timedelta(days=30)
+
     monkeypatch.setitem(app.config, "REVIEW_DAYS_ALLOWED", 3)
-    other_call = make_call(world, review_deadline=NOW + timedelta(days=5))
-    _other, later_review = _eligible_with_a_review(world, other_call)
-    _start(world, login, other_call)
-    assert later_review.due_at == NOW + timedelta(days=3)
+    unset = make_call(world)
+    _application, short_review = _eligible_with_a_review(world, unset)
+    _start(world, login, unset)
+    assert short_review.due_at == NOW + timedelta(days=3)
 
 
 def test_an_evaluator_who_joins_a_started_review_has_the_days_from_then(world, login):
