@@ -15,7 +15,7 @@ from babel.dates import format_datetime
 from babel.lists import format_list
 from babel.numbers import format_decimal
 from flask import Flask, has_request_context, request, session
-from flask_babel import get_locale, get_timezone, gettext
+from flask_babel import get_locale, get_timezone, get_translations, gettext
 from flask_security import current_user
 
 import workflows.sentences
@@ -61,6 +61,9 @@ class ReaderWords:
 
     def translate(self, message: str) -> str:
         return gettext(message)
+
+    def translate_plural(self, singular: str, plural: str, count: int) -> str:
+        return get_translations().ngettext(singular, plural, count)
 
     def state(self, entity: str, value: str) -> str:
         return state_label(entity, value)

@@ -17,7 +17,7 @@ from grants.moments import moment_text
 from grants.numbers import money_text
 from grants.services.screening import eligibility_checks
 from tests.clients import text_of
-from tests.fixtures.programme import make_application, make_call, make_review
+from tests.fixtures.programme import NOW, make_application, make_award, make_call, make_review
 
 NBSP, NNBSP = "\u00a0", "\u202f"
 
@@ -221,3 +221,37 @@ def test_an_isolated_name_is_escaped(world, login):
     html = login(world.applicant).get(f"/applications/{application.id}").get_data(as_text=True)
     assert "<bdi>&lt;b&gt;Rabita&lt;/b&gt; &amp; co</bdi>" in html
     assert "<b>Rabita</b>" not in html
+
+
+def test_a_grant_that_cannot_be_completed_counts_its_open_tranches(world, app):
+    from workflows.award import grant_is_finished
+    from workflows.base import Context
+
+    award = make_award(world, state="active")
+    assert len(award.tranches) == 3
+    with app.test_request_context():
+        for locale, expected in (
+            ("en", "3 tranches are neither paid nor cancelled"),
+            ("fr", "3 tranches ne sont ni versées ni annulées"),
+            ("ar", "3 دفعات لم تُصرف ولم تُلغَ"),
+        ):
+            with force_locale(locale):
+                assert expected in str(grant_is_finished(award, Context(actor=None, now=NOW)))
+        award.tranches[0].state = award.tranches[1].state = "cancelled"
+        with force_locale("en"):
+            reason = str(grant_is_finished(award, Context(actor=None, now=NOW)))
+        assert "1 tranche is neither paid nor cancelled" in reason and "(s)" not in reason
+
+
+def test_a_documents_size_and_time_read_in_the_readers_units(world, login):
+    application = make_application(world, make_call(world))
+    world.applicant.locale = "fr"
+    db.session.flush()
+    html = login(world.applicant).get(f"/applications/{application.id}").get_data(as_text=True)
+    shown = re.search(
+        r"<bdi>budget\.pdf</bdi></a> \(<bdi>([^<]*)</bdi>, <bdi>([^<]*)</bdi>\)", html
+    )
+    assert shown is not None
+    size, moment = shown.groups()
+    assert size == f"1{NNBSP}ko"
+    assert re.fullmatch(r"\d{2}/\d{2}/\d{4} \d{2}:\d{2}", moment)

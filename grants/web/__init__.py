@@ -6,6 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 from functools import lru_cache
 
+from babel.units import format_unit
 from flask import Flask, request, url_for
 from flask_babel import (
     format_decimal,
@@ -64,6 +65,14 @@ def isolate(value: object) -> Markup:
     if value is None or value == "":
         return Markup("")
     return Markup("<bdi>%s</bdi>") % value
+
+
+def file_size(size: int) -> str:
+    """A document's size in the reader's units and digits: "1.2 MB", "1,2 Mo"."""
+    kilobytes = Decimal(size) / 1024
+    if kilobytes < 1024:
+        return format_unit(kilobytes, "digital-kilobyte", "short", "#,##0.#", get_locale())
+    return format_unit(kilobytes / 1024, "digital-megabyte", "short", "#,##0.#", get_locale())
 
 
 def time_left(moment: datetime | None) -> str:
@@ -169,6 +178,7 @@ def register_web(app: Flask) -> None:
 
     app.jinja_env.filters["iban"] = format_iban
     app.jinja_env.filters["isolate"] = isolate
+    app.jinja_env.filters["file_size"] = file_size
     app.jinja_env.filters["decimal"] = lambda value: format_decimal(value, format="#,##0.######")
     app.jinja_env.filters["country"] = lambda code: country_name(code, str(get_locale()))
     app.jinja_env.filters["language"] = lambda code: language_names(str(get_locale())).get(
