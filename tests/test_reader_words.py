@@ -255,3 +255,17 @@ def test_a_documents_size_and_time_read_in_the_readers_units(world, login):
     size, moment = shown.groups()
     assert size == f"1{NNBSP}ko"
     assert re.fullmatch(r"\d{2}/\d{2}/\d{4} \d{2}:\d{2}", moment)
+
+
+def test_co_financing_shares_read_as_the_reader_writes_percentages(world, login):
+    call = make_call(world)
+    application = make_application(world, call, state="submitted")
+    application.cofinancing[0].amount = Decimal("7030")  # 18.5 % of 38,000
+    db.session.flush()
+    assert application.cofinancing_share == Decimal("18.50")
+    for locale, shown in (("en", "18.5%"), ("fr", f"18,5{NBSP}%")):
+        world.officer.locale = locale
+        db.session.flush()
+        html = login(world.officer).get(f"/calls/{call.code}/applications").get_data(as_text=True)
+        assert f'<td class="number">{shown}</td>' in html
+        assert "18.50 %" not in html

@@ -6,6 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 from functools import lru_cache
 
+from babel.numbers import format_percent
 from babel.units import format_unit
 from flask import Flask, request, url_for
 from flask_babel import (
@@ -73,6 +74,14 @@ def file_size(size: int) -> str:
     if kilobytes < 1024:
         return format_unit(kilobytes, "digital-kilobyte", "short", "#,##0.#", get_locale())
     return format_unit(kilobytes / 1024, "digital-megabyte", "short", "#,##0.#", get_locale())
+
+
+def percent(share: Decimal | int | None) -> str:
+    """A share given in percent (18.5) as the reader writes it: "18.5%", "18,5 %"."""
+    if share is None:
+        return "—"
+    value = (Decimal(str(share)) / 100).normalize()
+    return format_percent(value, locale=get_locale(), decimal_quantization=False)
 
 
 def time_left(moment: datetime | None) -> str:
@@ -179,6 +188,7 @@ def register_web(app: Flask) -> None:
     app.jinja_env.filters["iban"] = format_iban
     app.jinja_env.filters["isolate"] = isolate
     app.jinja_env.filters["file_size"] = file_size
+    app.jinja_env.filters["percent"] = percent
     app.jinja_env.filters["decimal"] = lambda value: format_decimal(value, format="#,##0.######")
     app.jinja_env.filters["country"] = lambda code: country_name(code, str(get_locale()))
     app.jinja_env.filters["language"] = lambda code: language_names(str(get_locale())).get(
