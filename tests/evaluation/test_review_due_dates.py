@@ -193,3 +193,26 @@ def test_a_submitted_review_is_neither_reminded_nor_reported_overdue(world, logi
     later = review.due_at + timedelta(days=1)
     assert sweep_rule(RULES["review_due"], later, app.config) == 0
     assert sweep_rule(RULES["review_overdue"], later, app.config) == 0
+
+
+def test_the_api_starts_the_review_and_shows_each_review_its_due_date(world, client):
+    from grants.services.accounts import issue_token
+
+    call = make_call(world)
+    _application, review = _eligible_with_a_review(world, call)
+    review.no_conflict_attested_at = None
+    db.session.flush()
+
+    def bearer(user) -> dict[str, str]:
+        return {"Authorization": f"Bearer {issue_token(user, 'test', 30)}"}
+
+    with time_machine.travel(NOW, tick=False):
+        started = client.post(
+            f"/api/v1/calls/{call.id}/review-start", headers=bearer(world.officer)
+        )
+        assert started.status_code == 200 and started.get_json() == {"started": 1}
+        attested = client.post(
+            f"/api/v1/reviews/{review.id}/no-conflict", headers=bearer(world.evaluator)
+        )
+    assert attested.status_code == 200, attested.get_data(as_text=True)
+    assert attested.get_json()["due_at"] == (NOW + timedelta(days=14)).isoformat()
