@@ -315,7 +315,7 @@ SETTINGS: tuple[Setting, ...] = (
         "REMINDER_REVIEW_DAYS_BEFORE",
         "3",
         _positive,
-        "days before the review deadline to remind evaluators (then daily once late)",
+        "days before a review is due to remind its evaluator (then daily once late)",
     ),
     Setting("REMINDER_REPORT_DAYS", "14,3", _days, "days before a report is due to remind"),
     Setting(
