@@ -269,3 +269,22 @@ def test_co_financing_shares_read_as_the_reader_writes_percentages(world, login)
         html = login(world.officer).get(f"/calls/{call.code}/applications").get_data(as_text=True)
         assert f'<td class="number">{shown}</td>' in html
         assert "18.50 %" not in html
+
+
+def test_a_flash_message_isolates_the_names_it_repeats(world, login):
+    call = make_call(world)
+    application = make_application(world, call, state="eligible")
+    application.reference = "SN-EMP-2027-0042"
+    world.evaluator.full_name = "Fatou <Sow>"
+    world.evaluator.languages = ["en"]
+    world.officer.locale = "ar"
+    db.session.flush()
+    officer = login(world.officer)
+    assigned = officer.post(
+        f"/office/calls/{call.code}/assignments/",
+        data={"application_id": application.id, "evaluator_id": world.evaluator.id},
+    )
+    assert assigned.status_code == 303
+    html = officer.get(assigned.location).get_data(as_text=True)
+    assert "<bdi>Fatou &lt;Sow&gt;</bdi>" in html and "<bdi>SN-EMP-2027-0042</bdi>" in html
+    assert "<Sow>" not in html

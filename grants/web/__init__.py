@@ -16,7 +16,7 @@ from flask_babel import (
     get_timezone,
 )
 from flask_babel import gettext as _
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from grants.extensions import db
 from grants.labels import (
@@ -66,6 +66,12 @@ def isolate(value: object) -> Markup:
     if value is None or value == "":
         return Markup("")
     return Markup("<bdi>%s</bdi>") % value
+
+
+def isolated(sentence: object, **values: object) -> Markup:
+    """A translated sentence (``_l``) for a flash message, with the values people typed
+    isolated as ``isolate`` does on pages: the sentence is escaped, then each value."""
+    return Markup(escape(str(sentence))) % {name: isolate(value) for name, value in values.items()}
 
 
 def file_size(size: int) -> str:

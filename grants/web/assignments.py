@@ -7,6 +7,7 @@ from datetime import date
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_security import current_user
 
@@ -22,6 +23,7 @@ from grants.services import decisions
 from grants.services import evaluation as service
 from grants.services import ranking as ranking_service
 from grants.services.errors import DomainError, InvalidInput, NotFound
+from grants.web import isolated
 from grants.web.access import role_required
 
 blueprint = Blueprint("assignments", __name__, url_prefix="/office/calls/<code>/assignments")
@@ -75,8 +77,8 @@ def assign(code: str):
         flash(refused.message, "error")
         return redirect(url_for("assignments.index", code=code), code=303)
     flash(
-        _(
-            "%(name)s is assigned to %(reference)s.",
+        isolated(
+            _l("%(name)s is assigned to %(reference)s."),
             name=person.display_name,
             reference=application.reference,
         ),
