@@ -306,10 +306,16 @@ SETTINGS: tuple[Setting, ...] = (
         "days before a call closes to remind associations with a draft",
     ),
     Setting(
+        "REVIEW_DAYS_ALLOWED",
+        "14",
+        _positive,
+        "days an evaluator has for a review once it starts, in calls that set no review deadline",
+    ),
+    Setting(
         "REMINDER_REVIEW_DAYS_BEFORE",
         "3",
         _positive,
-        "days before the review deadline to remind evaluators (then daily once late)",
+        "days before a review is due to remind its evaluator (then daily once late)",
     ),
     Setting("REMINDER_REPORT_DAYS", "14,3", _days, "days before a report is due to remind"),
     Setting(

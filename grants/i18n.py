@@ -15,13 +15,14 @@ from babel.dates import format_datetime
 from babel.lists import format_list
 from babel.numbers import format_decimal
 from flask import Flask, has_request_context, request, session
-from flask_babel import get_locale, gettext
+from flask_babel import get_locale, get_timezone, get_translations, gettext
 from flask_security import current_user
 
 import workflows.sentences
 from grants.extensions import babel
 from grants.labels import ROLE_LABELS, state_label, transition_label
 from grants.models.accounts import LOCALES
+from grants.moments import moment_text, zoned_moment_text
 from grants.reference import country_name
 
 RIGHT_TO_LEFT = {"ar"}
@@ -61,6 +62,9 @@ class ReaderWords:
     def translate(self, message: str) -> str:
         return gettext(message)
 
+    def translate_plural(self, singular: str, plural: str, count: int) -> str:
+        return get_translations().ngettext(singular, plural, count)
+
     def state(self, entity: str, value: str) -> str:
         return state_label(entity, value)
 
@@ -91,11 +95,23 @@ class ReaderWords:
         return f"{written} ({zone})"
 
 
+def reader_moment(moment: datetime | None, width: str = "medium") -> str:
+    """A moment in the reader's locale and time zone, without seconds; the long widths
+    name the zone. Pages use it as the ``datetimeformat`` filter."""
+    if moment is None:
+        return ""
+    zone = str(get_timezone())
+    if width in ("long", "full"):
+        return zoned_moment_text(moment, get_locale() or "en", zone, width)
+    return moment_text(moment, get_locale() or "en", zone, width)
+
+
 def init_app(app: Flask) -> None:
     workflows.sentences.install(ReaderWords())
     app.config.setdefault("BABEL_DEFAULT_LOCALE", "en")
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", "translations")
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    app.jinja_env.filters["datetimeformat"] = reader_moment
 
     @app.context_processor
     def _language_context():

@@ -14,18 +14,21 @@ column keeps, values beyond ``Numeric(14, 2)``, non-finite values (NaN, Infinity
 from __future__ import annotations
 
 import re
+import unicodedata
 from decimal import Decimal
 from typing import Any
 
 from babel import Locale
 from babel.numbers import (
     NumberFormatError,
+    format_currency,
     format_decimal,
+    get_currency_symbol,
     get_decimal_symbol,
     get_group_symbol,
     parse_decimal,
 )
-from flask_babel import get_locale
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 
 #: The largest amount a ``Numeric(14, 2)`` column holds.
@@ -207,7 +210,9 @@ def read_number(
     if value.as_tuple().exponent < -places:
         if places == 0:
             raise NumberRefused(_("Give a whole number."))
-        raise NumberRefused(_("At most %(places)s decimals.", places=places))
+        raise NumberRefused(
+            ngettext("At most %(num)d decimal.", "At most %(num)d decimals.", places)
+        )
     return value
 
 
@@ -230,3 +235,26 @@ def read_whole(
 def money_value(value: Any) -> Decimal:
     """A sum from the database (None, float on SQLite, Decimal) as money, to the cent."""
     return Decimal(str(value or 0)).quantize(Decimal("0.01"))
+
+
+def money_text(amount: Decimal | int, currency: str, locale: Locale | str) -> str:
+    """``amount`` in ``currency`` as a reader of ``locale`` expects it: Babel's pattern
+    for the locale, and the spacing CLDR asks for between a symbol made of letters and
+    the digits ("F CFA 18,000,000", "MAD 120.00"; "$120.00" stays close), which Babel
+    leaves out. The currency's own digits decide the places (none for XOF)."""
+    text = format_currency(amount, currency, locale=locale)
+    symbol = get_currency_symbol(currency, locale=locale)
+    at = text.find(symbol) if symbol else -1
+    if at < 0:
+        return text
+    end = at + len(symbol)
+    if end < len(text) and text[end].isdigit() and _spaced(symbol[-1]):
+        text = text[:end] + "\u00a0" + text[end:]
+    if at > 0 and text[at - 1].isdigit() and _spaced(symbol[0]):
+        text = text[:at] + "\u00a0" + text[at:]
+    return text
+
+
+def _spaced(mark: str) -> bool:
+    """CLDR's currency spacing: a symbol's edge that is neither a symbol nor a space."""
+    return not unicodedata.category(mark).startswith(("S", "Z"))

@@ -22,6 +22,7 @@ from typing import Any
 
 from flask import Flask, request
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from werkzeug.exceptions import BadRequest, UnprocessableEntity
 
 #: Deeper than any document the API describes (its deepest is three levels).
@@ -82,6 +83,14 @@ def json_depth_and_text(document: Any) -> tuple[int, str | None]:
     return deepest, None
 
 
+def _too_deep() -> str:
+    return ngettext(
+        "The JSON body is nested too deeply (at most %(num)d level).",
+        "The JSON body is nested too deeply (at most %(num)d levels).",
+        MAX_JSON_DEPTH,
+    )
+
+
 def read_json_body() -> Any:
     """The request's JSON body, parsed within the limits; raises ``MalformedJson`` or
     ``UnreadableInput``."""
@@ -89,16 +98,12 @@ def read_json_body() -> Any:
     try:
         document = json.loads(raw)
     except RecursionError:
-        raise MalformedJson(
-            _("The JSON body is nested too deeply (at most %(n)s levels).", n=MAX_JSON_DEPTH)
-        ) from None
+        raise MalformedJson(_too_deep()) from None
     except (ValueError, UnicodeDecodeError) as error:
         raise MalformedJson(_("The body is not valid JSON: %(reason)s.", reason=error)) from None
     depth, field = json_depth_and_text(document)
     if depth > MAX_JSON_DEPTH:
-        raise MalformedJson(
-            _("The JSON body is nested too deeply (at most %(n)s levels).", n=MAX_JSON_DEPTH)
-        )
+        raise MalformedJson(_too_deep())
     if field is not None:
         raise UnreadableInput(field)
     return document

@@ -29,15 +29,15 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from babel.numbers import format_currency
 from flask import current_app, render_template
-from flask_babel import force_locale, get_translations, gettext
+from flask_babel import force_locale, get_translations, gettext, ngettext
 from sqlalchemy import func, select, update
 
 from grants.bulk import insert_rows
 from grants.extensions import db
 from grants.models.accounts import User
 from grants.models.notifications import Notification, NotificationPreference
+from grants.numbers import money_text
 from grants.orm import utcnow
 from grants.services.workflow import DomainEvent, transition_fired
 from notifications import claims
@@ -193,7 +193,7 @@ def values_for(record: Any, entity_type: str, comment: str | None) -> dict[str, 
     award = getattr(record, "award", None)
     if award is not None and hasattr(record, "amount"):
         amount, currency = record.amount, award.currency
-        values["amount"] = lambda locale: format_currency(amount, currency, locale=locale)
+        values["amount"] = lambda locale: money_text(amount, currency, locale)
     return values
 
 
@@ -377,7 +377,11 @@ def send_digests(now: datetime | None = None, hour: int | None = None) -> int:
             .order_by(Notification.created_at, Notification.id)
         ).all()
         with force_locale(person.locale or "en"):
-            subject = gettext("Your daily summary: %(count)s notifications", count=len(held))
+            subject = ngettext(
+                "Your daily summary: %(num)d notification",
+                "Your daily summary: %(num)d notifications",
+                len(held),
+            )
             body = gettext("What happened since your last summary.")
         digest = Notification(
             dedupe_key=key,

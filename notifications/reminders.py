@@ -11,7 +11,8 @@ the report accepted) no longer matches its rule's query and is not reminded.
 rule                   who                             when (what is due)
 =====================  ==============================  ===========================================
 call_closing           members, association with draft  7 and 1 days before the call closes
-review_due             the assigned evaluator          3 days before the review deadline, daily late
+review_due             the assigned evaluator          3 days before the review is due, daily late
+review_overdue         programme officers              once, when a review passes its due date
 report_due             members of the association      14 and 3 days before, every 7 days overdue
 tranche_waiting        finance officers who may approve  after 2 working days waiting
 award_offer_pending    members of the association      14 days after the offer, unanswered
@@ -32,8 +33,8 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date, format_datetime
-from sqlalchemy import select, text
+from babel.dates import format_date
+from sqlalchemy import func, select, text
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import selectinload
 
@@ -47,6 +48,8 @@ from grants.models.awards import REPORT_OPEN, Award, Report, Tranche
 from grants.models.calls import Call
 from grants.models.notifications import Reminder
 from grants.models.reviews import Review
+from grants.moments import zoned_moment_text
+from grants.numbers import money_text
 from grants.roles import FINANCE_OFFICER, PROGRAMME_OFFICER
 from grants.services.errors import DomainError
 from notifications.outbox import Message, Value, translate, write
@@ -91,9 +94,7 @@ class ReminderRule:
 
 def _deadline(moment: datetime, zone: str) -> Value:
     """A deadline in the call's time zone, with the zone named."""
-    return lambda locale: (
-        f"{format_datetime(moment, 'medium', tzinfo=ZoneInfo(zone), locale=locale)} ({zone})"
-    )
+    return lambda locale: zoned_moment_text(moment, locale, zone)
 
 
 @lru_cache(maxsize=4096)
@@ -165,6 +166,15 @@ def find_call_closing(now: datetime, settings: Mapping[str, Any]) -> list[Due]:
     return found
 
 
+#: A review is due at its own due date, set when its review started; reviews assigned
+#: before due dates existed fall back on their call's review deadline.
+REVIEW_DUE = func.coalesce(Review.due_at, Call.review_deadline)
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=ZoneInfo("UTC"))
+
+
 def find_review_due(now: datetime, settings: Mapping[str, Any]) -> list[Due]:
     before = timedelta(days=settings["REMINDER_REVIEW_DAYS_BEFORE"])
     rows = db.session.execute(
@@ -175,20 +185,21 @@ def find_review_due(now: datetime, settings: Mapping[str, Any]) -> list[Due]:
             Call.title,
             Call.language,
             Call.timezone,
-            Call.review_deadline,
+            REVIEW_DUE,
         )
         .join(Application, Application.id == Review.application_id)
         .join(Call, Call.id == Application.call_id)
         .where(
             Review.state == "assigned",
             Application.state.in_(("eligible", "in_review")),
-            Call.review_deadline.is_not(None),
-            Call.review_deadline <= now + before,
+            REVIEW_DUE.is_not(None),
+            REVIEW_DUE <= now + before,
         )
         .order_by(Review.id)
     )
     found = []
     for review_id, evaluator_id, reference, titles, language, zone, deadline in rows:
+        deadline = _aware(deadline)
         if now < deadline:
             occurrence = "before"
         else:
@@ -207,6 +218,49 @@ def find_review_due(now: datetime, settings: Mapping[str, Any]) -> list[Due]:
             )
         )
     return found
+
+
+def find_review_overdue(now: datetime, settings: Mapping[str, Any]) -> list[Due]:
+    """Reviews past their due date and not submitted: the programme officers hear of
+    each once, with the evaluator named, so they can remind or replace them."""
+    rows = db.session.execute(
+        select(
+            Review.id,
+            User.full_name,
+            User.email,
+            Application.reference,
+            Call.code,
+            Call.title,
+            Call.language,
+            Call.timezone,
+            REVIEW_DUE,
+        )
+        .join(Application, Application.id == Review.application_id)
+        .join(Call, Call.id == Application.call_id)
+        .join(User, User.id == Review.evaluator_id)
+        .where(
+            Review.state == "assigned",
+            Application.state == "in_review",
+            REVIEW_DUE.is_not(None),
+            REVIEW_DUE < now,
+        )
+        .order_by(Review.id)
+    )
+    return [
+        Due(
+            review_id,
+            "overdue",
+            f"/office/calls/{code}/assignments/",
+            {
+                "evaluator": full_name or email,
+                "reference": reference or "",
+                "call": _title(titles, language),
+                "deadline": _deadline(_aware(due), zone),
+            },
+            role=PROGRAMME_OFFICER,
+        )
+        for review_id, full_name, email, reference, code, titles, language, zone, due in rows
+    ]
 
 
 def report_due_query(now: datetime, settings: Mapping[str, Any]):
@@ -332,9 +386,7 @@ def find_tranche_waiting(now: datetime, settings: Mapping[str, Any]) -> list[Due
 
 
 def _money(amount: Any, currency: str) -> Value:
-    from babel.numbers import format_currency
-
-    return lambda locale: format_currency(amount, currency, locale=locale)
+    return lambda locale: money_text(amount, currency, locale)
 
 
 def find_award_offer_pending(now: datetime, settings: Mapping[str, Any]) -> list[Due]:
@@ -418,6 +470,21 @@ REMINDERS: tuple[ReminderRule, ...] = (
             "submitted yet."
         ),
         find_review_due,
+    ),
+    ReminderRule(
+        "review_overdue",
+        "review",
+        "evaluation",
+        "programme officers",
+        "reminding or replacing the evaluator",
+        lambda s: "once, when a review passes its due date unsubmitted",
+        N_("The review of %(reference)s by %(evaluator)s is overdue"),
+        N_(
+            "%(evaluator)s has not submitted the review of %(reference)s in %(call)s, due "
+            "by %(deadline)s. Remind them, or assign another evaluator from the call's "
+            "assignments page."
+        ),
+        find_review_overdue,
     ),
     ReminderRule(
         "report_due",

@@ -6,6 +6,8 @@ The call chooses the shape; one machine holds both, and the guards on ``submit``
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -227,6 +229,26 @@ def record_submission(application: Any, ctx: Context) -> None:
     application.submitted_at = ctx.now
 
 
+#: Days an evaluator has for a review once it starts (setting ``REVIEW_DAYS_ALLOWED``).
+DEFAULT_REVIEW_DAYS = 14
+
+
+def review_due_at(call: Any, start: datetime, settings: Mapping[str, Any]) -> datetime:
+    """When a review that starts at ``start`` is due: at the call's review deadline when
+    the call sets one, else the days allowed later."""
+    if call.review_deadline is not None:
+        return call.review_deadline
+    days = int(settings.get("REVIEW_DAYS_ALLOWED", DEFAULT_REVIEW_DAYS))
+    return start + timedelta(days=days)
+
+
+def give_reviews_due_dates(application: Any, ctx: Context) -> None:
+    """Starting the review makes each open review due (``review_due_at``)."""
+    for review in application.reviews:
+        if review.state == "assigned" and review.due_at is None:
+            review.due_at = review_due_at(application.call, ctx.now, ctx.settings)
+
+
 class ApplicationLifecycle(Lifecycle):
     entity = "application"
     title = "an application"
@@ -363,7 +385,9 @@ class ApplicationLifecycle(Lifecycle):
             guards=(call_is_open,),
             summary=_l("Back to the applicants for changes."),
         ),
-        "start_review": rule(OFFICER, guards=(someone_is_assigned,), tone=PRIMARY),
+        "start_review": rule(
+            OFFICER, guards=(someone_is_assigned,), effect=give_reviews_due_dates, tone=PRIMARY
+        ),
         "complete_review": rule(
             OFFICER,
             system=True,

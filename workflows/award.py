@@ -6,7 +6,7 @@ from typing import Any
 
 from workflows.base import DESTRUCTIVE, PRIMARY, Context, Lifecycle, State, rule
 from workflows.rules import member_of_association
-from workflows.sentences import Names, Sentence, Sentences, _l
+from workflows.sentences import Names, Sentence, Sentences, _l, ngettext
 
 APPLICANT = "applicant"
 OFFICER = "programme_officer"
@@ -88,9 +88,10 @@ def grant_is_finished(award: Any, ctx: Context) -> Sentence | None:
     open_tranches = [t for t in award.tranches if t.state not in ("paid", "cancelled")]
     if open_tranches:
         reasons.append(
-            _l(
-                "%(count)s tranche(s) are neither paid nor cancelled",
-                count=len(open_tranches),
+            ngettext(
+                "%(num)d tranche is neither paid nor cancelled",
+                "%(num)d tranches are neither paid nor cancelled",
+                len(open_tranches),
             )
         )
     if reasons:

@@ -24,6 +24,8 @@ class Words(Protocol):
 
     def translate(self, message: str) -> str: ...
 
+    def translate_plural(self, singular: str, plural: str, count: int) -> str: ...
+
     def state(self, entity: str, value: str) -> str: ...
 
     def transition(self, entity: str, name: str) -> str: ...
@@ -44,6 +46,9 @@ class English:
 
     def translate(self, message: str) -> str:
         return message
+
+    def translate_plural(self, singular: str, plural: str, count: int) -> str:
+        return singular if count == 1 else plural
 
     def state(self, entity: str, value: str) -> str:
         return value.replace("_", " ")
@@ -138,6 +143,27 @@ def _l(message: str, **values: Any) -> Sentence:
     return Sentence(message, values)
 
 
+class CountedSentence(Sentence):
+    """A sentence about a number of things, in the plural form the reader's language
+    uses for that number (Arabic has six); ``%(num)d`` is the number."""
+
+    def __init__(self, singular: str, plural: str, count: int, values: dict[str, Any]):
+        super().__init__(singular, values)
+        self.plural, self.count = plural, count
+
+    def render(self) -> str:
+        text = _words.translate_plural(self.message, self.plural, self.count)
+        return text % {
+            "num": self.count,
+            **{name: str(value) for name, value in self.values.items()},
+        }
+
+
+def ngettext(singular: str, plural: str, num: int, **values: Any) -> CountedSentence:
+    """Marks a counted sentence for the catalogs and keeps it to translate later."""
+    return CountedSentence(singular, plural, num, values)
+
+
 class StateName(_Lazy):
     def __init__(self, entity: str, value: str):
         self.entity, self.value = entity, value
@@ -223,6 +249,7 @@ class Moment(_Lazy):
 
 
 __all__ = [
+    "CountedSentence",
     "CountryName",
     "English",
     "Money",
@@ -236,5 +263,6 @@ __all__ = [
     "TransitionName",
     "Words",
     "install",
+    "ngettext",
     "_l",
 ]

@@ -473,6 +473,11 @@ class ReviewSchema(LifecycleSchema):
     recommendation = fields.String(allow_none=True)
     overall_comment = fields.String()
     submitted_at = fields.AwareDateTime(allow_none=True)
+    due_at = fields.AwareDateTime(
+        allow_none=True,
+        dump_only=True,
+        metadata={"description": "when the review is due; set when the review starts"},
+    )
     scores = fields.Method(
         "_scores",
         metadata={

@@ -44,6 +44,10 @@ class Review(db.Model):
     recommendation: Mapped[str | None] = mapped_column(String(30))
     overall_comment: Mapped[str] = mapped_column(Text, default="")
     submitted_at: Mapped[datetime | None]
+    #: When the review is due: set when the application's review starts (or when an
+    #: evaluator joins it later): the call's review deadline, or ``REVIEW_DAYS_ALLOWED``
+    #: days on when the call sets none.
+    due_at: Mapped[datetime | None] = mapped_column(index=True)
     state: Mapped[str] = mapped_column(String(20), default="assigned", index=True)
     version: Mapped[int] = mapped_column(default=1)
 
@@ -54,6 +58,12 @@ class Review(db.Model):
     )
 
     __mapper_args__ = {"version_id_col": version}
+
+    def overdue(self, now: datetime | None = None) -> bool:
+        """Due and still not submitted."""
+        return (
+            self.state == "assigned" and self.due_at is not None and self.due_at < (now or utcnow())
+        )
 
 
 class Score(db.Model):

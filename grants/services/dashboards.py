@@ -16,7 +16,7 @@ from typing import Any
 
 from babel.dates import format_skeleton
 from flask import current_app
-from flask_babel import get_locale
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from sqlalchemy import and_, func, text
 
@@ -207,12 +207,12 @@ def month_label(month: str, skeleton: str = "yMMMM") -> str:
 
 def bucket_labels(bounds: tuple[int, ...]) -> list[str]:
     """Names of groups of days cut at ``bounds``: under the first, between, the rest."""
-    labels = [_("Under %(days)s days", days=bounds[0])]
+    labels = [ngettext("Under %(num)d day", "Under %(num)d days", bounds[0])]
     labels += [
-        _("%(low)s to %(high)s days", low=low, high=high - 1)
+        ngettext("%(low)s to %(num)d day", "%(low)s to %(num)d days", high - 1, low=low)
         for low, high in zip(bounds, bounds[1:], strict=False)
     ]
-    labels.append(_("%(days)s days or more", days=bounds[-1]))
+    labels.append(ngettext("%(num)d day or more", "%(num)d days or more", bounds[-1]))
     return labels
 
 

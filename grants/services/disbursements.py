@@ -35,7 +35,14 @@ from grants.models.awards import (
     TrancheApproval,
 )
 from grants.models.calls import Call
-from grants.numbers import MACHINE, NumberRefused, money_value, read_number
+from grants.numbers import (
+    MACHINE,
+    NumberRefused,
+    money_text,
+    money_value,
+    read_number,
+    reader_locale,
+)
 from grants.orm import utcnow
 from grants.roles import APPLICANT, FINANCE_OFFICER, PROGRAMME_OFFICER
 from grants.services.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -193,8 +200,8 @@ def record_refund(
         errors["amount"] = [
             _(
                 "The refund, %(amount)s, is above what was paid, %(paid)s.",
-                amount=f"{amount:,.2f} {award.currency}",
-                paid=f"{award.paid_total:,.2f} {award.currency}",
+                amount=money_text(amount, award.currency, reader_locale()),
+                paid=money_text(award.paid_total, award.currency, reader_locale()),
             )
         ]
     if value_date > now.date():

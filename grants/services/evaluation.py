@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
@@ -28,6 +29,7 @@ from grants.roles import ADMIN, EVALUATOR, PROGRAMME_OFFICER
 from grants.services import assignment_plan
 from grants.services.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from grants.services.workflow import announce, fire
+from workflows.application import review_due_at
 from workflows.review import ReviewLifecycle
 
 RECOMMENDATIONS = ("fund", "fund_with_conditions", "do_not_fund")
@@ -129,6 +131,8 @@ def assign(officer: User, application: Application, evaluator: User) -> Review:
         assigned_by_id=officer.id,
         state=ReviewLifecycle.initial_value(),
     )
+    if application.state == "in_review":  # joins a review already started: due from now
+        review.due_at = review_due_at(application.call, utcnow(), current_app.config)
     db.session.add(review)
     db.session.flush()
     announce(review, "assigned", officer)
@@ -380,7 +384,8 @@ def save_proposal(officer: User, call, pairs: list[tuple[int, int]]) -> list[Rev
 
 
 def start_review(officer: User, call) -> int:
-    """Move every eligible application that has an evaluator into review."""
+    """Move every eligible application that has an evaluator into review (which makes
+    each of its reviews due: ``workflows.application.give_reviews_due_dates``)."""
     if PROGRAMME_OFFICER not in officer.role_names:
         raise Forbidden(_("Only a programme officer starts the review."))
     started = 0

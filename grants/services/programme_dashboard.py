@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from flask_babel import get_locale
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from sqlalchemy import Select, case, func, literal, select, true
 from sqlalchemy.dialects.postgresql import JSONB
@@ -362,10 +362,11 @@ def decision_times(filters: Filters) -> Chart:
         label_header=_("Time to decision"),
         series=(Series(_("Applications")),),
         rows=rows if decided_count else (),
-        note=_(
-            "%(count)s decisions; %(days)s days on average.",
-            count=decided_count,
-            days=round(average),
+        note=" ".join(
+            (
+                ngettext("%(num)d decision.", "%(num)d decisions.", decided_count),
+                ngettext("%(num)d day on average.", "%(num)d days on average.", round(average)),
+            )
         )
         if decided_count
         else "",

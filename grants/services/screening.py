@@ -10,12 +10,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from flask_babel import format_datetime
+from flask_babel import format_decimal, get_locale
 from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload, lazyload, load_only
 
 from grants.extensions import db
+from grants.i18n import reader_moment
 from grants.labels import state_label
 from grants.models.applications import (
     Application,
@@ -25,6 +26,7 @@ from grants.models.applications import (
 )
 from grants.models.associations import Association
 from grants.models.calls import Call
+from grants.numbers import money_text
 from grants.orm import utcnow
 from workflows import application as rules
 from workflows.application import ApplicationLifecycle
@@ -183,6 +185,7 @@ def eligibility_checks(application: Application) -> list[Check]:
         call.closes_at is None or application.submitted_at <= call.closes_at
     )
     share = application.cofinancing_share
+    locale = str(get_locale())
     return [
         Check(
             _("Association verified"),
@@ -192,17 +195,20 @@ def eligibility_checks(application: Application) -> list[Check]:
         Check(
             _("Amount within the call's limits"),
             amount is not None and rules.amount_within_limits(application, ctx) is None,
-            f"{amount or 0:,.2f} {call.currency} ({call.min_grant:,.0f}–{call.max_grant:,.0f})",
+            f"{money_text(amount or 0, call.currency, locale)} "
+            f"({money_text(call.min_grant, call.currency, locale)}–"
+            f"{money_text(call.max_grant, call.currency, locale)})",
         ),
         Check(
             _("Co-financing share"),
             rules.cofinancing_share_reached(application, ctx) is None,
-            f"{share:.1f} % (≥ {call.min_cofinancing_share:.0f} %)",
+            f"{format_decimal(share, format='0.0')} % "
+            f"(≥ {format_decimal(call.min_cofinancing_share, format='0')} %)",
         ),
         Check(_("Required documents present"), missing_documents is None, missing_documents or ""),
         Check(
             _("Submitted before the deadline"),
             on_time,
-            format_datetime(application.submitted_at, "medium") if application.submitted_at else "",
+            reader_moment(application.submitted_at),
         ),
     ]

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_babel import lazy_pgettext
+from flask_babel import lazy_pgettext, ngettext
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import selectinload
 
@@ -117,7 +117,11 @@ def url_problem(url: str, production: bool) -> str | None:
     if not url:
         return _("Give the address that receives the webhooks.")
     if len(url) > URL_MAX:
-        return _("An address is at most %(count)s characters.", count=URL_MAX)
+        return ngettext(
+            "An address is at most %(num)d character.",
+            "An address is at most %(num)d characters.",
+            URL_MAX,
+        )
     if any(character.isspace() or not character.isprintable() for character in url):
         return _("An address cannot contain spaces or invisible characters.")
     try:
@@ -180,7 +184,11 @@ def _checked(url: str, description: str, event_types: Iterable[str]) -> tuple[st
         errors["url"] = [problem]
     if len(description) > DESCRIPTION_MAX:
         errors["description"] = [
-            _("A description is at most %(count)s characters.", count=DESCRIPTION_MAX)
+            ngettext(
+                "A description is at most %(num)d character.",
+                "A description is at most %(num)d characters.",
+                DESCRIPTION_MAX,
+            )
         ]
     unknown = [name for name in chosen if name not in EVENT_TYPES]
     if unknown:

@@ -36,7 +36,7 @@ signals = Namespace()
 transition_fired = signals.signal("transition-fired")
 
 #: Settings the machines read (thresholds), taken from the app configuration.
-MACHINE_SETTINGS = ("FOUR_EYES_THRESHOLD",)
+MACHINE_SETTINGS = ("FOUR_EYES_THRESHOLD", "REVIEW_DAYS_ALLOWED")
 
 
 @dataclass(frozen=True)

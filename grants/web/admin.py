@@ -13,6 +13,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_security import current_user
 
 from forms.admin import RoleForm
@@ -153,5 +154,12 @@ def retry_notification(notification_id: int):
 @role_required(*monitor.WATCHERS)
 def retry_failed():
     count = monitor.retry_all_failed(current_user)
-    flash(_("%(count)s failed emails will be sent again.", count=count), "success")
+    flash(
+        ngettext(
+            "%(num)d failed email will be sent again.",
+            "%(num)d failed emails will be sent again.",
+            count,
+        ),
+        "success",
+    )
     return redirect(url_for("admin.scheduler"), code=303)

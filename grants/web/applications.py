@@ -16,6 +16,7 @@ from flask import (
 )
 from flask_babel import format_time
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_security import current_user
 from sqlalchemy import select
 
@@ -32,6 +33,7 @@ from grants.services import evaluation, screening
 from grants.services.associations import is_member
 from grants.services.errors import Conflict, InvalidInput
 from grants.services.workflow import allowed_transitions, history_of
+from grants.web import isolated
 from grants.web.access import login_required, role_required
 from grants.web.forms import attach_errors
 from grants.web.uploads import store_upload
@@ -93,8 +95,8 @@ def start(code: str):
         abort(404)
     application = service.start_application(current_user, call, association)
     flash(
-        _(
-            "Your application %(reference)s is started. Save it as often as you like.",
+        isolated(
+            _l("Your application %(reference)s is started. Save it as often as you like."),
             reference=application.reference,
         ),
         "success",
@@ -224,7 +226,7 @@ def _autosave(application: Application, form: ApplicationForm):
     db.session.flush()
     return jsonify(
         version=application.version,
-        message=_("Saved automatically at %(time)s.", time=format_time(utcnow())),
+        message=_("Saved automatically at %(time)s.", time=format_time(utcnow(), "short")),
     )
 
 

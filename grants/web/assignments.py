@@ -7,6 +7,7 @@ from datetime import date
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_security import current_user
 
@@ -23,6 +24,7 @@ from grants.services import decisions
 from grants.services import evaluation as service
 from grants.services import ranking as ranking_service
 from grants.services.errors import DomainError, InvalidInput, NotFound
+from grants.web import isolated
 from grants.web.access import role_required
 
 blueprint = Blueprint("assignments", __name__, url_prefix="/office/calls/<code>/assignments")
@@ -76,8 +78,8 @@ def assign(code: str):
         flash(refused.message, "error")
         return redirect(url_for("assignments.index", code=code), code=303)
     flash(
-        _(
-            "%(name)s is assigned to %(reference)s.",
+        isolated(
+            _l("%(name)s is assigned to %(reference)s."),
             name=person.display_name,
             reference=application.reference,
         ),
@@ -97,7 +99,10 @@ def save_proposal(code: str):
             raise NotFound(_("No such assignment."))
         pairs.append((int(application_id), int(evaluator_id)))
     saved = service.save_proposal(current_user, call, pairs)
-    flash(_("%(count)s assignments saved.", count=len(saved)), "success")
+    flash(
+        ngettext("%(num)d assignment saved.", "%(num)d assignments saved.", len(saved)),
+        "success",
+    )
     return redirect(url_for("assignments.index", code=code), code=303)
 
 
@@ -118,7 +123,15 @@ def remove(code: str, review_id: int):
 def start(code: str):
     call = call_service.find_call(code)
     started = service.start_review(current_user, call)
-    flash(_("%(count)s applications are now in review.", count=started), "success")
+    if started:
+        message = ngettext(
+            "%(num)d application is now in review.",
+            "%(num)d applications are now in review.",
+            started,
+        )
+    else:
+        message = _("No application was put in review: none has an evaluator assigned.")
+    flash(message, "success" if started else "error")
     return redirect(url_for("assignments.index", code=code), code=303)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_security import current_user
 
 from forms.associations import AssociationForm, InvitationForm
@@ -13,6 +14,7 @@ from grants.services import associations as service
 from grants.services import documents as document_service
 from grants.services.errors import InvalidInput
 from grants.services.workflow import allowed_transitions, history_of
+from grants.web import isolated
 from grants.web.access import login_required
 from grants.web.forms import attach_errors
 from grants.web.uploads import store_upload
@@ -128,6 +130,6 @@ def accept_invitation(token: str):
     invitation = service.find_invitation(token)
     if request.method == "POST":
         association = service.accept_invitation(current_user, token)
-        flash(_("Welcome to %(association)s.", association=association.name), "success")
+        flash(isolated(_l("Welcome to %(association)s."), association=association.name), "success")
         return redirect(url_for("associations.show", association_id=association.id))
     return render_template("associations/accept.html", invitation=invitation)

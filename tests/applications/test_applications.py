@@ -368,7 +368,7 @@ def test_officers_screen_and_mark_ineligible_with_a_reason(applicant, call, worl
     application.submitted_at = NOW
     db.session.flush()
     page = text_of(officer.get(f"/calls/{call.code}/applications"))
-    assert application.reference in page and "9.00 %" in page
+    assert application.reference in page and "9%" in page
     detail = text_of(officer.get(f"/applications/{application.id}"))
     assert "Co-financing share — 9.0 % (≥ 15 %)" in detail
     response = officer.post(

@@ -172,3 +172,17 @@ def test_spending_in_a_report_is_read_as_the_association_writes_it(
         assert response.status_code == 422
         assert outcome in text_of(response)
         assert (interim.spending, interim.activities, interim.version) == before
+
+
+def test_a_refund_above_what_was_paid_names_both_amounts_in_the_readers_way(world, finance_in):
+    award = _paid_award(world)
+    before = _ledger(award)
+    response = finance_in("fr").post(
+        f"/grants/{award.id}/refund",
+        data={"amount": "7 000", "value_date": date.today().isoformat(), "reference": "RET-3"},
+    )
+    assert response.status_code == 422
+    assert "Le remboursement (7 000,00 $US) dépasse le montant versé (6 400,00 $US)." in text_of(
+        response
+    )
+    assert _ledger(award) == before

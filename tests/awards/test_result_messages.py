@@ -46,6 +46,20 @@ def test_four_eyes_each_approval_says_what_comes_next(world, login):
     )
 
 
+def test_the_first_approval_says_in_arabic_that_a_second_one_is_needed(world, login):
+    award = make_award(world, state="active")
+    award.iban, award.bic = "FR1420041010050500013M02606", "PSSTFRPPLYO"
+    first = award.tranches[0]  # above the threshold: two approvals
+    world.finance.locale = "ar"
+    db.session.flush()
+    login(world.officer).post(f"/grants/tranches/{first.id}/request")
+    finance_a = login(world.finance)
+    approved_once = finance_a.post(f"/grants/tranches/{first.id}/approve")
+    page = _message(finance_a, approved_once)
+    assert first.state == "requested"
+    assert "تمت الموافقة على الدفعة 1؛ يجب أن يوافق عليها مسؤول مالي ثانٍ قبل الدفع." in page
+
+
 def test_a_transition_on_a_record_page_says_the_new_state_and_the_next_step(world, login, call):
     client = login(world.applicant)
     application = _start(client, call)

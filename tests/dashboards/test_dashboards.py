@@ -63,7 +63,7 @@ def test_programme_tables_hold_the_known_figures(officer):
     assert page.status_code == 200
     for name, expected in EXPECTED.items():
         assert rows_of(page, name) == expected, name
-    assert "3 decisions; 82 days on average." in text_of(page)
+    assert "3 decisions. 82 days on average." in text_of(page)
 
 
 def test_each_bar_is_a_row_with_its_value_in_its_title(officer):

@@ -206,6 +206,8 @@ def test_the_reminders_of_the_programme_year(app, world, mailbox):
             # The evaluator: three days before the review deadline, then once late.
             ("2027-04-28", "review_due", "before"),
             ("2027-05-01", "review_due", "late-1"),
+            # ...and the officers hear once that it is overdue.
+            ("2027-05-01", "review_overdue", "overdue"),
             # The award offer waits 14 days unanswered.
             ("2027-05-24", "award_offer_pending", "14d"),
             # Tranche 1, requested on Thursday: two working days is Monday; after the first
