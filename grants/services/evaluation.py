@@ -396,6 +396,16 @@ def submit_review(evaluator: User, review: Review) -> None:
         fire(application, "complete_review", None)
 
 
+def reviews_to_do(evaluator_id: int) -> int:
+    """How many of the evaluator's reviews still wait for scores (one count query, for
+    the header of every page)."""
+    return db.session.scalar(
+        select(func.count(Review.id)).where(
+            Review.evaluator_id == evaluator_id, Review.state == "assigned"
+        )
+    )
+
+
 def review_for(person: User, review_id: int) -> Review:
     """A review the person may see (``policy.REVIEWS``): programme staff any, an
     evaluator their own; else 404."""
