@@ -93,3 +93,25 @@ def test_the_account_pages_speak_each_language_with_one_button(client, path, wor
         # One way forward: the page's own button (the login page also offers to resend a
         # confirmation only to someone who needs it).
         assert len(_buttons(html.split('class="page-card"', 1)[1])) == 1
+
+
+def test_setting_up_two_step_sign_in_takes_two_clear_steps(client):
+    officer = make_user("finance_officer", email="new-cash@example.org")
+    officer.tf_primary_method = None
+    officer.tf_totp_secret = None
+    response = client.post("/login", data={"email": "new-cash@example.org", "password": PASSWORD})
+    assert "/tf-setup" in response.location
+    first = client.get("/tf-setup")
+    assert "Set up two-step sign-in" in text_of(first)
+    assert _buttons(first.get_data(as_text=True)) == ["Set up the app"]
+    second = client.post("/tf-setup", data={"setup": "authenticator"})
+    html = second.get_data(as_text=True)
+    assert second.status_code == 200 and 'id="qrcode"' in html and 'dir="ltr"' in html
+    assert _buttons(html) == ["Finish the set-up"]
+    # A wrong code: said next to the field; no recovery code is offered (none exists
+    # yet), only the way back to the set-up; and nobody is signed in.
+    wrong = client.post("/tf-validate", data={"code": "000000"})
+    html = wrong.get_data(as_text=True)
+    assert 'id="code-error"' in html and 'href="/tf-setup"' in html
+    assert 'href="/mf-recovery"' not in html
+    assert client.get("/account/profile").status_code == 302

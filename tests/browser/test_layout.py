@@ -29,14 +29,16 @@ PEOPLE = {
     "admin": ("admin@demo.example.org", "baobab-admin-harbour-27", "en"),
 }
 
-#: The header's measures: its height, and the top and bottom of each visible part of its
-#: one row (the brand, the entries, the language switcher).
+#: The header's measures: its height, the top and bottom of each visible part of its one
+#: row (the brand, the entries, the language switcher), and whether the entries overflow.
 MEASURE = """() => {
   const header = document.querySelector('.site-header');
   const parts = [...header.querySelectorAll('.brand, .menu > summary, .site-nav > li, .language')]
     .filter(e => e.getClientRects().length && getComputedStyle(e).visibility !== 'hidden')
     .map(e => { const r = e.getBoundingClientRect(); return [r.top, r.bottom]; });
+  const nav = header.querySelector('.site-nav');
   return {
+    squeezed: !!nav && nav.getClientRects().length > 0 && nav.scrollWidth > nav.clientWidth + 1,
     scroll: document.documentElement.scrollWidth,
     inner: window.innerWidth,
     header: header.getBoundingClientRect().height,
@@ -104,6 +106,8 @@ def _problems(page: Page, where: str, width: int) -> list[str]:
         bottoms = [bottom for _, bottom in seen["parts"]]
         if min(bottoms) <= max(tops):  # some part starts below where another ends
             found.append(f"{where}: the header takes more than one row")
+        if seen["squeezed"]:
+            found.append(f"{where}: the header's entries overflow their row")
     return found
 
 
