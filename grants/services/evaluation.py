@@ -418,6 +418,16 @@ def still_in_review(call_id: int) -> int:
     )
 
 
+def reviews_to_do(evaluator_id: int) -> int:
+    """How many of the evaluator's reviews still wait for scores (one count query, for
+    the header of every page)."""
+    return db.session.scalar(
+        select(func.count(Review.id)).where(
+            Review.evaluator_id == evaluator_id, Review.state == "assigned"
+        )
+    )
+
+
 def complete_reviews(officer: User, call, application_ids: list[int]) -> int:
     """Complete the review of the chosen applications of the call, when an evaluator's
     review will not come: each through the application's lifecycle (at least one review

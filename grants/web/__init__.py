@@ -119,6 +119,18 @@ def _unread() -> int:
     return unread_count(current_user.id) if current_user.is_authenticated else 0
 
 
+def _reviews_to_do() -> int:
+    """The header's count of reviews to do: asked only of evaluators."""
+    from flask_security import current_user
+
+    from grants.roles import EVALUATOR
+    from grants.services.evaluation import reviews_to_do
+
+    if not current_user.is_authenticated or not current_user.has_role(EVALUATOR):
+        return 0
+    return reviews_to_do(current_user.id)
+
+
 def page_url(page: int) -> str:
     args = {**(request.view_args or {}), **request.args.to_dict(), "page": page}
     return url_for(request.endpoint, **args)
@@ -184,6 +196,7 @@ def register_web(app: Flask) -> None:
         sector_label=lambda sector: SECTOR_LABELS.get(sector, sector),
         role_label=lambda role: ROLE_LABELS.get(role, role),
         unread_notifications=_unread,
+        reviews_to_do=_reviews_to_do,
         report_kind_label=lambda kind: REPORT_KIND_LABELS.get(kind, kind),
         ledger_kind_label=lambda kind: LEDGER_KIND_LABELS.get(kind, kind),
         person_name=_person_name,

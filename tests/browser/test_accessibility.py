@@ -93,6 +93,9 @@ def _paused_webhook() -> int:
 def _choose_language(page: Page, locale: str) -> None:
     """The language switcher every page carries, as a person would use it."""
     page.goto("/")
+    menu = page.locator(".menu > summary")
+    if menu.is_visible():  # on a phone, the switcher is in the header's menu
+        menu.click()
     page.select_option("#language-select", locale)
     page.locator("form.language button").click()
     page.wait_for_load_state()

@@ -59,6 +59,7 @@ def test_the_senegal_journey_in_french(person, live):
     expect(mariama.locator("h1")).to_contain_text("Appels")
     expect(mariama.locator("body")).to_contain_text("Sénégal 2027")
     shot(mariama, "open calls")
+    mariama.locator(".menu > summary").click()  # on a phone, the header's menu
     mariama.get_by_role("link", name=re.compile("inscrire")).first.click()
     mariama.fill("#full_name", "Mariama Ba")
     mariama.fill("#email", EMAIL)
