@@ -103,23 +103,46 @@ def start(code: str):
 
 
 def _form_for(application: Application) -> ApplicationForm:
-    form = ApplicationForm(obj=application)
-    if request.method == "GET":
-        form.version.data = application.version
-        while len(form.budget_lines) < len(application.budget_lines) + 1:
-            form.budget_lines.append_entry()
-        for entry, line in zip(form.budget_lines.entries, application.budget_lines, strict=False):
-            entry.form.process(None, obj=line)
-        for name, rows in (
-            ("cofinancing", application.cofinancing),
-            ("partners", application.partners),
-            ("team", application.team),
-        ):
-            while len(form[name]) < len(rows) + 1:
-                form[name].append_entry()
-            for entry, row in zip(form[name].entries, rows, strict=False):
-                entry.form.process(None, obj=row)
+    """The form as posted, or as the saved draft fills it (a GET)."""
+    return ApplicationForm(obj=application) if request.method != "GET" else _saved_form(application)
+
+
+def _saved_form(application: Application) -> ApplicationForm:
+    """The saved draft in the form, with one blank row more in each table to add one."""
+    form = ApplicationForm(formdata=None, obj=application)
+    form.version.data = application.version
+    while len(form.budget_lines) < len(application.budget_lines) + 1:
+        form.budget_lines.append_entry()
+    for entry, line in zip(form.budget_lines.entries, application.budget_lines, strict=False):
+        entry.form.process(None, obj=line)
+    for name, rows in (
+        ("cofinancing", application.cofinancing),
+        ("partners", application.partners),
+        ("team", application.team),
+    ):
+        while len(form[name]) < len(rows) + 1:
+            form[name].append_entry()
+        for entry, row in zip(form[name].entries, rows, strict=False):
+            entry.form.process(None, obj=row)
     return form
+
+
+def _changed_form(application: Application) -> ApplicationForm:
+    """An autosave sends the fields that changed, each named in ``changed`` (a table of
+    rows by its name, with all its rows); the rest is the saved draft. The whole form is
+    then validated and saved as the Save button's would be."""
+    names = {field.name for field in ApplicationForm(formdata=None)}
+    changed = set(request.form.getlist("changed")) & names - {"csrf_token", "version"}
+    if not changed:
+        return _form_for(application)
+    formdata = _saved_form(application).as_formdata()
+    for key in list(formdata.keys()):
+        if key.split("-", 1)[0] in changed:
+            formdata.poplist(key)
+    for key in request.form:
+        if key.split("-", 1)[0] in changed or key in ("csrf_token", "version"):
+            formdata.setlist(key, request.form.getlist(key))
+    return ApplicationForm(formdata=formdata, obj=application)
 
 
 def _earlier_versions(application: Application) -> dict[int, list[Document]]:
@@ -164,7 +187,7 @@ def show(application_id: int):
     if request.method == "POST" and request.headers.get("X-Requested-With") == "autosave":
         application = service.visible_application(current_user, application_id, *service.SAVING)
         service.check_editable(current_user, application)
-        return _autosave(application, _form_for(application))
+        return _autosave(application, _changed_form(application))
     application = service.visible_application(current_user, application_id)
     if request.method == "GET":
         return _render(application)
@@ -209,7 +232,9 @@ def _save(application: Application, form: ApplicationForm) -> None:
 
 
 def _autosave(application: Application, form: ApplicationForm):
-    """The JavaScript enhancement's save: JSON in, a short status sentence out."""
+    """The JavaScript enhancement's save: JSON in, a short status sentence out, with what
+    is still missing to submit. A refusal for a stale version says which version is
+    current, so that the person can save over it once they have been told."""
     if not form.validate_on_submit():
         return jsonify(
             message=_(
@@ -218,12 +243,17 @@ def _autosave(application: Application, form: ApplicationForm):
         ), 422
     try:
         _save(application, form)
-    except (Conflict, InvalidInput) as refused:
+    except Conflict as stale:
+        return jsonify(message=stale.message, current_version=application.version), 409
+    except InvalidInput as refused:
         return jsonify(message=refused.message), refused.status
     db.session.flush()
+    checklist = service.checklist(current_user, application)
     return jsonify(
         version=application.version,
         message=_("Saved automatically at %(time)s.", time=format_time(utcnow())),
+        checklist=render_template("applications/_checklist.html", checklist=checklist),
+        ready=not checklist,
     )
 
 
