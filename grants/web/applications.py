@@ -131,10 +131,10 @@ def _changed_form(application: Application) -> ApplicationForm:
     """An autosave sends the fields that changed, each named in ``changed`` (a table of
     rows by its name, with all its rows); the rest is the saved draft. The whole form is
     then validated and saved as the Save button's would be."""
+    if "changed" not in request.form:
+        return _form_for(application)
     names = {field.name for field in ApplicationForm(formdata=None)}
     changed = set(request.form.getlist("changed")) & names - {"csrf_token", "version"}
-    if not changed:
-        return _form_for(application)
     formdata = _saved_form(application).as_formdata()
     for key in list(formdata.keys()):
         if key.split("-", 1)[0] in changed:
