@@ -231,6 +231,16 @@ def _save(application: Application, form: ApplicationForm) -> None:
     )
 
 
+def _already_saved(application: Application, form: ApplicationForm) -> bool:
+    """Changes sent again after their answer was lost (the connection dropped on the way
+    back) find the draft already as they say: that is no one else's save to protect."""
+    saved = _saved_form(application)
+    return all(
+        getattr(form, part)() == getattr(saved, part)()
+        for part in ("draft_data", "lines", "sources", "partner_rows", "team_rows")
+    )
+
+
 def _autosave(application: Application, form: ApplicationForm):
     """The JavaScript enhancement's save: JSON in, a short status sentence out, with what
     is still missing to submit. A refusal for a stale version says which version is
@@ -244,7 +254,8 @@ def _autosave(application: Application, form: ApplicationForm):
     try:
         _save(application, form)
     except Conflict as stale:
-        return jsonify(message=stale.message, current_version=application.version), 409
+        if not _already_saved(application, form):
+            return jsonify(message=stale.message, current_version=application.version), 409
     except InvalidInput as refused:
         return jsonify(message=refused.message), refused.status
     db.session.flush()

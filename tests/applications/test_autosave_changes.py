@@ -5,19 +5,26 @@ ended is told apart from a lost connection."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+import time_machine
 
 from grants.extensions import db
-from tests.applications.test_applications import FORM, _save, _start
-from tests.applications.test_applications import call  # noqa: F401 (the fixture)
+from grants.orm import utcnow
+from tests.applications.test_applications import (
+    FORM,
+    _save,
+    _start,
+    call,  # noqa: F401 (the fixture)
+)
 
 AUTOSAVE = {"X-Requested-With": "autosave", "Accept": "application/json"}
 
 
 @pytest.fixture
-def draft(world, login, call):
+def draft(world, login, call):  # noqa: F811 (the imported fixture)
     """A draft saved once in full, and the member's client."""
     client = login(world.applicant)
     application = _start(client, call)
@@ -131,6 +138,25 @@ def test_a_stale_change_is_a_conflict_naming_the_current_version(draft):
     assert _snapshot(application) == before
 
 
+def test_changes_sent_again_after_a_lost_answer_are_not_a_conflict(draft):
+    application, client = draft
+    loaded = application.version
+    first = _autosave(client, application, ["title"], title="Sent twice")
+    assert first.status_code == 200
+    # The answer never reached the phone: it sends the same change with the same version.
+    data = {"version": str(loaded), "changed": ["title"], "title": "Sent twice"}
+    again = client.post(f"/applications/{application.id}", headers=AUTOSAVE, data=data)
+    assert again.status_code == 200 and again.json["version"] == first.json["version"]
+    db.session.refresh(application)
+    assert application.version == first.json["version"] and application.title == "Sent twice"
+    # Another change on that old version is someone else's save to protect.
+    data["title"] = "Something else"
+    other = client.post(f"/applications/{application.id}", headers=AUTOSAVE, data=data)
+    assert other.status_code == 409
+    db.session.refresh(application)
+    assert application.title == "Sent twice"
+
+
 def test_unknown_names_are_ignored_and_nothing_else_is_touched(draft):
     application, client = draft
     before = _snapshot(application)
@@ -148,3 +174,54 @@ def test_an_ended_session_is_a_401_not_a_redirect_to_the_login_page(draft, app):
     assert response.status_code == 401
     assert response.is_json
     assert _snapshot(application) == before
+
+
+def test_an_ended_session_with_the_pages_old_token_is_a_401_too(draft):
+    application, client = draft
+    before = _snapshot(application)
+    token = client.csrf_token()
+    client.post("/logout")
+    data = {
+        "csrf_token": token,
+        "version": str(application.version),
+        "changed": ["title"],
+        "title": "Typed after the session ended",
+    }
+    response = client.post(
+        f"/applications/{application.id}", headers=AUTOSAVE, data=data, csrf=False
+    )
+    assert response.status_code == 401 and response.is_json
+    assert _snapshot(application) == before
+
+
+def test_a_token_aged_past_its_hour_is_renewed_for_the_script_and_nothing_saved(draft):
+    application, client = draft
+    before = _snapshot(application)
+    token = client.csrf_token()
+    data = {"version": str(application.version), "changed": ["title"], "title": "An hour later"}
+    with time_machine.travel(utcnow() + timedelta(hours=2)):
+        aged = client.post(
+            f"/applications/{application.id}",
+            headers=AUTOSAVE,
+            data={**data, "csrf_token": token},
+            csrf=False,
+        )
+        assert aged.status_code == 400 and "expired" in aged.json["message"]
+        assert _snapshot(application) == before
+        renewed = client.post(
+            f"/applications/{application.id}",
+            headers=AUTOSAVE,
+            data={**data, "csrf_token": aged.json["csrf_token"]},
+            csrf=False,
+        )
+    assert renewed.status_code == 200, renewed.json
+    db.session.refresh(application)
+    assert application.title == "An hour later"
+
+
+def test_a_page_posted_with_an_old_token_still_gets_the_error_page(draft):
+    application, client = draft
+    data = {"csrf_token": "forged", "version": str(application.version), "title": "Forged"}
+    response = client.post(f"/applications/{application.id}", data=data, csrf=False)
+    assert response.status_code == 400 and not response.is_json
+    assert "expired" in response.get_data(as_text=True)

@@ -76,7 +76,8 @@
      person; only their Save button then saves over it. */
   var deviceKey = "unsent-changes " + form.getAttribute("data-autosave");
   var edits = {};  // field or table name → edits the server has not confirmed
-  var timer = null, saving = false, again = false, retryDelay = 0, currentVersion = null;
+  var timer = null, saving = false, again = false, renewed = false;
+  var retryDelay = 0, currentVersion = null;
 
   function groupOf(name) { return name.split("-")[0]; }
 
@@ -131,6 +132,7 @@
     });
     setVersion(body.version);
     retryDelay = 0;
+    renewed = false;
     currentVersion = null;
     keepOnDevice();
     showStatus("saved", body.message);
@@ -174,7 +176,15 @@
     }).then(function (response) {
       if (response.status === 401) { return signedOut(); }
       return response.json().then(function (body) {
-        if (response.ok) { saved(body, sent); } else { refused(response.status, body); }
+        if (response.ok) {
+          saved(body, sent);
+        } else if (body.csrf_token && !renewed) {
+          renewed = again = true;  // the page's token aged (an hour): send with a fresh one
+          Array.prototype.forEach.call(document.querySelectorAll("input[name=csrf_token]"),
+            function (input) { input.value = body.csrf_token; });
+        } else {
+          refused(response.status, body);
+        }
       });
     }).catch(unsent).then(function () {
       saving = false;
