@@ -3,11 +3,14 @@ and the officers' screening list."""
 
 from __future__ import annotations
 
+from functools import partial
+
 from flask import (
     Blueprint,
     abort,
     current_app,
     flash,
+    get_template_attribute,
     jsonify,
     redirect,
     render_template,
@@ -260,10 +263,15 @@ def _autosave(application: Application, form: ApplicationForm):
         return jsonify(message=refused.message), refused.status
     db.session.flush()
     checklist = service.checklist(current_user, application)
+    part = partial(get_template_attribute, "applications/_saved_parts.html")
     return jsonify(
         version=application.version,
         message=_("Saved automatically at %(time)s.", time=format_time(utcnow())),
-        checklist=render_template("applications/_checklist.html", checklist=checklist),
+        parts={
+            "checklist-items": part("checklist")(checklist),
+            "budget-total": part("budget_total")(application),
+            "cofinancing-share": part("cofinancing_share")(application),
+        },
         ready=not checklist,
     )
 

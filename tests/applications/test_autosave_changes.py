@@ -62,7 +62,9 @@ def test_one_changed_field_is_saved_and_the_rest_of_the_draft_kept(draft):
     assert after[1] == before[1] and after[3:] == before[3:]
     assert application.budget_total == Decimal("24000000")
     assert "Saved automatically" in response.json["message"]
-    assert "These documents are missing" in response.json["checklist"]
+    parts = response.json["parts"]
+    assert "These documents are missing" in parts["checklist-items"]
+    assert "24,000,000" in parts["budget-total"] and "16.50 %" in parts["cofinancing-share"]
     assert response.json["ready"] is False
 
 

@@ -119,10 +119,13 @@
     Array.prototype.forEach.call(inputs, function (input) { input.value = version; });
   }
 
-  function showChecklist(body) {
-    var items = document.getElementById("checklist-items");
+  function showSavedParts(body) {
+    // What the save changed on the page (checklist, totals), rendered by the server.
+    Object.keys(body.parts || {}).forEach(function (id) {
+      var part = document.getElementById(id);
+      if (part) { part.innerHTML = body.parts[id]; }
+    });
     var submit = document.querySelector("form.submit-form button[type=submit]");
-    if (items && typeof body.checklist === "string") { items.innerHTML = body.checklist; }
     if (submit && typeof body.ready === "boolean") { submit.disabled = !body.ready; }
   }
 
@@ -136,7 +139,7 @@
     currentVersion = null;
     keepOnDevice();
     showStatus("saved", body.message);
-    showChecklist(body);
+    showSavedParts(body);
   }
 
   function refused(code, body) {
