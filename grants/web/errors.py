@@ -217,7 +217,9 @@ def register_error_pages(app: Flask) -> None:
             "The form expired or was sent from elsewhere. "
             "Go back, reload the page and submit it again."
         )
-        if request.accept_mimetypes.best == "application/json" and request.method == "POST":
+        if "X-Requested-With" in request.headers and request.accept_mimetypes.best == (
+            "application/json"
+        ):
             # A page's script saving in the background (the application form's autosave):
             # signed out, the person is asked to sign in again; signed in, the page's token
             # only aged, and the script sends again with a fresh one.
