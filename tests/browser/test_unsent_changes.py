@@ -184,3 +184,14 @@ def test_typed_after_the_session_ended_is_back_and_saved_after_signing_in(draft,
     live.screenshot(awa, JOURNEY, "signed in again, sent")
     assert _stored(live, application_id).objectives == "Vingt jeunes formés, douze installés."
     assert _kept_on_device(awa) is None
+
+
+def test_enter_in_a_field_saves_and_adds_no_row(draft, live):
+    awa, application_id = draft
+    awa.fill("#locality", "Thiès")
+    awa.locator("#locality").press("Enter")
+    expect(awa.locator(".autosave-status")).to_have_attribute("data-state", "saved")
+    expect(awa.locator("#budget_lines tbody tr")).to_have_count(1)
+    assert _stored(live, application_id).locality == "Thiès"
+    awa.locator("button[name=add_line]").press("Enter")  # the button itself adds a line
+    expect(awa.locator("#budget_lines tbody tr")).to_have_count(2)

@@ -65,6 +65,10 @@
     var table = button ? button.closest("fieldset").querySelector("table.rows") : null;
     if (!table) { return; }
     event.preventDefault();
+    if (event.detail === 0 && document.activeElement !== button) {
+      save();  // Enter in a field "clicks" the form's first button: it means save, not add
+      return;
+    }
     addRow(table).querySelector("input, select").focus();
   });
 
