@@ -15,6 +15,7 @@ from typing import Any
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from werkzeug.datastructures import MultiDict
 from wtforms import (
     DateField,
     FieldList,
@@ -271,6 +272,25 @@ class ApplicationForm(FlaskForm):
             for e in self.team.entries
             if not e.form.is_blank()
         ]
+
+    def as_formdata(self) -> MultiDict:
+        """The fields' values as a browser sends them: the saved draft, which a partial
+        save completes with the fields it changed before the whole form is validated."""
+        formdata: MultiDict = MultiDict()
+        for field in self:
+            entries = [e.form for e in field.entries] if isinstance(field, FieldList) else [None]
+            for cells in entries:
+                for cell in cells if cells is not None else [field]:
+                    if cell.name in ("csrf_token", "version"):
+                        continue
+                    if isinstance(cell, SelectMultipleField):
+                        for value in cell.data or []:
+                            formdata.add(cell.name, str(value))
+                    elif isinstance(cell, SelectField):
+                        formdata.add(cell.name, "" if cell.data is None else str(cell.data))
+                    else:
+                        formdata.add(cell.name, cell._value())
+        return formdata
 
     def draft_data(self) -> dict:
         """The draft's fields as the service takes them."""

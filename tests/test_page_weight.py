@@ -109,3 +109,15 @@ def test_static_files_are_cached_under_their_content_hash(client):
     assert response.headers["Content-Encoding"] == "gzip"
     assert "max-age=31536000" in response.headers["Cache-Control"]
     assert "immutable" in response.headers["Cache-Control"]
+
+
+def test_static_files_carry_no_session_cookie_nor_vary_on_it(world, login):
+    client = login(world.applicant)
+    page = client.get("/", headers=GZIP)
+    assert "Cookie" in page.headers.get("Vary", "")
+    for name in ("app.css", "app.js"):
+        response = client.get(f"/static/{name}?v=any", headers=GZIP)
+        assert response.status_code == 200
+        assert "Set-Cookie" not in response.headers, name
+        assert "Cookie" not in response.headers.get("Vary", ""), name
+    assert client.get("/account/profile").status_code == 200  # still signed in

@@ -3,11 +3,14 @@ and the officers' screening list."""
 
 from __future__ import annotations
 
+from functools import partial
+
 from flask import (
     Blueprint,
     abort,
     current_app,
     flash,
+    get_template_attribute,
     jsonify,
     redirect,
     render_template,
@@ -104,25 +107,55 @@ def start(code: str):
     return redirect(url_for("applications.show", application_id=application.id))
 
 
-def _form_for(application: Application) -> ApplicationForm:
-    form = ApplicationForm(obj=application)
+def _offered(form: ApplicationForm, application: Application) -> ApplicationForm:
+    """The form offering the call's countries only (all when the call names none)."""
     form.country.offer(service.project_countries(application.call))
-    if request.method == "GET":
-        form.version.data = application.version
-        while len(form.budget_lines) < len(application.budget_lines) + 1:
-            form.budget_lines.append_entry()
-        for entry, line in zip(form.budget_lines.entries, application.budget_lines, strict=False):
-            entry.form.process(None, obj=line)
-        for name, rows in (
-            ("cofinancing", application.cofinancing),
-            ("partners", application.partners),
-            ("team", application.team),
-        ):
-            while len(form[name]) < len(rows) + 1:
-                form[name].append_entry()
-            for entry, row in zip(form[name].entries, rows, strict=False):
-                entry.form.process(None, obj=row)
     return form
+
+
+def _form_for(application: Application) -> ApplicationForm:
+    """The form as posted, or as the saved draft fills it (a GET)."""
+    if request.method == "GET":
+        return _saved_form(application)
+    return _offered(ApplicationForm(obj=application), application)
+
+
+def _saved_form(application: Application) -> ApplicationForm:
+    """The saved draft in the form, with one blank row more in each table to add one."""
+    form = _offered(ApplicationForm(formdata=None, obj=application), application)
+    form.version.data = application.version
+    while len(form.budget_lines) < len(application.budget_lines) + 1:
+        form.budget_lines.append_entry()
+    for entry, line in zip(form.budget_lines.entries, application.budget_lines, strict=False):
+        entry.form.process(None, obj=line)
+    for name, rows in (
+        ("cofinancing", application.cofinancing),
+        ("partners", application.partners),
+        ("team", application.team),
+    ):
+        while len(form[name]) < len(rows) + 1:
+            form[name].append_entry()
+        for entry, row in zip(form[name].entries, rows, strict=False):
+            entry.form.process(None, obj=row)
+    return form
+
+
+def _changed_form(application: Application) -> ApplicationForm:
+    """An autosave sends the fields that changed, each named in ``changed`` (a table of
+    rows by its name, with all its rows); the rest is the saved draft. The whole form is
+    then validated and saved as the Save button's would be."""
+    if "changed" not in request.form:
+        return _form_for(application)
+    names = {field.name for field in ApplicationForm(formdata=None)}
+    changed = set(request.form.getlist("changed")) & names - {"csrf_token", "version"}
+    formdata = _saved_form(application).as_formdata()
+    for key in list(formdata.keys()):
+        if key.split("-", 1)[0] in changed:
+            formdata.poplist(key)
+    for key in request.form:
+        if key.split("-", 1)[0] in changed or key in ("csrf_token", "version"):
+            formdata.setlist(key, request.form.getlist(key))
+    return _offered(ApplicationForm(formdata=formdata, obj=application), application)
 
 
 def _earlier_versions(application: Application) -> dict[int, list[Document]]:
@@ -167,7 +200,7 @@ def show(application_id: int):
     if request.method == "POST" and request.headers.get("X-Requested-With") == "autosave":
         application = service.visible_application(current_user, application_id, *service.SAVING)
         service.check_editable(current_user, application)
-        return _autosave(application, _form_for(application))
+        return _autosave(application, _changed_form(application))
     application = service.visible_application(current_user, application_id)
     if request.method == "GET":
         return _render(application)
@@ -211,8 +244,20 @@ def _save(application: Application, form: ApplicationForm) -> None:
     )
 
 
+def _already_saved(application: Application, form: ApplicationForm) -> bool:
+    """Changes sent again after their answer was lost (the connection dropped on the way
+    back) find the draft already as they say: that is no one else's save to protect."""
+    saved = _saved_form(application)
+    return all(
+        getattr(form, part)() == getattr(saved, part)()
+        for part in ("draft_data", "lines", "sources", "partner_rows", "team_rows")
+    )
+
+
 def _autosave(application: Application, form: ApplicationForm):
-    """The JavaScript enhancement's save: JSON in, a short status sentence out."""
+    """The JavaScript enhancement's save: JSON in, a short status sentence out, with what
+    is still missing to submit. A refusal for a stale version says which version is
+    current, so that the person can save over it once they have been told."""
     if not form.validate_on_submit():
         return jsonify(
             message=_(
@@ -221,12 +266,23 @@ def _autosave(application: Application, form: ApplicationForm):
         ), 422
     try:
         _save(application, form)
-    except (Conflict, InvalidInput) as refused:
+    except Conflict as stale:
+        if not _already_saved(application, form):
+            return jsonify(message=stale.message, current_version=application.version), 409
+    except InvalidInput as refused:
         return jsonify(message=refused.message), refused.status
     db.session.flush()
+    checklist = service.checklist(current_user, application)
+    part = partial(get_template_attribute, "applications/_saved_parts.html")
     return jsonify(
         version=application.version,
         message=_("Saved automatically at %(time)s.", time=format_time(utcnow(), "short")),
+        parts={
+            "checklist-items": part("checklist")(checklist),
+            "budget-total": part("budget_total")(application),
+            "cofinancing-share": part("cofinancing_share")(application),
+        },
+        ready=not checklist,
     )
 
 

@@ -14,10 +14,11 @@ from __future__ import annotations
 import logging
 from html import escape
 
-from flask import Flask, current_app, g, render_template, request, session
+from flask import Flask, current_app, g, jsonify, render_template, request, session
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
-from flask_wtf.csrf import CSRFError
+from flask_security import current_user
+from flask_wtf.csrf import CSRFError, generate_csrf
 from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import Conflict, HTTPException, InternalServerError, ServiceUnavailable
@@ -212,14 +213,20 @@ def register_error_pages(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def _csrf_error(error: CSRFError):
-        return error_page(
-            400,
-            _l(
-                "The form expired or was sent from elsewhere. "
-                "Go back, reload the page and submit it again."
-            ),
-            error,
+        expired = _l(
+            "The form expired or was sent from elsewhere. "
+            "Go back, reload the page and submit it again."
         )
+        if "X-Requested-With" in request.headers and request.accept_mimetypes.best == (
+            "application/json"
+        ):
+            # A page's script saving in the background (the application form's autosave):
+            # signed out, the person is asked to sign in again; signed in, the page's token
+            # only aged, and the script sends again with a fresh one.
+            if not current_user.is_authenticated:
+                return jsonify(message=str(_l("Sign in again"))), 401
+            return jsonify(message=str(expired), csrf_token=generate_csrf()), 400
+        return error_page(400, expired, error)
 
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException):

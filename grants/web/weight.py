@@ -15,6 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from flask import Flask, Response, request
+from flask.sessions import SecureCookieSessionInterface
 
 COMPRESSIBLE = ("text/", "application/json", "application/xml", "image/svg+xml")
 MIN_SIZE = 500
@@ -59,7 +60,21 @@ def compress(response: Response) -> Response:
     return response
 
 
+class StaticWithoutSession(SecureCookieSessionInterface):
+    """Static files are the same for everyone: no session cookie is set on them, and so
+    no ``Vary: Cookie``, with which a browser's cache would fetch them again each time
+    the session cookie changes (every sign-in), whatever their year of caching."""
+
+    def save_session(self, app: Flask, session, response: Response) -> None:
+        if request.endpoint == "static":
+            return
+        super().save_session(app, session, response)
+
+
 def init_app(app: Flask) -> None:
+    if type(app.session_interface) is SecureCookieSessionInterface:
+        app.session_interface = StaticWithoutSession()
+
     @app.url_defaults
     def _hashed_static(endpoint: str, values: dict) -> None:
         if endpoint == "static" and "v" not in values and "filename" in values:
