@@ -98,7 +98,10 @@ def test_typed_offline_survives_a_reload_and_is_sent_when_the_connection_returns
     status = awa.locator(".autosave-status")
     _cut(awa)
     awa.fill("#summary", "Former vingt jeunes à la couture.")
-    awa.select_option("#sdg_targets", ["8.6", "4.4"])
+    for target in ("8.6", "4.4"):  # ticked in their goal's disclosure
+        tick = awa.locator(f"input[name=sdg_targets][value='{target}']")
+        awa.locator("details.sdg-goal", has=tick).locator("summary").click()
+        tick.check()
     _save(awa)
     expect(status).to_have_attribute("data-state", "unsent")
     with pytest.raises(Exception, match="ERR_INTERNET_DISCONNECTED"):

@@ -80,7 +80,7 @@
      person; only their Save button then saves over it. */
   var deviceKey = "unsent-changes " + form.getAttribute("data-autosave");
   var edits = {};  // field or table name → edits the server has not confirmed
-  var timer = null, saving = false, again = false, renewed = false;
+  var timer = null, saving = false, again = false, renewed = false, asked = false;
   var retryDelay = 0, currentVersion = null;
 
   function groupOf(name) { return name.split("-")[0]; }
@@ -134,6 +134,7 @@
   }
 
   function saved(body, sent) {
+    asked = false;
     Object.keys(sent).forEach(function (name) {
       if (edits[name] === sent[name]) { delete edits[name]; }
     });
@@ -148,11 +149,18 @@
 
   function refused(code, body) {
     keepOnDevice();
+    if (asked && code !== 409) {
+      // The person pressed Save: show why next to each field, as the page does without script.
+      asked = false;
+      form.submit();
+      return;
+    }
     if (code === 409 && body.current_version) { currentVersion = body.current_version; }
     showStatus(code === 409 ? "conflict" : "refused", body.message);
   }
 
   function unsent() {
+    asked = false;
     keepOnDevice();
     showStatus("unsent", form.getAttribute("data-offline-message"));
     retryDelay = Math.min(retryDelay ? retryDelay * 2 : 5000, 60000);
@@ -212,7 +220,9 @@
   function clearGroup(group) {
     Array.prototype.forEach.call(form.elements, function (field) {
       if (!field.name || groupOf(field.name) !== group) { return; }
-      if (field.multiple) {
+      if (field.type === "checkbox" || field.type === "radio") {
+        field.checked = false;
+      } else if (field.multiple) {
         Array.prototype.forEach.call(field.options, function (option) { option.selected = false; });
       } else if (field.tagName === "SELECT") {
         field.selectedIndex = 0;
@@ -231,7 +241,13 @@
       field = form.elements[name];
     }
     if (!field) { return; }
-    if (field.multiple) {
+    var boxes = field.type === "checkbox" || field.type === "radio" ? [field]
+      : (!field.options && field.length !== undefined ? field : null);  // several ticks
+    if (boxes) {
+      Array.prototype.forEach.call(boxes, function (box) {
+        if (box.value === value) { box.checked = true; }
+      });
+    } else if (field.multiple) {
       Array.prototype.forEach.call(field.options, function (option) {
         if (option.value === value) { option.selected = true; }
       });
@@ -263,6 +279,7 @@
     if (!button || button.name || !Object.keys(edits).length || state === "refused") { return; }
     event.preventDefault();
     if (currentVersion) { setVersion(currentVersion); }
+    asked = true;
     save();
   });
   form.addEventListener("input", noteChange);
