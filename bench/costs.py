@@ -176,6 +176,9 @@ def request_of(endpoint, clients, token_header, draft_path, meta):
     return get
 
 
+BY_CALLS = False
+
+
 def profile(name: str, once, requests: int, top: int, callers: str | None = None) -> None:
     for _ in range(5):  # warm per-process caches, as a long-running worker has them
         response = once()
@@ -212,7 +215,8 @@ def profile(name: str, once, requests: int, top: int, callers: str | None = None
         ms = seconds * 1000 / requests
         print(f"{area:<28}{ms:>12.2f}{ms / profiled:>8.0%}")
     print(f"\n{'own ms':>8}{'cum ms':>9}{'calls':>8}  function (own time, per request)")
-    for own, cumulative, calls, where in sorted(rows, reverse=True)[:top]:
+    order = (lambda row: row[2]) if BY_CALLS else (lambda row: row[0])
+    for own, cumulative, calls, where in sorted(rows, key=order, reverse=True)[:top]:
         print(
             f"{own * 1000 / requests:>8.3f}{cumulative * 1000 / requests:>9.2f}"
             f"{calls / requests:>8.0f}  {where}"
@@ -262,7 +266,10 @@ def main() -> None:
     parser.add_argument("--top", type=int, default=20)
     parser.add_argument("--queries", action="store_true", help="the time of each statement instead")
     parser.add_argument("--callers", help="also print who calls the functions matching this")
+    parser.add_argument("--by-calls", action="store_true", help="list functions by calls")
     arguments = parser.parse_args()
+    global BY_CALLS
+    BY_CALLS = arguments.by_calls
     options = Options.from_environment()
     dataset = prepare(options)
     with tempfile.TemporaryDirectory() as folder:

@@ -5,7 +5,7 @@ their call's review deadline. The revision is named for what it does, not number
 that renumbering the file after another revision lands first only means changing
 ``down_revision``.
 
-Revision ID: review_due_dates
+Revision ID: 0017
 Revises: 0016
 Create Date: 2026-12-07 11:50:00
 
@@ -14,7 +14,7 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = "review_due_dates"
+revision = "0017"
 down_revision = "0016"
 branch_labels = None
 depends_on = None
