@@ -28,7 +28,7 @@ from grants.orm import utcnow
 from grants.roles import ADMIN, EVALUATOR, PROGRAMME_OFFICER
 from grants.services import assignment_plan
 from grants.services.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
-from grants.services.workflow import announce, fire
+from grants.services.workflow import allowed_for_many, announce, fire
 from workflows.application import review_due_at
 from workflows.review import ReviewLifecycle
 
@@ -432,8 +432,6 @@ def complete_reviews(officer: User, call, application_ids: list[int]) -> int:
     """Complete the review of the chosen applications of the call, when an evaluator's
     review will not come: each through the application's lifecycle (at least one review
     must be in). All or none: one refusal completes nothing and says why, by application."""
-    from grants.services.workflow import allowed_for_many
-
     if not application_ids:
         chosen = _("Choose the applications whose review to complete.")
         raise InvalidInput(chosen, {"complete": [chosen]})

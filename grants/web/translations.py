@@ -17,11 +17,17 @@ from flask.globals import _cv_app
 from flask_babel import get_locale, get_translations
 
 
-def request_translations() -> Any:
-    """The translations of the current locale; outside a context, Flask-Babel's answer."""
+def _babel_state() -> tuple[Any, Any]:
+    """Flask-Babel's per-request state and the locale it has found, read from the
+    application context directly (``(None, None)`` before the locale is known)."""
     context = _cv_app.get(None)
     state = context.g.__dict__.get("_flask_babel") if context is not None else None
-    locale = state.__dict__.get("babel_locale") if state is not None else None
+    return state, (state.__dict__.get("babel_locale") if state is not None else None)
+
+
+def request_translations() -> Any:
+    """The translations of the current locale; outside a context, Flask-Babel's answer."""
+    state, locale = _babel_state()
     if locale is None:
         return get_translations()  # the first word of a request finds and sets the locale
     kept = state.__dict__.get("request_translations")
@@ -35,9 +41,7 @@ def request_translations() -> Any:
 def locale_name() -> str:
     """The current locale's name ("fr"), as ``str(get_locale())`` without its proxies:
     a page formats an amount up to two hundred times."""
-    context = _cv_app.get(None)
-    state = context.g.__dict__.get("_flask_babel") if context is not None else None
-    locale = state.__dict__.get("babel_locale") if state is not None else None
+    state, locale = _babel_state()
     if locale is None:
         return str(get_locale())
     kept = state.__dict__.get("locale_name")
