@@ -36,6 +36,7 @@ from bench.load import (  # noqa: E402
     SECRET,
     Options,
     _finance_team,
+    autosave_fields,
     draft_form,
     prepare,
 )
@@ -149,12 +150,11 @@ def request_of(endpoint, clients, token_header, draft_path, meta):
         page = client.get(draft_path)
         values, _, version = draft_form(page.get_data())
         state = {"version": version, "n": 0}
-        fields = dict(values)
 
         def save():
             state["n"] += 1
-            data = dict(fields, version=str(state["version"]))
-            data["summary"] = f"{fields.get('summary', '')} edit {state['n']}"
+            data = dict(autosave_fields(values, f"edit {state['n']}"))
+            data["version"] = str(state["version"])
             response = client.post(
                 draft_path,
                 data=data,

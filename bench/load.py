@@ -459,6 +459,13 @@ def draft_form(page: bytes) -> tuple[list[tuple[str, str]], str, int]:
 EDIT_MARK = "EDITMARK"
 
 
+def autosave_fields(values: list[tuple[str, str]], mark: str) -> list[tuple[str, str]]:
+    """What the page's script sends as a person types in the summary: that field alone,
+    named in ``changed`` (the CSRF token and the version are added by the caller)."""
+    summary = dict(values).get("summary", "")
+    return [("changed", "summary"), ("summary", f"{summary} {mark}")]
+
+
 def edited(body: str, count: int) -> str:
     return body.replace(EDIT_MARK, f"edit{count}")
 
@@ -696,8 +703,7 @@ def count_queries(app, dataset: Dataset, people: dict, token: str) -> dict[str, 
                         return response
                     page = client.get(path)
                     values, _, version = draft_form(page.get_data())
-                    data = dict(values, version=str(version))
-                    data["summary"] = f"{data.get('summary', '')} edit"  # a change, as typed
+                    data = dict(autosave_fields(values, "edit"), version=str(version))
                     statements[0] = 0
                     return client.post(path, data=data, headers={"X-Requested-With": "autosave"})
 
@@ -762,7 +768,7 @@ def _drafters(port, drafts: list[tuple[int, str, int]]) -> list[Drafter]:
             raise RuntimeError(f"{email} cannot open their draft ({status})")
         values, csrf, _ = draft_form(page)
         # As a person typing: each save changes the summary (EDIT_MARK becomes a count).
-        values = [(k, f"{v} {EDIT_MARK}" if k == "summary" else v) for k, v in values]
+        values = autosave_fields(values, EDIT_MARK)
         return email, (
             browser.cookie_header(),
             urllib.parse.urlencode(values + [("csrf_token", csrf)]),

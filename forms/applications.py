@@ -15,7 +15,6 @@ from typing import Any
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from werkzeug.datastructures import MultiDict
 from wtforms import (
     DateField,
     FieldList,
@@ -273,25 +272,6 @@ class ApplicationForm(FlaskForm):
             if not e.form.is_blank()
         ]
 
-    def as_formdata(self) -> MultiDict:
-        """The fields' values as a browser sends them: the saved draft, which a partial
-        save completes with the fields it changed before the whole form is validated."""
-        formdata: MultiDict = MultiDict()
-        for field in self:
-            entries = [e.form for e in field.entries] if isinstance(field, FieldList) else [None]
-            for cells in entries:
-                for cell in cells if cells is not None else [field]:
-                    if cell.name in ("csrf_token", "version"):
-                        continue
-                    if isinstance(cell, SelectMultipleField):
-                        for value in cell.data or []:
-                            formdata.add(cell.name, str(value))
-                    elif isinstance(cell, SelectField):
-                        formdata.add(cell.name, "" if cell.data is None else str(cell.data))
-                    else:
-                        formdata.add(cell.name, cell._value())
-        return formdata
-
     def draft_data(self) -> dict:
         """The draft's fields as the service takes them."""
         names = [name for name in DRAFT_FIELDS if name in self]
@@ -305,3 +285,18 @@ class ApplicationForm(FlaskForm):
 
 def line_total(line: dict) -> Decimal:
     return (Decimal(line["quantity"]) * Decimal(line["unit_cost"])).quantize(Decimal("0.01"))
+
+
+#: The tables of the application form: rows a partial save sends whole, or not at all.
+TABLES = ("budget_lines", "cofinancing", "partners", "team")
+
+
+class DraftFieldsForm(ApplicationForm):
+    """The application form without its tables: what an autosave that changed only the
+    draft's own fields (the summary as a person types it) validates and saves, so that
+    it neither loads nor compares rows it did not touch."""
+
+    budget_lines = None
+    cofinancing = None
+    partners = None
+    team = None

@@ -197,8 +197,8 @@ _ROW_LIMITS = {
 def draft_problems(
     call: Call,
     data: dict[str, Any],
-    budget_lines: list[dict[str, Any]],
-    cofinancing: list[dict[str, Any]],
+    budget_lines: list[dict[str, Any]] | None,
+    cofinancing: list[dict[str, Any]] | None,
     partners: list[dict[str, Any]] | None = None,
     team: list[dict[str, Any]] | None = None,
 ) -> dict[str, list[str]]:
@@ -211,8 +211,8 @@ def draft_problems(
         if problem:
             errors["country"] = [problem]
     for name, rows in (
-        ("budget_lines", budget_lines),
-        ("cofinancing", cofinancing),
+        ("budget_lines", budget_lines or []),
+        ("cofinancing", cofinancing or []),
         ("partners", partners or []),
         ("team", team or []),
     ):
@@ -227,12 +227,13 @@ def save_draft(
     application: Application,
     version: int,
     data: dict[str, Any],
-    budget_lines: list[dict[str, Any]],
-    cofinancing: list[dict[str, Any]],
+    budget_lines: list[dict[str, Any]] | None,
+    cofinancing: list[dict[str, Any]] | None,
     partners: list[dict[str, Any]] | None = None,
     team: list[dict[str, Any]] | None = None,
 ) -> None:
-    """Save the whole draft, or refuse if someone saved it since ``version`` was loaded."""
+    """Save the draft, or refuse if someone saved it since ``version`` was loaded. A
+    table given as None is left as it is (a partial save that did not touch it)."""
     check_editable(actor, application)
     if version != application.version:
         raise Conflict(
@@ -247,34 +248,36 @@ def save_draft(
     for name in DRAFT_FIELDS:
         if name in data:
             setattr(application, name, data[name])
-    _replace_rows(
-        application,
-        "budget_lines",
-        [
-            BudgetLine(
-                position=index,
-                category=line["category"],
-                description=line.get("description") or "",
-                quantity=Decimal(line["quantity"]),
-                unit_cost=Decimal(line["unit_cost"]),
-            )
-            for index, line in enumerate(budget_lines, start=1)
-        ],
-        ("position", "category", "description", "quantity", "unit_cost"),
-    )
-    _replace_rows(
-        application,
-        "cofinancing",
-        [
-            CoFinancing(
-                source=item["source"],
-                description=item.get("description") or "",
-                amount=Decimal(item["amount"]),
-            )
-            for item in cofinancing
-        ],
-        ("source", "description", "amount"),
-    )
+    if budget_lines is not None:
+        _replace_rows(
+            application,
+            "budget_lines",
+            [
+                BudgetLine(
+                    position=index,
+                    category=line["category"],
+                    description=line.get("description") or "",
+                    quantity=Decimal(line["quantity"]),
+                    unit_cost=Decimal(line["unit_cost"]),
+                )
+                for index, line in enumerate(budget_lines, start=1)
+            ],
+            ("position", "category", "description", "quantity", "unit_cost"),
+        )
+    if cofinancing is not None:
+        _replace_rows(
+            application,
+            "cofinancing",
+            [
+                CoFinancing(
+                    source=item["source"],
+                    description=item.get("description") or "",
+                    amount=Decimal(item["amount"]),
+                )
+                for item in cofinancing
+            ],
+            ("source", "description", "amount"),
+        )
     if partners is not None:
         _save_partners(application, partners)
     if team is not None:

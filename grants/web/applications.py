@@ -23,7 +23,7 @@ from flask_babel import lazy_gettext as _l
 from flask_security import current_user
 from sqlalchemy import select
 
-from forms.applications import ApplicationForm
+from forms.applications import TABLES, ApplicationForm, DraftFieldsForm
 from grants.extensions import db
 from grants.models.applications import Application
 from grants.models.calls import Call
@@ -140,22 +140,26 @@ def _saved_form(application: Application) -> ApplicationForm:
     return form
 
 
+#: What an autosave may name in ``changed``: the draft's own fields and its tables.
+_CHANGEABLE = frozenset((*service.DRAFT_FIELDS, *TABLES))
+
+
 def _changed_form(application: Application) -> ApplicationForm:
     """An autosave sends the fields that changed, each named in ``changed`` (a table of
-    rows by its name, with all its rows); the rest is the saved draft. The whole form is
-    then validated and saved as the Save button's would be."""
+    rows by its name, with all its rows); the rest is the saved draft. The form is then
+    validated and saved as the Save button's would be; when no table changed, without
+    the tables (``DraftFieldsForm``), which are then neither loaded nor compared."""
     if "changed" not in request.form:
         return _form_for(application)
-    names = {field.name for field in ApplicationForm(formdata=None)}
-    changed = set(request.form.getlist("changed")) & names - {"csrf_token", "version"}
-    formdata = _saved_form(application).as_formdata()
-    for key in list(formdata.keys()):
-        if key.split("-", 1)[0] in changed:
-            formdata.poplist(key)
-    for key in request.form:
-        if key.split("-", 1)[0] in changed or key in ("csrf_token", "version"):
-            formdata.setlist(key, request.form.getlist(key))
-    return _offered(ApplicationForm(formdata=formdata, obj=application), application)
+    changed = set(request.form.getlist("changed")) & _CHANGEABLE
+    if changed & set(TABLES):
+        form = _saved_form(application)
+    else:
+        form = _offered(DraftFieldsForm(formdata=None, obj=application), application)
+    for name in (*changed, "csrf_token", "version"):
+        if name in form:
+            form[name].process(request.form)
+    return form
 
 
 def _earlier_versions(application: Application) -> dict[int, list[Document]]:
@@ -231,16 +235,27 @@ def show(application_id: int):
     return redirect(url_for("applications.show", application_id=application.id), code=303)
 
 
+def _tables(form: ApplicationForm) -> dict[str, list[dict] | None]:
+    """The form's tables as the service takes them; None for those it does not carry."""
+    return {
+        name: getattr(form, method)() if getattr(form, name, None) is not None else None
+        for name, method in zip(
+            TABLES, ("lines", "sources", "partner_rows", "team_rows"), strict=True
+        )
+    }
+
+
 def _save(application: Application, form: ApplicationForm) -> None:
+    tables = _tables(form)
     service.save_draft(
         current_user,
         application,
         form.version.data,
         form.draft_data(),
-        form.lines(),
-        form.sources(),
-        form.partner_rows(),
-        form.team_rows(),
+        tables["budget_lines"],
+        tables["cofinancing"],
+        tables["partners"],
+        tables["team"],
     )
 
 
@@ -248,10 +263,9 @@ def _already_saved(application: Application, form: ApplicationForm) -> bool:
     """Changes sent again after their answer was lost (the connection dropped on the way
     back) find the draft already as they say: that is no one else's save to protect."""
     saved = _saved_form(application)
-    return all(
-        getattr(form, part)() == getattr(saved, part)()
-        for part in ("draft_data", "lines", "sources", "partner_rows", "team_rows")
-    )
+    if form.draft_data() != saved.draft_data():
+        return False
+    return all(rows is None or rows == _tables(saved)[name] for name, rows in _tables(form).items())
 
 
 def _autosave(application: Application, form: ApplicationForm):
@@ -273,17 +287,26 @@ def _autosave(application: Application, form: ApplicationForm):
         return jsonify(message=refused.message), refused.status
     db.session.flush()
     checklist = service.checklist(current_user, application)
-    part = partial(get_template_attribute, "applications/_saved_parts.html")
     return jsonify(
         version=application.version,
         message=_("Saved automatically at %(time)s.", time=format_time(utcnow(), "short")),
-        parts={
-            "checklist-items": part("checklist")(checklist),
-            "budget-total": part("budget_total")(application),
-            "cofinancing-share": part("cofinancing_share")(application),
-        },
+        parts=_saved_parts(application, form, checklist),
         ready=not checklist,
     )
+
+
+def _saved_parts(application: Application, form: ApplicationForm, checklist) -> dict[str, str]:
+    """The parts of the page a save changes, rendered again: the budget's total and the
+    co-financing share only when the save carried the tables they are computed from."""
+    part = partial(get_template_attribute, "applications/_saved_parts.html")
+    parts = {"checklist-items": part("checklist")(checklist)}
+    if isinstance(form, DraftFieldsForm) and "budget_currency" not in request.form.getlist(
+        "changed"
+    ):
+        return parts
+    parts["budget-total"] = part("budget_total")(application)
+    parts["cofinancing-share"] = part("cofinancing_share")(application)
+    return parts
 
 
 @blueprint.post("/applications/<int:application_id>/documents/<int:document_type_id>")
