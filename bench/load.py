@@ -26,7 +26,8 @@ BENCH_LOAD_CLIENTS (16), BENCH_LOAD_APPLICATIONS (100000), BENCH_LOAD_CALLS (50)
 BENCH_LOAD_RANKING (2000), BENCH_LOAD_DRAFTS (1000: ten per person, so a hundred
 logins), BENCH_LOAD_SURGE_SECONDS (30),
 BENCH_LOAD_SAVE_EVERY (15), BENCH_LOAD_WORKERS (2), BENCH_LOAD_THREADS (4),
-BENCH_LOAD_DATABASE (diaspora_grants_bench), BENCH_POSTGRES_ADMIN_URL.
+BENCH_LOAD_DATABASE (diaspora_grants_bench), BENCH_LOAD_ONLY (parts of endpoint names, or
+"surge", comma-separated: "application page,surge" runs those two), BENCH_POSTGRES_ADMIN_URL.
 """
 
 from __future__ import annotations
@@ -106,6 +107,12 @@ class Options:
     database: str = "diaspora_grants_bench"
     admin_url: str = ADMIN_URL
     timeout: int = 60  # wrk's per-request timeout, in seconds
+    #: Comma-separated parts of endpoint names to run (and "surge"); empty runs them all.
+    only: str = ""
+
+    def runs(self, name: str) -> bool:
+        parts = [part.strip().lower() for part in self.only.split(",") if part.strip()]
+        return not parts or any(part in name.lower() for part in parts)
 
     @classmethod
     def from_environment(cls) -> Options:
@@ -998,6 +1005,8 @@ def run(options: Options, log=print) -> Report:
             {"headers": {}, "paths": [f"/applications/{meta['application']}"]}
         ] * options.clients
         for endpoint in ENDPOINTS:
+            if not options.runs(endpoint.name):
+                continue
             log(f"  {endpoint.name}")
             if endpoint.autosave:
                 clients = [
@@ -1037,8 +1046,10 @@ def run(options: Options, log=print) -> Report:
             if endpoint.autosave:  # the surge carries on from the versions saved since
                 for drafter in drafters[: options.clients]:
                     drafter.version = _settled_version(product.port, drafter)
-        log(f"  deadline surge: {len(drafters)} drafts every {options.save_every:g} s")
-        surge = _surge(product, drafters, sessions["officer"], meta, options, folder)
+        surge = None
+        if options.runs("deadline surge"):
+            log(f"  deadline surge: {len(drafters)} drafts every {options.save_every:g} s")
+            surge = _surge(product, drafters, sessions["officer"], meta, options, folder)
         at_end = product.each_worker_mb()
     return Report(
         options,
