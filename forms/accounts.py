@@ -17,6 +17,7 @@ from forms.fields import LanguageListField
 from grants.database import writes_from_now
 from grants.extensions import db
 from grants.i18n import LANGUAGE_NAMES
+from grants.services import audit
 
 
 def _locale_choices() -> list[SelectChoice]:
@@ -43,6 +44,10 @@ class LoginForm(SecurityLoginForm):
             if rehashed:
                 self.user.password = rehashed
             return True
+        if self.user is None and self.email.data:
+            # A refused login of a known address is audited through Flask-Security's
+            # failed-authentication signal; an unknown one only here.
+            audit.append(None, "login.failed", note="unknown address", email=self.email.data)
         # Flask-Security names this reason only after the password was verified.
         needed = get_message("CONFIRMATION_REQUIRED")[0]
         self.unconfirmed = (

@@ -367,7 +367,7 @@ def world(app, login):
 
     invitation_token = "not-a-real-invitation"
     invite_member(people["applicant"], association, "someone@example.org")
-    issue_token(target, "other person's token")
+    issue_token(target, target, "other person's token")
     db.session.flush()
     from grants.models import Document, Notification
     from tests.fixtures.programme import make_application, make_call

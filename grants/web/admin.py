@@ -69,7 +69,7 @@ def grant_role(user_id: int):
     form = RoleForm()
     if not form.validate_on_submit():
         return _user_page(person, form, 422)
-    account_service.grant_role(person, form.role.data)
+    account_service.grant_role(current_user, person, form.role.data)
     flash(_("Role granted."), "success")
     return redirect(url_for("admin.user", user_id=user_id))
 

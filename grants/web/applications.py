@@ -321,7 +321,7 @@ def download(document_id: int):
     if document is None or document.application_id is None:
         abort(404)
     service.visible_application(current_user, document.application_id)
-    return redirect(document_service.download_url(document), code=302)
+    return redirect(document_service.download_for(current_user, document), code=302)
 
 
 @blueprint.post("/applications/<int:application_id>/submit")
