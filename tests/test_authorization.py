@@ -113,6 +113,8 @@ ROUTES: dict[tuple[str, str], dict[str, object]] = {
     ("POST", "admin.set_active"): ADMIN_ONLY,
     ("GET", "admin.associations"): STAFF_LIST,
     ("GET", "admin.scheduler"): ADMIN_ONLY,
+    ("GET", "audit.trail"): ADMIN_ONLY,
+    ("GET", "audit.export"): ADMIN_ONLY,
     ("POST", "admin.retry_failed"): ADMIN_ONLY,
     # The walk's notification was delivered: retrying it says so (a redirect, 303).
     ("POST", "admin.retry_notification"): ADMIN_ONLY,
@@ -208,6 +210,7 @@ ROUTES: dict[tuple[str, str], dict[str, object]] = {
             ("GET", "list_invitations"),
             ("POST", "accept_invitation"),
             ("GET", "list_users"),
+            ("GET", "audit_trail"),
             ("GET", "get_user"),
             ("PATCH", "update_user"),
             ("POST", "grant_role"),

@@ -346,12 +346,12 @@ def may_read_record_trail(person: User) -> bool:
 
 def record_trail(
     person: User, record_type: str, record_id: int, limit: int = CARD_ROWS
-) -> list[AuditRow]:
+) -> list[AuditRow] | None:
     """A record's own trail, newest first, for the card beside its history; an
-    application's includes the downloads of its documents. Empty for those who may not
-    read it (evaluators never do)."""
-    if not may_read_record_trail(person):
-        return []
+    application's includes the downloads of its documents. None for those who may not
+    read it (evaluators and members never do)."""
+    if not person.is_authenticated or not may_read_record_trail(person):
+        return None
     condition = and_(AuditRow.record_type == record_type, AuditRow.record_id == record_id)
     if record_type == "application":
         documents = select(Document.id).where(Document.application_id == record_id)

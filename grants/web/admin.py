@@ -21,6 +21,7 @@ from grants.models.associations import VERIFICATION_STATES
 from grants.roles import ADMIN, PROGRAMME_OFFICER, ROLE_NAMES
 from grants.services import accounts as account_service
 from grants.services import associations as association_service
+from grants.services import audit
 from grants.services.errors import Conflict
 from grants.web.access import role_required
 from notifications import monitor, reminders
@@ -53,6 +54,7 @@ def _user_page(person, role_form=None, status: int = 200):
             for role in person.roles
         },
         deactivation_problem=account_service.deactivation_problem(current_user, person),
+        audit_rows=audit.record_trail(current_user, "user", person.id),
     ), status
 
 
