@@ -489,6 +489,7 @@ def world(app, login):
         "report_document_id": report_document.id,
         "record_id": application.id,
         "kind": "csv",
+        "extension": "csv",
         "endpoint_id": endpoint.id,
         "delivery_id": delivery.id,
         "notification_id": db.session.scalar(

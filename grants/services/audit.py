@@ -92,22 +92,24 @@ READERS = (ADMIN,)
 RECORD_READERS = (ADMIN, PROGRAMME_OFFICER)
 
 
-def _jsonable(value: Any) -> Any:
+def plain(value: Any) -> Any:
+    """``value`` as JSON keeps it, the same however it was read: 240000.00 and 240000
+    are one amount, so an edit that leaves it is no change."""
     if isinstance(value, Decimal):
-        return str(value)
+        return f"{value.normalize():f}" if value.is_finite() else str(value)
     if isinstance(value, datetime | date):
         return value.isoformat()
     if isinstance(value, Mapping):
-        return {str(key): _jsonable(item) for key, item in value.items()}
+        return {str(key): plain(item) for key, item in value.items()}
     if isinstance(value, list | tuple | set | frozenset):
-        items = [_jsonable(item) for item in value]
+        items = [plain(item) for item in value]
         return sorted(items, key=str) if isinstance(value, set | frozenset) else items
     return value
 
 
 def snapshot(model: Any, fields: Iterable[str]) -> dict[str, Any]:
     """The chosen fields of ``model`` as JSON values, to compare after a change."""
-    return {name: _jsonable(getattr(model, name)) for name in fields}
+    return {name: plain(getattr(model, name)) for name in fields}
 
 
 def changes_of(model: Any, before: Mapping[str, Any]) -> dict[str, list[Any]]:
@@ -144,7 +146,7 @@ def _values(
         "record_id": record_id,
         "remote_address": address,
         "user_agent": agent,
-        "changes": _jsonable(dict(changes or {})),
+        "changes": plain(dict(changes or {})),
         "note": note,
     }
 

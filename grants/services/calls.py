@@ -179,14 +179,18 @@ AUDITED_FIELDS = (
 def audited(call: Call) -> dict[str, Any]:
     """The call as its audit rows compare it: its fields, its rubric and its documents."""
     values = audit.snapshot(call, AUDITED_FIELDS)
-    values["criteria"] = [
-        [criterion.name, str(criterion.weight), criterion.scale_min, criterion.scale_max]
-        for criterion in call.criteria
-    ]
-    values["document_types"] = [
-        [document_type.name, document_type.required, document_type.max_size_mb]
-        for document_type in call.document_types
-    ]
+    values["criteria"] = audit.plain(
+        [
+            [criterion.name, criterion.weight, criterion.scale_min, criterion.scale_max]
+            for criterion in call.criteria
+        ]
+    )
+    values["document_types"] = audit.plain(
+        [
+            [document_type.name, document_type.required, document_type.max_size_mb]
+            for document_type in call.document_types
+        ]
+    )
     return values
 
 

@@ -89,9 +89,9 @@ def _before(value: str | None) -> int | None:
     return int(value)
 
 
-@blueprint.get("/audit.<any(csv, xlsx):kind>")
+@blueprint.get("/audit.<any(csv, xlsx):extension>")
 @role_required(ADMIN)
-def export(kind: str):
+def export(extension: str):
     """The filtered rows as CSV or XLSX, streamed; the download is itself audited."""
     audit.check_may_read(current_user)
     try:
@@ -100,4 +100,4 @@ def export(kind: str):
         context = {"args": request.args, "kinds": audit.KINDS, "record_types": audit.RECORD_TYPES}
         return render_template("admin/audit.html", problem=problem, rows=[], **context), 422
     table = tables.audit_trail(audit.filtered(filters, _zone()))
-    return spreadsheets.response(audit.exported(current_user, table, kind), kind)
+    return spreadsheets.response(audit.exported(current_user, table, extension), extension)
