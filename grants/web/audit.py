@@ -51,31 +51,31 @@ def _zone() -> str:
     return str(get_timezone() or "UTC")
 
 
+def _page(problem: InvalidInput | None = None, **context: Any):
+    """The page with its filters as typed; a bad filter is named beside its field (422)."""
+    html = render_template(
+        "admin/audit.html",
+        problem=problem,
+        args=request.args,
+        kinds=audit.KINDS,
+        record_types=audit.RECORD_TYPES,
+        **({"rows": []} | context),
+    )
+    return html, 422 if problem else 200
+
+
 @blueprint.get("/audit")
 @role_required(ADMIN)
 def trail():
     """The trail, newest first, filtered by person, record, kind and period."""
     audit.check_may_read(current_user)
-    context: dict[str, Any] = {
-        "args": request.args,
-        "kinds": audit.KINDS,
-        "record_types": audit.RECORD_TYPES,
-    }
     try:
         filters = audit.parse_filters(request.args)
         before = _before(request.args.get("before"))
     except InvalidInput as problem:
-        return render_template("admin/audit.html", problem=problem, rows=[], **context), 422
+        return _page(problem)
     rows, older = audit.trail(current_user, filters, before, zone=_zone())
-    return render_template(
-        "admin/audit.html",
-        problem=None,
-        filters=filters,
-        rows=rows,
-        older=older,
-        paged=before is not None,
-        **context,
-    )
+    return _page(filters=filters, rows=rows, older=older, paged=before is not None)
 
 
 def _before(value: str | None) -> int | None:
@@ -97,7 +97,6 @@ def export(extension: str):
     try:
         filters = audit.parse_filters(request.args)
     except InvalidInput as problem:
-        context = {"args": request.args, "kinds": audit.KINDS, "record_types": audit.RECORD_TYPES}
-        return render_template("admin/audit.html", problem=problem, rows=[], **context), 422
+        return _page(problem)
     table = tables.audit_trail(audit.filtered(filters, _zone()))
     return spreadsheets.response(audit.exported(current_user, table, extension), extension)
