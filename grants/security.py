@@ -11,7 +11,7 @@ import hashlib
 import hmac
 from urllib.parse import unquote, urlsplit
 
-from flask import Flask, Response, request
+from flask import Flask, Response, request, session
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_security import (
@@ -19,6 +19,7 @@ from flask_security import (
     current_user,
     password_changed,
     password_reset,
+    tf_code_confirmed,
     tf_disabled,
     tf_profile_changed,
     user_authenticated,
@@ -152,6 +153,13 @@ def _audit_authentication(app: Flask) -> None:
     @tf_profile_changed.connect_via(app)
     def _second_factor(sender, user, method=None, **extra):
         audit.record(user, "second_factor.changed", ("user", user.id), {"method": [None, method]})
+
+    @tf_code_confirmed.connect_via(app)
+    def _first_second_factor(sender, user, method=None, **extra):
+        """A second factor set up while signing in (the role requires one) is confirmed
+        through the sign-in's own step; an ordinary code at sign-in is not a change."""
+        if session.get("tf_state") == "validating_profile":
+            _second_factor(sender, user, method)
 
 
 def init_app(app: Flask) -> None:

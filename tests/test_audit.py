@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -251,6 +252,60 @@ def test_sign_ins_refusals_and_password_changes(world, client):
     [change] = rows("password.changed")
     assert (change.actor_id, change.remote_address) == (person.id, ADDRESS)
     assert len(rows("login.succeeded")) == 1  # the renewed session is not a sign-in
+
+
+def test_a_refused_json_login_keeps_its_row_though_the_request_rolls_back(client):
+    person = make_user("applicant")
+    refused = client.post(
+        "/login",
+        json={"email": person.email, "password": "not-the-password"},
+        headers={"X-CSRFToken": client.csrf_token(), "User-Agent": BROWSER},
+    )
+    assert refused.status_code == 400
+    [row] = rows("login.failed")
+    assert (row.record_id, row.actor_email, row.user_agent) == (person.id, person.email, BROWSER)
+
+
+def test_a_password_reset_is_audited(client, mailbox):
+    person = make_user("applicant", email="forgetful@example.org")
+    client.post("/reset", data={"email": person.email})
+    [message] = mailbox.to(person.email)
+    link = re.search(r"https?://\S+/reset/\S+", mailbox.body(message)).group(0)
+    new_password = "another-long-passphrase-77"
+    done = client.post(
+        link.replace("http://grants.test", ""),
+        data={"password": new_password, "password_confirm": new_password},
+        **FROM_THERE,
+    )
+    assert done.status_code == 302
+    [reset] = rows("password.reset")
+    assert (reset.actor_id, reset.record_id, reset.remote_address) == (
+        person.id,
+        person.id,
+        ADDRESS,
+    )
+
+
+def test_a_second_factor_set_up_at_sign_in_is_audited_once(client, login):
+    from grants.extensions import security
+
+    officer = make_user("finance_officer")
+    officer.tf_primary_method = officer.tf_totp_secret = None
+    started = client.post("/login", data={"email": officer.email, "password": PASSWORD})
+    assert "/tf-setup" in started.location
+    client.post("/tf-setup", data={"setup": "authenticator"})
+    with client.session_transaction() as session:
+        secret = session["tf_totp_secret"]
+    code = security.totp_factory.generate_totp_password(secret)
+    confirmed = client.post("/tf-validate", data={"code": code}, **FROM_THERE)
+    assert confirmed.status_code == 302
+    [factor] = rows("second_factor.changed")
+    assert (factor.actor_id, factor.remote_address) == (officer.id, ADDRESS)
+    assert factor.changes == {"method": [None, "authenticator"]}
+    # Signing in again with the code changes nothing of the second factor.
+    login(officer)
+    assert len(rows("second_factor.changed")) == 1
+    assert len(rows("login.succeeded")) == 2
 
 
 def test_a_second_factor_set_up_through_the_api_is_audited(client):
