@@ -49,7 +49,8 @@ class AuditRowSchema(Schema):
         required=True, metadata={"description": "the actor's, or the address typed at a login"}
     )
     actor_name = fields.Function(
-        lambda row: row.actor.full_name if row.actor else None, metadata=TEXT
+        lambda row: row.actor.full_name if row.actor else None,
+        metadata={**TEXT, "nullable": True, "description": "null: the system or nobody"},
     )
     kind = fields.String(required=True)
     kind_label = fields.Function(lambda row: audit.kind_label(row.kind), metadata=TEXT)
