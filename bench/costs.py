@@ -114,7 +114,7 @@ def clients_for(app, meta: dict, url: str):
     clients = {"anonymous": app.test_client(), "api": app.test_client()}
     with app.app_context():
         officer = db.session.scalar(db.select(User).filter_by(email=meta["officer"]))
-        token = issue_token(officer, "profile", 1)
+        token = issue_token(officer, officer, "profile", 1)
         drafter, draft = db.session.execute(
             text(
                 "SELECT u.email, a.id FROM applications a JOIN users u ON u.id = a.created_by_id"

@@ -946,7 +946,7 @@ def run(options: Options, log=print) -> Report:
                 {"pattern": meta["drafts_pattern"]},
             ).all()
             officer = db.session.scalar(db.select(User).filter_by(email=meta["officer"]))
-            tokens = [issue_token(officer, "load", 1) for _ in range(options.clients + 1)]
+            tokens = [issue_token(officer, officer, "load", 1) for _ in range(options.clients + 1)]
             db.session.commit()
             db.session.remove()
 

@@ -59,6 +59,9 @@ def create_app(settings: Mapping[str, Any] | None = None) -> Flask:
     from grants.web import register_web
 
     database.init_app(app)
+    from grants.services.audit import write_appended
+
+    app.teardown_request(write_appended)
     request_input.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
     mail.init_app(app)

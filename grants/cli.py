@@ -13,6 +13,7 @@ from grants.extensions import db, security
 from grants.models.associations import Association, Membership
 from grants.roles import ROLE_NAMES
 from grants.services import accounts as account_service
+from grants.services.audit import COMMAND_LINE
 from grants.services.errors import DomainError
 
 users = AppGroup("users", help="Create users and API tokens.")
@@ -71,7 +72,9 @@ def create_user_command(email, roles, association_name, full_name, password_stdi
     try:
         # Flask-Security's validators expect a request (for translated messages).
         with current_app.test_request_context():
-            user = account_service.create_user(email, password, list(roles), full_name=full_name)
+            user = account_service.create_user(
+                email, password, list(roles), full_name=full_name, note=COMMAND_LINE
+            )
         if association is not None:
             db.session.add(Membership(user_id=user.id, association_id=association.id))
         db.session.commit()
@@ -87,7 +90,7 @@ def create_user_command(email, roles, association_name, full_name, password_stdi
 def token_command(email, name, days):
     """Print a new API token for EMAIL (last line of the output)."""
     user = _user_or_fail(email)
-    token = account_service.issue_token(user, name, days)
+    token = account_service.issue_token(None, user, name, days, note=COMMAND_LINE)
     db.session.commit()
     click.echo(f"API token for {user.email}, valid {days} days (shown once):")
     click.echo(token)

@@ -113,6 +113,8 @@ ROUTES: dict[tuple[str, str], dict[str, object]] = {
     ("POST", "admin.set_active"): ADMIN_ONLY,
     ("GET", "admin.associations"): STAFF_LIST,
     ("GET", "admin.scheduler"): ADMIN_ONLY,
+    ("GET", "audit.trail"): ADMIN_ONLY,
+    ("GET", "audit.export"): ADMIN_ONLY,
     ("POST", "admin.retry_failed"): ADMIN_ONLY,
     # The walk's notification was delivered: retrying it says so (a redirect, 303).
     ("POST", "admin.retry_notification"): ADMIN_ONLY,
@@ -208,6 +210,7 @@ ROUTES: dict[tuple[str, str], dict[str, object]] = {
             ("GET", "list_invitations"),
             ("POST", "accept_invitation"),
             ("GET", "list_users"),
+            ("GET", "audit_trail"),
             ("GET", "get_user"),
             ("PATCH", "update_user"),
             ("POST", "grant_role"),
@@ -367,7 +370,7 @@ def world(app, login):
 
     invitation_token = "not-a-real-invitation"
     invite_member(people["applicant"], association, "someone@example.org")
-    issue_token(target, "other person's token")
+    issue_token(target, target, "other person's token")
     db.session.flush()
     from grants.models import Document, Notification
     from tests.fixtures.programme import make_application, make_call
@@ -486,6 +489,7 @@ def world(app, login):
         "report_document_id": report_document.id,
         "record_id": application.id,
         "kind": "csv",
+        "extension": "csv",
         "endpoint_id": endpoint.id,
         "delivery_id": delivery.id,
         "notification_id": db.session.scalar(

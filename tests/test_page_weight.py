@@ -81,7 +81,7 @@ def pages(world, login, client):
                 "/dashboard/finance",
             ],
         ),
-        "admin": (login(world.admin), ["/admin/users", "/admin/scheduler"]),
+        "admin": (login(world.admin), ["/admin/users", "/admin/scheduler", "/admin/audit"]),
     }
 
 

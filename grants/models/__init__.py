@@ -11,6 +11,7 @@ from grants.models.applications import (
     TeamMember,
 )
 from grants.models.associations import Association, Invitation, Membership
+from grants.models.audit import AuditRow
 from grants.models.awards import (
     Award,
     BankDetailsChange,
@@ -42,6 +43,7 @@ __all__ = [
     "ApiToken",
     "Application",
     "Association",
+    "AuditRow",
     "Award",
     "BankDetailsChange",
     "BudgetLine",
