@@ -153,6 +153,7 @@ def register_web(app: Flask) -> None:
         opendata,
         public,
         reviews,
+        search,
         transitions,
         webhooks,
     )
@@ -173,6 +174,7 @@ def register_web(app: Flask) -> None:
         inbox,
         lifecycles,
         opendata,
+        search,
         transitions,
         webhooks,
     )
