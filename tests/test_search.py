@@ -238,3 +238,20 @@ def test_rebuild_writes_every_entry_again(world, programme):
         select(func.count()).select_from(SearchEntry).filter_by(kind="application")
     )
     assert ("application", programme[3].id) in _found(world.officer, "ziguinchor")
+
+
+def test_the_demo_finds_the_senegal_calls_work_typed_without_accents(app):
+    from grants.models import Application, Association, Call, User
+    from grants.services.demo import LYON, seed
+
+    seed()
+    officer = db.session.scalar(select(User).filter_by(email="officer@demo.example.org"))
+    lyon = db.session.scalar(select(Association).filter_by(name=LYON))
+    senegal = [
+        application.id
+        for application in db.session.scalars(select(Application).join(Call))
+        if "SN" in application.call.countries
+    ]
+    found = _found(officer, "senegal")
+    assert ("association", lyon.id) in found
+    assert senegal and {("application", i) for i in senegal} <= found
