@@ -6,8 +6,8 @@ folded text, kept by triggers. The entries are written by the application in the
 transaction as their records; ``flask search rebuild`` fills them for records that
 existed before this revision.
 
-Revision ID: 0022
-Revises: 0017
+Revision ID: 0019
+Revises: 0018
 Create Date: 2026-12-07 15:10:00
 
 """
@@ -15,8 +15,8 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = "0022"
-down_revision = "0017"
+revision = "0019"
+down_revision = "0018"
 branch_labels = None
 depends_on = None
 
