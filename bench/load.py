@@ -229,7 +229,16 @@ def _generate(options: Options, url: str) -> dict:
                     )
                 )
             )
+            from grants.reference import country_name
+            from grants.services.search import rebuild
+
+            rebuild(db.session.connection())  # the data above was written without the ORM
+            db.session.commit()
             meta = {
+                "search_word": country_name(screening.countries[0], "fr"),
+                "search_reference": db.session.scalar(
+                    text("SELECT reference FROM applications WHERE id = :id"), {"id": application}
+                ),
                 "officer": world.officer.email,
                 "applicant": world.applicant.email,
                 "finance": world.finance.email,
@@ -595,6 +604,16 @@ ENDPOINTS = [
     Endpoint("finance dashboard", "finance", lambda m: "/dashboard/finance"),
     Endpoint("ranking", "officer", lambda m: f"/office/calls/{m['ranking_call']}/ranking/"),
     Endpoint("public call page", "anonymous", lambda m: f"/calls/{m['public_call']}"),
+    Endpoint(
+        "search (a country: many matches)",
+        "officer",
+        lambda m: f"/search?q={urllib.parse.quote(m['search_word'])}",
+    ),
+    Endpoint(
+        "search (a reference)",
+        "officer",
+        lambda m: f"/search?q={urllib.parse.quote(m['search_reference'])}",
+    ),
     Endpoint("360Giving export", "anonymous", lambda m: "/open-data/360giving.json", True),
     Endpoint("IATI export", "anonymous", lambda m: "/open-data/iati.xml", True),
     Endpoint("autosave of a draft", "drafter", lambda m: None),

@@ -19,6 +19,7 @@ from grants.services.errors import DomainError
 users = AppGroup("users", help="Create users and API tokens.")
 demo = AppGroup("demo", help="The demo programme of the scenario.")
 workflows_group = AppGroup("workflows", help="The lifecycles and their transitions.")
+search_group = AppGroup("search", help="The staff search's index.")
 
 
 def _fail(message: str) -> None:
@@ -123,6 +124,17 @@ def seed_command():
     click.echo("")
 
 
+@search_group.command("rebuild")
+def search_rebuild_command():
+    """Build every entry of the search again from the records (after upgrading to the
+    revision that created the index, or to repair it)."""
+    from grants.services.search import rebuild
+
+    written = rebuild(db.session.connection())
+    db.session.commit()
+    click.echo(", ".join(f"{count:,} {kind} entries" for kind, count in written.items()))
+
+
 @workflows_group.command("diagram")
 @click.argument("name", required=False)
 @click.option(
@@ -151,6 +163,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(users)
     app.cli.add_command(demo)
     app.cli.add_command(workflows_group)
+    app.cli.add_command(search_group)
 
     from notifications.cli import reminders_group, scheduler_group, serve_command
 

@@ -79,6 +79,8 @@ AWARD_MEMBER = {
 }
 API_TOKEN_ONLY = dict.fromkeys(VIEWERS, 401)
 FINANCE_ONLY = {ANON: LOGIN, **dict.fromkeys(ROLE_NAMES, FORBIDDEN), "finance_officer": OK}
+#: The programme's staff: admins, programme and finance officers.
+STAFF_ONLY = {**STAFF_LIST, "finance_officer": OK}
 
 #: (method, endpoint) → expected outcome per viewer. Flask-Security's own pages are
 #: listed with the outcome for anonymous visitors only (they are the way in).
@@ -323,6 +325,7 @@ ROUTES: dict[tuple[str, str], dict[str, object]] = {
     # Last: it removes the walk's review that the evaluator routes above use.
     ("POST", "assignments.remove"): OFFICER_ONLY,
     ("GET", "inbox.index"): SIGNED_IN,
+    ("GET", "search.results"): STAFF_ONLY,
     ("POST", "inbox.read"): SIGNED_IN,
     ("GET", "lifecycles.index"): STAFF_LIST,
     ("GET", "lifecycles.show"): STAFF_LIST,

@@ -32,6 +32,7 @@ from grants.models.notifications import (
     SchedulerLease,
 )
 from grants.models.reviews import ConflictDeclaration, Decision, Review, Score
+from grants.models.search import SearchEntry
 from grants.models.webhooks import WebhookDelivery, WebhookEndpoint, WebhookSubscription
 
 #: How the person making a request is loaded: with their roles and memberships (and
@@ -39,6 +40,7 @@ from grants.models.webhooks import WebhookDelivery, WebhookEndpoint, WebhookSubs
 PERSON = (joinedload(User.roles), joinedload(User.memberships))
 
 __all__ = [
+    "SearchEntry",
     "PERSON",
     "ApiToken",
     "Application",

@@ -154,6 +154,7 @@ def register_web(app: Flask) -> None:
         opendata,
         public,
         reviews,
+        search,
         transitions,
         webhooks,
     )
@@ -175,6 +176,7 @@ def register_web(app: Flask) -> None:
         inbox,
         lifecycles,
         opendata,
+        search,
         transitions,
         webhooks,
     )
