@@ -112,8 +112,10 @@ def _offered(form: ApplicationForm, application: Application) -> ApplicationForm
     """The form offering the call's countries only (all when the call names none), and
     short lists of partners' countries and budget currencies."""
     form.country.offer(service.project_countries(application.call))
-    for entry in form.partners.entries:
-        entry.form.country.offer(service.partner_countries(application))
+    if form.partners is not None:  # a save of the draft's own fields carries no tables
+        partner_countries = service.partner_countries(application)
+        for entry in form.partners.entries:
+            entry.form.country.offer(partner_countries)
     form.budget_currency.offer(service.budget_currencies(application))
     return form
 
