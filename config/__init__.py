@@ -268,6 +268,13 @@ SETTINGS: tuple[Setting, ...] = (
         "roles that must use two-factor authentication",
     ),
     Setting(
+        "REAUTHENTICATE_AFTER_MINUTES",
+        "15",
+        _positive,
+        "minutes after which paying, approving, bank details, roles and tokens ask the "
+        "person to confirm their identity again",
+    ),
+    Setting(
         "LOGIN_RATE_LIMIT",
         "10 per minute",
         _text,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from datetime import timedelta
 from urllib.parse import unquote, urlsplit
 
 from flask import Flask, Response, request
@@ -30,6 +31,7 @@ RATE_LIMITED_ENDPOINTS = (
     "security.reset_password",
     "security.two_factor_token_validation",
     "security.mf_recovery",
+    "security.verify",
     "security.send_confirmation",
     "security.register",
 )
@@ -97,7 +99,8 @@ class PersonDatastore(SQLAlchemyUserDatastore):
 
 
 def init_app(app: Flask) -> None:
-    from forms.accounts import LoginForm, SignUpForm
+    from forms.accounts import ConfirmIdentityForm, LoginForm, SignUpForm
+    from grants.freshness import reauthentication_handler
 
     secret = app.config["SECRET_KEY"]
     defaults = {
@@ -129,12 +132,23 @@ def init_app(app: Flask) -> None:
         "SECURITY_I18N_DIRNAME": ["builtin"],
         # Aware UTC times, like every other timestamp of the product.
         "SECURITY_DATETIME_FACTORY": utcnow,
+        # A confirmation of identity is fresh for this long, and being busy does not
+        # stretch it (no grace period): see ``grants.freshness``.
+        "SECURITY_FRESHNESS": timedelta(minutes=app.config["REAUTHENTICATE_AFTER_MINUTES"]),
+        "SECURITY_FRESHNESS_GRACE_PERIOD": timedelta(0),
     }
     for key, value in defaults.items():
         app.config.setdefault(key, value)
 
     datastore = PersonDatastore(db, User, Role)
-    security.init_app(app, datastore, register_form=SignUpForm, login_form=LoginForm)
+    security.init_app(
+        app,
+        datastore,
+        register_form=SignUpForm,
+        login_form=LoginForm,
+        verify_form=ConfirmIdentityForm,
+        reauthn_handler=reauthentication_handler,
+    )
 
     # One limiter per app: Flask-Limiter keeps its storage on the instance, so a shared
     # module-level limiter would let one app's settings leak into another's.

@@ -17,6 +17,7 @@ from flask_babel import ngettext
 from flask_security import current_user
 
 from forms.admin import RoleForm
+from grants.freshness import fresh_required
 from grants.models.associations import VERIFICATION_STATES
 from grants.roles import ADMIN, PROGRAMME_OFFICER, ROLE_NAMES
 from grants.services import accounts as account_service
@@ -64,6 +65,7 @@ def user(user_id: int):
 
 @blueprint.post("/users/<int:user_id>/roles")
 @role_required(ADMIN)
+@fresh_required
 def grant_role(user_id: int):
     person = account_service.get_user(user_id)
     form = RoleForm()
