@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 from werkzeug.datastructures import ImmutableMultiDict, MultiDict
 
 from grants.extensions import db, security
-from grants.models import PERSON, Role, User
+from grants.models import PERSON, Passkey, Role, User
 from grants.orm import utcnow
 from grants.roles import APPLICANT
 
@@ -32,6 +32,10 @@ RATE_LIMITED_ENDPOINTS = (
     "security.two_factor_token_validation",
     "security.mf_recovery",
     "security.verify",
+    "security.wan_signin",
+    "security.wan_signin_response",
+    "security.wan_verify",
+    "security.wan_verify_response",
     "security.send_confirmation",
     "security.register",
 )
@@ -136,11 +140,25 @@ def init_app(app: Flask) -> None:
         # stretch it (no grace period): see ``grants.freshness``.
         "SECURITY_FRESHNESS": timedelta(minutes=app.config["REAUTHENTICATE_AFTER_MINUTES"]),
         "SECURITY_FRESHNESS_GRACE_PERIOD": timedelta(0),
+        # Passkeys for everyone: to sign in without a password, or as the second factor
+        # (recovery codes remain); each also confirms identity before a sensitive action.
+        "SECURITY_WEBAUTHN": True,
+        "SECURITY_WAN_RP_NAME": "Diaspora Grants",
+        "SECURITY_WAN_ALLOW_AS_FIRST_FACTOR": True,
+        "SECURITY_WAN_ALLOW_AS_MULTI_FACTOR": True,
+        "SECURITY_WAN_ALLOW_AS_VERIFY": ["first", "secondary"],
+        "SECURITY_WAN_REGISTER_URL": "/account/passkeys",
+        "SECURITY_WAN_SIGNIN_URL": "/login/passkey",
+        "SECURITY_WAN_DELETE_URL": "/account/passkeys/delete",
+        "SECURITY_WAN_VERIFY_URL": "/verify/passkey",
+        "SECURITY_WAN_REGISTER_WITHIN": timedelta(
+            minutes=app.config["REAUTHENTICATE_AFTER_MINUTES"]
+        ),
     }
     for key, value in defaults.items():
         app.config.setdefault(key, value)
 
-    datastore = PersonDatastore(db, User, Role)
+    datastore = PersonDatastore(db, User, Role, webauthn_model=Passkey)
     security.init_app(
         app,
         datastore,

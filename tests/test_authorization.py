@@ -319,6 +319,15 @@ ROUTES: dict[tuple[str, str], dict[str, object]] = {
     ("POST", "assignments.start"): OFFICER_ONLY,
     # Last: it removes the walk's review that the evaluator routes above use.
     ("POST", "assignments.remove"): OFFICER_ONLY,
+    # Passkeys: each person's own; signing in with one is for everyone.
+    ("GET", "security.wan_register"): SIGNED_IN,
+    ("POST", "security.wan_register"): SIGNED_IN,
+    ("GET", "security.wan_delete"): SIGNED_IN,
+    ("POST", "security.wan_delete"): SIGNED_IN,
+    ("GET", "security.wan_verify"): SIGNED_IN,
+    ("POST", "security.wan_verify"): SIGNED_IN,
+    ("GET", "security.wan_signin"): EVERYONE_OK,
+    ("POST", "security.wan_signin"): EVERYONE_OK,
     ("GET", "inbox.index"): SIGNED_IN,
     ("POST", "inbox.read"): SIGNED_IN,
     ("GET", "lifecycles.index"): STAFF_LIST,
@@ -354,6 +363,10 @@ SECURITY_PUBLIC = {
     "security.static",
     "security.tf_select",
     "security.two_factor_setup_validate",
+    # The passkey ceremonies' second steps: a signed state from the first step.
+    "security.wan_register_response",
+    "security.wan_signin_response",
+    "security.wan_verify_response",
 }
 
 

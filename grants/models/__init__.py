@@ -2,7 +2,7 @@
 
 from sqlalchemy.orm import joinedload
 
-from grants.models.accounts import ApiToken, Role, User, user_roles
+from grants.models.accounts import ApiToken, Passkey, Role, User, user_roles
 from grants.models.applications import (
     Application,
     BudgetLine,
@@ -40,6 +40,7 @@ PERSON = (joinedload(User.roles), joinedload(User.memberships))
 __all__ = [
     "PERSON",
     "ApiToken",
+    "Passkey",
     "Application",
     "Association",
     "Award",
