@@ -151,6 +151,9 @@ def init_app(app: Flask) -> None:
         "SECURITY_WAN_SIGNIN_URL": "/login/passkey",
         "SECURITY_WAN_DELETE_URL": "/account/passkeys/delete",
         "SECURITY_WAN_VERIFY_URL": "/verify/passkey",
+        # The staff's single sign-on (``grants.sign_on``), when an issuer is set.
+        "SECURITY_OAUTH_ENABLE": bool(app.config["SSO_ISSUER"]),
+        "SECURITY_OAUTH_BUILTIN_PROVIDERS": [],
         "SECURITY_WAN_REGISTER_WITHIN": timedelta(
             minutes=app.config["REAUTHENTICATE_AFTER_MINUTES"]
         ),
@@ -167,6 +170,10 @@ def init_app(app: Flask) -> None:
         verify_form=ConfirmIdentityForm,
         reauthn_handler=reauthentication_handler,
     )
+
+    from grants import sign_on
+
+    sign_on.init_app(app, security)
 
     # One limiter per app: Flask-Limiter keeps its storage on the instance, so a shared
     # module-level limiter would let one app's settings leak into another's.

@@ -367,6 +367,11 @@ SECURITY_PUBLIC = {
     "security.wan_register_response",
     "security.wan_signin_response",
     "security.wan_verify_response",
+    # The staff's single sign-on (only with SSO_ISSUER): tests/test_single_sign_on.py.
+    "security.oauthstart",
+    "security.oauthresponse",
+    "security.oauth_verify_start",
+    "security.oauth_verify_response",
 }
 
 
