@@ -284,6 +284,12 @@ SETTINGS: tuple[Setting, ...] = (
         "person to confirm their identity again",
     ),
     Setting(
+        "STAFF_INVITATION_DAYS",
+        "7",
+        _positive,
+        "days the link of an admin's invitation of a member of staff stays valid",
+    ),
+    Setting(
         "SSO_ISSUER",
         "",
         _url,

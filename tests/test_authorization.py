@@ -328,6 +328,12 @@ ROUTES: dict[tuple[str, str], dict[str, object]] = {
     ("POST", "security.wan_verify"): SIGNED_IN,
     ("GET", "security.wan_signin"): EVERYONE_OK,
     ("POST", "security.wan_signin"): EVERYONE_OK,
+    # Staff invitations: admins invite and withdraw; the link is public (404 when the
+    # token is not one we signed).
+    ("POST", "invitations.invite"): ADMIN_ONLY,
+    ("POST", "invitations.revoke"): ADMIN_ONLY,
+    ("GET", "invitations.accept"): dict.fromkeys(VIEWERS, MISSING),
+    ("POST", "invitations.accept"): dict.fromkeys(VIEWERS, MISSING),
     ("GET", "inbox.index"): SIGNED_IN,
     ("POST", "inbox.read"): SIGNED_IN,
     ("GET", "lifecycles.index"): STAFF_LIST,
@@ -470,6 +476,9 @@ def world(app, login):
     )
     db.session.add(delivery)
     db.session.flush()
+    from grants.services.staff_invitations import invite as invite_staff
+
+    staff_invitation = invite_staff(people["admin"], "walk-staff@example.org", ["evaluator"])
     clients = {role: login(person) for role, person in people.items()}
     from tests.clients import AppClient
 
@@ -506,6 +515,7 @@ def world(app, login):
         "kind": "csv",
         "endpoint_id": endpoint.id,
         "delivery_id": delivery.id,
+        "invitation_id": staff_invitation.id,
         "notification_id": db.session.scalar(
             select(Notification.id).where(Notification.channel == "email").limit(1)
         ),

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Iterator
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 import pytest
@@ -115,3 +116,31 @@ def test_an_issuer_needs_a_client_id_and_staff_domains():
         load_settings({"SSO_ISSUER": "https://id.programme.org"})
     with pytest.raises(ConfigError, match="SSO_STAFF_DOMAINS must list email domains"):
         load_settings({"SSO_STAFF_DOMAINS": "not a domain"})
+
+
+def test_an_invited_member_of_staff_accepts_by_signing_on(site, world, login):
+    from grants.models import StaffInvitation
+    from grants.services.staff_invitations import invite
+
+    invitation = invite(world.admin, f"bintou@{DOMAIN}", ["programme_officer"])
+    client = site.test_client()
+    signed = _sign_on(client, invitation.email)
+    assert signed.status_code == 302 and signed.location == "/"
+    assert client.get("/account/profile").status_code == 200
+    accepted = db.session.get(StaffInvitation, invitation.id)
+    assert accepted.accepted_at is not None and accepted.user.confirmed_at is not None
+
+
+def test_an_expired_invitation_cannot_be_accepted_by_signing_on(site, world):
+    import time_machine
+
+    from grants.orm import utcnow
+    from grants.services.staff_invitations import invite
+
+    with time_machine.travel(utcnow() - timedelta(days=8), tick=False):
+        invitation = invite(world.admin, f"late@{DOMAIN}", ["evaluator"])
+    client = site.test_client()
+    _sign_on(client, invitation.email)
+    assert "has expired or was withdrawn" in text_of(client.get("/login"))
+    assert client.get("/account/profile").status_code == 302
+    assert invitation.accepted_at is None

@@ -2,7 +2,7 @@
 
 from sqlalchemy.orm import joinedload
 
-from grants.models.accounts import ApiToken, Passkey, Role, User, user_roles
+from grants.models.accounts import ApiToken, Passkey, Role, StaffInvitation, User, user_roles
 from grants.models.applications import (
     Application,
     BudgetLine,
@@ -41,6 +41,7 @@ __all__ = [
     "PERSON",
     "ApiToken",
     "Passkey",
+    "StaffInvitation",
     "Application",
     "Association",
     "Award",

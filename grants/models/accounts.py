@@ -143,6 +143,43 @@ class Passkey(db.Model, WebAuthnMixin):
     user: Mapped[User] = relationship(back_populates="webauthn")
 
 
+class StaffInvitation(db.Model):
+    """An admin's invitation of a member of staff, with the roles they will have.
+
+    The invited account exists from the invitation on (so the email goes through the
+    outbox in the person's language), without a password and unconfirmed: nobody signs
+    in to it until the emailed link (signed, expiring, used once) is accepted, or the
+    person comes through the organisation's sign-on. Revoking removes the unused account."""
+
+    __tablename__ = "staff_invitations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(255), index=True)
+    roles: Mapped[list[str]] = mapped_column(JSON, default=list)
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    invited_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    accepted_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+    revoked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    user: Mapped[User | None] = relationship(foreign_keys=[user_id])
+    invited_by: Mapped[User | None] = relationship(foreign_keys=[invited_by_id])
+
+    @property
+    def state(self) -> str:
+        if self.accepted_at is not None:
+            return "accepted"
+        if self.revoked_at is not None:
+            return "revoked"
+        if self.expires_at <= utcnow():
+            return "expired"
+        return "pending"
+
+
 class ApiToken(db.Model):
     """A bearer token for the API; only its SHA-256 is stored."""
 

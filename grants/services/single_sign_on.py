@@ -66,4 +66,15 @@ def staff_email(claims: Mapping[str, Any]) -> str:
                 email=email,
             )
         )
+    if person.confirmed_at is None:
+        from grants.services.staff_invitations import accept_by_sign_on
+
+        if not accept_by_sign_on(person):
+            raise SignOnRefused(
+                _(
+                    "The invitation of %(email)s has expired or was withdrawn: ask an "
+                    "administrator to invite you again.",
+                    email=email,
+                )
+            )
     return email

@@ -1,7 +1,8 @@
-"""passkeys and the person's passkey handle
+"""passkeys, the person's passkey handle, and staff invitations
 
 A person's passkeys (WebAuthn credentials), each for signing in without a password or
-as the second factor, and the handle that names the person to their authenticators.
+as the second factor, and the handle that names the person to their authenticators; the
+admins' invitations of staff, with the roles each invited person will have.
 
 Revision ID: 0019
 Revises: 0017
@@ -49,7 +50,44 @@ def upgrade():
         batch_op.create_index(batch_op.f("ix_passkeys_user_id"), ["user_id"], unique=False)
 
 
+    op.create_table(
+        "staff_invitations",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("email", sa.String(255), nullable=False),
+        sa.Column("roles", sa.JSON(), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=True),
+        sa.Column("invited_by_id", sa.Integer(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("accepted_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("revoked_by_id", sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name=op.f("fk_staff_invitations_user_id_users"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["invited_by_id"], ["users.id"],
+            name=op.f("fk_staff_invitations_invited_by_id_users"), ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["revoked_by_id"], ["users.id"],
+            name=op.f("fk_staff_invitations_revoked_by_id_users"), ondelete="SET NULL",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_staff_invitations")),
+    )
+    with op.batch_alter_table("staff_invitations") as batch_op:
+        batch_op.create_index(batch_op.f("ix_staff_invitations_email"), ["email"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_staff_invitations_user_id"), ["user_id"], unique=False
+        )
+
+
 def downgrade():
+    with op.batch_alter_table("staff_invitations") as batch_op:
+        batch_op.drop_index(batch_op.f("ix_staff_invitations_user_id"))
+        batch_op.drop_index(batch_op.f("ix_staff_invitations_email"))
+    op.drop_table("staff_invitations")
     with op.batch_alter_table("passkeys") as batch_op:
         batch_op.drop_index(batch_op.f("ix_passkeys_user_id"))
     op.drop_table("passkeys")
