@@ -60,10 +60,10 @@ def test_an_admin_invites_and_the_email_is_in_the_invitees_language(world, login
     ).one()
     assert email.recipient_id == person.id and email.state == "pending"
     assert email.subject == f"{world.admin.display_name} vous invite sur Diaspora Grants"
-    assert "agent financier" in email.body
+    assert "responsable financier" in email.body
     assert email.link.startswith("/invitations/staff/")
     listed = text_of(admin.get("/admin/users"))
-    assert "amadou@programme.org" in listed and "Finance officer" in listed and "waiting" in listed
+    assert "amadou@programme.org" in listed and "finance officer" in listed and "waiting" in listed
 
 
 def test_accepting_chooses_a_password_and_the_second_factor_comes_at_first_sign_in(
