@@ -49,8 +49,8 @@ def test_a_member_adds_a_passkey_and_signs_in_with_it(person, live):
     page.get_by_label("A name to recognise it").fill("My phone")
     page.get_by_label("Signing in without a password").check()
     page.get_by_role("button", name="Add a passkey").click()
-    expect(page.locator("table")).to_contain_text("My phone")
-    expect(page.locator("table")).to_contain_text("Signing in without a password")
+    expect(page.locator("ul.passkeys")).to_contain_text("My phone")
+    expect(page.locator("ul.passkeys")).to_contain_text("Signing in without a password")
     assert "passkey" in flash(page).lower() or "webauthn" in flash(page).lower()
     live.screenshot(page, "passkeys", "passkey added")
     with live.app.app_context():
