@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from grants.extensions import db
 from grants.models import Notification, StaffInvitation, User
 from tests.clients import text_of
-from tests.fixtures.people import PASSWORD
+from tests.fixtures.people import PASSWORD, make_user
 
 T = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
 NEW_PASSWORD = "kapok-harbour-lantern-quiet-91"
@@ -172,3 +172,16 @@ def test_the_account_waits_without_a_way_in_until_accepted(world, login, client)
     refused = client.post("/login", data={"email": "amadou@programme.org", "password": PASSWORD})
     assert refused.status_code == 200
     assert client.get("/account/profile").status_code == 302
+
+
+def test_the_people_page_costs_the_same_with_one_or_many_invitations(world, login):
+    from grants.services.staff_invitations import invite
+    from tests.queries import cost_of
+
+    admin = login(world.admin)
+    invite(world.admin, "one@programme.org", ["evaluator"])
+    one = cost_of(admin, "/admin/users")
+    for number in range(5):
+        inviter = world.admin if number % 2 else make_user("admin")
+        invite(inviter, f"more{number}@programme.org", ["evaluator"])
+    assert cost_of(admin, "/admin/users") == one

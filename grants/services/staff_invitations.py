@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from flask_security import hash_password
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from grants.extensions import db, security
 from grants.models.accounts import LOCALES, StaffInvitation, User
@@ -125,6 +126,7 @@ def pending(page: int = 1, per_page: int = 25):
     an admin sees them and revokes or invites again)."""
     statement = (
         select(StaffInvitation)
+        .options(joinedload(StaffInvitation.invited_by))
         .where(StaffInvitation.accepted_at.is_(None), StaffInvitation.revoked_at.is_(None))
         .order_by(StaffInvitation.created_at.desc(), StaffInvitation.id.desc())
     )
