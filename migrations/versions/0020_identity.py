@@ -4,8 +4,8 @@ A person's passkeys (WebAuthn credentials), each for signing in without a passwo
 as the second factor, and the handle that names the person to their authenticators; the
 admins' invitations of staff, with the roles each invited person will have.
 
-Revision ID: 0019
-Revises: 0017
+Revision ID: 0020
+Revises: 0019
 Create Date: 2026-12-07 15:00:00
 
 """
@@ -13,8 +13,8 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = "0019"
-down_revision = "0017"
+revision = "0020"
+down_revision = "0019"
 branch_labels = None
 depends_on = None
 
