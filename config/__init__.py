@@ -169,6 +169,15 @@ def _role_list(name: str, raw: str) -> list[str]:
     return roles
 
 
+def _domains(name: str, raw: str) -> tuple[str, ...]:
+    """Comma-separated email domains, such as ``programme.org,partner.org``."""
+    domains = tuple(part.strip().lower().lstrip("@") for part in raw.split(",") if part.strip())
+    bad = [domain for domain in domains if "." not in domain or "@" in domain or " " in domain]
+    if bad:
+        raise ConfigError(f"{name} must list email domains such as programme.org, not {raw!r}")
+    return domains
+
+
 @dataclass(frozen=True)
 class Setting:
     env: str
@@ -266,6 +275,33 @@ SETTINGS: tuple[Setting, ...] = (
         "finance_officer,admin",
         _role_list,
         "roles that must use two-factor authentication",
+    ),
+    Setting(
+        "REAUTHENTICATE_AFTER_MINUTES",
+        "15",
+        _positive,
+        "minutes after which paying, approving, bank details, roles and tokens ask the "
+        "person to confirm their identity again",
+    ),
+    Setting(
+        "STAFF_INVITATION_DAYS",
+        "7",
+        _positive,
+        "days the link of an admin's invitation of a member of staff stays valid",
+    ),
+    Setting(
+        "SSO_ISSUER",
+        "",
+        _url,
+        "OpenID Connect issuer of the staff's single sign-on; empty turns it off",
+    ),
+    Setting("SSO_CLIENT_ID", "", _text, "client id of this product at the issuer"),
+    Setting("SSO_CLIENT_SECRET", "", _text, "client secret of this product at the issuer"),
+    Setting(
+        "SSO_STAFF_DOMAINS",
+        "",
+        _domains,
+        "email domains of the staff who may sign in through the issuer",
     ),
     Setting(
         "LOGIN_RATE_LIMIT",
@@ -391,6 +427,8 @@ def load_settings(
             "REDIS_URL must be set in production so every worker shares the rate limits "
             "(or SINGLE_WORKER=true when one worker process serves the site)"
         )
+    if raw["SSO_ISSUER"] and not (raw["SSO_CLIENT_ID"] and raw["SSO_STAFF_DOMAINS"]):
+        raise ConfigError("SSO_ISSUER is set: SSO_CLIENT_ID and SSO_STAFF_DOMAINS must be set too")
     settings: dict[str, Any] = dict(raw)
     settings.update(
         BASE_URL=raw["BASE_URL"] or local_base_url(raw["HOST"], raw["PORT"]),

@@ -8,11 +8,12 @@ from flask import request
 from flask_babel import lazy_gettext as _l
 from flask_security import LoginForm as SecurityLoginForm
 from flask_security import RegisterFormV2
+from flask_security import VerifyForm as SecurityVerifyForm
 from flask_security.utils import get_message
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, IntegerField, SelectField, StringField
+from wtforms import HiddenField, IntegerField, PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, NumberRange, ValidationError
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
 from forms.fields import LanguageListField
 from grants.database import writes_from_now
@@ -56,6 +57,47 @@ class LoginForm(SecurityLoginForm):
             self.user_authenticated and self.ifield is not None and needed in self.ifield.errors
         )
         return False
+
+
+class ConfirmIdentityForm(SecurityVerifyForm):
+    """Confirm it is you before a sensitive action: your password, or the code of your
+    authenticator app (people who sign in with single sign-on or a passkey may have no
+    password here). A passkey has its own button on the page."""
+
+    password = PasswordField(
+        _l("Password"),
+        validators=[Optional(), Length(max=500)],
+        render_kw={"autocomplete": "current-password"},
+    )
+    code = StringField(
+        _l("Or the 6-digit code of your authenticator app"),
+        validators=[Optional(), Length(max=12)],
+        render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"},
+    )
+
+    def validate(self, **kwargs) -> bool:
+        if not FlaskForm.validate(self, **kwargs):
+            return False
+        from grants.extensions import security
+
+        code = (self.code.data or "").strip().replace(" ", "")
+        if code:
+            secret = self.user.tf_totp_secret if self.user.tf_primary_method else None
+            if secret and security.totp_factory.verify_totp(
+                token=code, totp_secret=secret, user=self.user, window=1
+            ):
+                return True
+            self.user.track_failed_authn("code")
+            self.code.errors = [
+                _l("This is not the current code of your authenticator app.")
+                if secret
+                else _l("You have no authenticator app: give your password instead.")
+            ]
+            return False
+        if not self.password.data:
+            self.password.errors = [_l("Give your password, or the code of your app.")]
+            return False
+        return super().validate(**kwargs)
 
 
 class SignUpForm(RegisterFormV2):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from datetime import timedelta
 from urllib.parse import unquote, urlsplit
 
 from flask import Flask, Response, request, session
@@ -30,7 +31,7 @@ from sqlalchemy import func, select
 from werkzeug.datastructures import ImmutableMultiDict, MultiDict
 
 from grants.extensions import db, security
-from grants.models import PERSON, Role, User
+from grants.models import PERSON, Passkey, Role, User
 from grants.orm import utcnow
 from grants.roles import APPLICANT
 from grants.services import audit
@@ -42,6 +43,11 @@ RATE_LIMITED_ENDPOINTS = (
     "security.reset_password",
     "security.two_factor_token_validation",
     "security.mf_recovery",
+    "security.verify",
+    "security.wan_signin",
+    "security.wan_signin_response",
+    "security.wan_verify",
+    "security.wan_verify_response",
     "security.send_confirmation",
     "security.register",
 )
@@ -163,7 +169,8 @@ def _audit_authentication(app: Flask) -> None:
 
 
 def init_app(app: Flask) -> None:
-    from forms.accounts import LoginForm, SignUpForm
+    from forms.accounts import ConfirmIdentityForm, LoginForm, SignUpForm
+    from grants.freshness import reauthentication_handler
 
     secret = app.config["SECRET_KEY"]
     defaults = {
@@ -195,12 +202,44 @@ def init_app(app: Flask) -> None:
         "SECURITY_I18N_DIRNAME": ["builtin"],
         # Aware UTC times, like every other timestamp of the product.
         "SECURITY_DATETIME_FACTORY": utcnow,
+        # A confirmation of identity is fresh for this long, and being busy does not
+        # stretch it (no grace period): see ``grants.freshness``.
+        "SECURITY_FRESHNESS": timedelta(minutes=app.config["REAUTHENTICATE_AFTER_MINUTES"]),
+        "SECURITY_FRESHNESS_GRACE_PERIOD": timedelta(0),
+        # Passkeys for everyone: to sign in without a password, or as the second factor
+        # (recovery codes remain); each also confirms identity before a sensitive action.
+        "SECURITY_WEBAUTHN": True,
+        "SECURITY_WAN_RP_NAME": "Diaspora Grants",
+        "SECURITY_WAN_ALLOW_AS_FIRST_FACTOR": True,
+        "SECURITY_WAN_ALLOW_AS_MULTI_FACTOR": True,
+        "SECURITY_WAN_ALLOW_AS_VERIFY": ["first", "secondary"],
+        "SECURITY_WAN_REGISTER_URL": "/account/passkeys",
+        "SECURITY_WAN_SIGNIN_URL": "/login/passkey",
+        "SECURITY_WAN_DELETE_URL": "/account/passkeys/delete",
+        "SECURITY_WAN_VERIFY_URL": "/verify/passkey",
+        # The staff's single sign-on (``grants.sign_on``), when an issuer is set.
+        "SECURITY_OAUTH_ENABLE": bool(app.config["SSO_ISSUER"]),
+        "SECURITY_OAUTH_BUILTIN_PROVIDERS": [],
+        "SECURITY_WAN_REGISTER_WITHIN": timedelta(
+            minutes=app.config["REAUTHENTICATE_AFTER_MINUTES"]
+        ),
     }
     for key, value in defaults.items():
         app.config.setdefault(key, value)
 
-    datastore = PersonDatastore(db, User, Role)
-    security.init_app(app, datastore, register_form=SignUpForm, login_form=LoginForm)
+    datastore = PersonDatastore(db, User, Role, webauthn_model=Passkey)
+    security.init_app(
+        app,
+        datastore,
+        register_form=SignUpForm,
+        login_form=LoginForm,
+        verify_form=ConfirmIdentityForm,
+        reauthn_handler=reauthentication_handler,
+    )
+
+    from grants import sign_on
+
+    sign_on.init_app(app, security)
 
     # One limiter per app: Flask-Limiter keeps its storage on the instance, so a shared
     # module-level limiter would let one app's settings leak into another's.

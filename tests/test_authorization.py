@@ -324,6 +324,21 @@ ROUTES: dict[tuple[str, str], dict[str, object]] = {
     ("POST", "assignments.start"): OFFICER_ONLY,
     # Last: it removes the walk's review that the evaluator routes above use.
     ("POST", "assignments.remove"): OFFICER_ONLY,
+    # Passkeys: each person's own; signing in with one is for everyone.
+    ("GET", "security.wan_register"): SIGNED_IN,
+    ("POST", "security.wan_register"): SIGNED_IN,
+    ("GET", "security.wan_delete"): SIGNED_IN,
+    ("POST", "security.wan_delete"): SIGNED_IN,
+    ("GET", "security.wan_verify"): SIGNED_IN,
+    ("POST", "security.wan_verify"): SIGNED_IN,
+    ("GET", "security.wan_signin"): EVERYONE_OK,
+    ("POST", "security.wan_signin"): EVERYONE_OK,
+    # Staff invitations: admins invite and withdraw; the link is public (404 when the
+    # token is not one we signed).
+    ("POST", "invitations.invite"): ADMIN_ONLY,
+    ("POST", "invitations.revoke"): ADMIN_ONLY,
+    ("GET", "invitations.accept"): dict.fromkeys(VIEWERS, MISSING),
+    ("POST", "invitations.accept"): dict.fromkeys(VIEWERS, MISSING),
     ("GET", "inbox.index"): SIGNED_IN,
     ("GET", "search.results"): STAFF_ONLY,
     ("POST", "inbox.read"): SIGNED_IN,
@@ -360,6 +375,15 @@ SECURITY_PUBLIC = {
     "security.static",
     "security.tf_select",
     "security.two_factor_setup_validate",
+    # The passkey ceremonies' second steps: a signed state from the first step.
+    "security.wan_register_response",
+    "security.wan_signin_response",
+    "security.wan_verify_response",
+    # The staff's single sign-on (only with SSO_ISSUER): tests/test_single_sign_on.py.
+    "security.oauthstart",
+    "security.oauthresponse",
+    "security.oauth_verify_start",
+    "security.oauth_verify_response",
 }
 
 
@@ -458,6 +482,9 @@ def world(app, login):
     )
     db.session.add(delivery)
     db.session.flush()
+    from grants.services.staff_invitations import invite as invite_staff
+
+    staff_invitation = invite_staff(people["admin"], "walk-staff@example.org", ["evaluator"])
     clients = {role: login(person) for role, person in people.items()}
     from tests.clients import AppClient
 
@@ -495,6 +522,7 @@ def world(app, login):
         "extension": "csv",
         "endpoint_id": endpoint.id,
         "delivery_id": delivery.id,
+        "invitation_id": staff_invitation.id,
         "notification_id": db.session.scalar(
             select(Notification.id).where(Notification.channel == "email").limit(1)
         ),

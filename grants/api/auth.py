@@ -36,6 +36,9 @@ def authenticate():
     if token_use_due(row, now):
         g.token_use = (row.id, now)
     g.api_user = row.user
+    #: When the token was issued: it counts as a fresh confirmation for a while
+    #: (``grants.freshness``).
+    g.api_token_issued = row.created_at
     return row.user
 
 

@@ -11,6 +11,7 @@ from grants.api.auth import authenticate
 from grants.api.resources import blueprint
 from grants.api.schemas import ApiErrorSchema, PageArgs, PageSchema, Within, page_of_found
 from grants.extensions import db
+from grants.freshness import require_fresh_token
 from grants.services import awards as award_service
 from grants.services import disbursements
 
@@ -85,6 +86,7 @@ def request_bank_change(body, record_id: int):
     the grant is paid until a programme officer approves. For its members."""
     person = authenticate()
     award = award_service.visible_award(person, record_id)
+    require_fresh_token()
     reason = body.pop("reason")
     change = disbursements.request_bank_change(person, award, body, reason)
     db.session.flush()
@@ -111,8 +113,10 @@ class BankChangeDecision(Schema):
 def decide_bank_change(body, change_id: int):
     """Approve the new bank details (they replace the grant's) or reject them with the
     reason. For programme officers other than the one who asked."""
+    person = authenticate()
+    require_fresh_token()
     change = disbursements.decide_bank_change(
-        authenticate(), change_id, body["decision"] == "approve", body["comment"]
+        person, change_id, body["decision"] == "approve", body["comment"]
     )
     db.session.flush()
     return change

@@ -11,6 +11,7 @@ from grants.api.auth import authenticate
 from grants.api.resources import blueprint
 from grants.api.schemas import ApiErrorSchema, PageArgs, page_of, page_of_found, page_schema
 from grants.extensions import db
+from grants.freshness import require_fresh_token
 from grants.roles import ROLE_NAMES
 from grants.services import accounts as account_service
 from grants.services import evaluation as evaluation_service
@@ -296,8 +297,9 @@ def update_user(body, user_id: int):
 @blueprint.alt_response(409, schema=ApiErrorSchema, description="they have it already")
 @blueprint.alt_response(422, schema=ApiErrorSchema)
 def grant_role(body, user_id: int):
-    """Grant a role. For admins."""
+    """Grant a role. For admins, with a fresh token (``X-Second-Factor-Code``)."""
     actor = _admin()
+    require_fresh_token()
     person = account_service.get_user(user_id)
     account_service.grant_role(actor, person, body["role"])
     db.session.flush()

@@ -48,6 +48,7 @@ from grants.api.schemas import (
     page_schema,
 )
 from grants.extensions import db
+from grants.freshness import needs_fresh, require_fresh_token
 from grants.kept import Keeper
 from grants.models.accounts import User
 from grants.models.applications import Application
@@ -406,6 +407,8 @@ def _register(collection: Collection) -> None:
                 dict.fromkeys(unknown, ["Not read by this transition."]),
             )
         data = {key: coerce(key, value) for key, value in body.items()}
+        if needs_fresh(singular, name_):
+            require_fresh_token()
         actions.act(person, record, name_, comment, **data)
         db.session.flush()
         db.session.refresh(record)

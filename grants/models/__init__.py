@@ -2,7 +2,7 @@
 
 from sqlalchemy.orm import joinedload
 
-from grants.models.accounts import ApiToken, Role, User, user_roles
+from grants.models.accounts import ApiToken, Passkey, Role, StaffInvitation, User, user_roles
 from grants.models.applications import (
     Application,
     BudgetLine,
@@ -43,6 +43,8 @@ __all__ = [
     "SearchEntry",
     "PERSON",
     "ApiToken",
+    "Passkey",
+    "StaffInvitation",
     "Application",
     "Association",
     "AuditRow",

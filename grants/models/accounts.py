@@ -6,8 +6,18 @@ import hashlib
 from datetime import datetime
 
 from flask import current_app
-from flask_security import RoleMixin, UserMixin
-from sqlalchemy import JSON, Boolean, Column, ForeignKey, Integer, String, Table, Text
+from flask_security import RoleMixin, UserMixin, WebAuthnMixin
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Table,
+    Text,
+)
 from sqlalchemy.ext.mutable import MutableList
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -66,6 +76,8 @@ class User(db.Model, UserMixin):
     #: from it is given (the page keeps the one it sets up in the session instead).
     tf_totp_pending_secret: Mapped[str | None] = mapped_column(String(255))
     mf_recovery_codes: Mapped[list[str] | None] = mapped_column(MutableList.as_mutable(JSON))
+    #: The person's handle for passkeys (WebAuthn), set when they add their first.
+    fs_webauthn_user_handle: Mapped[str | None] = mapped_column(String(64), unique=True)
     create_datetime: Mapped[datetime] = mapped_column(default=utcnow)
     update_datetime: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -76,6 +88,11 @@ class User(db.Model, UserMixin):
         back_populates="user",
         cascade="all, delete-orphan",
         foreign_keys="Membership.user_id",
+    )
+
+    #: The person's passkeys; read on their passkey pages and when they sign in with one.
+    webauthn: Mapped[list[Passkey]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", order_by="Passkey.id"
     )
 
     @property
@@ -100,6 +117,67 @@ class User(db.Model, UserMixin):
 
     def check_tf_required_setup(self) -> bool:  # type: ignore[override]
         return self.requires_two_factor() or super().check_tf_required_setup()
+
+
+class Passkey(db.Model, WebAuthnMixin):
+    """A passkey (a WebAuthn credential) of a person: to sign in without a password
+    (``usage`` "first") or as their second factor ("secondary")."""
+
+    __tablename__ = "passkeys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    credential_id: Mapped[bytes] = mapped_column(LargeBinary(1024), unique=True)
+    public_key: Mapped[bytes] = mapped_column(LargeBinary)
+    sign_count: Mapped[int] = mapped_column(default=0)
+    transports: Mapped[list[str] | None] = mapped_column(MutableList.as_mutable(JSON))
+    backup_state: Mapped[bool]
+    device_type: Mapped[str] = mapped_column(String(64))
+    extensions: Mapped[str | None] = mapped_column(String(255))
+    create_datetime: Mapped[datetime] = mapped_column(default=utcnow)
+    lastuse_datetime: Mapped[datetime] = mapped_column(default=utcnow)
+    #: The name the person gave it, unique among theirs.
+    name: Mapped[str] = mapped_column(String(64))
+    usage: Mapped[str] = mapped_column(String(64))
+
+    user: Mapped[User] = relationship(back_populates="webauthn")
+
+
+class StaffInvitation(db.Model):
+    """An admin's invitation of a member of staff, with the roles they will have.
+
+    The invited account exists from the invitation on (so the email goes through the
+    outbox in the person's language), without a password and unconfirmed: nobody signs
+    in to it until the emailed link (signed, expiring, used once) is accepted, or the
+    person comes through the organisation's sign-on. Revoking removes the unused account."""
+
+    __tablename__ = "staff_invitations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(255), index=True)
+    roles: Mapped[list[str]] = mapped_column(JSON, default=list)
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    invited_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    accepted_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+    revoked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    user: Mapped[User | None] = relationship(foreign_keys=[user_id])
+    invited_by: Mapped[User | None] = relationship(foreign_keys=[invited_by_id])
+
+    @property
+    def state(self) -> str:
+        if self.accepted_at is not None:
+            return "accepted"
+        if self.revoked_at is not None:
+            return "revoked"
+        if self.expires_at <= utcnow():
+            return "expired"
+        return "pending"
 
 
 class ApiToken(db.Model):

@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_security import current_user
 
 from forms.accounts import ProfileForm, TokenForm, preferences_form
+from grants.freshness import unless_fresh
 from grants.services import accounts as account_service
 from grants.web.access import login_required
 from notifications import outbox
@@ -34,6 +35,8 @@ def tokens():
     form = TokenForm()
     new_token = None
     if form.validate_on_submit():
+        if (answer := unless_fresh()) is not None:
+            return answer
         new_token = account_service.issue_token(
             current_user, current_user, form.name.data, form.days.data
         )

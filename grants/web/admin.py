@@ -16,12 +16,14 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_security import current_user
 
-from forms.admin import RoleForm
+from forms.admin import InvitationForm, RoleForm
+from grants.freshness import fresh_required
 from grants.models.associations import VERIFICATION_STATES
 from grants.roles import ADMIN, PROGRAMME_OFFICER, ROLE_NAMES
 from grants.services import accounts as account_service
 from grants.services import associations as association_service
 from grants.services import audit
+from grants.services import staff_invitations
 from grants.services.errors import Conflict
 from grants.web.access import role_required
 from notifications import monitor, reminders
@@ -33,6 +35,11 @@ blueprint = Blueprint("admin", __name__, url_prefix="/admin")
 @blueprint.get("/users")
 @role_required(ADMIN)
 def users():
+    return users_page()
+
+
+def users_page(invite_form=None, status: int = 200):
+    """The people page: the users, and the staff invitations waiting with their form."""
     return render_template(
         "admin/users.html",
         users=account_service.search_users(
@@ -41,7 +48,9 @@ def users():
             page=request.args.get("page", 1, type=int),
         ),
         role_names=ROLE_NAMES,
-    )
+        invitations=staff_invitations.pending(request.args.get("invitations_page", 1, type=int)),
+        invite_form=invite_form or InvitationForm(formdata=None),
+    ), status
 
 
 def _user_page(person, role_form=None, status: int = 200):
@@ -66,6 +75,7 @@ def user(user_id: int):
 
 @blueprint.post("/users/<int:user_id>/roles")
 @role_required(ADMIN)
+@fresh_required
 def grant_role(user_id: int):
     person = account_service.get_user(user_id)
     form = RoleForm()

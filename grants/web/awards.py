@@ -22,6 +22,7 @@ from forms.awards import (
 )
 from grants.exports import spreadsheets, tables
 from grants.extensions import db
+from grants.freshness import fresh_required, needs_fresh, unless_fresh
 from grants.models.awards import Tranche
 from grants.models.documents import Document
 from grants.numbers import reader_locale
@@ -140,6 +141,7 @@ def accept(award_id: int):
 
 @blueprint.post("/grants/<int:award_id>/bank-details")
 @login_required
+@fresh_required
 def change_bank_details(award_id: int):
     award = service.visible_award(current_user, award_id)
     if not is_member(current_user, award.application.association):
@@ -166,6 +168,7 @@ def change_bank_details(award_id: int):
 
 @blueprint.post("/grants/bank-changes/<int:change_id>/<any(approve, reject):decision>")
 @role_required(PROGRAMME_OFFICER)
+@fresh_required
 def decide_bank_change(change_id: int, decision: str):
     change = disbursements.decide_bank_change(
         current_user, change_id, decision == "approve", request.form.get("comment", "")
@@ -185,6 +188,8 @@ def tranche_action(tranche_id: int, action: str):
     tranche = db.session.get(Tranche, tranche_id)
     if tranche is None or action not in disbursements.TRANCHE_ACTIONS:
         abort(404)
+    if needs_fresh("tranche", action) and (answer := unless_fresh()) is not None:
+        return answer
     back = safe_next(request.form.get("next"), _page(tranche.award_id, f"tranche-{tranche.id}"))
     form_class = TRANCHE_FORMS.get(action)
     data, comment = {}, None

@@ -136,7 +136,7 @@ def person(chromium, live):
 
     def _person(locale: str = "en", **options):
         context = chromium.new_context(
-            base_url=live.url,
+            base_url=options.pop("base_url", live.url),
             locale=locale,
             extra_http_headers={"Accept-Language": locale},
             viewport=PHONE if options.pop("phone", False) else DESKTOP,
