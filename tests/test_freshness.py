@@ -220,7 +220,9 @@ def test_a_new_token_is_fresh_and_a_person_without_an_app_gets_a_new_token(world
     }
     url = f"/api/v1/awards/{award.id}/bank-changes"
     with time_machine.travel(T, tick=False):
-        token = {"Authorization": f"Bearer {issue_token(world.applicant, world.applicant, 'phone', 30)}"}
+        token = {
+            "Authorization": f"Bearer {issue_token(world.applicant, world.applicant, 'phone', 30)}"
+        }
     with time_machine.travel(STALE, tick=False):
         refused = client.post(url, json=new_account, headers=token)
         assert refused.status_code == 401 and not award.bank_change_pending

@@ -22,8 +22,7 @@ from grants.models.associations import VERIFICATION_STATES
 from grants.roles import ADMIN, PROGRAMME_OFFICER, ROLE_NAMES
 from grants.services import accounts as account_service
 from grants.services import associations as association_service
-from grants.services import audit
-from grants.services import staff_invitations
+from grants.services import audit, staff_invitations
 from grants.services.errors import Conflict
 from grants.web.access import role_required
 from notifications import monitor, reminders
