@@ -164,7 +164,7 @@ def test_new_bank_details_hold_payments_until_a_finance_officer_approves(world, 
         follow_redirects=True,
     )
     assert "New bank details of the association wait for a finance officer's decision" in (
-        text_of(refused)
+        html.unescape(text_of(refused))
     )
     assert third.state == "approved"
 
