@@ -14,7 +14,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import Select, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from grants import text_limits as limits
 from grants.banking import bank_details_problems
@@ -129,3 +129,27 @@ def pending_bank_change(award: Award) -> BankDetailsChange | None:
         .where(BankDetailsChange.award_id == award.id, BankDetailsChange.state == "requested")
         .options(selectinload(BankDetailsChange.requested_by))
     ).first()
+
+
+#: How many decided changes a grant's page shows (the API lists them all, a page at a time).
+DECIDED_SHOWN = 5
+
+
+def decided_bank_changes(award: Award) -> list[BankDetailsChange]:
+    """The latest decided changes of the grant, with who asked and who decided, in one
+    query: who approved, refused or withdrew which account, and when."""
+    return list(
+        db.session.scalars(
+            select(BankDetailsChange)
+            .where(
+                BankDetailsChange.award_id == award.id,
+                BankDetailsChange.state.in_(("approved", "refused", "cancelled")),
+            )
+            .options(
+                joinedload(BankDetailsChange.requested_by),
+                joinedload(BankDetailsChange.decided_by),
+            )
+            .order_by(BankDetailsChange.id.desc())
+            .limit(DECIDED_SHOWN)
+        )
+    )

@@ -98,6 +98,7 @@ def _render_show(
             if change
             else [],
             decision_errors=decision_errors or {},
+            decided_changes=bank_changes.decided_bank_changes(award) if member or staff else [],
             ledger=disbursements.ledger(award) if staff else [],
             options=allowed_transitions(award, current_user, only_own_roles=True),
             history=history_of(award),

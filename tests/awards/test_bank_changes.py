@@ -118,6 +118,10 @@ def test_a_member_asks_a_finance_officer_approves_on_the_pages(world, login):
     assert award.iban == NEW["iban"] and award.bic == NEW["bic"] and not award.bank_change_pending
     assert _history(change)[-1] == ("approve", "requested", "approved", world.finance.id)
     assert world.applicant.id in _notified("bank_change_approved")
+    # The grant's page says who approved which account, and when.
+    shown = html.unescape(text_of(awa.get(f"/grants/{award.id}")))
+    assert "Earlier changes of bank details" in shown
+    assert world.applicant.display_name in shown and world.finance.display_name in shown
 
 
 def test_refusing_needs_the_reason_beside_its_field(world, login):
