@@ -11,8 +11,8 @@ events.
 The downgrade puts the states and subscriptions back; the history rows stay (the history
 is append-only).
 
-Revision ID: 0020
-Revises: 0017
+Revision ID: 0021
+Revises: 0020
 Create Date: 2026-12-07 15:00:00
 
 """
@@ -20,8 +20,8 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = "0020"
-down_revision = "0017"
+revision = "0021"
+down_revision = "0020"
 branch_labels = None
 depends_on = None
 
