@@ -25,6 +25,13 @@ TRANCHE_STATE_LABELS = {
     "payment_failed": lazy_pgettext("tranche state", "payment failed"),
     "cancelled": lazy_pgettext("tranche state", "cancelled"),
 }
+BANK_CHANGE_STATE_LABELS = {
+    "new": lazy_pgettext("bank change state", "being asked for"),
+    "requested": lazy_pgettext("bank change state", "requested, waiting for a decision"),
+    "approved": lazy_pgettext("bank change state", "approved"),
+    "refused": lazy_pgettext("bank change state", "refused"),
+    "cancelled": lazy_pgettext("bank change state", "withdrawn"),
+}
 REPORT_STATE_LABELS = {
     "scheduled": _l("to submit"),
     "submitted": _l("submitted, under review"),
@@ -101,6 +108,7 @@ STATE_LABELS = {
     "award": AWARD_STATE_LABELS,
     "tranche": TRANCHE_STATE_LABELS,
     "report": REPORT_STATE_LABELS,
+    "bank_change": BANK_CHANGE_STATE_LABELS,
 }
 #: Every transition of every lifecycle: the button, the confirmation, the history line.
 TRANSITION_LABELS = {
@@ -151,6 +159,12 @@ TRANSITION_LABELS = {
         "submit": lazy_pgettext("report transition", "Submit"),
         "request_changes": lazy_pgettext("report transition", "Request changes"),
         "accept": lazy_pgettext("report transition", "Accept"),
+    },
+    "bank_change": {
+        "request": lazy_pgettext("bank change transition", "Ask for the change"),
+        "approve": lazy_pgettext("bank change transition", "Approve the new details"),
+        "refuse": lazy_pgettext("bank change transition", "Refuse the new details"),
+        "cancel": lazy_pgettext("bank change transition", "Withdraw the change"),
     },
 }
 RECOMMENDATION_LABELS = {

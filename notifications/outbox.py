@@ -175,6 +175,8 @@ def link_to(entity_type: str, record: Any) -> str:
         return f"/grants/{record.id}"
     if entity_type == "tranche":
         return f"/grants/{record.award_id}#tranche-{record.id}"
+    if entity_type == "bank_change":
+        return f"/grants/{record.award_id}#bank"
     if entity_type == "report":
         return f"/grants/{record.award_id}/reports/{record.id}"
     return f"/applications/{application_of(record).id}"

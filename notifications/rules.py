@@ -123,6 +123,17 @@ def finance_payers(tranche: Any) -> list[User]:
     return [u for u in with_role(FINANCE_OFFICER) if u.id != tranche.requested_by_id]
 
 
+def finance_deciders(change: Any) -> list[User]:
+    """Finance officers who may decide a change of bank details: not the person who asked."""
+    return [u for u in with_role(FINANCE_OFFICER) if u.id != change.requested_by_id]
+
+
+def requester(change: Any) -> list[User]:
+    """The person who asked for a change of bank details, while their account is active."""
+    person = change.requested_by
+    return [person] if person is not None and person.active else []
+
+
 def officers_if_a_tranche_waits(report: Any) -> list[User]:
     """Officers, when accepting this report unlocks a tranche they can now request."""
     waiting = [
@@ -344,35 +355,48 @@ RULES: tuple[EventRule, ...] = (
     ),
     EventRule(
         "bank_change_requested",
-        "award",
-        "bank_change_requested",
+        "bank_change",
+        "request",
         "money",
-        officers,
-        N_("New bank details for %(reference)s wait for your approval"),
+        finance_deciders,
+        N_("New bank details for %(reference)s wait for your decision"),
         N_(
-            "The association asked to change the bank details of %(reference)s. No payment "
-            "is made until a programme officer approves them."
+            "The association asked to change the bank details of %(reference)s: %(comment)s "
+            "No tranche of the grant is approved or paid until a finance officer other than "
+            "the person who asked decides."
         ),
     ),
     EventRule(
         "bank_change_approved",
-        "award",
-        "bank_change_approved",
+        "bank_change",
+        "approve",
         "money",
-        members,
-        N_("Your new bank details for %(reference)s are approved"),
+        lambda change: requester(change) + finance_deciders(change),
+        N_("The new bank details for %(reference)s are approved"),
         N_("The next payments for %(reference)s go to the new account."),
     ),
     EventRule(
-        "bank_change_rejected",
-        "award",
-        "bank_change_rejected",
+        "bank_change_refused",
+        "bank_change",
+        "refuse",
         "money",
-        members,
-        N_("Your new bank details for %(reference)s were not approved"),
+        lambda change: requester(change) + finance_deciders(change),
+        N_("The new bank details for %(reference)s were refused"),
         N_(
-            "The programme office did not approve the new bank details of %(reference)s; "
-            "payments still go to the account given at acceptance."
+            "A finance officer refused the new bank details of %(reference)s: %(comment)s "
+            "Payments still go to the account on file."
+        ),
+    ),
+    EventRule(
+        "bank_change_cancelled",
+        "bank_change",
+        "cancel",
+        "money",
+        lambda change: requester(change) + finance_deciders(change),
+        N_("The change of bank details for %(reference)s was withdrawn"),
+        N_(
+            "The association withdrew its change of bank details for %(reference)s; payments "
+            "still go to the account on file."
         ),
     ),
     EventRule(

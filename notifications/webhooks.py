@@ -61,6 +61,7 @@ API_COLLECTIONS = {
     "award": "awards",
     "tranche": "tranches",
     "report": "reports",
+    "bank_change": "bank-changes",
 }
 
 

@@ -136,8 +136,16 @@ ROUTES: dict[tuple[str, str], dict[str, object]] = {
     ("GET", "awards.letter"): AWARD_READ,
     ("POST", "awards.accept"): AWARD_MEMBER,
     ("POST", "awards.change_bank_details"): AWARD_MEMBER,
-    # Rejecting without a reason is refused with a 422: the officer reached the action.
-    ("POST", "awards.decide_bank_change"): {**OFFICER_ONLY, "admin": FORBIDDEN},
+    # Refusing without a reason is refused with a 422: the finance officer reached the
+    # action; the member who asked is refused (403), as is every other role.
+    ("POST", "awards.decide_bank_change"): {
+        ANON: LOGIN,
+        "applicant": FORBIDDEN,
+        "evaluator": MISSING,
+        "programme_officer": FORBIDDEN,
+        "finance_officer": OK,
+        "admin": FORBIDDEN,
+    },
     # The walk's tranche is requested by the officer; finance is told why it cannot.
     ("POST", "awards.tranche_action"): {
         **ADMIN_ONLY,
@@ -196,6 +204,9 @@ ROUTES: dict[tuple[str, str], dict[str, object]] = {
             ("GET", "list_bank_changes"),
             ("POST", "request_bank_change"),
             ("POST", "decide_bank_change"),
+            ("GET", "get_bank_change"),
+            ("GET", "bank_change_history"),
+            ("POST", "transition_bank_change"),
             ("GET", "programme_figures"),
             ("GET", "finance_figures"),
             ("GET", "association_figures"),
@@ -440,7 +451,7 @@ def world(app, login):
 
     reviewed = make_application(world_like, call, state="eligible")
     review = assign(people["programme_officer"], reviewed, people["evaluator"])
-    from grants.services.disbursements import request_bank_change
+    from grants.services.bank_changes import request_bank_change
     from tests.fixtures.programme import make_award
 
     award = make_award(world_like, state="active")

@@ -22,7 +22,7 @@ from grants.extensions import db
 from grants.models import WebhookDelivery, WebhookEndpoint
 from grants.services import webhooks as service
 from grants.services.accounts import issue_token
-from grants.services.disbursements import request_bank_change
+from grants.services.bank_changes import request_bank_change
 from grants.services.errors import Conflict, Forbidden, InvalidInput
 from grants.services.workflow import fire
 from notifications import claims
@@ -93,9 +93,9 @@ def test_only_active_endpoints_subscribed_to_the_event_get_it(world, receiver):
 
 
 def test_the_body_names_the_record_and_nothing_private(world, client):
-    _endpoint(world, "https://erp.example.org/hooks", "award.bank_change_requested")
+    _endpoint(world, "https://erp.example.org/hooks", "bank_change.request")
     award = make_award(world, state="active")
-    request_bank_change(
+    change = request_bank_change(
         world.applicant,
         award,
         {
@@ -111,24 +111,24 @@ def test_the_body_names_the_record_and_nothing_private(world, client):
     body = json.loads(delivery.payload)
     assert body == {
         "id": delivery.webhook_id,
-        "type": "award.bank_change_requested",
+        "type": "bank_change.request",
         "occurred_at": body["occurred_at"],
         "record": {
-            "type": "award",
-            "id": award.id,
+            "type": "bank_change",
+            "id": change.id,
             "reference": award.application.reference,
-            "state": "active",
-            "from_state": "active",
-            "to_state": "active",
-            "url": f"http://grants.test/api/v1/awards/{award.id}",
+            "state": "requested",
+            "from_state": "new",
+            "to_state": "requested",
+            "url": f"http://grants.test/api/v1/bank-changes/{change.id}",
         },
     }
     for private in ("BE68539007547034", "Belfius", "GKCCBEBB", "Brussels", "ASLD", "FR76"):
         assert private not in delivery.payload
     # The address is the API's, and answers to a token of someone who may read it.
     headers = {"Authorization": f"Bearer {issue_token(world.officer, world.officer, 'erp', 30)}"}
-    api = client.get(f"/api/v1/awards/{award.id}", headers=headers)
-    assert api.status_code == 200 and api.get_json()["id"] == award.id
+    api = client.get(f"/api/v1/bank-changes/{change.id}", headers=headers)
+    assert api.status_code == 200 and api.get_json()["id"] == change.id
 
 
 def test_an_application_event_links_to_the_application_in_the_api(world):

@@ -6,6 +6,7 @@
 from workflows.application import ApplicationLifecycle
 from workflows.association import AssociationLifecycle
 from workflows.award import AwardLifecycle
+from workflows.bank_change import BankChangeLifecycle
 from workflows.base import Lifecycle
 from workflows.call import CallLifecycle
 from workflows.report import ReportLifecycle
@@ -22,6 +23,7 @@ MACHINES: dict[str, type[Lifecycle]] = {
         AwardLifecycle,
         TrancheLifecycle,
         ReportLifecycle,
+        BankChangeLifecycle,
     )
 }
 for _machine in MACHINES.values():

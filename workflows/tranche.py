@@ -12,6 +12,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from workflows.base import DESTRUCTIVE, PRIMARY, Context, Lifecycle, State, rule
+from workflows.rules import not_the_requester as requester_kept_apart
 from workflows.sentences import Money, Sentence, Sentences, StateName, _l
 
 OFFICER = "programme_officer"
@@ -58,10 +59,9 @@ def within_remaining_balance(tranche: Any, ctx: Context) -> Sentence | None:
     return None
 
 
-def not_the_requester(tranche: Any, ctx: Context) -> Sentence | None:
-    if ctx.actor is not None and tranche.requested_by_id == ctx.actor.id:
-        return _l("You requested this tranche; another finance officer must do this.")
-    return None
+not_the_requester = requester_kept_apart(
+    _l("You requested this tranche; another finance officer must do this.")
+)
 
 
 def not_approved_twice(tranche: Any, ctx: Context) -> Sentence | None:
@@ -71,8 +71,12 @@ def not_approved_twice(tranche: Any, ctx: Context) -> Sentence | None:
 
 
 def bank_details_settled(tranche: Any, ctx: Context) -> Sentence | None:
+    """No change of the association's bank details waits for a decision."""
     if tranche.award.bank_change_pending:
-        return _l("The association's bank details changed and wait for approval; pay afterwards.")
+        return _l(
+            "New bank details of the association wait for a finance officer's decision; "
+            "approve and pay this tranche once they are decided."
+        )
     return None
 
 
@@ -187,7 +191,7 @@ class TrancheLifecycle(Lifecycle):
         "approve": rule(
             FINANCE,
             duties=(not_the_requester, not_approved_twice),
-            guards=(award_is_active, within_remaining_balance),
+            guards=(award_is_active, bank_details_settled, within_remaining_balance),
             effect=record_approval,
             summary=_l("Two approvers at or above the programme threshold."),
             tone=PRIMARY,

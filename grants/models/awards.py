@@ -19,10 +19,12 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from grants.extensions import db
+from grants.models.accounts import User
 from grants.models.applications import Application
 from grants.models.calls import Money
 from grants.orm import utcnow
 from workflows.award import AwardLifecycle
+from workflows.bank_change import BankChangeLifecycle
 from workflows.base import state_check
 from workflows.report import ReportLifecycle
 from workflows.tranche import TrancheLifecycle
@@ -62,7 +64,8 @@ class Award(db.Model):
     account_number: Mapped[str] = mapped_column(String(60), default="")
     bank_name: Mapped[str] = mapped_column(String(200), default="")
     bic: Mapped[str] = mapped_column(String(11), default="")
-    #: A change of bank details waits for an officer's approval; no payment meanwhile.
+    #: A change of bank details waits for a finance officer's decision; no tranche is
+    #: approved or paid meanwhile. Kept by the change's machine, under the award's lock.
     bank_change_pending: Mapped[bool] = mapped_column(default=False)
     #: Payments minus refunds, kept by a trigger on the ledger (never written by the ORM).
     paid_total: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"), server_default="0")
@@ -253,17 +256,30 @@ class LedgerEntry(db.Model):
     tranche: Mapped[Tranche | None] = relationship()
 
 
-CHANGE_STATES = ("pending", "approved", "rejected")
+#: Changes of bank details that hold the grant's payments (``new`` lasts one transaction).
+CHANGE_WAITING = ("new", "requested")
+_CHANGE_WAITING_SQL = text("state IN ('new', 'requested')")
 
 
 class BankDetailsChange(db.Model):
     """New bank details asked for by the association after activation: no payment uses
-    them, and no tranche is paid, until a programme officer approves them."""
+    them, and no tranche is approved or paid, until a finance officer other than the
+    person who asked approves them (``workflows.bank_change``)."""
 
     __tablename__ = "bank_details_changes"
     __table_args__ = (
-        CheckConstraint("state IN ('pending', 'approved', 'rejected')", name="state_known"),
+        CheckConstraint(state_check(BankChangeLifecycle), name="state_known"),
+        # One change at a time per grant, whatever the code does.
+        Index(
+            "uq_bank_details_changes_one_waiting",
+            "award_id",
+            unique=True,
+            postgresql_where=_CHANGE_WAITING_SQL,
+            sqlite_where=_CHANGE_WAITING_SQL,
+        ),
     )
+
+    lifecycle = BankChangeLifecycle
 
     id: Mapped[int] = mapped_column(primary_key=True)
     award_id: Mapped[int] = mapped_column(ForeignKey("awards.id"), index=True)
@@ -275,9 +291,19 @@ class BankDetailsChange(db.Model):
     reason: Mapped[str] = mapped_column(Text, default="")
     requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     requested_at: Mapped[datetime] = mapped_column(default=utcnow)
-    state: Mapped[str] = mapped_column(String(10), default="pending")
+    state: Mapped[str] = mapped_column(String(10), default="new")
+    #: Who approved, refused or withdrew it, when, and why.
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     decided_at: Mapped[datetime | None]
     decision_comment: Mapped[str] = mapped_column(Text, default="")
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     award: Mapped[Award] = relationship()
+    requested_by: Mapped[User | None] = relationship(foreign_keys=[requested_by_id])
+    decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
+
+    __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def association_id(self) -> int:
+        return self.award.association_id

@@ -2,7 +2,8 @@
 
 Most transitions are the lifecycle's alone (``workflow.fire``). A few carry rules of
 their own, declared here once: a tranche's four-eyes approvals and payment run under
-its award's lock (``disbursements.act``), a review is submitted with its scores checked
+its award's lock (``disbursements.act``), as do a change of bank details' decisions
+(``bank_changes.act``), a review is submitted with its scores checked
 (``evaluation.submit_review``), an award is accepted with the letter read and the
 bank details (``awards.accept``), and changes to a report are asked per section
 (``awards.request_changes``).
@@ -14,14 +15,20 @@ from collections.abc import Callable
 from typing import Any
 
 from grants.models.accounts import User
-from grants.models.awards import Award, Report, Tranche
+from grants.models.awards import Award, BankDetailsChange, Report, Tranche
 from grants.models.reviews import Review
-from grants.services import awards, disbursements, evaluation
+from grants.services import awards, bank_changes, disbursements, evaluation
 from grants.services.workflow import fire
 
 
 def _tranche(person: User, tranche: Tranche, name: str, comment: str | None, **data: Any):
     disbursements.act(person, tranche.id, name, comment=comment, **data)
+
+
+def _bank_change(
+    person: User, change: BankDetailsChange, name: str, comment: str | None, **data: Any
+):
+    bank_changes.act(person, change.id, name, comment=comment, version=data.get("version"))
 
 
 def _submit_review(person: User, review: Review, name: str, comment: str | None, **data: Any):
@@ -42,6 +49,7 @@ def _request_changes(person: User, report: Report, name: str, comment: str | Non
 #: (record type, transition or None for every transition) → what fires it.
 SPECIAL: dict[tuple[type, str | None], Callable[..., None]] = {
     (Tranche, None): _tranche,
+    (BankDetailsChange, None): _bank_change,
     (Review, "submit"): _submit_review,
     (Award, "accept"): _accept_award,
     (Report, "request_changes"): _request_changes,

@@ -1,4 +1,4 @@
-"""Money on awards: tranches through the four-eyes machine, the ledger, bank changes.
+"""Money on awards: tranches through the four-eyes machine, the ledger, refunds.
 
 Every tranche action goes through ``act``: it locks the award row first (SELECT … FOR
 UPDATE on PostgreSQL; SQLite serialises writers), reloads the award's tranches and
@@ -22,18 +22,10 @@ from typing import Any
 from flask_babel import gettext as _
 from sqlalchemy import Select, case, exists, func, select
 
-from grants import text_limits as limits
 from grants.extensions import db
-from grants.labels import state_label
 from grants.models.accounts import User
 from grants.models.applications import Application
-from grants.models.awards import (
-    Award,
-    BankDetailsChange,
-    LedgerEntry,
-    Tranche,
-    TrancheApproval,
-)
+from grants.models.awards import Award, LedgerEntry, Tranche, TrancheApproval
 from grants.models.calls import Call
 from grants.numbers import (
     MACHINE,
@@ -44,10 +36,10 @@ from grants.numbers import (
     reader_locale,
 )
 from grants.orm import utcnow
-from grants.roles import APPLICANT, FINANCE_OFFICER, PROGRAMME_OFFICER
-from grants.services.errors import Conflict, Forbidden, InvalidInput, NotFound
-from grants.services.workflow import DomainEvent, announce, fire, transition_fired
-from workflows.base import ONLY_ROLE, SYSTEM
+from grants.roles import FINANCE_OFFICER
+from grants.services.errors import Forbidden, InvalidInput, NotFound
+from grants.services.workflow import DomainEvent, fire, transition_fired
+from workflows.base import SYSTEM
 
 TRANCHE_ACTIONS = ("request", "approve", "pay", "fail", "return", "cancel")
 
@@ -220,104 +212,6 @@ def record_refund(
         actor_label=actor.display_name,
         created_at=now,
     )
-
-
-# --- bank details changes ----------------------------------------------------------------
-
-
-def request_bank_change(
-    member: User, award: Award, details: dict[str, str], reason: str, now: datetime | None = None
-) -> BankDetailsChange:
-    """The association asks to be paid elsewhere; payments wait for an officer."""
-    from grants.banking import bank_details_problems
-
-    if not any(m.association_id == award.association_id for m in member.memberships):
-        raise Forbidden(str(ONLY_ROLE[APPLICANT]))
-    if award.state != "active":
-        raise Conflict(
-            _(
-                "Bank details change on active awards; this one is %(state)s.",
-                state=state_label("award", award.state),
-            )
-        )
-    if award.bank_change_pending:
-        raise Conflict(_("A change of bank details already waits for approval."))
-    too_long = limits.problems({**details, "reason": (reason or "").strip()}, limits.BANK_CHANGE)
-    if too_long:
-        raise InvalidInput(_("The bank details are not valid."), too_long)
-    problems = bank_details_problems(details)
-    if problems:
-        raise InvalidInput(_("The bank details are not valid."), problems)
-    if not (reason or "").strip():
-        raise InvalidInput(
-            _("Say why the bank details change."),
-            {"reason": [_("Say why the bank details change.")]},
-        )
-    lock_award(award.id)
-    change = BankDetailsChange(
-        award_id=award.id,
-        reason=reason.strip(),
-        requested_by_id=member.id,
-        requested_at=now or utcnow(),
-        **details,
-    )
-    db.session.add(change)
-    award.bank_change_pending = True
-    db.session.flush()
-    announce(award, "bank_change_requested", member, now)
-    return change
-
-
-def bank_changes(award: Award) -> Select:
-    """Every change of bank details asked for on the award, newest first, to page."""
-    return (
-        select(BankDetailsChange)
-        .where(BankDetailsChange.award_id == award.id)
-        .order_by(BankDetailsChange.id.desc())
-    )
-
-
-def pending_bank_change(award: Award) -> BankDetailsChange | None:
-    return db.session.scalars(
-        select(BankDetailsChange).where(
-            BankDetailsChange.award_id == award.id, BankDetailsChange.state == "pending"
-        )
-    ).first()
-
-
-def decide_bank_change(
-    officer: User, change_id: int, approve: bool, comment: str = "", now: datetime | None = None
-) -> BankDetailsChange:
-    """An officer approves the new details (they replace the old ones) or rejects them."""
-    if PROGRAMME_OFFICER not in officer.role_names:
-        raise Forbidden(_("Only a programme officer approves bank details."))
-    change = db.session.get(BankDetailsChange, change_id)
-    if change is None:
-        raise NotFound(_("No such change of bank details."))
-    award = lock_award(change.award_id)
-    db.session.refresh(change)
-    if change.state != "pending":
-        raise Conflict(_("This change was already decided."))
-    if change.requested_by_id == officer.id:
-        raise Forbidden(_("You asked for this change; another officer must decide it."))
-    if not approve and not (comment or "").strip():
-        raise InvalidInput(
-            _("Say why the change is rejected."),
-            {"comment": [_("Say why the change is rejected.")]},
-        )
-    problem = limits.REASON.problem((comment or "").strip())
-    if problem:
-        raise InvalidInput(problem, {"comment": [problem]})
-    change.state = "approved" if approve else "rejected"
-    change.decided_by_id, change.decided_at = officer.id, now or utcnow()
-    change.decision_comment = (comment or "").strip()
-    if approve:
-        for name in ("account_holder", "iban", "account_number", "bank_name", "bic"):
-            setattr(award, name, getattr(change, name))
-    award.bank_change_pending = False
-    db.session.flush()
-    announce(award, "bank_change_approved" if approve else "bank_change_rejected", officer, now)
-    return change
 
 
 # --- the finance officer's queue -------------------------------------------------------

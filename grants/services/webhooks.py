@@ -48,15 +48,16 @@ EVENT_TYPES = {
     "review.declare_conflict": _l("An evaluator declares a conflict of interest"),
     "award.accept": _l("An award is accepted"),
     "award.decline": _l("An award is declined"),
-    "award.bank_change_requested": _l("New bank details wait for approval"),
-    "award.bank_change_approved": _l("New bank details are approved"),
-    "award.bank_change_rejected": _l("New bank details are not approved"),
     "tranche.request": _l("A tranche is requested"),
     "tranche.approve": _l("A tranche is approved (also the first of two approvals)"),
     "tranche.pay": _l("A tranche is paid"),
     "report.submit": _l("A report is submitted"),
     "report.request_changes": _l("Changes are requested to a report"),
     "report.accept": _l("A report is accepted"),
+    "bank_change.request": _l("New bank details wait for a decision"),
+    "bank_change.approve": _l("New bank details are approved"),
+    "bank_change.refuse": _l("New bank details are refused"),
+    "bank_change.cancel": _l("A change of bank details is withdrawn"),
 }
 RECORD_LABELS = {
     "association": _l("Associations"),
@@ -65,6 +66,7 @@ RECORD_LABELS = {
     "award": _l("Awards"),
     "tranche": _l("Tranches"),
     "report": _l("Reports"),
+    "bank_change": _l("Changes of bank details"),
 }
 DELIVERY_STATE_LABELS = {
     "pending": lazy_pgettext("webhook delivery", "waiting"),

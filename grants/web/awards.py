@@ -23,12 +23,12 @@ from forms.awards import (
 from grants.exports import spreadsheets, tables
 from grants.extensions import db
 from grants.freshness import fresh_required, needs_fresh, unless_fresh
-from grants.models.awards import Tranche
+from grants.models.awards import BankDetailsChange, Tranche
 from grants.models.documents import Document
 from grants.numbers import reader_locale
 from grants.roles import FINANCE_OFFICER, PROGRAMME_OFFICER
 from grants.security import safe_next
-from grants.services import audit, disbursements, figures, payment_runs
+from grants.services import audit, bank_changes, disbursements, figures, payment_runs
 from grants.services import awards as service
 from grants.services import documents as document_service
 from grants.services.associations import is_member
@@ -65,9 +65,12 @@ def show(award_id: int):
     return _render_show(award)
 
 
-def _render_show(award, accept_form=None, bank_form=None, refund_form=None, status=200):
+def _render_show(
+    award, accept_form=None, bank_form=None, refund_form=None, status=200, decision_errors=None
+):
     member = is_member(current_user, award.application.association)
     staff = bool(service.STAFF & current_user.role_names)
+    change = bank_changes.pending_bank_change(award) if member or staff else None
     moments = service.timeline(award)
     tranche_options = {
         t.id: [
@@ -91,7 +94,12 @@ def _render_show(award, accept_form=None, bank_form=None, refund_form=None, stat
             accept_form=accept_form or AcceptForm(formdata=None),
             bank_form=bank_form or BankChangeForm(formdata=None),
             refund_form=refund_form or RefundForm(formdata=None),
-            change=disbursements.pending_bank_change(award),
+            change=change,
+            change_options=allowed_transitions(change, current_user, only_own_roles=True)
+            if change
+            else [],
+            decision_errors=decision_errors or {},
+            decided_changes=bank_changes.decided_bank_changes(award) if member or staff else [],
             ledger=disbursements.ledger(award) if staff else [],
             options=allowed_transitions(award, current_user, only_own_roles=True),
             history=history_of(award),
@@ -144,41 +152,49 @@ def accept(award_id: int):
 @fresh_required
 def change_bank_details(award_id: int):
     award = service.visible_award(current_user, award_id)
-    if not is_member(current_user, award.application.association):
-        abort(403)
+    bank_changes.check_may_request(current_user, award)
     form = BankChangeForm()
     if not form.validate_on_submit():
         return _render_show(award, bank_form=form, status=422)
     try:
-        disbursements.request_bank_change(
+        change = bank_changes.request_bank_change(
             current_user, award, form.bank_details(), form.reason.data
         )
+    except GuardFailed as refused:
+        form.form_errors = list(form.form_errors) + [str(r) for r in refused.reasons]
+        return _render_show(award, bank_form=form, status=422)
     except InvalidInput as refused:
         attach_errors(form, refused)
         return _render_show(award, bank_form=form, status=422)
-    flash(
-        _(
-            "The new bank details wait for the programme office's approval; "
-            "no payment is made meanwhile."
-        ),
-        "success",
-    )
+    flash(str(BankDetailsChange.lifecycle.result("request", change)), "success")
     return redirect(_page(award.id, "bank"), code=303)
 
 
-@blueprint.post("/grants/bank-changes/<int:change_id>/<any(approve, reject):decision>")
-@role_required(PROGRAMME_OFFICER)
+@blueprint.post("/grants/bank-changes/<int:change_id>/<decision>")
+@login_required
 @fresh_required
 def decide_bank_change(change_id: int, decision: str):
-    change = disbursements.decide_bank_change(
-        current_user, change_id, decision == "approve", request.form.get("comment", "")
-    )
-    flash(
-        _("The new bank details are approved.")
-        if change.state == "approved"
-        else _("The new bank details are rejected."),
-        "success",
-    )
+    """Approve, refuse or withdraw a change of bank details (``reject`` is the older
+    word for ``refuse``); who may is the lifecycle's."""
+    transition = "refuse" if decision == "reject" else decision
+    if transition not in bank_changes.DECISIONS:
+        abort(404)
+    try:
+        change = bank_changes.act(
+            current_user,
+            change_id,
+            transition,
+            comment=request.form.get("comment", "").strip() or None,
+            version=request.form.get("version"),
+        )
+    except GuardFailed as refused:
+        change = bank_changes.visible_change(current_user, change_id)
+        return _render_show(
+            change.award,
+            status=422,
+            decision_errors={transition: [str(r) for r in refused.reasons]},
+        )
+    flash(str(BankDetailsChange.lifecycle.result(transition, change)), "success")
     return redirect(_page(change.award_id, "bank"), code=303)
 
 

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from grants.extensions import db
 from grants.models.awards import BankDetailsChange, LedgerEntry
 from grants.roles import FINANCE_OFFICER
-from grants.services import disbursements, payment_runs
+from grants.services import bank_changes, disbursements, payment_runs
 from tests.api.test_api import assert_error, bearer
 from tests.fixtures.people import make_user
 from tests.fixtures.programme import NOW, make_award
@@ -153,7 +153,7 @@ def test_a_payment_file_is_refused_with_the_reason(world, client, run):
         "invalid",
     )
     assert set(bad_format["errors"]) == {"format"}
-    disbursements.request_bank_change(
+    bank_changes.request_bank_change(
         world.applicant, run[1].award, {k: v for k, v in NEW_DETAILS.items() if k != "reason"}, "x"
     )
     db.session.flush()
@@ -297,7 +297,7 @@ def _changes(award) -> int:
     )
 
 
-def test_the_association_asks_and_an_officer_decides(world, client):
+def test_the_association_asks_and_a_finance_officer_decides(world, client):
     award = make_award(world, state="active")
     url = f"/api/v1/awards/{award.id}/bank-changes"
     member = bearer(world.applicant)
@@ -322,31 +322,38 @@ def test_the_association_asks_and_an_officer_decides(world, client):
     asked = client.post(url, json=NEW_DETAILS, headers=member)
     assert asked.status_code == 201, asked.get_data(as_text=True)
     change = asked.get_json()
-    assert change["state"] == "pending" and change["iban"] == "BE68539007547034"
-    assert_error(client.post(url, json=NEW_DETAILS, headers=member), 409, "conflict")
+    assert change["state"] == "requested" and change["iban"] == "BE68539007547034"
+    offered = {o["name"]: o["allowed"] for o in change["allowed_transitions"]}
+    assert offered == {"approve": False, "refuse": False, "cancel": True}
+    # A second change while one waits: the lifecycle's reason, nothing written.
+    again = assert_error(client.post(url, json=NEW_DETAILS, headers=member), 422, "invalid")
+    assert "already waits" in again["message"] + str(again.get("errors", ""))
+    assert _changes(award) == 1
     listed = client.get(url, headers=bearer(world.finance)).get_json()
     assert [c["id"] for c in listed["items"]] == [change["id"]] and listed["total"] == 1
+    offered = {o["name"]: o["allowed"] for o in listed["items"][0]["allowed_transitions"]}
+    assert offered == {"approve": True, "refuse": True, "cancel": False}
 
     decide = f"/api/v1/bank-changes/{change['id']}/decision"
     assert_error(
-        client.post(decide, json={"decision": "approve"}, headers=bearer(world.finance)),
+        client.post(decide, json={"decision": "approve"}, headers=bearer(world.officer)),
         403,
         "forbidden",
     )
     refused = assert_error(
-        client.post(decide, json={"decision": "reject"}, headers=bearer(world.officer)),
+        client.post(decide, json={"decision": "reject"}, headers=bearer(world.finance)),
         422,
         "invalid",
     )
-    assert set(refused["errors"]) == {"comment"}
+    assert "A reason is required." in str(refused)
     db.session.expire_all()
     assert award.iban == "FR7630006000011234567890189" and award.bank_change_pending
-    approved = client.post(decide, json={"decision": "approve"}, headers=bearer(world.officer))
+    approved = client.post(decide, json={"decision": "approve"}, headers=bearer(world.finance))
     assert approved.status_code == 200 and approved.get_json()["state"] == "approved"
     db.session.expire_all()
     assert award.iban == "BE68539007547034" and not award.bank_change_pending
     assert_error(
-        client.post(decide, json={"decision": "approve"}, headers=bearer(world.officer)),
+        client.post(decide, json={"decision": "approve"}, headers=bearer(world.finance_b)),
         409,
         "conflict",
     )

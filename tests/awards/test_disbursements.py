@@ -172,7 +172,7 @@ def test_no_payment_while_new_bank_details_wait(world):
     award.bank_change_pending = True
     with pytest.raises(GuardFailed) as refused:
         _pay(tranche, world.finance_b)
-    assert any("bank details changed" in reason for reason in refused.value.reasons)
+    assert any("wait for a finance officer's decision" in r for r in refused.value.reasons)
     assert tranche.state == "approved" and _entries(award, "payment") == []
 
 

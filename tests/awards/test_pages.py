@@ -128,7 +128,7 @@ def test_four_eyes_and_a_payment_run_through_the_pages(world, login):
     assert "SN-2027-0611-001" in grant and "paid" in grant
 
 
-def test_new_bank_details_hold_payments_until_an_officer_approves(world, login):
+def test_new_bank_details_hold_payments_until_a_finance_officer_approves(world, login):
     award = make_award(world, state="active")
     third = award.tranches[2]
     third.condition_report_id = None
@@ -163,13 +163,15 @@ def test_new_bank_details_hold_payments_until_an_officer_approves(world, login):
         data={"payment_date": "2026-11-20", "bank_reference": "R", "amount": "6400.00"},
         follow_redirects=True,
     )
-    assert "bank details changed and wait for approval" in text_of(refused)
+    assert "New bank details of the association wait for a finance officer's decision" in (
+        html.unescape(text_of(refused))
+    )
     assert third.state == "approved"
 
     change_id = db.session.scalar(
         select(db.text("id")).select_from(db.text("bank_details_changes"))
     )
-    officer.post(f"/grants/bank-changes/{change_id}/approve")
+    finance.post(f"/grants/bank-changes/{change_id}/approve")
     assert not award.bank_change_pending and award.iban == "BE68539007547034"
 
 

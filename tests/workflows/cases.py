@@ -18,6 +18,7 @@ from tests.fixtures.programme import (
     World,
     make_application,
     make_award,
+    make_bank_change,
     make_call,
     make_report,
     make_review,
@@ -287,6 +288,26 @@ class ReportCase(Case):
     }
 
 
+class BankChangeCase(Case):
+    entity = "bank_change"
+
+    def build(self, world, state, transition):
+        return make_bank_change(world, state=state)
+
+    def outsider(self, world, transition):
+        rule = MACHINES["bank_change"].rules[transition]
+        return world.outsider if rule.who else None
+
+    breakers = {
+        "award_is_active": _set(award__state="suspended"),
+        "no_other_change_waits": _set(award__bank_change_pending=True),
+        "award_still_pays": _set(award__state="completed"),
+        "not_the_requester": lambda change, world: (
+            setattr(change, "requested_by_id", world.finance.id) or {}
+        ),
+    }
+
+
 CASES: dict[str, Case] = {
     case.entity: case
     for case in (
@@ -297,6 +318,7 @@ CASES: dict[str, Case] = {
         AwardCase(),
         TrancheCase(),
         ReportCase(),
+        BankChangeCase(),
     )
 }
 

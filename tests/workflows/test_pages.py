@@ -40,12 +40,14 @@ def test_officers_read_every_lifecycle_as_a_diagram(as_role):
     _, client = as_role("programme_officer")
     index = text_of(client.get("/lifecycles/"))
     for name in MACHINES:
-        assert name.capitalize() in index
+        assert name.replace("_", " ").capitalize() in index
         page = client.get(f"/lifecycles/{name}").get_data(as_text=True)
         assert "<svg" in page and "<script>" not in page
     tranche = text_of(client.get("/lifecycles/tranche"))
     assert "You requested this tranche" not in tranche  # guards are described, not raised
     assert "approve — finance" in tranche
+    bank = text_of(client.get("/lifecycles/bank_change"))
+    assert "approve — finance" in bank and "Approve the new details" in bank
     assert client.get("/lifecycles/budget").status_code == 404
 
 
