@@ -26,6 +26,8 @@ from flask_security import (
     user_authenticated,
     user_failed_authn,
     user_registered,
+    wan_deleted,
+    wan_registered,
 )
 from sqlalchemy import func, select
 from werkzeug.datastructures import ImmutableMultiDict, MultiDict
@@ -159,6 +161,14 @@ def _audit_authentication(app: Flask) -> None:
     @tf_profile_changed.connect_via(app)
     def _second_factor(sender, user, method=None, **extra):
         audit.record(user, "second_factor.changed", ("user", user.id), {"method": [None, method]})
+
+    @wan_registered.connect_via(app)
+    def _passkey_added(sender, user, name="", **extra):
+        audit.record(user, "passkey.added", ("user", user.id), note=name)
+
+    @wan_deleted.connect_via(app)
+    def _passkey_removed(sender, user, name="", **extra):
+        audit.record(user, "passkey.removed", ("user", user.id), note=name)
 
     @tf_code_confirmed.connect_via(app)
     def _first_second_factor(sender, user, method=None, **extra):

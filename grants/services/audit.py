@@ -31,7 +31,7 @@ from grants.models.accounts import User
 from grants.models.audit import AuditRow
 from grants.models.documents import Document
 from grants.orm import utcnow
-from grants.roles import ADMIN, APPLICANT, PROGRAMME_OFFICER
+from grants.roles import ADMIN, APPLICANT, FINANCE_OFFICER, PROGRAMME_OFFICER
 from grants.services.errors import Forbidden, InvalidInput
 
 if TYPE_CHECKING:
@@ -67,6 +67,15 @@ KINDS: dict[str, Any] = {
     "webhook.deactivated": _l("Webhook switched off"),
     "webhook.secret_rotated": _l("Webhook secret rotated"),
     "webhook.removed": _l("Webhook removed"),
+    "bank_change.requested": _l("Change of bank details asked for"),
+    "bank_change.approved": _l("Change of bank details approved"),
+    "bank_change.refused": _l("Change of bank details refused"),
+    "bank_change.cancelled": _l("Change of bank details withdrawn"),
+    "invitation.sent": _l("Staff invitation sent"),
+    "invitation.accepted": _l("Staff invitation accepted"),
+    "invitation.revoked": _l("Staff invitation withdrawn"),
+    "passkey.added": _l("Passkey added"),
+    "passkey.removed": _l("Passkey removed"),
     "document.downloaded": _l("Document downloaded"),
     "export.downloaded": _l("Export downloaded"),
 }
@@ -76,6 +85,7 @@ RECORD_TYPES: dict[str, Any] = {
     "user": _l("Person"),
     "call": _l("Call"),
     "application": _l("Application"),
+    "award": _l("Grant"),
     "document": _l("Document"),
     "token": _l("API token"),
     "webhook": _l("Webhook"),
@@ -89,7 +99,7 @@ CARD_ROWS = 20
 
 #: Who reads the whole trail, and who reads a record's own trail beside its history.
 READERS = (ADMIN,)
-RECORD_READERS = (ADMIN, PROGRAMME_OFFICER)
+RECORD_READERS = (ADMIN, PROGRAMME_OFFICER, FINANCE_OFFICER)
 
 
 def plain(value: Any) -> Any:

@@ -21,6 +21,7 @@ from grants.banking import bank_details_problems
 from grants.extensions import db
 from grants.models.accounts import User
 from grants.models.awards import Award, BankDetailsChange
+from grants.services import audit
 from grants.services.awards import visible_award
 from grants.services.disbursements import lock_award
 from grants.services.errors import Conflict, InvalidInput, NotFound, NotPermitted
@@ -29,6 +30,43 @@ from workflows.bank_change import DETAIL_FIELDS, BankChangeLifecycle
 
 #: What is fired on a change once it exists (its request is ``request_bank_change``).
 DECISIONS = ("approve", "refuse", "cancel")
+
+#: The audit row each step writes, on the grant's record.
+AUDIT_KINDS = {
+    "request": "bank_change.requested",
+    "approve": "bank_change.approved",
+    "refuse": "bank_change.refused",
+    "cancel": "bank_change.cancelled",
+}
+
+
+def masked(field: str, value: str | None) -> str:
+    """An account number as the audit trail keeps it: its last four characters."""
+    value = value or ""
+    if field in ("iban", "account_number") and len(value) > 4:
+        return "•" * (len(value) - 4) + value[-4:]
+    return value
+
+
+def _account(record: Any) -> dict[str, str]:
+    return {field: masked(field, getattr(record, field)) for field in DETAIL_FIELDS}
+
+
+def _audit(
+    person: User, transition: str, change: BankDetailsChange, before: dict, note: str | None
+) -> None:
+    """The step in the audit trail of the grant: who, from where, and the account to pay
+    before and after (the grant's for a decision; the one asked for, for a request)."""
+    after = _account(change if transition == "request" else change.award)
+    changes = {name: [before[name], after[name]] for name in before if before[name] != after[name]}
+    changes["state"] = [None if transition == "request" else "requested", change.state]
+    audit.record(
+        person,
+        AUDIT_KINDS[transition],
+        ("award", change.award_id),
+        changes,
+        note=(note or "").strip(),
+    )
 
 
 def check_may_request(person: User, award: Award) -> None:
@@ -73,6 +111,7 @@ def request_bank_change(
         db.session.add(change)
         db.session.flush()
         fire(change, "request", member, comment=reason, now=ctx.now)
+        _audit(member, "request", change, _account(award), reason)
     return change
 
 
@@ -103,7 +142,9 @@ def act(
     db.session.refresh(change)
     if version is not None and str(version).strip() != str(change.version):
         raise Conflict(_("This change of bank details changed since you opened it; read it again."))
+    before = _account(change.award)
     fire(change, transition, person, comment=comment, now=now)
+    _audit(person, transition, change, before, comment)
     return change
 
 

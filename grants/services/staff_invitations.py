@@ -18,6 +18,7 @@ from sqlalchemy.orm import joinedload
 from grants.extensions import db, security
 from grants.models.accounts import LOCALES, StaffInvitation, User
 from grants.orm import utcnow
+from grants.services import audit
 from grants.services.accounts import check_may_manage_people, ensure_roles, find_user
 from grants.services.errors import Conflict, InvalidInput, NotFound
 from grants.services.single_sign_on import SIGN_ON_ROLES
@@ -84,6 +85,12 @@ def invite(
     )
     db.session.add(invitation)
     db.session.flush()
+    audit.record(
+        actor,
+        "invitation.sent",
+        ("user", person.id),
+        {"roles": [[], sorted(chosen)], "email": [None, email]},
+    )
     _send(invitation, actor)
     return invitation
 
@@ -146,6 +153,13 @@ def revoke(actor: User, invitation_id: int) -> StaffInvitation:
     if invitation.revoked_at is None:
         invitation.revoked_at = utcnow()
         invitation.revoked_by_id = actor.id
+        audit.record(
+            actor,
+            "invitation.revoked",
+            ("user", invitation.user_id),
+            {"roles": [sorted(invitation.roles), []]},
+            note=invitation.email,
+        )
         if invitation.user is not None:
             db.session.delete(invitation.user)
             invitation.user_id = None
@@ -188,7 +202,7 @@ def accept(token: str, password: str, full_name: str = "") -> User:
     person.password = hash_password(password)
     if full_name.strip():
         person.full_name = full_name.strip()
-    _accepted(invitation)
+    _accepted(invitation, "password")
     return person
 
 
@@ -204,12 +218,13 @@ def accept_by_sign_on(person: User) -> bool:
     )
     if invitation is None or invitation.state != "pending":
         return False
-    _accepted(invitation)
+    _accepted(invitation, "single sign-on")
     return True
 
 
-def _accepted(invitation: StaffInvitation) -> None:
+def _accepted(invitation: StaffInvitation, how: str) -> None:
     now = utcnow()
+    audit.record(invitation.user, "invitation.accepted", ("user", invitation.user_id), note=how)
     invitation.accepted_at = now
     invitation.user.confirmed_at = invitation.user.confirmed_at or now
     db.session.flush()

@@ -103,6 +103,7 @@ def _render_show(
             ledger=disbursements.ledger(award) if staff else [],
             options=allowed_transitions(award, current_user, only_own_roles=True),
             history=history_of(award),
+            audit_rows=audit.record_trail(current_user, "award", award.id),
         ),
         status,
     )
