@@ -30,6 +30,7 @@ from grants.models.notifications import (
     ScheduledJob,
     SchedulerLease,
 )
+from grants.models.privacy import DataExport
 from grants.models.reviews import ConflictDeclaration, Decision, Review, Score
 from grants.models.webhooks import WebhookDelivery, WebhookEndpoint, WebhookSubscription
 
@@ -47,6 +48,7 @@ __all__ = [
     "BudgetLine",
     "Call",
     "CoFinancing",
+    "DataExport",
     "ConflictDeclaration",
     "Criterion",
     "Decision",

@@ -66,6 +66,9 @@ class User(db.Model, UserMixin):
     #: from it is given (the page keeps the one it sets up in the session instead).
     tf_totp_pending_secret: Mapped[str | None] = mapped_column(String(255))
     mf_recovery_codes: Mapped[list[str] | None] = mapped_column(MutableList.as_mutable(JSON))
+    #: When an admin replaced this person's personal data by a pseudonym; they cannot
+    #: sign in again, and nothing is sent to them any more.
+    anonymised_at: Mapped[datetime | None]
     create_datetime: Mapped[datetime] = mapped_column(default=utcnow)
     update_datetime: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

@@ -153,6 +153,8 @@ def remove_role(actor: User, user: User, role: str) -> None:
 
 
 def set_active(actor: User, user: User, active: bool) -> None:
+    if active and user.anonymised_at is not None:
+        raise Conflict(_("An anonymised account cannot be reactivated."))
     problem = None if active else deactivation_problem(actor, user)
     if problem:
         raise Conflict(problem)

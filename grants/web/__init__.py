@@ -151,6 +151,7 @@ def register_web(app: Flask) -> None:
         inbox,
         lifecycles,
         opendata,
+        privacy,
         public,
         reviews,
         transitions,
@@ -173,6 +174,7 @@ def register_web(app: Flask) -> None:
         inbox,
         lifecycles,
         opendata,
+        privacy,
         transitions,
         webhooks,
     )
