@@ -148,7 +148,7 @@ def test_a_large_account_is_prepared_by_the_scheduler_and_a_second_request_waits
     # The fixture's rows point to no object: the ZIP lists them without a file.
     assert "annex-0.pdf" in export.error
     listing = json.loads(_zip_of(export, app).read("documents.json"))
-    assert len(listing) == personal_data.SMALL_DOCUMENTS + 1
+    assert len(listing) == personal_data.SMALL_DOCUMENTS + 2  # and the budget
     assert all(item["file"] is None for item in listing)
     emails = db.session.scalar(
         select(func.count(Notification.id)).where(
