@@ -23,9 +23,9 @@ from grants.models import (
 from grants.orm import utcnow
 from grants.services import anonymisation, finance_dashboard
 from grants.services.dashboards import Filters
+from grants.services.errors import Conflict
 from grants.services.programme_dashboard import amounts
 from grants.services.webhooks import create_endpoint, replay
-from grants.services.errors import Conflict
 from notifications import monitor, outbox
 from tests.fixtures.people import make_user
 from tests.fixtures.programme import make_award
@@ -131,9 +131,7 @@ def login_refused(app, email: str) -> bool:
     return response.status_code != 302
 
 
-def test_a_wrong_confirmation_is_refused_beside_the_field_and_changes_nothing(
-    world, person, login
-):
+def test_a_wrong_confirmation_is_refused_beside_the_field_and_changes_nothing(world, person, login):
     applicant, _ = person
     response = login(world.admin).post(
         f"/admin/users/{applicant.id}/anonymise", data={"confirmation": "someone@else.org"}
@@ -160,7 +158,10 @@ def test_the_last_admin_is_not_anonymised(world, login):
 
 def test_an_admin_who_is_not_the_last_may_be_anonymised(world, login):
     other = make_user("admin")
-    login(world.admin).post(f"/admin/users/{other.id}/anonymise", data={"confirmation": other.email})
+    response = login(world.admin).post(
+        f"/admin/users/{other.id}/anonymise", data={"confirmation": other.email}
+    )
+    assert response.status_code == 303
     db.session.expire_all()
     assert db.session.get(User, other.id).anonymised_at is not None
 
@@ -198,9 +199,7 @@ def test_an_email_waiting_for_an_anonymised_person_goes_nowhere_and_says_why(
     assert row.state == "failed" and row.last_error == outbox.NOT_SENT_ANONYMISED
 
 
-def test_a_replayed_webhook_about_their_application_carries_nothing_of_them(
-    app, world, person
-):
+def test_a_replayed_webhook_about_their_application_carries_nothing_of_them(app, world, person):
     applicant, award = person
     old_email = applicant.email
     endpoint, _ = create_endpoint(

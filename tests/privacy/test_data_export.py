@@ -1,4 +1,4 @@
-""""Download my data": the ZIP, small at once and large by the scheduler, the email in
+""" "Download my data": the ZIP, small at once and large by the scheduler, the email in
 the person's language, the link only for them until it expires, one at a time."""
 
 from __future__ import annotations
@@ -106,9 +106,7 @@ def test_the_notifications_addressed_to_the_person_are_in_it(app, world, login):
     assert first.storage_key != second.storage_key
 
 
-def test_a_large_account_is_prepared_by_the_scheduler_and_a_second_request_waits(
-    app, world, login
-):
+def test_a_large_account_is_prepared_by_the_scheduler_and_a_second_request_waits(app, world, login):
     call = make_call(world)
     application = make_application(world, call)
     for number in range(personal_data.SMALL_DOCUMENTS + 1):
@@ -168,9 +166,7 @@ def test_another_persons_link_does_not_exist_for_them(app, world, login):
     assert staff.status_code == 404
 
 
-def test_an_expired_link_says_so_and_the_scheduler_deletes_the_zip_after_commit(
-    app, world, login
-):
+def test_an_expired_link_says_so_and_the_scheduler_deletes_the_zip_after_commit(app, world, login):
     client = login(world.applicant)
     client.post("/account/data")
     (export,) = _exports(world.applicant)

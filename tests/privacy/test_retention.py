@@ -79,9 +79,7 @@ def test_the_preview_lists_what_the_next_run_deletes(app, world, old_call, login
     assert rejected.reference in page and award.application.reference not in page
 
 
-def test_a_run_deletes_documents_and_personal_data_after_the_commit(
-    app, world, old_call
-):
+def test_a_run_deletes_documents_and_personal_data_after_the_commit(app, world, old_call):
     application = _with_personal_data(app, world, old_call, "rejected")
     amount = application.amount_requested
     store = app.extensions["document_store"]
