@@ -13,6 +13,7 @@ from grants.extensions import db
 from grants.models import (
     Association,
     Award,
+    HistoryEntry,
     LedgerEntry,
     Notification,
     TeamMember,
@@ -26,6 +27,7 @@ from grants.services.dashboards import Filters
 from grants.services.errors import Conflict
 from grants.services.programme_dashboard import amounts
 from grants.services.webhooks import create_endpoint, replay
+from grants.services.workflow import history_of
 from notifications import monitor, outbox
 from tests.fixtures.people import make_user
 from tests.fixtures.programme import make_award
@@ -62,6 +64,17 @@ def person(world):
                 actor_label=NAME,
             )
         )
+    db.session.add(
+        HistoryEntry(
+            entity_type="award",
+            entity_id=award.id,
+            transition="accept",
+            from_state="offered",
+            to_state="active",
+            actor_id=applicant.id,
+            actor_label=NAME,
+        )
+    )
     db.session.flush()
     return applicant, award
 
@@ -113,10 +126,15 @@ def test_anonymising_replaces_the_person_everywhere_and_keeps_every_total(
     assert award.application.summary == f"Led by {pseudonym}, a tailor from Thiès."
     assert [member.name for member in award.application.team] == [pseudonym]
     assert award.reports[0].activities == f"{pseudonym} trained 20 people."
-    # The ledger is append-only: its rows stay as written.
-    labels = db.session.scalars(select(LedgerEntry.actor_label)).all()
-    assert labels == [NAME, NAME]
+    # The ledger and the history are append-only: their rows stay as written, and are
+    # shown with the pseudonym.
+    entries = db.session.scalars(select(LedgerEntry)).all()
+    assert [(e.actor_label, e.shown_actor) for e in entries] == [(NAME, pseudonym)] * 2
+    (history,) = history_of(award)
+    assert (history.actor_label, history.shown_actor) == (NAME, pseudonym)
     assert totals() == before
+    grant_page = admin.get(f"/grants/{award.id}").get_data(as_text=True)
+    assert pseudonym in grant_page and NAME not in grant_page
 
     assert login_refused(app, old_email)
     assert "Anonymised on" in admin.get(f"/admin/users/{applicant.id}").get_data(as_text=True)
