@@ -11,6 +11,7 @@ from datetime import timedelta
 import pytest
 import time_machine
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from grants.extensions import db
 from grants.models import DataExport, Document, Notification
@@ -91,6 +92,16 @@ def test_a_small_account_gets_its_zip_at_once_with_an_email_in_its_language(
     assert f"/account/data/{export.id}/download" in page
     download = client.get(f"/account/data/{export.id}/download")
     assert download.status_code == 303
+    inbox = client.get("/notifications/").get_data(as_text=True)
+    assert "Vos données sont prêtes à être téléchargées" in inbox
+
+
+def test_the_database_refuses_two_copies_prepared_at_once(world):
+    db.session.add(DataExport(user_id=world.applicant.id, state="preparing", error=""))
+    db.session.flush()
+    with pytest.raises(IntegrityError), db.session.begin_nested():
+        db.session.add(DataExport(user_id=world.applicant.id, state="preparing", error=""))
+    assert len(_exports(world.applicant)) == 1
 
 
 def test_the_notifications_addressed_to_the_person_are_in_it(app, world, login):
