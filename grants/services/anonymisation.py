@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -227,13 +226,3 @@ def _close_account(person: User, name: str, address: str, now: datetime) -> None
         select(ApiToken).where(ApiToken.user_id == person.id, ApiToken.revoked_at.is_(None))
     ):
         token.revoked_at = now
-
-
-def is_anonymised(user_ids: Iterable[int]) -> set[int]:
-    """Which of these people were anonymised, in one query."""
-    ids = set(user_ids)
-    if not ids:
-        return set()
-    return set(
-        db.session.scalars(select(User.id).where(User.id.in_(ids), User.anonymised_at.isnot(None)))
-    )

@@ -43,6 +43,7 @@ from grants.orm import utcnow
 from grants.services.documents import delete_after_commit, store_file
 from grants.services.errors import Conflict, DomainError, NotFound
 from grants.storage import DocumentNotFoundError, DocumentStore, StorageError, safe_filename
+from notifications.rules import N_
 
 #: An account whose documents weigh at most this much, and number at most
 #: ``SMALL_DOCUMENTS``, is prepared while the person waits: copying 5 MB from the store
@@ -61,10 +62,6 @@ class ExportGone(DomainError):
     """The link expired (or its copy was deleted): 410, with how to get a new one."""
 
     status = 410
-
-
-def N_(message: str) -> str:
-    return message
 
 
 READY_SUBJECT = N_("Your data is ready to download")
@@ -139,8 +136,8 @@ def _already_preparing() -> str:
 
 def prepare(export: DataExport, now: datetime | None = None) -> bool:
     """Write the ZIP, store it and mark the copy ready, then write the email that says
-    so; flushes. Returns False when another run finished it first (the stored object
-    is then deleted with this transaction's rollback by the caller)."""
+    so; flushes. Returns False, leaving the copy alone, when another run finished it
+    first: the caller rolls back, which deletes the ZIP this run stored."""
     now = now or utcnow()
     person = db.session.get(User, export.user_id)
     store: DocumentStore = current_app.extensions["document_store"]
@@ -164,7 +161,6 @@ def prepare(export: DataExport, now: datetime | None = None) -> bool:
         .execution_options(synchronize_session=False)
     )
     if not finished.rowcount:
-        delete_after_commit([stored.key])
         return False
     db.session.refresh(export)
     _tell_ready(person, export)
