@@ -11,6 +11,7 @@ What changes, in one transaction:
   comments and free text of applications, reviews, scores, conflicts, committee
   decisions, reports, bank-change reasons and decisions, and notifications written to
   others — their full name and email are replaced by the pseudonym;
+* the copies of their data they downloaded are deleted (after the commit);
 * emails still waiting for them are not sent (``notifications.outbox`` refuses any
   addressed to an anonymised person, and says why).
 
@@ -32,18 +33,21 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import case, func, or_, select, update
 
 from grants.extensions import db, security
 from grants.models.accounts import ApiToken, Role, User
 from grants.models.applications import Application, BudgetLine, CoFinancing, Partner, TeamMember
 from grants.models.associations import Association, Invitation
 from grants.models.awards import Award, BankDetailsChange, Report
+from grants.models.documents import Document
 from grants.models.notifications import Notification
+from grants.models.privacy import DataExport
 from grants.models.reviews import ConflictDeclaration, Decision, Review, Score
 from grants.orm import utcnow
 from grants.roles import ADMIN
 from grants.services.accounts import check_may_manage_people
+from grants.services.documents import delete_after_commit
 from grants.services.errors import Conflict, InvalidInput
 from notifications.outbox import NOT_SENT_ANONYMISED
 
@@ -67,6 +71,7 @@ FREE_TEXT: tuple[tuple[type, tuple[str, ...]], ...] = (
     (ConflictDeclaration, ("reason",)),
     (Decision, ("present", "minutes")),
     (Notification, ("subject", "body")),
+    (Document, ("filename",)),
 )
 #: A name shorter than this is not searched for in free text: it would match words.
 SHORTEST_NAME = 4
@@ -189,6 +194,7 @@ def anonymise(actor: User, person: User, confirmation: str, now: datetime | None
                 if changed != value:
                     setattr(record, column, changed[: _length(model, column, changed)])
     _close_account(person, name, address, now)
+    _forget_copies(person)
     db.session.execute(
         update(Notification)
         .where(
@@ -226,3 +232,23 @@ def _close_account(person: User, name: str, address: str, now: datetime) -> None
         select(ApiToken).where(ApiToken.user_id == person.id, ApiToken.revoked_at.is_(None))
     ):
         token.revoked_at = now
+
+
+def _forget_copies(person: User) -> None:
+    """The copies of their data they downloaded hold what was just replaced: their
+    ZIPs are deleted once this commits, and one being prepared is never made."""
+    keys = db.session.scalars(
+        select(DataExport.storage_key).where(
+            DataExport.user_id == person.id, DataExport.storage_key.isnot(None)
+        )
+    ).all()
+    db.session.execute(
+        update(DataExport)
+        .where(DataExport.user_id == person.id)
+        .values(
+            state=case((DataExport.state == "failed", "failed"), else_="expired"),
+            storage_key=None,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    delete_after_commit(keys)

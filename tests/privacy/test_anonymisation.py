@@ -13,6 +13,7 @@ from grants.extensions import db
 from grants.models import (
     Association,
     Award,
+    DataExport,
     HistoryEntry,
     LedgerEntry,
     Notification,
@@ -22,7 +23,7 @@ from grants.models import (
     WebhookDelivery,
 )
 from grants.orm import utcnow
-from grants.services import anonymisation, finance_dashboard
+from grants.services import anonymisation, finance_dashboard, personal_data
 from grants.services.dashboards import Filters
 from grants.services.errors import Conflict
 from grants.services.programme_dashboard import amounts
@@ -239,3 +240,22 @@ def test_a_replayed_webhook_about_their_application_carries_nothing_of_them(app,
     anonymisation.anonymise(world.admin, applicant, old_email)
     copy = replay(world.admin, endpoint, delivered.id)
     assert NAME not in copy.payload and old_email not in copy.payload
+
+
+def test_the_copies_of_their_data_are_deleted_after_the_commit(app, world, person):
+    applicant, _ = person
+    export = personal_data.request_export(applicant)
+    db.session.commit()
+    store = app.extensions["document_store"]
+    key = export.storage_key
+    assert export.state == "ready" and store.exists(key)
+    with db.session.begin_nested() as savepoint:
+        anonymisation.anonymise(world.admin, applicant, applicant.email)
+        assert store.exists(key)  # not before the commit
+        savepoint.rollback()
+    assert store.exists(key)
+    anonymisation.anonymise(world.admin, applicant, applicant.email)
+    db.session.commit()
+    assert not store.exists(key)
+    export = db.session.get(DataExport, export.id)
+    assert export.state == "expired" and export.storage_key is None
