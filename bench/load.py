@@ -26,7 +26,8 @@ BENCH_LOAD_CLIENTS (16), BENCH_LOAD_APPLICATIONS (100000), BENCH_LOAD_CALLS (50)
 BENCH_LOAD_RANKING (2000), BENCH_LOAD_DRAFTS (1000: ten per person, so a hundred
 logins), BENCH_LOAD_SURGE_SECONDS (30),
 BENCH_LOAD_SAVE_EVERY (15), BENCH_LOAD_WORKERS (2), BENCH_LOAD_THREADS (4),
-BENCH_LOAD_DATABASE (diaspora_grants_bench), BENCH_POSTGRES_ADMIN_URL.
+BENCH_LOAD_DATABASE (diaspora_grants_bench), BENCH_LOAD_ONLY (parts of endpoint names, or
+"surge", comma-separated: "application page,surge" runs those two), BENCH_POSTGRES_ADMIN_URL.
 """
 
 from __future__ import annotations
@@ -106,6 +107,12 @@ class Options:
     database: str = "diaspora_grants_bench"
     admin_url: str = ADMIN_URL
     timeout: int = 60  # wrk's per-request timeout, in seconds
+    #: Comma-separated parts of endpoint names to run (and "surge"); empty runs them all.
+    only: str = ""
+
+    def runs(self, name: str) -> bool:
+        parts = [part.strip().lower() for part in self.only.split(",") if part.strip()]
+        return not parts or any(part in name.lower() for part in parts)
 
     @classmethod
     def from_environment(cls) -> Options:
@@ -222,7 +229,16 @@ def _generate(options: Options, url: str) -> dict:
                     )
                 )
             )
+            from grants.reference import country_name
+            from grants.services.search import rebuild
+
+            rebuild(db.session.connection())  # the data above was written without the ORM
+            db.session.commit()
             meta = {
+                "search_word": country_name(screening.countries[0], "fr"),
+                "search_reference": db.session.scalar(
+                    text("SELECT reference FROM applications WHERE id = :id"), {"id": application}
+                ),
                 "officer": world.officer.email,
                 "applicant": world.applicant.email,
                 "finance": world.finance.email,
@@ -588,6 +604,16 @@ ENDPOINTS = [
     Endpoint("finance dashboard", "finance", lambda m: "/dashboard/finance"),
     Endpoint("ranking", "officer", lambda m: f"/office/calls/{m['ranking_call']}/ranking/"),
     Endpoint("public call page", "anonymous", lambda m: f"/calls/{m['public_call']}"),
+    Endpoint(
+        "search (a country: many matches)",
+        "officer",
+        lambda m: f"/search?q={urllib.parse.quote(m['search_word'])}",
+    ),
+    Endpoint(
+        "search (a reference)",
+        "officer",
+        lambda m: f"/search?q={urllib.parse.quote(m['search_reference'])}",
+    ),
     Endpoint("360Giving export", "anonymous", lambda m: "/open-data/360giving.json", True),
     Endpoint("IATI export", "anonymous", lambda m: "/open-data/iati.xml", True),
     Endpoint("autosave of a draft", "drafter", lambda m: None),
@@ -939,7 +965,7 @@ def run(options: Options, log=print) -> Report:
                 {"pattern": meta["drafts_pattern"]},
             ).all()
             officer = db.session.scalar(db.select(User).filter_by(email=meta["officer"]))
-            tokens = [issue_token(officer, "load", 1) for _ in range(options.clients + 1)]
+            tokens = [issue_token(officer, officer, "load", 1) for _ in range(options.clients + 1)]
             db.session.commit()
             db.session.remove()
 
@@ -998,6 +1024,8 @@ def run(options: Options, log=print) -> Report:
             {"headers": {}, "paths": [f"/applications/{meta['application']}"]}
         ] * options.clients
         for endpoint in ENDPOINTS:
+            if not options.runs(endpoint.name):
+                continue
             log(f"  {endpoint.name}")
             if endpoint.autosave:
                 clients = [
@@ -1037,8 +1065,10 @@ def run(options: Options, log=print) -> Report:
             if endpoint.autosave:  # the surge carries on from the versions saved since
                 for drafter in drafters[: options.clients]:
                     drafter.version = _settled_version(product.port, drafter)
-        log(f"  deadline surge: {len(drafters)} drafts every {options.save_every:g} s")
-        surge = _surge(product, drafters, sessions["officer"], meta, options, folder)
+        surge = None
+        if options.runs("deadline surge"):
+            log(f"  deadline surge: {len(drafters)} drafts every {options.save_every:g} s")
+            surge = _surge(product, drafters, sessions["officer"], meta, options, folder)
         at_end = product.each_worker_mb()
     return Report(
         options,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import zoneinfo
 
+from flask import request
 from flask_babel import lazy_gettext as _l
 from flask_security import LoginForm as SecurityLoginForm
 from flask_security import RegisterFormV2
@@ -17,6 +18,7 @@ from forms.fields import LanguageListField
 from grants.database import writes_from_now
 from grants.extensions import db
 from grants.i18n import LANGUAGE_NAMES
+from grants.services import audit
 
 
 def _locale_choices() -> list[SelectChoice]:
@@ -43,6 +45,11 @@ class LoginForm(SecurityLoginForm):
             if rehashed:
                 self.user.password = rehashed
             return True
+        if self.user is None and self.email.data:
+            # A refused login of a known address is audited through Flask-Security's
+            # failed-authentication signal; an unknown one only here.
+            typed = request.form.get("email", self.email.data)
+            audit.append(None, "login.failed", note="unknown address", email=typed)
         # Flask-Security names this reason only after the password was verified.
         needed = get_message("CONFIRMATION_REQUIRED")[0]
         self.unconfirmed = (

@@ -51,6 +51,7 @@ def create_app(settings: Mapping[str, Any] | None = None) -> Flask:
     import grants.models  # noqa: F401  (registers every model)
     import grants.services.disbursements  # noqa: F401  (writes the ledger of money events)
     import grants.services.ranking  # noqa: F401  (restamps a call whose ranking can move)
+    import grants.services.search  # noqa: F401  (keeps the search's index with each change)
     import notifications.outbox  # noqa: F401  (listens to every transition)
     import notifications.webhooks  # noqa: F401  (writes the webhooks of every transition)
     from grants import cli, database, i18n, request_input, security
@@ -59,6 +60,9 @@ def create_app(settings: Mapping[str, Any] | None = None) -> Flask:
     from grants.web import register_web
 
     database.init_app(app)
+    from grants.services.audit import write_appended
+
+    app.teardown_request(write_appended)
     request_input.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
     mail.init_app(app)

@@ -13,11 +13,13 @@ from grants.extensions import db, security
 from grants.models.associations import Association, Membership
 from grants.roles import ROLE_NAMES
 from grants.services import accounts as account_service
+from grants.services.audit import COMMAND_LINE
 from grants.services.errors import DomainError
 
 users = AppGroup("users", help="Create users and API tokens.")
 demo = AppGroup("demo", help="The demo programme of the scenario.")
 workflows_group = AppGroup("workflows", help="The lifecycles and their transitions.")
+search_group = AppGroup("search", help="The staff search's index.")
 
 
 def _fail(message: str) -> None:
@@ -71,7 +73,9 @@ def create_user_command(email, roles, association_name, full_name, password_stdi
     try:
         # Flask-Security's validators expect a request (for translated messages).
         with current_app.test_request_context():
-            user = account_service.create_user(email, password, list(roles), full_name=full_name)
+            user = account_service.create_user(
+                email, password, list(roles), full_name=full_name, note=COMMAND_LINE
+            )
         if association is not None:
             db.session.add(Membership(user_id=user.id, association_id=association.id))
         db.session.commit()
@@ -87,7 +91,7 @@ def create_user_command(email, roles, association_name, full_name, password_stdi
 def token_command(email, name, days):
     """Print a new API token for EMAIL (last line of the output)."""
     user = _user_or_fail(email)
-    token = account_service.issue_token(user, name, days)
+    token = account_service.issue_token(None, user, name, days, note=COMMAND_LINE)
     db.session.commit()
     click.echo(f"API token for {user.email}, valid {days} days (shown once):")
     click.echo(token)
@@ -120,6 +124,17 @@ def seed_command():
     click.echo("")
 
 
+@search_group.command("rebuild")
+def search_rebuild_command():
+    """Build every entry of the search again from the records (after upgrading to the
+    revision that created the index, or to repair it)."""
+    from grants.services.search import rebuild
+
+    written = rebuild(db.session.connection())
+    db.session.commit()
+    click.echo(", ".join(f"{count:,} {kind} entries" for kind, count in written.items()))
+
+
 @workflows_group.command("diagram")
 @click.argument("name", required=False)
 @click.option(
@@ -148,6 +163,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(users)
     app.cli.add_command(demo)
     app.cli.add_command(workflows_group)
+    app.cli.add_command(search_group)
 
     from notifications.cli import reminders_group, scheduler_group, serve_command
 

@@ -154,6 +154,9 @@ AWARDS = Visibility(Award, STAFF, _in_own_associations(Award.association_id), _l
 TRANCHES = Visibility(Tranche, STAFF, _of_own_awards(Tranche.award_id), _l("No such tranche."))
 REPORTS = Visibility(Report, STAFF, _of_own_awards(Report.award_id), _l("No such report."))
 
+#: Admins see every person (the people pages are theirs); no one else finds people.
+PEOPLE = Visibility(User, frozenset({ADMIN}), lambda person: None, _l("No such person."))
+
 BY_MODEL = {
     rule.model: rule
     for rule in (CALLS, ASSOCIATIONS, APPLICATIONS, REVIEWS, AWARDS, TRANCHES, REPORTS)

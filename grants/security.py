@@ -11,10 +11,21 @@ import hashlib
 import hmac
 from urllib.parse import unquote, urlsplit
 
-from flask import Flask, Response, request
+from flask import Flask, Response, request, session
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
-from flask_security import SQLAlchemyUserDatastore, user_registered
+from flask_security import (
+    SQLAlchemyUserDatastore,
+    current_user,
+    password_changed,
+    password_reset,
+    tf_code_confirmed,
+    tf_disabled,
+    tf_profile_changed,
+    user_authenticated,
+    user_failed_authn,
+    user_registered,
+)
 from sqlalchemy import func, select
 from werkzeug.datastructures import ImmutableMultiDict, MultiDict
 
@@ -22,6 +33,7 @@ from grants.extensions import db, security
 from grants.models import PERSON, Role, User
 from grants.orm import utcnow
 from grants.roles import APPLICANT
+from grants.services import audit
 
 #: Endpoints where a burst of guesses is refused with 429.
 RATE_LIMITED_ENDPOINTS = (
@@ -96,6 +108,60 @@ class PersonDatastore(SQLAlchemyUserDatastore):
         return db.session.scalars(select(User).options(*PERSON).where(condition)).unique().first()
 
 
+def typed_email() -> str:
+    """The address typed on a login form or sent as JSON to it, as typed."""
+    typed = request.form.get("email")
+    if typed is None and request.is_json:
+        body = request.get_json(silent=True)
+        typed = body.get("email") if isinstance(body, dict) else None
+    return str(typed or "").strip()
+
+
+def _audit_authentication(app: Flask) -> None:
+    """Sign-ins, refused credentials and changes of password or second factor leave an
+    audit row. A refused login is appended (``audit.append``): its answer may roll the
+    request back, its row stays."""
+
+    @user_authenticated.connect_via(app)
+    def _signed_in(sender, user, authn_via=None, **extra):
+        via = list(authn_via or [])
+        if via == ["change"]:
+            return  # the session renewed after a password change, recorded as such
+        audit.record(user, "login.succeeded", ("user", user.id), note=", ".join(via))
+
+    @user_failed_authn.connect_via(app)
+    def _refused(sender, user, auth_type="", tfa=False, **extra):
+        note = f"{auth_type} (second factor)" if tfa else auth_type
+        audit.append(
+            None, "login.failed", ("user", user.id), note=note, email=typed_email() or user.email
+        )
+
+    def _own_change(kind: str):
+        def handler(sender, user, **extra):
+            signed_in = current_user and current_user.is_authenticated
+            audit.record(current_user if signed_in else user, kind, ("user", user.id))
+
+        return handler
+
+    for signal, kind in (
+        (password_changed, "password.changed"),
+        (password_reset, "password.reset"),
+        (tf_disabled, "second_factor.disabled"),
+    ):
+        signal.connect(_own_change(kind), app, weak=False)
+
+    @tf_profile_changed.connect_via(app)
+    def _second_factor(sender, user, method=None, **extra):
+        audit.record(user, "second_factor.changed", ("user", user.id), {"method": [None, method]})
+
+    @tf_code_confirmed.connect_via(app)
+    def _first_second_factor(sender, user, method=None, **extra):
+        """A second factor set up while signing in (the role requires one) is confirmed
+        through the sign-in's own step; an ordinary code at sign-in is not a change."""
+        if session.get("tf_state") == "validating_profile":
+            _second_factor(sender, user, method)
+
+
 def init_app(app: Flask) -> None:
     from forms.accounts import LoginForm, SignUpForm
 
@@ -155,6 +221,8 @@ def init_app(app: Flask) -> None:
 
         if APPLICANT not in user.role_names:
             user.roles.append(ensure_roles()[APPLICANT])
+
+    _audit_authentication(app)
 
     @app.before_request
     def _local_next_only() -> None:

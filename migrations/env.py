@@ -10,6 +10,8 @@ from logging.config import fileConfig
 from alembic import context
 from flask import current_app
 
+from grants.models.search import migration_only
+
 config = context.config
 if config.config_file_name:
     fileConfig(config.config_file_name, disable_existing_loggers=False)
@@ -36,6 +38,7 @@ def _options(connection=None):
         render_as_batch=is_sqlite,
         compare_type=True,
         render_item=render_item,
+        include_object=lambda _, name, type_, *__: not migration_only(name, type_),
     )
 
 

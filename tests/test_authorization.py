@@ -79,6 +79,8 @@ AWARD_MEMBER = {
 }
 API_TOKEN_ONLY = dict.fromkeys(VIEWERS, 401)
 FINANCE_ONLY = {ANON: LOGIN, **dict.fromkeys(ROLE_NAMES, FORBIDDEN), "finance_officer": OK}
+#: The programme's staff: admins, programme and finance officers.
+STAFF_ONLY = {**STAFF_LIST, "finance_officer": OK}
 
 #: (method, endpoint) → expected outcome per viewer. Flask-Security's own pages are
 #: listed with the outcome for anonymous visitors only (they are the way in).
@@ -125,6 +127,8 @@ ROUTES: dict[tuple[str, str], dict[str, object]] = {
     ("GET", "privacy.retention_preview"): ADMIN_ONLY,
     ("GET", "admin.associations"): STAFF_LIST,
     ("GET", "admin.scheduler"): ADMIN_ONLY,
+    ("GET", "audit.trail"): ADMIN_ONLY,
+    ("GET", "audit.export"): ADMIN_ONLY,
     ("POST", "admin.retry_failed"): ADMIN_ONLY,
     # The walk's notification was delivered: retrying it says so (a redirect, 303).
     ("POST", "admin.retry_notification"): ADMIN_ONLY,
@@ -220,6 +224,7 @@ ROUTES: dict[tuple[str, str], dict[str, object]] = {
             ("GET", "list_invitations"),
             ("POST", "accept_invitation"),
             ("GET", "list_users"),
+            ("GET", "audit_trail"),
             ("GET", "get_user"),
             ("PATCH", "update_user"),
             ("POST", "grant_role"),
@@ -332,6 +337,7 @@ ROUTES: dict[tuple[str, str], dict[str, object]] = {
     # Last: it removes the walk's review that the evaluator routes above use.
     ("POST", "assignments.remove"): OFFICER_ONLY,
     ("GET", "inbox.index"): SIGNED_IN,
+    ("GET", "search.results"): STAFF_ONLY,
     ("POST", "inbox.read"): SIGNED_IN,
     ("GET", "lifecycles.index"): STAFF_LIST,
     ("GET", "lifecycles.show"): STAFF_LIST,
@@ -379,7 +385,7 @@ def world(app, login):
 
     invitation_token = "not-a-real-invitation"
     invite_member(people["applicant"], association, "someone@example.org")
-    issue_token(target, "other person's token")
+    issue_token(target, target, "other person's token")
     db.session.flush()
     from grants.models import Document, Notification
     from tests.fixtures.programme import make_application, make_call
@@ -501,6 +507,7 @@ def world(app, login):
         "report_document_id": report_document.id,
         "record_id": application.id,
         "kind": "csv",
+        "extension": "csv",
         "endpoint_id": endpoint.id,
         "delivery_id": delivery.id,
         "export_id": export.id,

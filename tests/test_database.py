@@ -134,7 +134,7 @@ def test_an_api_read_that_records_the_tokens_use_is_not_refused_either(solo):
     a writer first, so the scheduler's commit in between does not refuse it."""
     with solo.app_context():
         person = db.session.scalar(select(User).where(User.email == "writer@example.org"))
-        token = issue_token(person, "probe", 30)
+        token = issue_token(person, person, "probe", 30)
         db.session.commit()
     client = solo.test_client()
     with scheduler_commits_at_the_worst_moment(solo):

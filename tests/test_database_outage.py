@@ -101,7 +101,8 @@ def test_a_page_whose_connection_dies_answers_503_with_retry_after(site):
 
 def test_an_api_request_whose_connection_dies_answers_503_with_retry_after(site):
     with site.app_context():
-        token = issue_token(make_user(), "outage")
+        person = make_user()
+        token = issue_token(person, person, "outage")
         db.session.commit()
     client = FlaskClient(site, site.response_class)
     headers = {"Authorization": f"Bearer {token}"}

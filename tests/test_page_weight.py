@@ -87,6 +87,7 @@ def pages(world, login, client):
             [
                 "/admin/users",
                 "/admin/scheduler",
+                "/admin/audit",
                 "/admin/retention",
                 f"/admin/users/{world.applicant.id}/anonymise",
             ],

@@ -65,7 +65,7 @@ PAGES = {
 @pytest.mark.parametrize("role", ROLE_NAMES)
 def test_pages_and_api_show_exactly_what_the_policy_allows(world, client, login, records, role):
     person = world.person(role)
-    headers = {"Authorization": f"Bearer {issue_token(person, 'test', 30)}"}
+    headers = {"Authorization": f"Bearer {issue_token(person, person, 'test', 30)}"}
     browser = login(person)
     for collection, found in records.items():
         rule = policy.visibility_of(type(found[0]))

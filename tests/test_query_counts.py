@@ -36,7 +36,7 @@ def test_the_application_page_costs_the_same_for_one_or_six_reviews(world, login
 
 def test_the_api_application_costs_the_same_for_one_or_six_reviews(world, client, call):
     few, many = _reviewed(world, call, 1), _reviewed(world, call, 6)
-    headers = {"Authorization": f"Bearer {issue_token(world.officer, 'test', 30)}"}
+    headers = {"Authorization": f"Bearer {issue_token(world.officer, world.officer, 'test', 30)}"}
     client.get(f"/api/v1/applications/{few.id}", headers=headers)
     assert cost_of(client, f"/api/v1/applications/{few.id}", headers=headers) == cost_of(
         client, f"/api/v1/applications/{many.id}", headers=headers

@@ -126,7 +126,7 @@ def test_the_body_names_the_record_and_nothing_private(world, client):
     for private in ("BE68539007547034", "Belfius", "GKCCBEBB", "Brussels", "ASLD", "FR76"):
         assert private not in delivery.payload
     # The address is the API's, and answers to a token of someone who may read it.
-    headers = {"Authorization": f"Bearer {issue_token(world.officer, 'erp', 30)}"}
+    headers = {"Authorization": f"Bearer {issue_token(world.officer, world.officer, 'erp', 30)}"}
     api = client.get(f"/api/v1/awards/{award.id}", headers=headers)
     assert api.status_code == 200 and api.get_json()["id"] == award.id
 

@@ -136,6 +136,7 @@ def init_api(app: Flask) -> None:
         applications,
         assignments,
         associations,
+        audit,
         auth,
         awards,
         bank_details,

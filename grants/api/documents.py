@@ -172,9 +172,10 @@ def download(document_id: int):
     document = db.session.get(Document, document_id)
     if document is None:
         raise NotFound("No such document.")
-    _readable(authenticate(), document)
+    person = authenticate()
+    _readable(person, document)
     if isinstance(current_app.extensions["document_store"], LocalDocumentStore):
-        stream = document_service.open_document(document)
+        stream = document_service.open_for(person, document)
 
         def chunks():
             try:
@@ -190,7 +191,7 @@ def download(document_id: int):
                 "Content-Disposition": content_disposition(document_service.download_name(document))
             },
         )
-    return redirect(document_service.download_url(document), code=302)
+    return redirect(document_service.download_for(person, document), code=302)
 
 
 # --- a record's documents ---------------------------------------------------------------

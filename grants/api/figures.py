@@ -19,7 +19,7 @@ from grants.api.auth import authenticate
 from grants.api.resources import blueprint
 from grants.api.schemas import ApiErrorSchema, RecordIdField
 from grants.exports import spreadsheets, tables
-from grants.services import association_dashboard, finance_dashboard, programme_dashboard
+from grants.services import association_dashboard, audit, finance_dashboard, programme_dashboard
 from grants.services import calls as call_service
 from grants.services import ranking as ranking_service
 from grants.services.associations import visible_association
@@ -275,8 +275,10 @@ class ApplicationsFileArgs(FileArgs):
 def export_applications(args):
     """A call's applications (reference, association, title, country, state, amount
     requested, submitted at) as CSV or XLSX. For programme officers and admins."""
-    check_may_read(authenticate(), "applications_export")
-    table = tables.applications_of(call_service.find_call(args["call"]))
+    person = authenticate()
+    check_may_read(person, "applications_export")
+    call = call_service.find_call(args["call"])
+    table = audit.exported(person, tables.applications_of(call), args["format"], ("call", call.id))
     return spreadsheets.response(table, args["format"])
 
 
@@ -299,7 +301,8 @@ def export_ranking(args):
     ranking_service.check_may_see(person)
     call = call_service.find_call(args["call"])
     found = ranking_service.ranking_for(person, call, args["by"], page=None)
-    return spreadsheets.response(tables.ranking(call, found), args["format"])
+    table = audit.exported(person, tables.ranking(call, found), args["format"], ("call", call.id))
+    return spreadsheets.response(table, args["format"])
 
 
 @blueprint.route("/exports/tranches", methods=["GET"])
@@ -308,8 +311,10 @@ def export_ranking(args):
 def export_tranches(args):
     """Every tranche with its state, request, payment date and bank reference, as CSV or
     XLSX. For the staff."""
-    check_may_read(authenticate(), "tranches_export")
-    return spreadsheets.response(tables.tranches_and_payments(), args["format"])
+    person = authenticate()
+    check_may_read(person, "tranches_export")
+    table = audit.exported(person, tables.tranches_and_payments(), args["format"])
+    return spreadsheets.response(table, args["format"])
 
 
 @blueprint.route("/exports/indicators", methods=["GET"])
@@ -318,8 +323,10 @@ def export_tranches(args):
 def export_indicators(args):
     """Reports' indicators (the value, or women and men), as CSV or XLSX. For programme
     officers and admins."""
-    check_may_read(authenticate(), "indicators_export")
-    return spreadsheets.response(tables.report_indicators(), args["format"])
+    person = authenticate()
+    check_may_read(person, "indicators_export")
+    table = audit.exported(person, tables.report_indicators(), args["format"])
+    return spreadsheets.response(table, args["format"])
 
 
 DASHBOARDS = {

@@ -25,8 +25,8 @@ from grants.api.schemas import (
 )
 from grants.exports import spreadsheets, tables
 from grants.extensions import db
+from grants.services import audit, disbursements, payment_runs
 from grants.services import awards as award_service
-from grants.services import disbursements, payment_runs
 from grants.services.figures import check_may_read
 
 
@@ -179,8 +179,10 @@ def export_payment_run(args):
     """The payment file of the chosen tranches for the bank, as CSV or XLSX: refused
     (422) when one is not in your run, and (409) while new bank details wait for
     approval on one. For finance officers."""
-    selected = payment_runs.chosen_for_file(authenticate(), args["tranche"])
-    return spreadsheets.response(tables.payment_run(selected), args["format"])
+    person = authenticate()
+    selected = payment_runs.chosen_for_file(person, args["tranche"])
+    table = audit.exported(person, tables.payment_run(selected), args["format"])
+    return spreadsheets.response(table, args["format"])
 
 
 # --- the programme's totals --------------------------------------------------------------

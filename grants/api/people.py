@@ -297,9 +297,9 @@ def update_user(body, user_id: int):
 @blueprint.alt_response(422, schema=ApiErrorSchema)
 def grant_role(body, user_id: int):
     """Grant a role. For admins."""
-    _admin()
+    actor = _admin()
     person = account_service.get_user(user_id)
-    account_service.grant_role(person, body["role"])
+    account_service.grant_role(actor, person, body["role"])
     db.session.flush()
     return person
 

@@ -87,7 +87,7 @@ def create_token(body):
     """Exchange credentials for a token (shown once; only its hash is kept)."""
     user = _checked_credentials(body)
     accounts.pass_second_factor(user, body.get("code"), WRONG)
-    token = accounts.issue_token(user, body["name"], body["days"])
+    token = accounts.issue_token(user, user, body["name"], body["days"])
     row = accounts.user_tokens(user)[0]
     db.session.flush()
     return {"token": token, "expires_at": row.expires_at}

@@ -5,6 +5,7 @@ never sit in memory at once; ``spreadsheets`` streams them to the response as CS
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Iterator
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING
@@ -265,4 +266,57 @@ def ranking(call: Call, result: Ranking) -> Table:
             Column(_("Reviews assigned"), INTEGER),
         ),
         rows,
+    )
+
+
+def _changes_text(changes: dict) -> str:
+    """A row's changes as one cell: ``field: before → after``, one field a line."""
+    return "\n".join(
+        f"{name}: {json.dumps(pair[0], ensure_ascii=False)} → "
+        f"{json.dumps(pair[1], ensure_ascii=False)}"
+        for name, pair in (changes or {}).items()
+        if isinstance(pair, list | tuple) and len(pair) == 2
+    )
+
+
+def audit_trail(statement: Select) -> Table:
+    """The audit rows ``statement`` (``services.audit.filtered``) keeps, newest first."""
+    from grants.models.accounts import User
+    from grants.models.audit import AuditRow
+
+    columns = statement.with_only_columns(
+        AuditRow.id,
+        AuditRow.at,
+        User.full_name,
+        AuditRow.actor_email,
+        AuditRow.kind,
+        AuditRow.record_type,
+        AuditRow.record_id,
+        AuditRow.remote_address,
+        AuditRow.user_agent,
+        AuditRow.changes,
+        AuditRow.note,
+    ).outerjoin(User, User.id == AuditRow.actor_id)
+
+    def rows() -> Iterator[tuple]:
+        for row in _stream(columns):
+            yield (*row[:9], _changes_text(row[9]), row[10])
+
+    return Table(
+        "audit-trail",
+        _("Audit trail"),
+        (
+            Column(_("Number"), INTEGER),
+            Column(_("When"), DATETIME),
+            Column(_("Who"), width=24),
+            Column(_("Email"), width=28),
+            Column(_("Event"), width=22),
+            Column(_("Record"), width=12),
+            Column(_("Record number"), INTEGER),
+            Column(_("Address"), width=16),
+            Column(_("Browser"), width=32),
+            Column(_("Changes (before → after)"), width=60),
+            Column(_("Note"), width=24),
+        ),
+        rows(),
     )

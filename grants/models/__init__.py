@@ -11,6 +11,7 @@ from grants.models.applications import (
     TeamMember,
 )
 from grants.models.associations import Association, Invitation, Membership
+from grants.models.audit import AuditRow
 from grants.models.awards import (
     Award,
     BankDetailsChange,
@@ -32,6 +33,7 @@ from grants.models.notifications import (
 )
 from grants.models.privacy import DataExport
 from grants.models.reviews import ConflictDeclaration, Decision, Review, Score
+from grants.models.search import SearchEntry
 from grants.models.webhooks import WebhookDelivery, WebhookEndpoint, WebhookSubscription
 
 #: How the person making a request is loaded: with their roles and memberships (and
@@ -39,10 +41,12 @@ from grants.models.webhooks import WebhookDelivery, WebhookEndpoint, WebhookSubs
 PERSON = (joinedload(User.roles), joinedload(User.memberships))
 
 __all__ = [
+    "SearchEntry",
     "PERSON",
     "ApiToken",
     "Application",
     "Association",
+    "AuditRow",
     "Award",
     "BankDetailsChange",
     "BudgetLine",

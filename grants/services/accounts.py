@@ -14,6 +14,7 @@ from grants.extensions import db, security
 from grants.models.accounts import ApiToken, Role, User
 from grants.orm import utcnow
 from grants.roles import ADMIN, ROLE_NAMES, ROLES
+from grants.services import audit
 from grants.services.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 
 TOKEN_PREFIX = "dg_"
@@ -42,8 +43,11 @@ def create_user(
     locale: str = "en",
     confirmed: bool = True,
     languages: list[str] | None = None,
+    actor: User | None = None,
+    note: str = "",
 ) -> User:
-    """Create a user directly (CLI, demo, admin); sign-up goes through Flask-Security."""
+    """Create a user directly (CLI, demo, admin); sign-up goes through Flask-Security.
+    ``actor`` is who creates them (None: the command line or the demo, said in ``note``)."""
     unknown = [role for role in roles if role not in ROLE_NAMES]
     if unknown:
         raise InvalidInput(
@@ -73,6 +77,7 @@ def create_user(
         confirmed_at=utcnow() if confirmed else None,
     )
     db.session.flush()
+    audit.record(actor, "account.created", ("user", user.id), {"roles": [[], sorted(roles)]}, note)
     return user
 
 
@@ -113,13 +118,26 @@ def _admins_left_without(user: User) -> int:
     )
 
 
-def grant_role(user: User, role: str) -> None:
+def _role_change(actor: User | None, user: User, kind: str, before: set[str], note: str) -> None:
+    audit.record(
+        actor,
+        kind,
+        ("user", user.id),
+        {"roles": [sorted(before), sorted(user.role_names)]},
+        note,
+    )
+
+
+def grant_role(actor: User | None, user: User, role: str, note: str = "") -> None:
+    """Give ``user`` a role, as ``actor`` (None: the command line, said in ``note``)."""
     if role not in ROLE_NAMES:
         raise InvalidInput(f"Unknown role: {role}.", {"role": ["unknown"]})
     if role in user.role_names:
         raise Conflict(f"{user.email} already has the role {role}.")
+    before = user.role_names
     user.roles.append(ensure_roles()[role])
     db.session.flush()
+    _role_change(actor, user, "role.granted", before, note)
 
 
 def removal_problem(actor: User, user: User, role: str) -> str | None:
@@ -142,22 +160,25 @@ def deactivation_problem(actor: User, user: User) -> str | None:
     return None
 
 
-def remove_role(actor: User, user: User, role: str) -> None:
+def remove_role(actor: User, user: User, role: str, note: str = "") -> None:
     if role not in user.role_names:
         raise Conflict(f"{user.email} does not have the role {role}.")
     problem = removal_problem(actor, user, role)
     if problem:
         raise Conflict(problem)
+    before = user.role_names
     user.roles = [r for r in user.roles if r.name != role]
     db.session.flush()
+    _role_change(actor, user, "role.removed", before, note)
 
 
-def set_active(actor: User, user: User, active: bool) -> None:
+def set_active(actor: User, user: User, active: bool, note: str = "") -> None:
     if active and user.anonymised_at is not None:
         raise Conflict(_("An anonymised account cannot be reactivated."))
     problem = None if active else deactivation_problem(actor, user)
     if problem:
         raise Conflict(problem)
+    before = user.active
     user.active = active
     if not active:
         # Ends existing sessions: Flask-Security checks fs_uniquifier on every request.
@@ -166,23 +187,40 @@ def set_active(actor: User, user: User, active: bool) -> None:
             if token.revoked_at is None:
                 token.revoked_at = utcnow()
     db.session.flush()
+    if before != active:
+        audit.record(
+            actor,
+            "account.activated" if active else "account.deactivated",
+            ("user", user.id),
+            {"active": [before, active]},
+            note,
+        )
 
 
-def issue_token(user: User, name: str = "cli", days: int = 90) -> str:
-    """Create an API token and return it; only its hash is stored, so show it once."""
+def issue_token(
+    actor: User | None, user: User, name: str = "cli", days: int = 90, note: str = ""
+) -> str:
+    """Create an API token for ``user`` and return it; only its hash is stored, so show
+    it once. ``actor`` is who asks for it (None: the command line, said in ``note``)."""
     if not 1 <= days <= 365:
         raise InvalidInput("A token is valid for 1 to 365 days.", {"days": ["1 to 365"]})
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    db.session.add(
-        ApiToken(
-            user_id=user.id,
-            name=name.strip()[:100] or "token",
-            token_hash=ApiToken.digest(token),
-            prefix=token[:10],
-            expires_at=utcnow() + timedelta(days=days),
-        )
+    row = ApiToken(
+        user_id=user.id,
+        name=name.strip()[:100] or "token",
+        token_hash=ApiToken.digest(token),
+        prefix=token[:10],
+        expires_at=utcnow() + timedelta(days=days),
     )
+    db.session.add(row)
     db.session.flush()
+    audit.record(
+        actor,
+        "token.created",
+        ("token", row.id),
+        {"name": [None, row.name], "owner": [None, user.email], "days": [None, days]},
+        note,
+    )
     return token
 
 
@@ -236,6 +274,9 @@ def pass_second_factor(user: User, code: str | None, wrong: str) -> None:
         security.datastore.tf_set(user, AUTHENTICATOR, totp_secret=secret)
         user.tf_totp_pending_secret = None
         db.session.flush()
+        audit.record(
+            user, "second_factor.changed", ("user", user.id), {"method": [None, AUTHENTICATOR]}
+        )
 
 
 def user_tokens(user: User) -> list[ApiToken]:
@@ -247,12 +288,16 @@ def user_tokens(user: User) -> list[ApiToken]:
 
 
 def revoke_token(user: User, token_id: int) -> None:
+    """Revoke one of ``user``'s own tokens."""
     token = db.session.get(ApiToken, token_id)
     if token is None or token.user_id != user.id:
         raise NotFound("No such token.")
     if token.revoked_at is None:
         token.revoked_at = utcnow()
         db.session.flush()
+        audit.record(
+            user, "token.revoked", ("token", token.id), {"revoked_at": [None, token.revoked_at]}
+        )
 
 
 #: How often a token's use is recorded: reading through the API writes nothing more often.

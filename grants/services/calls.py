@@ -20,6 +20,7 @@ from grants.models.calls import Call, Criterion, DocumentType
 from grants.orm import utcnow
 from grants.reference import active_currencies, language_names
 from grants.roles import PROGRAMME_OFFICER
+from grants.services import audit
 from grants.services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from workflows.call import CallLifecycle, grant_limit_problems
 
@@ -149,6 +150,50 @@ def _apply(call: Call, data: dict[str, Any]) -> None:
     ]
 
 
+#: The fields of a call its audit rows compare before and after an edit.
+AUDITED_FIELDS = (
+    "code",
+    "language",
+    "title",
+    "description",
+    "sector",
+    "countries",
+    "sdg_targets",
+    "currency",
+    "envelope",
+    "min_grant",
+    "max_grant",
+    "min_cofinancing_share",
+    "timezone",
+    "opens_at",
+    "closes_at",
+    "proposal_closes_at",
+    "two_stage",
+    "require_verified_association",
+    "indicators",
+    "tranche_schedule",
+    "report_schedule",
+)
+
+
+def audited(call: Call) -> dict[str, Any]:
+    """The call as its audit rows compare it: its fields, its rubric and its documents."""
+    values = audit.snapshot(call, AUDITED_FIELDS)
+    values["criteria"] = audit.plain(
+        [
+            [criterion.name, criterion.weight, criterion.scale_min, criterion.scale_max]
+            for criterion in call.criteria
+        ]
+    )
+    values["document_types"] = audit.plain(
+        [
+            [document_type.name, document_type.required, document_type.max_size_mb]
+            for document_type in call.document_types
+        ]
+    )
+    return values
+
+
 def money_problems(data: dict[str, Any]) -> dict[str, list[str]]:
     """What is wrong with a call's currency and amounts, by field: a currency in use
     (ISO 4217), and the order of the amounts the call machine checks again at publishing."""
@@ -220,6 +265,12 @@ def create_call(actor: User, data: dict[str, Any]) -> Call:
     _apply(call, data)
     db.session.add(call)
     db.session.flush()
+    audit.record(
+        actor,
+        "call.created",
+        ("call", call.id),
+        {name: [None, value] for name, value in audited(call).items() if value not in (None, [])},
+    )
     return call
 
 
@@ -237,6 +288,11 @@ def update_call(actor: User, call: Call, version: int, data: dict[str, Any]) -> 
             )
         )
     _check(data, exclude_id=call.id)
+    before = audited(call)
     _apply(call, data)
     call.updated_at = utcnow()
     db.session.flush()
+    after = audited(call)
+    changes = {name: [before[name], after[name]] for name in before if before[name] != after[name]}
+    if changes:
+        audit.record(actor, "call.edited", ("call", call.id), changes)

@@ -375,6 +375,7 @@ def _ensure_user(account: DemoAccount) -> User:
             full_name=account.name,
             locale=account.locale,
             languages=list(account.languages),
+            note="demo programme",
         )
     if account.two_factor and not user.tf_totp_secret:
         user.tf_primary_method = "authenticator"

@@ -50,6 +50,7 @@ from grants.models.associations import Association
 from grants.models.awards import Report
 from grants.models.calls import DocumentType
 from grants.models.documents import Document
+from grants.services import audit
 from grants.services.errors import DomainError, InvalidInput, NotFound
 from grants.storage import (
     READ_BLOCK,
@@ -249,6 +250,22 @@ def download_url(document: Document) -> str:
         )
     except StorageError as exc:
         raise StorageUnavailable(str(exc)) from exc
+
+
+def download_for(person: User, document: Document) -> str:
+    """A download link for ``person``, who may read ``document`` (the caller checked);
+    a staff download is audited. On S3 the browser fetches the file from the store
+    directly, so the download is recorded when its link is given."""
+    url = download_url(document)
+    audit.document_downloaded(person, document)
+    return url
+
+
+def open_for(person: User, document: Document) -> BinaryIO:
+    """``open_document`` for ``person``, who may read it; a staff download is audited."""
+    stream = open_document(document)
+    audit.document_downloaded(person, document)
+    return stream
 
 
 def open_document(document: Document) -> BinaryIO:

@@ -36,8 +36,8 @@ from grants.metadata import CannotClean, without_metadata
 from grants.models.accounts import User
 from grants.models.documents import Document
 from grants.models.reviews import Review
+from grants.services import audit, evaluation
 from grants.services import documents as document_service
-from grants.services import evaluation
 from grants.services.documents import StorageUnavailable
 from grants.services.errors import DomainError, NotFound
 from grants.storage import StorageError
@@ -175,7 +175,9 @@ def download(evaluator: User, review_id: int, document_id: int) -> Download:
     document = shown.document
     if not shown.blind:
         return Download(
-            shown.filename, document.content_type, url=document_service.download_url(document)
+            shown.filename,
+            document.content_type,
+            url=document_service.download_for(evaluator, document),
         )
     kind = kind_of(document.content_type)
     original = document_service.open_document(document)
@@ -193,4 +195,5 @@ def download(evaluator: User, review_id: int, document_id: int) -> Download:
         ) from exc
     finally:
         original.close()
+    audit.document_downloaded(evaluator, document)
     return Download(shown.filename, document.content_type, stream=copy)

@@ -28,6 +28,7 @@ from grants.models.accounts import User
 from grants.models.webhooks import WebhookDelivery, WebhookEndpoint, WebhookSubscription
 from grants.orm import utcnow
 from grants.roles import ADMIN
+from grants.services import audit
 from grants.services.errors import Conflict, Forbidden, InvalidInput, NotFound
 
 #: Every event an endpoint may subscribe to, by record, in the order the form shows them.
@@ -205,6 +206,15 @@ def _checked(url: str, description: str, event_types: Iterable[str]) -> tuple[st
 # --- endpoints ------------------------------------------------------------------------
 
 
+def _audited(endpoint: WebhookEndpoint) -> dict:
+    """What the audit trail keeps of an endpoint (never its secret)."""
+    return {
+        "url": endpoint.url,
+        "description": endpoint.description,
+        "event_types": sorted(s.event_type for s in endpoint.subscriptions),
+    }
+
+
 def create_endpoint(
     actor: User,
     url: str,
@@ -227,6 +237,12 @@ def create_endpoint(
     )
     db.session.add(endpoint)
     db.session.flush()
+    audit.record(
+        actor,
+        "webhook.created",
+        ("webhook", endpoint.id),
+        {name: [None, value] for name, value in _audited(endpoint).items()},
+    )
     return endpoint, secret
 
 
@@ -240,12 +256,17 @@ def update_endpoint(
     """Change the address, the description and the events; the secret stays."""
     check_may_manage(actor)
     url, description, chosen = _checked(url, description, event_types)
+    before = _audited(endpoint)
     endpoint.url, endpoint.description = url, description
     kept = {s.event_type: s for s in endpoint.subscriptions}
     endpoint.subscriptions = [
         kept.get(name) or WebhookSubscription(event_type=name) for name in chosen
     ]
     db.session.flush()
+    after = _audited(endpoint)
+    changes = {name: [before[name], after[name]] for name in before if before[name] != after[name]}
+    if changes:
+        audit.record(actor, "webhook.edited", ("webhook", endpoint.id), changes)
 
 
 def set_active(actor: User, endpoint: WebhookEndpoint, active: bool) -> None:
@@ -257,6 +278,12 @@ def set_active(actor: User, endpoint: WebhookEndpoint, active: bool) -> None:
         )
     endpoint.active = active
     db.session.flush()
+    audit.record(
+        actor,
+        "webhook.activated" if active else "webhook.deactivated",
+        ("webhook", endpoint.id),
+        {"active": [not active, active]},
+    )
 
 
 def rotate_secret(actor: User, endpoint: WebhookEndpoint, now: datetime | None = None) -> str:
@@ -267,6 +294,12 @@ def rotate_secret(actor: User, endpoint: WebhookEndpoint, now: datetime | None =
     endpoint.secret = new_secret()
     endpoint.secret_rotated_at = now or utcnow()
     db.session.flush()
+    audit.record(
+        actor,
+        "webhook.secret_rotated",
+        ("webhook", endpoint.id),
+        {"secret_rotated_at": [None, endpoint.secret_rotated_at]},
+    )
     return endpoint.secret
 
 
@@ -274,6 +307,12 @@ def delete_endpoint(actor: User, endpoint: WebhookEndpoint) -> None:
     """Remove the endpoint and its deliveries; nothing more is sent to it. The deliveries
     go by statement, not only by the foreign key's cascade, which SQLite may not apply."""
     check_may_manage(actor)
+    audit.record(
+        actor,
+        "webhook.removed",
+        ("webhook", endpoint.id),
+        {name: [value, None] for name, value in _audited(endpoint).items()},
+    )
     db.session.execute(
         delete(WebhookDelivery)
         .where(WebhookDelivery.endpoint_id == endpoint.id)

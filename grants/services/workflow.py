@@ -28,6 +28,7 @@ from grants.extensions import db
 from grants.models.accounts import User
 from grants.models.history import HistoryEntry
 from grants.orm import utcnow
+from grants.services import audit
 from grants.services.errors import Conflict, InvalidInput
 from workflows.base import SYSTEM, TONES, Context, Lifecycle, Option
 
@@ -92,6 +93,11 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+#: Lifecycles whose every transition is also an audit row (``<entity>.<transition>``),
+#: with the state and the fields the transition's data sets, before and after.
+AUDITED_LIFECYCLES = frozenset({"call"})
+
+
 def fire(
     entity: Any,
     transition: str,
@@ -113,6 +119,9 @@ def fire(
     if problem:
         raise InvalidInput(problem, {"comment": [problem]})
     declared = machine.rules[transition]
+    audited = (
+        audit.snapshot(entity, declared.requires) if machine.entity in AUDITED_LIFECYCLES else None
+    )
     if declared.effect is not None:
         declared.effect(entity, ctx)
     machine(model=entity, state_field="state").send(transition, ctx=ctx)
@@ -139,6 +148,17 @@ def fire(
         raise Conflict(
             f"Someone changed this {machine.entity} meanwhile; reload it and try again."
         ) from None
+    if audited is not None:
+        changes = audit.changes_of(entity, audited)
+        if entity.state != before:
+            changes["state"] = [before, entity.state]
+        audit.record(
+            actor,
+            f"{machine.entity}.{transition}",
+            (machine.entity, entity.id),
+            changes,
+            note=(comment or "").strip(),
+        )
     event = DomainEvent(
         machine.entity,
         entity.id,

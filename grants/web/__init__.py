@@ -143,6 +143,7 @@ def register_web(app: Flask) -> None:
         applications,
         assignments,
         associations,
+        audit,
         awards,
         calls,
         dashboards,
@@ -154,6 +155,7 @@ def register_web(app: Flask) -> None:
         privacy,
         public,
         reviews,
+        search,
         transitions,
         webhooks,
     )
@@ -168,6 +170,7 @@ def register_web(app: Flask) -> None:
         reviews,
         awards,
         admin,
+        audit,
         dashboards,
         exports,
         files,
@@ -175,6 +178,7 @@ def register_web(app: Flask) -> None:
         lifecycles,
         opendata,
         privacy,
+        search,
         transitions,
         webhooks,
     )

@@ -34,7 +34,9 @@ def tokens():
     form = TokenForm()
     new_token = None
     if form.validate_on_submit():
-        new_token = account_service.issue_token(current_user, form.name.data, form.days.data)
+        new_token = account_service.issue_token(
+            current_user, current_user, form.name.data, form.days.data
+        )
         form = TokenForm(formdata=None)
     return render_template(
         "account/tokens.html",

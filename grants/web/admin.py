@@ -21,6 +21,7 @@ from grants.models.associations import VERIFICATION_STATES
 from grants.roles import ADMIN, PROGRAMME_OFFICER, ROLE_NAMES
 from grants.services import accounts as account_service
 from grants.services import associations as association_service
+from grants.services import audit
 from grants.services.errors import Conflict
 from grants.web.access import role_required
 from notifications import monitor, reminders
@@ -53,6 +54,7 @@ def _user_page(person, role_form=None, status: int = 200):
             for role in person.roles
         },
         deactivation_problem=account_service.deactivation_problem(current_user, person),
+        audit_rows=audit.record_trail(current_user, "user", person.id),
     ), status
 
 
@@ -69,7 +71,7 @@ def grant_role(user_id: int):
     form = RoleForm()
     if not form.validate_on_submit():
         return _user_page(person, form, 422)
-    account_service.grant_role(person, form.role.data)
+    account_service.grant_role(current_user, person, form.role.data)
     flash(_("Role granted."), "success")
     return redirect(url_for("admin.user", user_id=user_id))
 

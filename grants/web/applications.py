@@ -31,8 +31,8 @@ from grants.models.documents import Document
 from grants.orm import utcnow
 from grants.roles import ADMIN, PROGRAMME_OFFICER
 from grants.services import applications as service
+from grants.services import audit, evaluation, screening
 from grants.services import documents as document_service
-from grants.services import evaluation, screening
 from grants.services.associations import is_member
 from grants.services.errors import Conflict, InvalidInput
 from grants.services.workflow import allowed_transitions, history_of
@@ -71,6 +71,7 @@ def call_page(code: str):
         officer=officer,
         options=allowed_transitions(call, current_user, only_own_roles=True) if officer else [],
         history=history_of(call) if officer else [],
+        audit_rows=audit.record_trail(current_user, "call", call.id),
     )
 
 
@@ -186,6 +187,7 @@ def _render(application: Application, form: ApplicationForm | None = None, statu
         checks=screening.eligibility_checks(application) if officer else [],
         options=allowed_transitions(application, current_user, only_own_roles=True),
         history=history_of(application),
+        audit_rows=audit.record_trail(current_user, "application", application.id),
         documents={d.document_type_id: d for d in application.current_documents},
         letters={d.purpose: d for d in application.current_documents if d.purpose},
         versions=_earlier_versions(application),
@@ -344,7 +346,7 @@ def download(document_id: int):
     if document is None or document.application_id is None:
         abort(404)
     service.visible_application(current_user, document.application_id)
-    return redirect(document_service.download_url(document), code=302)
+    return redirect(document_service.download_for(current_user, document), code=302)
 
 
 @blueprint.post("/applications/<int:application_id>/submit")

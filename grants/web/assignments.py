@@ -19,8 +19,8 @@ from grants.models.applications import Application
 from grants.models.reviews import Review
 from grants.numbers import NumberRefused, read_typed
 from grants.roles import ADMIN, PROGRAMME_OFFICER
+from grants.services import audit, decisions
 from grants.services import calls as call_service
-from grants.services import decisions
 from grants.services import evaluation as service
 from grants.services import ranking as ranking_service
 from grants.services.errors import DomainError, InvalidInput, NotFound
@@ -146,7 +146,8 @@ def ranking_page(code: str):
     kind = request.args.get("format")
     if kind in spreadsheets.FORMATS:
         found = ranking_service.ranking_for(current_user, call, by, page=None)
-        return spreadsheets.response(tables.ranking(call, found), kind)
+        table = audit.exported(current_user, tables.ranking(call, found), kind, ("call", call.id))
+        return spreadsheets.response(table, kind)
     result = ranking_service.ranking_for(
         current_user, call, by, page=request.args.get("page", 1, type=int)
     )

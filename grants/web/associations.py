@@ -121,7 +121,7 @@ def download_document(association_document_id: int):
     if document is None or document.association_id is None:
         abort(404)
     service.visible_association(current_user, document.association_id)
-    return redirect(document_service.download_url(document), code=302)
+    return redirect(document_service.download_for(current_user, document), code=302)
 
 
 @blueprint.route("/invitations/<token>", methods=["GET", "POST"])

@@ -27,8 +27,8 @@ from grants.models.documents import Document
 from grants.numbers import reader_locale
 from grants.roles import FINANCE_OFFICER, PROGRAMME_OFFICER
 from grants.security import safe_next
+from grants.services import audit, disbursements, figures, payment_runs
 from grants.services import awards as service
-from grants.services import disbursements, figures, payment_runs
 from grants.services import documents as document_service
 from grants.services.associations import is_member
 from grants.services.errors import DomainError, GuardFailed, InvalidInput, NotPermitted
@@ -337,7 +337,7 @@ def download_report_document(report_document_id: int):
         abort(404)
     report = document.report
     service.visible_report(current_user, report.award_id, report.id)
-    return redirect(document_service.download_url(document), code=302)
+    return redirect(document_service.download_for(current_user, document), code=302)
 
 
 # --- finance ------------------------------------------------------------------------------
@@ -377,7 +377,9 @@ def payment_run():
             flash(refused.message, "error")
             back = url_for("awards.payment_run", tranche=chosen) if selected else None
             return redirect(back or url_for("awards.payment_run"), code=303)
-        return spreadsheets.response(tables.payment_run(selected), kind)
+        return spreadsheets.response(
+            audit.exported(current_user, tables.payment_run(selected), kind), kind
+        )
     return render_template(
         "finance/run.html",
         payable=payable,

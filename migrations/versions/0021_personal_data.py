@@ -6,7 +6,7 @@ data was replaced by a pseudonym; ``applications.personal_data_deleted_at`` mark
 application never awarded whose documents and personal data the retention job deleted.
 
 Revision ID: 0021
-Revises: 0017
+Revises: 0019
 Create Date: 2026-12-07 15:00:00
 
 """
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 
 revision = "0021"
-down_revision = "0017"
+down_revision = "0019"
 branch_labels = None
 depends_on = None
 

@@ -18,7 +18,7 @@ from tests.queries import cost_of
 
 
 def bearer(user) -> dict[str, str]:
-    return {"Authorization": f"Bearer {issue_token(user, 'test', 30)}"}
+    return {"Authorization": f"Bearer {issue_token(user, user, 'test', 30)}"}
 
 
 def assert_error(response, status: int, code: str) -> dict:

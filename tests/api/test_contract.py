@@ -42,7 +42,7 @@ def seeded_api(world, role: str, app):
     _seed(world)
     person = getattr(world, role)
     headers = {
-        "Authorization": f"Bearer {issue_token(person, 'fuzzing', 30)}",
+        "Authorization": f"Bearer {issue_token(person, person, 'fuzzing', 30)}",
         "Accept-Encoding": "identity",
     }
     db.session.flush()

@@ -17,7 +17,7 @@ PDF = pdf_bytes()
 
 
 def bearer(user) -> dict[str, str]:
-    return {"Authorization": f"Bearer {issue_token(user, 'test', 30)}"}
+    return {"Authorization": f"Bearer {issue_token(user, user, 'test', 30)}"}
 
 
 def _upload(client, headers, owner, owner_id, content=PDF, name="budget.pdf", **extra):

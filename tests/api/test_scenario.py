@@ -24,7 +24,7 @@ class Api:
 
     def __init__(self, client, person):
         self.client = client
-        self.headers = {"Authorization": f"Bearer {issue_token(person, 'script', 30)}"}
+        self.headers = {"Authorization": f"Bearer {issue_token(person, person, 'script', 30)}"}
 
     def __call__(self, method: str, path: str, expect: int = 200, **kwargs):
         response = self.client.open(f"/api/v1{path}", method=method, headers=self.headers, **kwargs)

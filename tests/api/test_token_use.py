@@ -25,7 +25,7 @@ def _last_used(token_id: int):
 
 def test_use_is_recorded_at_most_once_a_minute(app, client):
     person = make_user("applicant")
-    secret = issue_token(person, "phone", 30)
+    secret = issue_token(person, person, "phone", 30)
     token_id = db.session.query(ApiToken).filter_by(user_id=person.id).one().id
     headers = {"Authorization": f"Bearer {secret}"}
     start = utcnow()
@@ -43,7 +43,7 @@ def test_use_is_recorded_at_most_once_a_minute(app, client):
 
 def test_a_refused_token_records_nothing(app, client):
     person = make_user("applicant")
-    secret = issue_token(person, "phone", 30)
+    secret = issue_token(person, person, "phone", 30)
     token = db.session.query(ApiToken).filter_by(user_id=person.id).one()
     token.revoked_at = utcnow()
     db.session.flush()
@@ -58,7 +58,7 @@ def test_a_refused_token_records_nothing(app, client):
 def test_a_request_never_waits_for_a_token_row_another_holds(app):
     with app.app_context():
         person = make_user("applicant")
-        secret = issue_token(person, "shared", 30)
+        secret = issue_token(person, person, "shared", 30)
         token_id = db.session.query(ApiToken).filter_by(user_id=person.id).one().id
         db.session.commit()
     url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{TEST_DATABASE}"

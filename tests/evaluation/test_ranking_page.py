@@ -91,7 +91,7 @@ def test_the_api_gives_the_same_ranking_as_the_page(world, client):
     from grants.services.accounts import issue_token
 
     call, applications = _call_with_reviews(world, 6, "RANK-API")
-    headers = {"Authorization": f"Bearer {issue_token(world.officer, 'test', 30)}"}
+    headers = {"Authorization": f"Bearer {issue_token(world.officer, world.officer, 'test', 30)}"}
     url = f"/api/v1/calls/{call.id}/ranking"
     normalised = client.get(url, headers=headers).get_json()
     raw = client.get(f"{url}?by=raw", headers=headers).get_json()
@@ -110,7 +110,7 @@ def test_the_api_gives_the_same_ranking_as_the_page(world, client):
     assert normalised["next"] is None and normalised["pages"] == 1
     for person in (world.applicant, world.evaluator, world.finance):
         refused = client.get(
-            url, headers={"Authorization": f"Bearer {issue_token(person, 'test', 30)}"}
+            url, headers={"Authorization": f"Bearer {issue_token(person, person, 'test', 30)}"}
         )
         assert refused.status_code == 403, person.email
     bad = client.get(f"{url}?by=loudest", headers=headers)

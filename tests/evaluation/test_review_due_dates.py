@@ -204,7 +204,7 @@ def test_the_api_starts_the_review_and_shows_each_review_its_due_date(world, cli
     db.session.flush()
 
     def bearer(user) -> dict[str, str]:
-        return {"Authorization": f"Bearer {issue_token(user, 'test', 30)}"}
+        return {"Authorization": f"Bearer {issue_token(user, user, 'test', 30)}"}
 
     with time_machine.travel(NOW, tick=False):
         started = client.post(
