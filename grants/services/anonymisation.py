@@ -46,6 +46,7 @@ from grants.models.privacy import DataExport
 from grants.models.reviews import ConflictDeclaration, Decision, Review, Score
 from grants.orm import utcnow
 from grants.roles import ADMIN
+from grants.services import audit
 from grants.services.accounts import check_may_manage_people
 from grants.services.documents import delete_after_commit
 from grants.services.errors import Conflict, InvalidInput
@@ -185,6 +186,8 @@ def anonymise(actor: User, person: User, confirmation: str, now: datetime | None
     now = now or utcnow()
     name, address = pseudonym(person), pseudonymous_email(person)
     needles = _needles(person)
+    roles_before = sorted(person.role_names)
+    texts = 0
     for model, columns in FREE_TEXT:
         for record in db.session.scalars(_rows_naming(model, columns, needles)):
             for column in columns:
@@ -193,6 +196,8 @@ def anonymise(actor: User, person: User, confirmation: str, now: datetime | None
                 changed = _replace(value, needles, replacement)
                 if changed != value:
                     setattr(record, column, changed[: _length(model, column, changed)])
+                    texts += 1
+    active_before = person.active
     _close_account(person, name, address, now)
     _forget_copies(person)
     db.session.execute(
@@ -206,6 +211,19 @@ def anonymise(actor: User, person: User, confirmation: str, now: datetime | None
         .execution_options(synchronize_session=False)
     )
     db.session.flush()
+    # The row keeps no trace of the old name and email: only that they were replaced.
+    audit.record(
+        actor,
+        "person.anonymised",
+        ("user", person.id),
+        {
+            "full_name": ["(replaced)", name],
+            "email": ["(replaced)", address],
+            "active": [active_before, False],
+            "roles": [roles_before, []],
+        },
+        note=f"{texts} texts naming them replaced",
+    )
     return name
 
 

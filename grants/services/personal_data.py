@@ -40,6 +40,7 @@ from grants.models.notifications import Notification
 from grants.models.privacy import DataExport
 from grants.models.reviews import Review
 from grants.orm import utcnow
+from grants.services import audit
 from grants.services.documents import delete_after_commit, store_file
 from grants.services.errors import Conflict, DomainError, NotFound
 from grants.storage import DocumentNotFoundError, DocumentStore, StorageError, safe_filename
@@ -119,8 +120,15 @@ def request_export(person: User, now: datetime | None = None) -> DataExport:
             db.session.add(export)
     except IntegrityError:
         raise Conflict(_already_preparing()) from None
-    if is_small(person):
+    small = is_small(person)
+    if small:
         prepare(export, now)
+    audit.record(
+        person,
+        "data_export.requested",
+        ("data_export", export.id),
+        note="prepared at once" if small else "prepared by the scheduler",
+    )
     return export
 
 
@@ -264,6 +272,7 @@ def download_url(person: User, export_id: int, now: datetime | None = None) -> s
         )
     store: DocumentStore = current_app.extensions["document_store"]
     name = f"my-data-{export.ready_at:%Y-%m-%d}.zip"
+    audit.append(person, "data_export.downloaded", ("data_export", export.id))
     try:
         return store.download_url(export.storage_key, name, "application/zip")
     except StorageError as exc:

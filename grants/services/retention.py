@@ -31,6 +31,7 @@ from grants.models.calls import Call
 from grants.models.documents import Document
 from grants.models.reviews import Review, Score
 from grants.orm import utcnow
+from grants.services import audit
 from grants.services.documents import delete_after_commit
 from grants.services.errors import DomainError
 
@@ -143,20 +144,40 @@ def run(now: datetime | None = None) -> int:
     many. The store's objects are deleted after each batch's commit. Running it twice
     clears nothing twice (a cleared application is marked)."""
     now = now or utcnow()
-    before = cutoff(now)
+    try:
+        before = cutoff(now)
+    except RetentionRefused as refused:
+        audit.record(None, "retention.refused", note=f"scheduler: {refused.message}")
+        db.session.commit()
+        raise
     cleared = 0
     while True:
         ids = db.session.scalars(_due(before).order_by(Application.id).limit(BATCH)).all()
         if not ids:
             break
-        clear(ids, now)
+        documents = clear(ids, now)
+        audit.record(
+            None,
+            "retention.run",
+            changes={"applications": ids, "documents": documents},
+            note=f"scheduler: applications of calls closed before {before.isoformat()}",
+        )
         db.session.commit()
         cleared += len(ids)
+    if not cleared:
+        audit.record(
+            None,
+            "retention.run",
+            changes={"applications": [], "documents": 0},
+            note=f"scheduler: nothing closed before {before.isoformat()} was due",
+        )
+        db.session.commit()
     return cleared
 
 
-def clear(ids: list[int], now: datetime) -> None:
-    """Delete the documents and personal data of these applications; flushes."""
+def clear(ids: list[int], now: datetime) -> int:
+    """Delete the documents and personal data of these applications; flushes. Returns
+    how many documents went."""
     keys = db.session.scalars(
         select(Document.storage_key).where(Document.application_id.in_(ids))
     ).all()
@@ -205,6 +226,7 @@ def clear(ids: list[int], now: datetime) -> None:
     )
     db.session.expire_all()
     delete_after_commit(keys)
+    return len(keys)
 
 
 def next_run() -> datetime | None:

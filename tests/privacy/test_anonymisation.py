@@ -22,6 +22,7 @@ from grants.models import (
     User,
     WebhookDelivery,
 )
+from grants.models.audit import AuditRow
 from grants.orm import utcnow
 from grants.services import anonymisation, finance_dashboard, personal_data
 from grants.services.dashboards import Filters
@@ -137,6 +138,10 @@ def test_anonymising_replaces_the_person_everywhere_and_keeps_every_total(
     grant_page = admin.get(f"/grants/{award.id}").get_data(as_text=True)
     assert pseudonym in grant_page and NAME not in grant_page
 
+    (row,) = db.session.scalars(select(AuditRow).where(AuditRow.kind == "person.anonymised"))
+    assert (row.actor_id, row.record_type, row.record_id) == (world.admin.id, "user", applicant.id)
+    assert row.changes["full_name"] == ["(replaced)", pseudonym]
+    assert old_email not in str(row.changes) and NAME not in str(row.changes) + row.note
     assert login_refused(app, old_email)
     assert "Anonymised on" in admin.get(f"/admin/users/{applicant.id}").get_data(as_text=True)
 

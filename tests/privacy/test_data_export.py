@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from grants.extensions import db
 from grants.models import DataExport, Document, Notification
+from grants.models.audit import AuditRow
 from grants.orm import utcnow
 from grants.services import personal_data
 from grants.services.documents import Upload, add_document
@@ -94,6 +95,13 @@ def test_a_small_account_gets_its_zip_at_once_with_an_email_in_its_language(
     assert download.status_code == 303
     inbox = client.get("/notifications/").get_data(as_text=True)
     assert "Vos données sont prêtes à être téléchargées" in inbox
+    trail = db.session.execute(
+        select(AuditRow.kind, AuditRow.actor_id, AuditRow.record_id).order_by(AuditRow.id)
+    ).all()
+    assert [tuple(row) for row in trail if row.kind.startswith("data_export")] == [
+        ("data_export.requested", world.applicant.id, export.id),
+        ("data_export.downloaded", world.applicant.id, export.id),
+    ]
 
 
 def test_the_database_refuses_two_copies_prepared_at_once(world):

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from config import ConfigError, load_settings
 from grants.extensions import db
 from grants.models import Application, Document, JobRun, Partner, TeamMember
+from grants.models.audit import AuditRow
 from grants.services import retention
 from grants.services.documents import Upload, add_document
 from notifications.scheduler import JOBS, run_job
@@ -108,6 +109,13 @@ def test_a_run_deletes_documents_and_personal_data_after_the_commit(app, world, 
     assert [line.description for line in application.budget_lines] == ["", ""]
     assert not any(store.exists(key) for key in cv_key)
     assert run_job(app, RETENTION_JOB, now=NOW).items == 0  # nothing twice
+    runs = db.session.scalars(
+        select(AuditRow).where(AuditRow.kind == "retention.run").order_by(AuditRow.id)
+    ).all()
+    assert [run.changes for run in runs] == [
+        {"applications": [application.id], "documents": 2},
+        {"applications": [], "documents": 0},
+    ]
 
 
 def test_on_s3_the_objects_go_after_the_commit(app, world, old_call, on_s3):
@@ -140,6 +148,8 @@ def test_a_retention_of_zero_deletes_nothing_and_says_why(app, world, old_call, 
     assert "nothing is deleted" in run.error
     assert page.status_code == 200
     assert "nothing is deleted until it is corrected" in page.get_data(as_text=True)
+    refused = db.session.scalars(select(AuditRow).where(AuditRow.kind == "retention.refused"))
+    assert "RETENTION_YEARS_UNAWARDED" in refused.one().note
     db.session.expire_all()
     assert db.session.scalar(select(func.count(Document.id))) == documents
     assert db.session.get(Application, application.id).personal_data_deleted_at is None
