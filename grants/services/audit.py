@@ -69,8 +69,8 @@ KINDS: dict[str, Any] = {
     "webhook.removed": _l("Webhook removed"),
     "document.downloaded": _l("Document downloaded"),
     "export.downloaded": _l("Export downloaded"),
-    "data_export.requested": _l("Copy of personal data asked for"),
-    "data_export.downloaded": _l("Copy of personal data downloaded"),
+    "data_export.requested": _l("Personal data copy asked for"),
+    "data_export.downloaded": _l("Personal data copy downloaded"),
     "person.anonymised": _l("Person anonymised"),
     "retention.run": _l("Retention run"),
     "retention.refused": _l("Retention refused"),
@@ -84,7 +84,7 @@ RECORD_TYPES: dict[str, Any] = {
     "document": _l("Document"),
     "token": _l("API token"),
     "webhook": _l("Webhook"),
-    "data_export": _l("Copy of personal data"),
+    "data_export": _l("Personal data copy"),
 }
 
 #: What the command line is called in the trail.
