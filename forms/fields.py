@@ -194,6 +194,15 @@ class CurrencyField(SelectField):
         codes = sorted(active_currencies())
         super().__init__(label, validators, choices=[SelectChoice(c, c) for c in codes], **kwargs)
 
+    def offer(self, codes) -> None:
+        """Narrow the list shown to these currencies (and the one chosen); any currency
+        in use is still accepted."""
+        offered = [code for code in codes or [] if code in active_currencies()]
+        if self.data and self.data not in offered and self.data in active_currencies():
+            offered.append(self.data)
+        if offered:
+            self.choices = [SelectChoice(code, code) for code in offered]
+
     def pre_validate(self, form):
         if self.data not in active_currencies():
             raise ValidationError(_l("Choose a currency in use, such as USD, EUR or XOF."))

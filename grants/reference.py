@@ -122,6 +122,14 @@ def _currencies_in_use(day: date) -> frozenset[str]:
     )
 
 
+@lru_cache(maxsize=256)
+def country_currencies(country: str) -> tuple[str, ...]:
+    """The currencies legal tender in a country today (XOF for SN, EUR for FR)."""
+    from babel.numbers import get_territory_currencies
+
+    return tuple(get_territory_currencies(country, date.today(), tender=True))
+
+
 def active_currencies() -> frozenset[str]:
     """ISO 4217 currencies legal tender somewhere today (CLDR through Babel): no test code
     (XTS), no 'no currency' (XXX), no precious metal (XAU), none withdrawn (DEM)."""

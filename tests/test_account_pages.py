@@ -8,6 +8,7 @@ import re
 
 import pytest
 
+from grants.extensions import db
 from tests.clients import text_of
 from tests.fixtures.people import PASSWORD, make_user
 
@@ -115,3 +116,97 @@ def test_setting_up_two_step_sign_in_takes_two_clear_steps(client):
     assert 'id="code-error"' in html and 'href="/tf-setup"' in html
     assert 'href="/mf-recovery"' not in html
     assert client.get("/account/profile").status_code == 302
+
+
+# --- the pages of "Your account" --------------------------------------------------------------
+
+SIGNED_IN_PAGES = {
+    "/change": {
+        "en": ("Change your password", "Change the password"),
+        "fr": ("Modifier votre mot de passe", "Modifier le mot de passe"),
+        "es": ("Cambiar su contraseña", "Cambiar la contraseña"),
+        "ar": ("تغيير كلمة المرور", "تغيير كلمة المرور"),
+    },
+    "/mf-recovery-codes": {
+        "en": ("A recovery code lets you sign in", "Show my codes"),
+        "fr": ("Un code de secours vous permet", "Afficher mes codes"),
+        "es": ("Un código de recuperación le permite", "Mostrar mis códigos"),
+        "ar": ("يتيح لكم رمز الاسترداد", "عرض رموزي"),
+    },
+    "/verify": {
+        "en": ("Confirm it is you", "Continue"),
+        "fr": ("Confirmez qu’il s’agit bien de vous", "Continuer"),
+        "es": ("Confirme que es usted", "Continuar"),
+        "ar": ("أكّدوا هويتكم", "متابعة"),
+    },
+}
+
+
+@pytest.mark.parametrize("path", sorted(SIGNED_IN_PAGES))
+def test_the_account_security_pages_are_ours_in_each_language(login, path):
+    """No stock page of the security library behind "Your account": each is a page card
+    in the reader's language, right to left in Arabic, with one way forward first."""
+    for locale, (words, button) in SIGNED_IN_PAGES[path].items():
+        user = make_user("finance_officer", email=f"{path[1:]}-{locale}@example.org")
+        user.locale = locale
+        page = login(user).get(path)
+        html, text = page.get_data(as_text=True), text_of(page)
+        assert page.status_code == 200, (path, locale)
+        assert 'class="page-card"' in html and words in text, (path, locale)
+        assert f'<html lang="{locale}" dir="{"rtl" if locale == "ar" else "ltr"}">' in html
+        assert _buttons(html)[0] == button, (path, locale)
+        for stock in ("fs-div", "fs-gap", "Submit", "Reauthenticate", "Change Password"):
+            assert stock not in html, (path, locale, stock)
+
+
+def test_a_wrong_current_password_is_said_beside_it_and_changes_nothing(login):
+    user = make_user("applicant", email="new-secret@example.org")
+    before = user.password
+    client = login(user)
+    new = "plum-orchard-lantern-river-9"
+    refused = client.post(
+        "/change",
+        data={"password": "not-my-password", "new_password": new, "new_password_confirm": new},
+    )
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 200
+    assert 'id="password-error"' in html and 'aria-invalid="true"' in html
+    assert 'class="error-summary"' in html and 'href="#password"' in html
+    db.session.refresh(user)
+    assert user.password == before
+    changed = client.post(
+        "/change",
+        data={"password": PASSWORD, "new_password": new, "new_password_confirm": new},
+    )
+    assert changed.status_code == 302
+    db.session.refresh(user)
+    assert user.password != before
+
+
+def test_recovery_codes_are_shown_on_request_and_made_anew(login):
+    user = make_user("finance_officer", email="codes@example.org")
+    client = login(user)
+    none = client.get("/mf-recovery-codes?show_codes=1")
+    assert "You have no recovery codes yet" in text_of(none)
+    made = client.post("/mf-recovery-codes", data={"generate_new_codes": "1"})
+    html = made.get_data(as_text=True)
+    codes = re.findall(r'<code class="token">([^<]+)</code>', html)
+    assert made.status_code == 200 and len(codes) >= 5
+    assert '<ul class="recovery-codes" dir="ltr">' in html
+    assert "keep them somewhere safe" in text_of(made)
+    shown = client.get("/mf-recovery-codes?show_codes=1").get_data(as_text=True)
+    assert re.findall(r'<code class="token">([^<]+)</code>', shown) == codes
+    hidden = client.get("/mf-recovery-codes").get_data(as_text=True)
+    assert not re.findall(r'<code class="token">', hidden)
+    again = client.post("/mf-recovery-codes", data={"generate_new_codes": "1"})
+    fresh = re.findall(r'<code class="token">([^<]+)</code>', again.get_data(as_text=True))
+    assert fresh and not set(fresh) & set(codes)
+
+
+def test_confirming_it_is_you_refuses_a_wrong_password_beside_the_field(login):
+    client = login(make_user("applicant", email="again@example.org"))
+    refused = client.post("/verify", data={"password": "not-my-password"})
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 200
+    assert 'id="password-error"' in html and 'autocomplete="current-password"' in html
+    assert client.post("/verify", data={"password": PASSWORD}).status_code == 302

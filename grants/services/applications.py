@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from babel.lists import format_list
+from flask import current_app
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -33,7 +34,7 @@ from grants.models.applications import (
 from grants.models.associations import Association
 from grants.models.calls import Call, DocumentType
 from grants.orm import utcnow
-from grants.reference import country_names
+from grants.reference import country_currencies, country_names
 from grants.services.associations import is_member
 from grants.services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from grants.services.workflow import context, fire
@@ -163,6 +164,39 @@ def document_type_of(application: Application, document_type_id: int) -> Documen
 def project_countries(call: Call) -> list[str]:
     """The countries a call funds projects in; empty when it names none (any country)."""
     return [code for code in call.countries or [] if code]
+
+
+def partner_countries(application: Application) -> list[str]:
+    """The countries the form offers for a partner: where the project may take place
+    and where the association is (its partners are local organisations or ones of its
+    country of residence), then those partners already have. Any country is accepted
+    (the API sends others); the list is short so that the form stays light on a phone."""
+    association = application.association
+    codes = [
+        *project_countries(application.call),
+        application.country,
+        association.residence_country,
+        association.registration_country,
+        *(partner.country for partner in application.partners),
+    ]
+    return list(dict.fromkeys(code for code in codes if code))
+
+
+def budget_currencies(application: Application) -> list[str]:
+    """The currencies the form offers for the budget: the call's, the programme's and
+    those of the countries of the project and of the association, then the one the
+    budget has. Any currency in use is accepted; the list is short to stay light."""
+    call, association = application.call, application.association
+    countries = [
+        *project_countries(call),
+        application.country,
+        association.residence_country,
+        association.registration_country,
+    ]
+    codes = [call.currency, current_app.config["PROGRAMME_CURRENCY"]]
+    codes += [code for country in countries if country for code in country_currencies(country)]
+    codes.append(application.budget_currency)
+    return list(dict.fromkeys(code for code in codes if code))
 
 
 def country_problem(call: Call, country: str | None) -> str | None:

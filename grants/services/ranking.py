@@ -44,6 +44,8 @@ class Computed:
     rows: list[RankedRow]
     assigned: dict[int, int]
     raw_evaluators: frozenset[int]
+    #: The rank the funding line is drawn above (None: every row is within the envelope).
+    line_before: int | None = None
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,7 @@ class Ranking:
     by: str
     page: int = 1
     pages: int = 1
+    line_before: int | None = None
 
     # The pager's words (see the ``pager`` macro).
     @property
@@ -110,6 +113,7 @@ def ranking(call: Call, by: str = "normalised", page: int | None = None) -> Rank
         by=by,
         page=page or 1,
         pages=pages,
+        line_before=computed.line_before,
     )
 
 
@@ -144,14 +148,19 @@ def _applications(ids: list[int]) -> dict[int, Application]:
 
 def _compute(call: Call, by: str) -> Computed:
     """Every submitted score as plain rows, the amounts and the assignment counts."""
-    amounts = {
-        application_id: amount or Decimal("0")
-        for application_id, amount in db.session.execute(
-            select(Application.id, Application.amount_requested).where(
-                Application.call_id == call.id, Application.state.in_(RANKED_STATES)
-            )
-        )
-    }
+    amounts: dict[int, Decimal] = {}
+    funded: dict[int, Decimal] = {}
+    for application_id, amount, state, awarded in db.session.execute(
+        select(
+            Application.id,
+            Application.amount_requested,
+            Application.state,
+            Application.amount_awarded,
+        ).where(Application.call_id == call.id, Application.state.in_(RANKED_STATES))
+    ):
+        amounts[application_id] = amount or Decimal("0")
+        if state == "awarded":
+            funded[application_id] = awarded if awarded is not None else amounts[application_id]
     rows = db.session.execute(
         select(
             Review.id,
@@ -190,10 +199,12 @@ def _compute(call: Call, by: str) -> Computed:
             .group_by(Review.application_id)
         ).all()
     )
+    ranked = scoring_math.rank(scores, amounts, call.envelope, by=by, funded=funded)
     return Computed(
-        rows=scoring_math.rank(scores, amounts, call.envelope, by=by),
+        rows=ranked,
         assigned=assigned,
         raw_evaluators=frozenset(scoring_math.raw_evaluators(points)),
+        line_before=scoring_math.funding_line(ranked),
     )
 
 

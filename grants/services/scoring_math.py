@@ -313,6 +313,7 @@ def rank(
     amounts: Mapping[int, Decimal],
     envelope: Decimal,
     by: str = "normalised",
+    funded: Mapping[int, Decimal] | None = None,
 ) -> list[RankedRow]:
     """The applications best first, with the funding line.
 
@@ -320,9 +321,13 @@ def rank(
     higher raw mean (normalised mean when ``by="raw"``), then to the lower application id.
     Applications without reviews come last (by id); an application in ``amounts`` but not in
     ``scores`` counts as one. ``within_envelope`` is True while the cumulative amount
-    requested stays within ``envelope``, and never for an application without reviews: the
-    funding line falls before the first row where it is False.
+    requested stays within ``envelope``, and never for an application without reviews.
+    ``funded`` are the applications already awarded, with the amount awarded: that amount
+    is what the cumulative counts for them, and they are within the envelope wherever
+    they rank (a committee may award one completed without reviews, or below another it
+    did not fund). The funding line is ``funding_line(rows)``.
     """
+    funded = funded or {}
     if by not in SORT_BY:
         raise ValueError(f"Unknown ranking {by!r}: use one of {', '.join(SORT_BY)}.")
     missing = sorted(set(scores) - set(amounts))
@@ -340,16 +345,31 @@ def rank(
             amount = Decimal(amounts[score.application_id])
             if amount < 0:
                 raise ValueError(f"Application {score.application_id} requests a negative amount.")
-            cumulative += amount
-            fits = fits and bool(score.reviews) and cumulative <= envelope
+            awarded = funded.get(score.application_id)
+            cumulative += amount if awarded is None else Decimal(awarded)
+            if awarded is None:
+                fits = fits and bool(score.reviews) and cumulative <= envelope
             rows.append(
                 RankedRow(
                     rank=position,
                     application_id=score.application_id,
                     amount_requested=amount,
                     cumulative=cumulative,
-                    within_envelope=fits,
+                    within_envelope=fits or awarded is not None,
                     score=score,
                 )
             )
     return rows
+
+
+def funding_line(rows: Sequence[RankedRow]) -> int | None:
+    """The rank the funding line is drawn above: the first of the rows after which none
+    is within the envelope, so that no awarded row ever falls below it; None when every
+    row is within. A row above the line but not within it is one the envelope passed
+    over (the page says so)."""
+    line = None
+    for row in reversed(rows):
+        if row.within_envelope:
+            break
+        line = row.rank
+    return line

@@ -109,8 +109,12 @@ def start(code: str):
 
 
 def _offered(form: ApplicationForm, application: Application) -> ApplicationForm:
-    """The form offering the call's countries only (all when the call names none)."""
+    """The form offering the call's countries only (all when the call names none), and
+    short lists of partners' countries and budget currencies."""
     form.country.offer(service.project_countries(application.call))
+    for entry in form.partners.entries:
+        entry.form.country.offer(service.partner_countries(application))
+    form.budget_currency.offer(service.budget_currencies(application))
     return form
 
 
@@ -123,7 +127,7 @@ def _form_for(application: Application) -> ApplicationForm:
 
 def _saved_form(application: Application) -> ApplicationForm:
     """The saved draft in the form, with one blank row more in each table to add one."""
-    form = _offered(ApplicationForm(formdata=None, obj=application), application)
+    form = ApplicationForm(formdata=None, obj=application)
     form.version.data = application.version
     while len(form.budget_lines) < len(application.budget_lines) + 1:
         form.budget_lines.append_entry()
@@ -138,7 +142,7 @@ def _saved_form(application: Application) -> ApplicationForm:
             form[name].append_entry()
         for entry, row in zip(form[name].entries, rows, strict=False):
             entry.form.process(None, obj=row)
-    return form
+    return _offered(form, application)
 
 
 #: What an autosave may name in ``changed``: the draft's own fields and its tables.
@@ -214,7 +218,7 @@ def show(application_id: int):
     form = _form_for(application)
     if "add_line" in request.form:
         form.budget_lines.append_entry()
-        return _render(application, form)
+        return _render(application, _offered(form, application))
     for button, rows in (
         ("add_source", form.cofinancing),
         ("add_partner", form.partners),
@@ -222,7 +226,7 @@ def show(application_id: int):
     ):
         if button in request.form:
             rows.append_entry()
-            return _render(application, form)
+            return _render(application, _offered(form, application))
     if not form.validate_on_submit():
         return _render(application, form, 422)
     try:

@@ -202,3 +202,39 @@ def test_the_api_holds_the_same_limits_and_says_them_in_the_callers_language(wor
     schema = client.get("/api/v1/openapi.json").get_json()["components"]["schemas"]
     update = next(s for name, s in schema.items() if name.startswith("ApplicationUpdate"))
     assert update["properties"]["summary"]["maxLength"] == 3000
+
+
+# --- short lists: partners' countries and budget currencies ----------------------------------
+
+
+def _options(html: str, select_id: str) -> list[str]:
+    select = re.search(rf'<select[^>]*id="{select_id}"[^>]*>(.*?)</select>', html, re.S).group(1)
+    return re.findall(r'<option[^>]*value="([^"]*)"', select)
+
+
+def test_partners_countries_and_currencies_are_short_lists_that_accept_any_other(world, login):
+    """A partner's country is offered among the call's countries and the association's
+    (France in the fixtures), the budget's currency among the call's (USD), the
+    programme's and those of these countries (XOF, EUR): a few options instead of 250
+    countries and 150 currencies. Another country or currency sent (by an older page or
+    a person who knows the code) is still saved, and then shown chosen."""
+    client = login(world.applicant)
+    application = _draft(world, countries=["SN"])
+    html = client.get(f"/applications/{application.id}").get_data(as_text=True)
+    assert _options(html, "partners-0-country") == ["", "SN", "FR"]
+    assert _options(html, "budget_currency") == ["USD", "XOF", "EUR"]
+    response = _post(
+        client,
+        application,
+        budget_currency="JPY",
+        **{"partners-0-name": "Tokyo Sewing Guild", "partners-0-country": "JP"},
+    )
+    assert response.status_code == 303, text_of(response)
+    db.session.expire_all()
+    assert application.budget_currency == "JPY"
+    assert [(p.name, p.country) for p in application.partners] == [("Tokyo Sewing Guild", "JP")]
+    html = client.get(f"/applications/{application.id}").get_data(as_text=True)
+    assert _options(html, "partners-0-country") == ["", "SN", "FR", "JP"]
+    assert _options(html, "partners-1-country") == ["", "SN", "FR", "JP"]
+    assert _options(html, "budget_currency") == ["USD", "XOF", "EUR", "JPY"]
+    assert '<option selected value="JPY">' in html

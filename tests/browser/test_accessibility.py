@@ -47,6 +47,7 @@ def _pages(live) -> dict[str, list[str]]:
             f"/associations/{lyon.id}",
             "/notifications/",
             "/account/profile",
+            "/change",
         ],
         "evaluator": ["/", "/reviews/"],
         "officer": [
@@ -59,7 +60,15 @@ def _pages(live) -> dict[str, list[str]]:
             "/admin/associations",
             grant,
         ],
-        "finance": ["/", "/dashboard/", "/finance/", "/finance/run", "/finance/totals", grant],
+        "finance": [
+            "/",
+            "/dashboard/",
+            "/finance/",
+            "/finance/run",
+            "/finance/totals",
+            grant,
+            "/mf-recovery-codes",
+        ],
         "admin": [
             "/admin/users",
             "/admin/scheduler",

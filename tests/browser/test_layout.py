@@ -69,6 +69,7 @@ def _pages(live) -> dict[str, list[str]]:
             grant,
             f"{grant}/reports/{report.id}",
             "/notifications/",
+            "/change",
         ],
         "officer": [
             "/office/calls/",
@@ -78,7 +79,7 @@ def _pages(live) -> dict[str, list[str]]:
             "/grants/",
         ],
         "evaluator": ["/reviews/"] + ([f"/reviews/{review.id}"] if review else []),
-        "finance": ["/finance/", "/finance/run", "/finance/totals", grant],
+        "finance": ["/finance/", "/finance/run", "/finance/totals", grant, "/mf-recovery-codes"],
         "admin": ["/admin/users", "/admin/scheduler", "/admin/associations"],
     }
 

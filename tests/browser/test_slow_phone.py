@@ -5,11 +5,11 @@ the other rows), save, submit — must take at most 3 s with JavaScript and at m
 without. The times go to ``test-artifacts/slow-phone.json`` and ``.txt``, with the bytes
 each step received and the requests it made.
 
-Two steps load a whole page that weighs more than 3 s of this link, whatever the script
-does; they are held to the 8 s budget and marked in the table until the page is lighter:
-the first visit fetches the stylesheet and the script (then cached for a year), and the
-application form carries the lists of countries, SDG targets and currencies (about 5 KB
-compressed of its 9 KB)."""
+A step ends when its page has loaded (or the change shows). Between steps the person
+reads and types: what a page fetches in the background for later (the stylesheet and the
+scripts, ``rel=prefetch``) finishes then, before the next step starts, and is written to
+the table beside the step that asked for it (its seconds and bytes), so that nothing
+the journey downloads goes unseen."""
 
 from __future__ import annotations
 
@@ -33,11 +33,12 @@ OFFICER = "officer@demo.example.org"
 CODE = "SN-FORM-2027"
 #: Seconds a step may take at 20 kbit/s and 400 ms, with JavaScript and without.
 BUDGET = {True: 3.0, False: 8.0}
-#: Steps bound by the weight of the page they load (see above), and why.
-PAGE_WEIGHT_BOUND = {
-    "sign-in page, first visit": "stylesheet and script, fetched once",
-    "start an application": "country, SDG and currency lists in the form",
-}
+#: The one step still over the 3 s with JavaScript, held to what it takes today (4.3 to
+#: 5.5 s from run to run on a shared machine) so that it cannot grow unseen: the
+#: application form carries the 169 SDG targets (1.9 KB of its 6.6 KB compressed), and
+#: the start is a POST, a redirect and the page (1.4 s of latency and cookies before the
+#: first byte of the form).
+OVER_BUDGET = {"start an application": 6.0}
 KBIT = 20
 LATENCY_MS = 400
 
@@ -45,7 +46,10 @@ LATENCY_MS = 400
 @pytest.fixture(scope="module")
 def short_call(live) -> str:
     """An open call that asks for no document, so that a draft can be submitted as soon
-    as its fields are filled (uploads are timed elsewhere)."""
+    as its fields are filled (uploads are timed elsewhere). The server has served the
+    sign-in page once, as a running one has: the link is timed, not the first compiling
+    of the templates."""
+    live.app.test_client().get("/login")
     with live.app.app_context():
         if db.session.query(Call).filter_by(code=CODE).count():
             return CODE  # another module of the session made it
@@ -111,19 +115,30 @@ class Stopwatch:
         started = time.monotonic()
         action()
         seconds = time.monotonic() - started
-        self.cdp.send("Runtime.evaluate", {"expression": "0"})  # the step's network events
-        bound = PAGE_WEIGHT_BOUND.get(name) if self.javascript else None
+        self._flush()
+        received, requests = self.received, list(self.requests)
+        # The person reads the page: what it fetches for later arrives meanwhile.
+        reading = time.monotonic()
+        self.page.wait_for_load_state("networkidle")
+        self._flush()
+        background = self.requests[len(requests) :]
         self.rows.append(
             {
                 "step": name,
                 "javascript": self.javascript,
                 "seconds": round(seconds, 2),
-                "budget": BUDGET[False] if bound else BUDGET[self.javascript],
-                "note": f"page weight: {bound}" if bound else "",
-                "bytes": self.received,
-                "requests": self.requests,
+                "budget": OVER_BUDGET.get(name, BUDGET[True]) if self.javascript else BUDGET[False],
+                "over_goal": self.javascript and seconds > BUDGET[True],
+                "bytes": received,
+                "requests": requests,
+                "background_seconds": round(time.monotonic() - reading, 2) if background else 0,
+                "background_bytes": self.received - received,
+                "background_requests": background,
             }
         )
+
+    def _flush(self) -> None:
+        self.cdp.send("Runtime.evaluate", {"expression": "0"})  # the step's network events
 
 
 def _navigate(page: Page, click) -> None:
@@ -224,14 +239,17 @@ def _write(rows: list[dict], javascript: bool) -> None:
     table = [row for row in earlier if row.get("javascript") != javascript] + rows
     path.write_text(json.dumps(table, indent=2, ensure_ascii=False))
     lines = [
-        f"Steps at {KBIT} kbit/s and {LATENCY_MS} ms latency",
-        f"{'step':<28}{'JavaScript':<12}{'seconds':>8}{'budget':>8}{'KB':>8}  note",
+        f"Steps at {KBIT} kbit/s and {LATENCY_MS} ms latency (background: fetched for later"
+        " while the person reads, up to the network's rest of 0.5 s)",
+        f"{'step':<28}{'JavaScript':<12}{'seconds':>8}{'budget':>8}{'KB':>8}"
+        f"{'background s':>14}{'KB':>6}",
     ]
     for row in table:
         lines.append(
             f"{row['step']:<28}{'yes' if row['javascript'] else 'no':<12}"
-            f"{row['seconds']:>8.2f}{row['budget']:>8.1f}{row['bytes'] / 1024:>8.1f}  "
-            + ("SLOW " if row["seconds"] > row["budget"] else "")
-            + row["note"]
+            f"{row['seconds']:>8.2f}{row['budget']:>8.1f}{row['bytes'] / 1024:>8.1f}"
+            f"{row['background_seconds']:>14.2f}{row['background_bytes'] / 1024:>6.1f}"
+            + ("  SLOW" if row["seconds"] > row["budget"] else "")
+            + ("  over the 3 s goal" if row.get("over_goal") else "")
         )
     (ARTIFACTS / "slow-phone.txt").write_text("\n".join(lines) + "\n")

@@ -115,3 +115,20 @@ def test_the_api_gives_the_same_ranking_as_the_page(world, client):
         assert refused.status_code == 403, person.email
     bad = client.get(f"{url}?by=loudest", headers=headers)
     assert bad.status_code == 422 and "by" in bad.get_json()["errors"]
+
+
+def test_the_demo_award_has_no_funding_line_above_it(app, login):
+    """Last year's Senegal call of the demo: its one application was awarded after it was
+    completed without reviews; it is funded, so no funding line is drawn above it."""
+    from grants.models import User
+    from grants.services.demo import PREVIOUS_CALL, seed
+
+    seed()
+    db.session.flush()
+    officer = db.session.query(User).filter_by(email="officer@demo.example.org").one()
+    page = login(officer, password="officer-mango-river-27")
+    response = page.get(f"/office/calls/{PREVIOUS_CALL}/ranking/")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and f"{PREVIOUS_CALL}-0001" in html
+    assert 'class="funding-line"' not in html
+    assert "beyond the envelope" not in text_of(response)

@@ -19,6 +19,7 @@ from grants.services.scoring_math import (
     CriterionSpec,
     ReviewPoint,
     application_scores,
+    funding_line,
     normalised_totals,
     rank,
     raw_evaluators,
@@ -475,3 +476,37 @@ def test_ranking_needs_every_amount():
 
 def test_an_empty_ranking():
     assert rank({}, {}, D("1000")) == []
+
+
+def test_awarded_applications_are_within_and_above_the_funding_line():
+    """An award is funded wherever it ranks: one completed without reviews (last), one
+    below an application the envelope passed over; the cumulative counts the amount
+    awarded. The line falls below the last row within the envelope."""
+    scores = {
+        1: scored(1, "90.00", "90.00"),
+        2: scored(2, "80.00", "80.00"),
+        3: scored(3, "70.00", "70.00"),
+        4: ApplicationScore(application_id=4),  # completed without reviews, then awarded
+        5: scored(5, "60.00", "60.00"),
+    }
+    amounts = {1: D("50000"), 2: D("40000"), 3: D("20000"), 4: D("10000"), 5: D("5000")}
+    rows = rank(scores, amounts, D("80000"), funded={3: D("15000"), 4: D("10000")})
+    assert [row.application_id for row in rows] == [1, 2, 3, 5, 4]
+    assert [row.cumulative for row in rows] == [
+        D("50000"),
+        D("90000"),
+        D("105000"),  # the 15,000 awarded, not the 20,000 requested
+        D("110000"),
+        D("120000"),
+    ]
+    assert [row.within_envelope for row in rows] == [True, False, True, False, True]
+    assert funding_line(rows) is None  # the last row is an award: nothing falls below
+    without_last_award = rank(scores, amounts, D("80000"), funded={3: D("15000")})
+    assert funding_line(without_last_award) == 4  # above application 5, fourth
+    assert funding_line(rank(scores, amounts, D("80000"))) == 2  # nobody awarded yet
+
+
+def test_a_lone_award_without_reviews_has_no_line_above_it():
+    rows = rank({}, {7: D("30000")}, D("240000"), funded={7: D("30000")})
+    assert [(row.within_envelope, row.cumulative) for row in rows] == [(True, D("30000"))]
+    assert funding_line(rows) is None
