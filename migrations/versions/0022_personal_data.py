@@ -5,8 +5,8 @@ time, by a partial unique index); ``users.anonymised_at`` marks an account whose
 data was replaced by a pseudonym; ``applications.personal_data_deleted_at`` marks an
 application never awarded whose documents and personal data the retention job deleted.
 
-Revision ID: 0021
-Revises: 0019
+Revision ID: 0022
+Revises: 0021
 Create Date: 2026-12-07 15:00:00
 
 """
@@ -14,8 +14,8 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = "0021"
-down_revision = "0019"
+revision = "0022"
+down_revision = "0021"
 branch_labels = None
 depends_on = None
 
