@@ -122,6 +122,23 @@ def _positive(name: str, raw: str) -> int:
     return value
 
 
+def _years(name: str, raw: str) -> int:
+    """A number of years that deletes nothing by mistake: 0 would delete every closed
+    call's applications at once, so it is refused with the reason."""
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(
+            f"{name} must be a whole number of years such as 5, not {raw!r}"
+        ) from None
+    if value < 1:
+        raise ConfigError(
+            f"{name} must be at least 1 year (0 or less would delete the documents of every "
+            f"application never awarded at once), not {raw!r}"
+        )
+    return value
+
+
 def _days(name: str, raw: str) -> tuple[int, ...]:
     """A comma-separated list of day counts, such as ``14,3``; largest first."""
     parts = [part.strip() for part in raw.split(",") if part.strip()]
@@ -386,6 +403,19 @@ SETTINGS: tuple[Setting, ...] = (
         "10",
         _positive,
         "how often a waiting scheduler tries to take the lead",
+    ),
+    Setting(
+        "DATA_EXPORT_LINK_HOURS",
+        "72",
+        _positive,
+        "hours a person's downloadable copy of their data stays available",
+    ),
+    Setting(
+        "RETENTION_YEARS_UNAWARDED",
+        "5",
+        _years,
+        "years after their call closed when applications never awarded lose their "
+        "documents and personal data",
     ),
     Setting("LOG_LEVEL", "INFO", _choice("debug", "info", "warning", "error"), "log level"),
 )

@@ -123,6 +123,8 @@ def retry(person: User, notification_id: int, now: datetime | None = None) -> No
         return outbox.retry(notification_id, now)
     except LookupError:
         raise NotFound(_("No such notification.")) from None
+    except outbox.RecipientAnonymised:
+        raise Conflict(_("This email is not sent again: its recipient was anonymised.")) from None
     except ValueError:
         raise Conflict(_("Only a failed notification can be retried.")) from None
 
@@ -131,8 +133,12 @@ def retry_all_failed(person: User, now: datetime | None = None) -> int:
     """An admin sends every failed email again; returns how many."""
     check_may_watch(person)
     ids = db.session.scalars(
-        select(Notification.id).where(
-            Notification.channel == "email", Notification.state == "failed"
+        select(Notification.id)
+        .join(User, User.id == Notification.recipient_id)
+        .where(
+            Notification.channel == "email",
+            Notification.state == "failed",
+            User.anonymised_at.is_(None),
         )
     ).all()
     for row_id in ids:

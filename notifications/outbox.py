@@ -306,7 +306,13 @@ def dispatch(
                     log.warning("Lease %s was ended by a newer leader; dispatch stops", lease)
                     return sent, failed
                 continue  # this row was taken back meanwhile
-            email = compose(db.session.get(Notification, row_id))
+            row = db.session.get(Notification, row_id)
+            if row.recipient.anonymised_at is not None:
+                _refuse_anonymised(row)
+                db.session.commit()
+                failed += 1
+                continue
+            email = compose(row)
             db.session.commit()  # no transaction stays open while the email travels
             try:
                 send_email(**email)
@@ -329,11 +335,28 @@ def dispatch(
     return sent, failed
 
 
+#: Why an email to an anonymised person is not sent (``services.anonymisation``).
+NOT_SENT_ANONYMISED = "Not sent: the recipient was anonymised and their address is no longer kept."
+
+
+class RecipientAnonymised(ValueError):
+    """The email's recipient was anonymised: it is never sent, nor retried."""
+
+
+def _refuse_anonymised(row: Notification) -> None:
+    row.state, row.last_error = "failed", NOT_SENT_ANONYMISED
+    row.claimed_by = row.claimed_at = None
+    log.info("Notification %s not sent: its recipient was anonymised", row.id)
+
+
 def retry(row_id: int, now: datetime | None = None) -> Notification:
-    """An admin sends a failed row again: it becomes due now, with fresh attempts."""
+    """An admin sends a failed row again: it becomes due now, with fresh attempts.
+    Never for an anonymised recipient (``RecipientAnonymised``)."""
     row = db.session.get(Notification, row_id)
     if row is None or row.channel != "email":
         raise LookupError(row_id)
+    if row.recipient.anonymised_at is not None:
+        raise RecipientAnonymised(NOT_SENT_ANONYMISED)
     if row.state != "failed":
         raise ValueError("Only a failed notification can be retried.")
     row.state, row.attempts, row.next_attempt_at = "pending", 0, now or utcnow()

@@ -188,6 +188,19 @@ def prune_job(app: Flask, now: datetime) -> int:
     return (removed.rowcount or 0) + deliveries
 
 
+def data_exports_job(app: Flask, now: datetime) -> int:
+    from grants.services import personal_data
+
+    return personal_data.prepare_waiting(now)
+
+
+def retention_job(app: Flask, now: datetime) -> int:
+    """Refused, deleting nothing, while the setting is unusable: the run records why."""
+    from grants.services import retention
+
+    return retention.run(now)
+
+
 @dataclass(frozen=True)
 class Job:
     name: str
@@ -226,6 +239,19 @@ JOBS: tuple[Job, ...] = (
         "Write the open-data files again after a published grant changed",
         open_data_job,
         lambda app: IntervalTrigger(seconds=app.config["SCHEDULER_OPEN_DATA_SECONDS"]),
+    ),
+    Job(
+        "data-exports",
+        "Prepare the copies of their data people asked for; forget expired ones",
+        data_exports_job,
+        lambda app: IntervalTrigger(seconds=app.config["SCHEDULER_DISPATCH_SECONDS"]),
+    ),
+    Job(
+        "retention",
+        "Delete documents and personal data of applications never awarded, "
+        "RETENTION_YEARS_UNAWARDED years after their call closed",
+        retention_job,
+        lambda app: CronTrigger(hour=2, minute=41, timezone="UTC"),
     ),
     Job(
         "prune",

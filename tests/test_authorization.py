@@ -97,6 +97,14 @@ ROUTES: dict[tuple[str, str], dict[str, object]] = {
     ("GET", "account.notifications"): SIGNED_IN,
     ("POST", "account.notifications"): SIGNED_IN,
     ("POST", "account.revoke_token"): {ANON: LOGIN, **dict.fromkeys(ROLE_NAMES, MISSING)},
+    ("GET", "privacy.my_data"): SIGNED_IN,
+    ("POST", "privacy.my_data"): SIGNED_IN,
+    # The walk's copy is the applicant's: nobody else, staff included, finds it.
+    ("GET", "privacy.download_export"): {
+        ANON: LOGIN,
+        **dict.fromkeys(ROLE_NAMES, MISSING),
+        "applicant": OK,
+    },
     ("GET", "associations.create"): SIGNED_IN,
     ("POST", "associations.create"): SIGNED_IN,
     ("GET", "associations.show"): ASSOCIATION_READ,
@@ -113,6 +121,10 @@ ROUTES: dict[tuple[str, str], dict[str, object]] = {
     ("POST", "admin.grant_role"): ADMIN_ONLY,
     ("POST", "admin.remove_role"): ADMIN_ONLY,
     ("POST", "admin.set_active"): ADMIN_ONLY,
+    # The walk posts no confirmation: the admin is told to type the email (422).
+    ("GET", "privacy.anonymise"): ADMIN_ONLY,
+    ("POST", "privacy.anonymise"): ADMIN_ONLY,
+    ("GET", "privacy.retention_preview"): ADMIN_ONLY,
     ("GET", "admin.associations"): STAFF_LIST,
     ("GET", "admin.scheduler"): ADMIN_ONLY,
     ("GET", "audit.trail"): ADMIN_ONLY,
@@ -496,6 +508,9 @@ def world(app, login):
     from grants.services.staff_invitations import invite as invite_staff
 
     staff_invitation = invite_staff(people["admin"], "walk-staff@example.org", ["evaluator"])
+    from grants.services.personal_data import request_export
+
+    export = request_export(people["applicant"])
     clients = {role: login(person) for role, person in people.items()}
     from tests.clients import AppClient
 
@@ -534,6 +549,7 @@ def world(app, login):
         "endpoint_id": endpoint.id,
         "delivery_id": delivery.id,
         "invitation_id": staff_invitation.id,
+        "export_id": export.id,
         "notification_id": db.session.scalar(
             select(Notification.id).where(Notification.channel == "email").limit(1)
         ),

@@ -56,6 +56,7 @@ def pages(world, login, client):
                 f"/grants/{award.id}/reports/{report.id}",
                 "/notifications/",
                 "/account/notifications",
+                "/account/data",
                 f"/dashboard/associations/{world.association.id}",
             ],
         ),
@@ -81,7 +82,16 @@ def pages(world, login, client):
                 "/dashboard/finance",
             ],
         ),
-        "admin": (login(world.admin), ["/admin/users", "/admin/scheduler", "/admin/audit"]),
+        "admin": (
+            login(world.admin),
+            [
+                "/admin/users",
+                "/admin/scheduler",
+                "/admin/audit",
+                "/admin/retention",
+                f"/admin/users/{world.applicant.id}/anonymise",
+            ],
+        ),
     }
 
 

@@ -81,3 +81,41 @@ def test_the_public_call_page_costs_the_same_for_two_or_twenty_applications(worl
     for _ in range(18):
         make_application(world, call, state="submitted")
     assert cost_of(client, f"/calls/{call.code}") == few
+
+
+def test_my_data_page_costs_the_same_for_one_or_five_copies(world, login):
+    from grants.services.personal_data import request_export
+
+    member = login(world.applicant)
+    request_export(world.applicant)
+    member.get("/account/data")
+    few = cost_of(member, "/account/data")
+    for _ in range(4):
+        request_export(world.applicant)
+    assert cost_of(member, "/account/data") == few
+
+
+def test_the_retention_preview_costs_the_same_for_two_or_twenty_applications(world, login):
+    from datetime import UTC, datetime
+
+    old = make_call(world, state="closed", closes_at=datetime(2015, 1, 31, tzinfo=UTC))
+    for _ in range(2):
+        make_application(world, old, state="rejected")
+    admin = login(world.admin)
+    admin.get("/admin/retention")
+    few = cost_of(admin, "/admin/retention")
+    for _ in range(18):
+        make_application(world, old, state="rejected")
+    assert cost_of(admin, "/admin/retention") == few
+
+
+def test_the_anonymisation_page_costs_the_same_whatever_the_person_wrote(world, login):
+    admin = login(world.admin)
+    path = f"/admin/users/{world.applicant.id}/anonymise"
+    call = make_call(world)
+    make_application(world, call)
+    admin.get(path)
+    few = cost_of(admin, path)
+    for _ in range(10):
+        make_application(world, call)
+    assert cost_of(admin, path) == few

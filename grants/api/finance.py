@@ -233,7 +233,7 @@ class LedgerEntrySchema(Schema):
     currency = fields.String(required=True)
     value_date = fields.Date(required=True)
     reference = fields.String(required=True)
-    actor_label = fields.String(required=True)
+    actor_label = fields.String(required=True, attribute="shown_actor")
     created_at = fields.AwareDateTime(required=True)
 
 

@@ -597,7 +597,7 @@ class HistorySchema(Schema):
     from_state = fields.String()
     to_state = fields.String()
     actor_id = fields.Integer(allow_none=True)
-    actor_label = fields.String()
+    actor_label = fields.String(attribute="shown_actor")
     comment = fields.String()
     created_at = fields.AwareDateTime()
 

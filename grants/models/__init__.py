@@ -31,6 +31,7 @@ from grants.models.notifications import (
     ScheduledJob,
     SchedulerLease,
 )
+from grants.models.privacy import DataExport
 from grants.models.reviews import ConflictDeclaration, Decision, Review, Score
 from grants.models.search import SearchEntry
 from grants.models.webhooks import WebhookDelivery, WebhookEndpoint, WebhookSubscription
@@ -53,6 +54,7 @@ __all__ = [
     "BudgetLine",
     "Call",
     "CoFinancing",
+    "DataExport",
     "ConflictDeclaration",
     "Criterion",
     "Decision",

@@ -78,6 +78,9 @@ class User(db.Model, UserMixin):
     mf_recovery_codes: Mapped[list[str] | None] = mapped_column(MutableList.as_mutable(JSON))
     #: The person's handle for passkeys (WebAuthn), set when they add their first.
     fs_webauthn_user_handle: Mapped[str | None] = mapped_column(String(64), unique=True)
+    #: When an admin replaced this person's personal data by a pseudonym; they cannot
+    #: sign in again, and nothing is sent to them any more.
+    anonymised_at: Mapped[datetime | None]
     create_datetime: Mapped[datetime] = mapped_column(default=utcnow)
     update_datetime: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

@@ -83,6 +83,9 @@ class Application(db.Model):
     submitted_at: Mapped[datetime | None]
     #: The first decision (award, waiting list or rejection), for the time to decision.
     decided_at: Mapped[datetime | None]
+    #: When the retention job deleted its documents and personal data (never awarded,
+    #: its call closed more than ``RETENTION_YEARS_UNAWARDED`` years before).
+    personal_data_deleted_at: Mapped[datetime | None]
 
     call: Mapped[Call] = relationship(lazy="joined", innerjoin=True)
     association: Mapped[Association] = relationship(lazy="joined", innerjoin=True)

@@ -14,9 +14,10 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    select,
     text,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from grants.extensions import db
 from grants.models.accounts import User
@@ -254,6 +255,19 @@ class LedgerEntry(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     tranche: Mapped[Tranche | None] = relationship()
+    #: The actor's pseudonym once they were anonymised, read in the same statement.
+    actor_pseudonym: Mapped[str | None] = column_property(
+        select(User.full_name)
+        .where(User.id == actor_id, User.anonymised_at.isnot(None))
+        .correlate_except(User)
+        .scalar_subquery()
+    )
+
+    @property
+    def shown_actor(self) -> str:
+        """The actor as shown: the entry keeps the name written at the time (the ledger is
+        append-only), but an anonymised actor is shown by pseudonym."""
+        return self.actor_pseudonym or self.actor_label
 
 
 #: Changes of bank details that hold the grant's payments (``new`` lasts one transaction).

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, select
+from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from grants.extensions import db
 from grants.models.accounts import User
@@ -33,3 +33,16 @@ class HistoryEntry(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
     actor: Mapped[User | None] = relationship()
+    #: The actor's pseudonym once they were anonymised, read in the same statement.
+    actor_pseudonym: Mapped[str | None] = column_property(
+        select(User.full_name)
+        .where(User.id == actor_id, User.anonymised_at.isnot(None))
+        .correlate_except(User)
+        .scalar_subquery()
+    )
+
+    @property
+    def shown_actor(self) -> str:
+        """Who fired it, as pages and the API show it: the row keeps the name written at
+        the time (it is never updated), but an anonymised actor is shown by pseudonym."""
+        return self.actor_pseudonym or self.actor_label

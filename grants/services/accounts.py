@@ -173,6 +173,8 @@ def remove_role(actor: User, user: User, role: str, note: str = "") -> None:
 
 
 def set_active(actor: User, user: User, active: bool, note: str = "") -> None:
+    if active and user.anonymised_at is not None:
+        raise Conflict(_("An anonymised account cannot be reactivated."))
     problem = None if active else deactivation_problem(actor, user)
     if problem:
         raise Conflict(problem)

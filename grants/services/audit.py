@@ -78,6 +78,11 @@ KINDS: dict[str, Any] = {
     "passkey.removed": _l("Passkey removed"),
     "document.downloaded": _l("Document downloaded"),
     "export.downloaded": _l("Export downloaded"),
+    "data_export.requested": _l("Personal data copy asked for"),
+    "data_export.downloaded": _l("Personal data copy downloaded"),
+    "person.anonymised": _l("Person anonymised"),
+    "retention.run": _l("Retention run"),
+    "retention.refused": _l("Retention refused"),
 }
 
 #: The records audit rows point at, with their names for a reader.
@@ -89,6 +94,7 @@ RECORD_TYPES: dict[str, Any] = {
     "document": _l("Document"),
     "token": _l("API token"),
     "webhook": _l("Webhook"),
+    "data_export": _l("Personal data copy"),
 }
 
 #: What the command line is called in the trail.

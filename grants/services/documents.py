@@ -57,6 +57,7 @@ from grants.storage import (
     DocumentNotFoundError,
     DocumentStore,
     StorageError,
+    StoredObject,
     safe_filename,
 )
 
@@ -69,6 +70,8 @@ DEFAULT_MAX_SIZE_MB = 10
 SPOOL_IN_MEMORY = MB
 #: ``session.info`` key of the objects stored in the session's open transaction.
 PENDING = "grants.documents.pending"
+#: ``session.info`` key of the objects to delete once the session's transaction commits.
+DOOMED = "grants.documents.doomed"
 
 
 class StorageUnavailable(DomainError):
@@ -181,6 +184,31 @@ def add_document(
     if application is not None:
         db.session.expire(application, ["documents"])
     return document
+
+
+def store_file(prefix: str, stream: BinaryIO, content_type: str) -> StoredObject:
+    """Store a file the product made itself (a person's copy of their data), kept only
+    if the transaction that records it commits, as uploads are."""
+    store: DocumentStore = current_app.extensions["document_store"]
+    try:
+        stored = store.put(store.new_key(prefix), stream, content_type)
+    except StorageError as exc:
+        raise StorageUnavailable(str(exc)) from exc
+    _remember(db.session(), store, stored.key)
+    return stored
+
+
+def delete_after_commit(keys: Iterable[str]) -> None:
+    """Delete these objects from the store once the transaction that dropped their rows
+    commits, never before (DESIGN.md principle 5): a rollback keeps them, so no row is
+    ever left pointing to a deleted object."""
+    store: DocumentStore = current_app.extensions["document_store"]
+    session = db.session()
+    transaction = session.get_nested_transaction() or session.get_transaction()
+    if transaction is None:
+        transaction = session.begin()
+    doomed = session.info.setdefault(DOOMED, [])
+    doomed.extend(_Pending(key, store, transaction) for key in keys)
 
 
 def stored_filename(filename: str, kind: str | None) -> str:
@@ -496,14 +524,33 @@ def _delete_pending(session: Session, doomed: Callable[[_Pending], bool]) -> Non
 def _forget_committed(session: Session) -> None:
     if not session.in_nested_transaction():
         session.info.pop(PENDING, None)
+        _delete_doomed(session)
 
 
 @event.listens_for(Session, "after_soft_rollback")
 def _delete_rolled_back(session: Session, previous_transaction: SessionTransaction) -> None:
     _delete_pending(session, lambda entry: _within(entry.transaction, previous_transaction))
+    session.info[DOOMED] = [
+        entry
+        for entry in session.info.get(DOOMED) or []
+        if not _within(entry.transaction, previous_transaction)
+    ]
 
 
 @event.listens_for(Session, "after_transaction_end")
 def _delete_abandoned(session: Session, transaction: SessionTransaction) -> None:
     if transaction.parent is None:
         _delete_pending(session, lambda entry: True)
+        session.info.pop(DOOMED, None)  # ended without a commit: the rows are still there
+
+
+def _delete_doomed(session: Session) -> None:
+    """The commit removed the rows: their objects go now. A failure leaves an orphan
+    object (logged), never a row without its object."""
+    for entry in session.info.pop(DOOMED, None) or []:
+        try:
+            entry.store.delete(entry.key)
+        except Exception as exc:
+            log.warning(
+                "Could not delete document object %s after its row went: %s", entry.key, exc
+            )
