@@ -160,7 +160,7 @@ def test_asking_for_new_bank_details_and_deciding_them_ask_first(world, login):
         "reason": "The association moved its account.",
     }
     with time_machine.travel(T, tick=False):
-        awa, officer = login(world.applicant), login(world.officer)
+        awa, finance = login(world.applicant), login(world.finance)
     with time_machine.travel(STALE, tick=False):
         asked = awa.post(f"/grants/{award.id}/bank-details", data=new_account)
         assert asked.location.startswith("/verify") and not award.bank_change_pending
@@ -171,10 +171,10 @@ def test_asking_for_new_bank_details_and_deciding_them_ask_first(world, login):
         change_id = db.session.scalar(
             select(db.text("id")).select_from(db.text("bank_details_changes"))
         )
-        decided = officer.post(f"/grants/bank-changes/{change_id}/approve")
+        decided = finance.post(f"/grants/bank-changes/{change_id}/approve")
         assert decided.location.startswith("/verify") and award.bank_change_pending
-        officer.post(decided.location, data={"password": PASSWORD})
-        officer.post(f"/grants/bank-changes/{change_id}/approve")
+        finance.post(decided.location, data={"password": PASSWORD})
+        finance.post(f"/grants/bank-changes/{change_id}/approve")
         assert not award.bank_change_pending and award.iban == "BE68539007547034"
 
 
@@ -257,3 +257,19 @@ def test_the_window_is_a_setting_of_at_least_one_minute():
     assert load_settings({"REAUTHENTICATE_AFTER_MINUTES": "5"})["REAUTHENTICATE_AFTER_MINUTES"] == 5
     with pytest.raises(ConfigError, match="REAUTHENTICATE_AFTER_MINUTES must be at least 1"):
         load_settings({"REAUTHENTICATE_AFTER_MINUTES": "0"})
+
+
+def test_a_copy_of_ones_data_and_an_anonymisation_ask_first(world, login):
+    from grants.models.privacy import DataExport
+
+    with time_machine.travel(T, tick=False):
+        awa, admin = login(world.applicant), login(world.admin)
+    with time_machine.travel(STALE, tick=False):
+        asked = awa.post("/account/data", data={})
+        assert asked.location.startswith("/verify")
+        assert db.session.scalar(select(func.count(DataExport.id))) == 0
+        refused = admin.post(
+            f"/admin/users/{world.outsider.id}/anonymise",
+            data={"confirmation": world.outsider.email},
+        )
+        assert refused.location.startswith("/verify") and world.outsider.anonymised_at is None

@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_security import current_user
 
 from forms.privacy import AnonymiseForm, ExportForm
+from grants.freshness import unless_fresh
 from grants.roles import ADMIN
 from grants.services import accounts as account_service
 from grants.services import anonymisation, personal_data, retention
@@ -29,6 +30,8 @@ def _my_data_page(form: ExportForm, status: int = 200):
 def my_data():
     form = ExportForm()
     if form.validate_on_submit():
+        if (answer := unless_fresh()) is not None:
+            return answer  # a copy of everything about a person: who is asking, again
         try:
             export = personal_data.request_export(current_user)
         except Conflict as refused:
@@ -63,6 +66,8 @@ def anonymise(user_id: int):
     form = AnonymiseForm()
     status = 200
     if request.method == "POST":
+        if (answer := unless_fresh()) is not None:
+            return answer
         try:
             name = anonymisation.anonymise(current_user, person, form.confirmation.data or "")
         except InvalidInput as refused:
