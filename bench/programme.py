@@ -323,7 +323,11 @@ def drafters(world, call: Call, count: int, per_person: int = 10) -> None:
         "users",
         world.applicant.id,
         people,
-        {"email": "'drafter-' || g || '@example.org'", "fs_uniquifier": "md5('drafter' || g)"},
+        {
+            "email": "'drafter-' || g || '@example.org'",
+            "fs_uniquifier": "md5('drafter' || g)",
+            "fs_webauthn_user_handle": "md5('drafter passkeys' || g)",
+        },
     )
     # Draft g belongs to the gth association after the applicant's own, whose member is
     # drafter 1 + (g - 1) / per_person.

@@ -134,10 +134,10 @@ SIGNED_IN_PAGES = {
         "ar": ("يتيح لكم رمز الاسترداد", "عرض رموزي"),
     },
     "/verify": {
-        "en": ("Confirm it is you", "Continue"),
-        "fr": ("Confirmez qu’il s’agit bien de vous", "Continuer"),
-        "es": ("Confirme que es usted", "Continuar"),
-        "ar": ("أكّدوا هويتكم", "متابعة"),
+        "en": ("Confirm it is you", "Confirm"),
+        "fr": ("Confirmez qu’il s’agit bien de vous", "Confirmer"),
+        "es": ("Confirme que es usted", "Confirmar"),
+        "ar": ("أكّدوا هويتكم", "تأكيد"),
     },
 }
 

@@ -24,10 +24,12 @@ def test_models_match_the_migrations(app):
 
 
 def test_bank_changes_become_a_lifecycle_keeping_their_outcome(tmp_path):
-    """Revision 0020 on a database of 0017 with a change of each kind: pending ones wait
+    """Revision 0021 on a database of 0020 with a change of each kind: pending ones wait
     as ``requested``, decided ones keep their outcome, each gets the history rows its
-    request and decision would have written, and webhook subscriptions follow."""
-    from flask_migrate import upgrade
+    request and decision would have written, and webhook subscriptions follow. The
+    people and grants are made with today's models at the head, which is then taken
+    back down to 0020 to write the changes as they were."""
+    from flask_migrate import downgrade, upgrade
     from sqlalchemy import text
 
     from grants import create_app
@@ -35,7 +37,7 @@ def test_bank_changes_become_a_lifecycle_keeping_their_outcome(tmp_path):
 
     application = create_app(test_settings(f"sqlite:///{tmp_path / 'old.db'}", tmp_path))
     with application.app_context():
-        upgrade(revision="0017")
+        upgrade()
         from grants.services.webhooks import create_endpoint
         from tests.fixtures.people import make_user
         from tests.fixtures.programme import make_award, make_world
@@ -49,6 +51,9 @@ def test_bank_changes_become_a_lifecycle_keeping_their_outcome(tmp_path):
         awards = [make_award(world, state="active").id for _ in range(3)]
         db.session.commit()
         people = {"asker": asker.id, "approver": approver.id, "refuser": refuser.id}
+        asker_label, endpoint_id = asker.display_name, endpoint.id
+        db.session.remove()
+        downgrade(revision="0020")
         with db.engine.connect() as connection:
             for number, (state, decided) in enumerate(
                 [("pending", None), ("approved", "approver"), ("rejected", "refuser")], start=1
@@ -77,7 +82,7 @@ def test_bank_changes_become_a_lifecycle_keeping_their_outcome(tmp_path):
                     "INSERT INTO webhook_subscriptions (endpoint_id, event_type) VALUES"
                     " (:id, 'award.bank_change_requested'), (:id, 'award.bank_change_rejected')"
                 ),
-                {"id": endpoint.id},
+                {"id": endpoint_id},
             )
             connection.commit()
         upgrade()
@@ -110,6 +115,6 @@ def test_bank_changes_become_a_lifecycle_keeping_their_outcome(tmp_path):
             labels = connection.execute(
                 text("SELECT DISTINCT actor_label FROM history WHERE transition = 'request'")
             ).scalars()
-            assert list(labels) == [asker.display_name]
+            assert list(labels) == [asker_label]
             assert list(events) == ["bank_change.refuse", "bank_change.request", "tranche.pay"]
         db.engine.dispose()

@@ -30,6 +30,8 @@ DESTRUCTIVE = {
     ("tranche", "cancel"),
     ("association", "reject"),
     ("association", "suspend"),
+    ("bank_change", "refuse"),
+    ("bank_change", "cancel"),
 }
 
 
