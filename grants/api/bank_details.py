@@ -159,12 +159,16 @@ def bank_change_history(args, change_id: int):
     return page_of(history_of(change), args)
 
 
-class BankChangeTransition(TransitionRequest):
-    version = fields.Integer(
+def _version_field() -> fields.Integer:
+    return fields.Integer(
         load_default=None,
         validate=validate.Range(min=1, max=2**31 - 1),
         metadata={"description": 'the version read (or send it as If-Match: "3"): 409 if stale'},
     )
+
+
+class BankChangeTransition(TransitionRequest):
+    version = _version_field()
 
 
 @blueprint.route("/bank-changes/<int:change_id>/transitions", methods=["POST"])
@@ -204,11 +208,7 @@ class BankChangeDecision(Schema):
         validate=Within(limits.REASON),
         metadata={"description": "required to refuse: why"},
     )
-    version = fields.Integer(
-        load_default=None,
-        validate=validate.Range(min=1, max=2**31 - 1),
-        metadata={"description": 'the version read (or send it as If-Match: "3"): 409 if stale'},
-    )
+    version = _version_field()
 
 
 @blueprint.route("/bank-changes/<int:change_id>/decision", methods=["POST"])

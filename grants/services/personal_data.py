@@ -41,6 +41,7 @@ from grants.models.privacy import DataExport
 from grants.models.reviews import Review
 from grants.orm import utcnow
 from grants.services import audit
+from grants.services.applications import DRAFT_FIELDS
 from grants.services.documents import delete_after_commit, store_file
 from grants.services.errors import Conflict, DomainError, NotFound
 from grants.storage import DocumentNotFoundError, DocumentStore, StorageError, safe_filename
@@ -343,22 +344,7 @@ APPLICATION_FIELDS = (
     "id",
     "reference",
     "state",
-    "language",
-    "title",
-    "summary",
-    "objectives",
-    "sector",
-    "country",
-    "locality",
-    "start_date",
-    "duration_months",
-    "beneficiaries_count",
-    "beneficiaries_women",
-    "beneficiaries_men",
-    "beneficiaries_description",
-    "sdg_targets",
-    "budget_currency",
-    "amount_requested",
+    *DRAFT_FIELDS,
     "amount_awarded",
     "created_at",
     "submitted_at",
