@@ -433,8 +433,8 @@ def cancel(person: User, file_id: int, reason: str, now: datetime | None = None)
     if paid:
         raise Conflict(
             _(
-                "%(count)s tranches of this file are already paid; a file the bank executed "
-                "cannot be cancelled.",
+                "Tranches of this file are already paid (%(count)s); a file the bank "
+                "executed cannot be cancelled.",
                 count=len(paid),
             )
         )
