@@ -124,6 +124,24 @@ def seed_command():
     click.echo("")
 
 
+@demo.command("bank-statement")
+@click.argument("message_id")
+def bank_statement_command(message_id):
+    """Print the camt.053 statement the demo bank sends once it executed a payment file
+    (MESSAGE_ID, as the payment files page shows it), for finance to import."""
+    from grants.models.payments import PaymentFile
+    from grants.services.demo_bank import statement_for
+
+    if current_app.config["PRODUCTION"]:
+        _fail("the demo bank writes no statement in production")
+    payment_file = db.session.scalar(
+        select(PaymentFile).where(PaymentFile.message_id == message_id)
+    )
+    if payment_file is None:
+        _fail(f"no payment file {message_id!r}")
+    click.echo(statement_for(payment_file).decode(), nl=False)
+
+
 @search_group.command("rebuild")
 def search_rebuild_command():
     """Build every entry of the search again from the records (after upgrading to the

@@ -174,6 +174,17 @@ ROUTES: dict[tuple[str, str], dict[str, object]] = {
     ("GET", "awards.download_report_document"): AWARD_READ,
     ("GET", "awards.queue"): FINANCE_ONLY,
     ("GET", "awards.payment_run"): FINANCE_ONLY,
+    # The programme's bank accounts: finance reads them, an administrator adds them.
+    ("GET", "payments.accounts"): {**ADMIN_ONLY, "finance_officer": OK},
+    ("POST", "payments.add_account"): ADMIN_ONLY,
+    ("GET", "payments.files"): FINANCE_ONLY,
+    ("POST", "payments.generate_files"): FINANCE_ONLY,
+    ("GET", "payments.file"): FINANCE_ONLY,
+    ("GET", "payments.download_file"): FINANCE_ONLY,
+    ("POST", "payments.cancel_file"): FINANCE_ONLY,
+    ("GET", "payments.statements_page"): FINANCE_ONLY,
+    ("POST", "payments.import_statement"): FINANCE_ONLY,
+    ("GET", "payments.statement"): FINANCE_ONLY,
     ("GET", "awards.totals"): {
         **ADMIN_ONLY,
         "programme_officer": OK,
@@ -212,6 +223,9 @@ ROUTES: dict[tuple[str, str], dict[str, object]] = {
             ("GET", "export_payment_run"),
             ("GET", "programme_totals"),
             ("GET", "award_ledger"),
+            ("GET", "list_payment_files"),
+            ("GET", "get_payment_file"),
+            ("GET", "get_statement"),
             ("POST", "record_refund"),
             ("GET", "list_bank_changes"),
             ("POST", "request_bank_change"),
@@ -511,6 +525,7 @@ def world(app, login):
     from grants.services.personal_data import request_export
 
     export = request_export(people["applicant"])
+    payment_file, statement = _payment_file_and_statement(people["admin"])
     clients = {role: login(person) for role, person in people.items()}
     from tests.clients import AppClient
 
@@ -550,11 +565,50 @@ def world(app, login):
         "delivery_id": delivery.id,
         "invitation_id": staff_invitation.id,
         "export_id": export.id,
+        "file_id": payment_file.id,
+        "statement_id": statement.id,
         "notification_id": db.session.scalar(
             select(Notification.id).where(Notification.channel == "email").limit(1)
         ),
     }
     return clients, args
+
+
+def _payment_file_and_statement(admin):
+    """A stored payment file and a statement of the programme's account."""
+    import io
+
+    from grants.models import BankStatement, PaymentFile
+    from grants.services.documents import store_file
+    from grants.services.payment_files import add_debtor_account
+
+    account = add_debtor_account(
+        admin, "Operations", "DE89370400440532013000", "COBADEFFXXX", "USD"
+    )
+    stored = store_file("payment-files", io.BytesIO(b"<Document/>"), "application/xml")
+    payment_file = PaymentFile(
+        debtor_account_id=account.id,
+        message_id="DG-WALK-1",
+        currency="USD",
+        total=1,
+        count=1,
+        execution_date=account.created_at.date(),
+        storage_key=stored.key,
+        size=stored.size,
+        sha256=stored.sha256,
+    )
+    statement = BankStatement(
+        debtor_account_id=account.id,
+        reference="WALK-1",
+        sha256="1" * 64,
+        filename="walk.xml",
+        storage_key="statements/walk",
+        size=1,
+        currency="USD",
+    )
+    db.session.add_all([payment_file, statement])
+    db.session.flush()
+    return payment_file, statement
 
 
 def _outcome(response) -> object:

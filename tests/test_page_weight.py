@@ -80,6 +80,9 @@ def pages(world, login, client):
                 f"/grants/{award.id}",
                 "/finance/totals",
                 "/dashboard/finance",
+                "/finance/files",
+                "/finance/statements",
+                "/finance/accounts",
             ],
         ),
         "admin": (

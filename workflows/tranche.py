@@ -199,7 +199,7 @@ class TrancheLifecycle(Lifecycle):
         "pay": rule(
             FINANCE,
             requires=("payment_date", "bank_reference"),
-            accepts=("amount",),
+            accepts=("amount", "bank_exchange_rate"),
             duties=(not_the_requester,),
             guards=(bank_details_settled, payment_matches, within_remaining_balance),
             effect=record_payment,

@@ -148,6 +148,7 @@ def init_api(app: Flask) -> None:
         lifecycles,
         notifications,
         openapi,
+        payments,
         people,
         registrations,
         reports,

@@ -235,6 +235,16 @@ class LedgerEntrySchema(Schema):
     reference = fields.String(required=True)
     actor_label = fields.String(required=True, attribute="shown_actor")
     created_at = fields.AwareDateTime(required=True)
+    exchange_rate = Amount(places=6, allow_none=True, metadata={"description": "locked at award"})
+    bank_exchange_rate = Amount(
+        places=6,
+        allow_none=True,
+        metadata={"description": "applied by the bank, from its statement"},
+    )
+    exchange_difference = Amount(
+        allow_none=True,
+        metadata={"description": "in the budget currency: the bank's rate less the locked one"},
+    )
 
 
 class LedgerPage(PageSchema):

@@ -31,6 +31,13 @@ from grants.models.notifications import (
     ScheduledJob,
     SchedulerLease,
 )
+from grants.models.payments import (
+    BankStatement,
+    DebtorAccount,
+    PaymentFile,
+    PaymentFileItem,
+    StatementLine,
+)
 from grants.models.privacy import DataExport
 from grants.models.reviews import ConflictDeclaration, Decision, Review, Score
 from grants.models.search import SearchEntry
@@ -51,6 +58,11 @@ __all__ = [
     "AuditRow",
     "Award",
     "BankDetailsChange",
+    "BankStatement",
+    "DebtorAccount",
+    "PaymentFile",
+    "PaymentFileItem",
+    "StatementLine",
     "BudgetLine",
     "Call",
     "CoFinancing",

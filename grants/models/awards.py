@@ -248,6 +248,9 @@ class LedgerEntry(db.Model):
     amount: Mapped[Decimal] = mapped_column(Money)
     currency: Mapped[str] = mapped_column(String(3))
     exchange_rate: Mapped[Decimal | None] = mapped_column(Numeric(18, 6))
+    #: The rate the bank applied to a payment converted into the budget currency, read
+    #: from its statement, beside the award's locked ``exchange_rate``.
+    bank_exchange_rate: Mapped[Decimal | None] = mapped_column(Numeric(18, 6))
     value_date: Mapped[date]
     reference: Mapped[str] = mapped_column(String(100), default="")
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
@@ -262,6 +265,16 @@ class LedgerEntry(db.Model):
         .correlate_except(User)
         .scalar_subquery()
     )
+
+    @property
+    def exchange_difference(self) -> Decimal | None:
+        """In the budget currency: what the bank's rate gave minus what the locked rate
+        promised (positive: the association received more)."""
+        if self.bank_exchange_rate is None or self.exchange_rate is None:
+            return None
+        return (self.amount * (self.bank_exchange_rate - self.exchange_rate)).quantize(
+            Decimal("0.01")
+        )
 
     @property
     def shown_actor(self) -> str:

@@ -83,6 +83,10 @@ KINDS: dict[str, Any] = {
     "person.anonymised": _l("Person anonymised"),
     "retention.run": _l("Retention run"),
     "retention.refused": _l("Retention refused"),
+    "debtor_account.added": _l("Programme bank account added"),
+    "payment_file.generated": _l("Payment file generated"),
+    "payment_file.cancelled": _l("Payment file cancelled"),
+    "statement.imported": _l("Bank statement imported"),
 }
 
 #: The records audit rows point at, with their names for a reader.
@@ -95,6 +99,9 @@ RECORD_TYPES: dict[str, Any] = {
     "token": _l("API token"),
     "webhook": _l("Webhook"),
     "data_export": _l("Personal data copy"),
+    "debtor_account": _l("Programme bank account"),
+    "payment_file": _l("Payment file"),
+    "statement": _l("Bank statement"),
 }
 
 #: What the command line is called in the trail.

@@ -425,7 +425,15 @@ def seed() -> tuple[DemoAccount, ...]:
             )
     db.session.flush()
     _previous_round(users, associations[LYON])
+    _programme_bank_account(users)
     return ACCOUNTS
+
+
+def _programme_bank_account(users: dict[str, User]) -> None:
+    """The account payment files are drawn on (statements are imported for it)."""
+    from grants.services.demo_bank import seed_programme_account
+
+    seed_programme_account(users["admin@demo.example.org"])
 
 
 def _registration_papers(association: Association, member: User | None) -> None:

@@ -27,6 +27,7 @@ from grants.models.accounts import User
 from grants.models.applications import Application
 from grants.models.awards import Award, LedgerEntry, Tranche, TrancheApproval
 from grants.models.calls import Call
+from grants.models.payments import PaymentFileItem
 from grants.numbers import (
     MACHINE,
     NumberRefused,
@@ -130,6 +131,7 @@ def record_money(sender: str, event: DomainEvent, record: Any = None) -> None:
             record.payment_date,
             tranche_id=record.id,
             reference=record.bank_reference,
+            bank_exchange_rate=event.data.get("bank_exchange_rate"),
             actor_id=event.actor_id,
             actor_label=_actor_label(event.actor_id),
             created_at=event.at,
@@ -328,9 +330,10 @@ def approved_for_run(person: User, ids: Sequence[int] | None) -> list[Tranche]:
     first, with what the bank needs loaded in the same few queries."""
     from sqlalchemy.orm import selectinload
 
+    in_a_file = exists().where(PaymentFileItem.tranche_id == Tranche.id, PaymentFileItem.active)
     statement = (
         select(Tranche)
-        .where(Tranche.state == "approved", Tranche.requested_by_id != person.id)
+        .where(Tranche.state == "approved", Tranche.requested_by_id != person.id, ~in_a_file)
         .options(
             selectinload(Tranche.award)
             .selectinload(Award.application)

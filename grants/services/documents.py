@@ -270,9 +270,14 @@ def open_for(person: User, document: Document) -> BinaryIO:
 
 def open_document(document: Document) -> BinaryIO:
     """The document's bytes, as a stream the caller closes."""
+    return open_document_key(document.storage_key)
+
+
+def open_document_key(key: str) -> BinaryIO:
+    """The bytes of a file the product stored itself (``store_file``), as a stream."""
     store: DocumentStore = current_app.extensions["document_store"]
     try:
-        return store.open(document.storage_key)
+        return store.open(key)
     except DocumentNotFoundError as exc:
         raise NotFound(str(exc)) from exc
     except StorageError as exc:

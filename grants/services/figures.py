@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from grants.models.accounts import User
 from grants.policy import PROGRAMME, STAFF
-from grants.roles import FINANCE_OFFICER
+from grants.roles import ADMIN, FINANCE_OFFICER
 from grants.services.errors import Forbidden
 from workflows.base import roles_sentence
 
@@ -21,6 +21,9 @@ READERS: dict[str, frozenset[str]] = {
     "finance_dashboard": FINANCE,
     "finance_queue": FINANCE,
     "payment_run": FINANCE,
+    "payment_files": FINANCE,
+    "statements": FINANCE,
+    "debtor_accounts": FINANCE | {ADMIN},
     "programme_totals": STAFF,
     "ledger": STAFF,
     "applications_export": PROGRAMME,

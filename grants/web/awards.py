@@ -20,6 +20,7 @@ from forms.awards import (
     RefundForm,
     ReportReviewForm,
 )
+from forms.payments import PaymentFileForm
 from grants.exports import spreadsheets, tables
 from grants.extensions import db
 from grants.freshness import fresh_required, needs_fresh, unless_fresh
@@ -28,7 +29,14 @@ from grants.models.documents import Document
 from grants.numbers import reader_locale
 from grants.roles import FINANCE_OFFICER, PROGRAMME_OFFICER
 from grants.security import safe_next
-from grants.services import audit, bank_changes, disbursements, figures, payment_runs
+from grants.services import (
+    audit,
+    bank_changes,
+    disbursements,
+    figures,
+    payment_files,
+    payment_runs,
+)
 from grants.services import awards as service
 from grants.services import documents as document_service
 from grants.services.associations import is_member
@@ -407,6 +415,8 @@ def payment_run():
         payable=payable,
         selected=selected,
         chosen=set(chosen),
+        debtor_accounts=payment_files.debtor_accounts() if selected else [],
+        file_form=PaymentFileForm(formdata=None, execution_date=date.today()),
         payment_form=PaymentForm(formdata=None, payment_date=date.today()),
         reason_form=ReasonForm(formdata=None),
     )
