@@ -6,7 +6,7 @@ on the file's items. ``ledger_entries.bank_exchange_rate`` records the rate the 
 applied to a payment beside the award's locked rate; it is added with a plain ALTER TABLE
 (no batch) so that SQLite keeps the ledger's triggers.
 
-Revision ID: 0028
+Revision ID: 0023
 Revises: 0022
 Create Date: 2026-12-07 18:00:00
 
@@ -15,7 +15,7 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = "0028"
+revision = "0023"
 down_revision = "0022"
 branch_labels = None
 depends_on = None
