@@ -33,6 +33,8 @@ from grants.services.errors import DomainError, InvalidInput
 log = logging.getLogger(__name__)
 
 PREFIX = "letters"
+#: The public page where a letter is checked; the letter itself names it.
+CHECK_PATH = "/letters/check"
 CONTENT_TYPE = "application/pdf"
 #: The largest file the public check reads: a letter is a few dozen kilobytes.
 CHECK_LIMIT_MB = 10
@@ -47,23 +49,23 @@ class LettersCannotBeSigned(DomainError):
     status = 503
 
 
-def current_seal(now: datetime | None = None) -> Seal:
+def current_seal() -> Seal:
+    """The programme's certificate, valid now: a signature is made at the clock's time,
+    whatever date the award's story is at."""
     config = current_app.config
     try:
         return load_seal(
-            config.get("LETTER_CERTIFICATE", ""),
-            config.get("LETTER_CERTIFICATE_PASSWORD", ""),
-            now,
+            config.get("LETTER_CERTIFICATE", ""), config.get("LETTER_CERTIFICATE_PASSWORD", "")
         )
     except CertificateProblem as problem:
         raise LettersCannotBeSigned(problem.message, {"certificate": [problem.message]}) from None
 
 
-def check_can_sign(now: datetime | None = None, field: str = "outcomes") -> None:
+def check_can_sign(field: str = "outcomes") -> None:
     """Refuse (422, under ``field``) what would offer an award whose letter cannot be
-    signed; reads only."""
+    signed now; reads only."""
     try:
-        current_seal(now)
+        current_seal()
     except LettersCannotBeSigned as refused:
         message = _("No award can be offered now: %(reason)s", reason=refused.message)
         raise InvalidInput(message, {field: [message]}) from None
@@ -81,11 +83,17 @@ def issue(award: Award, locale: str, now: datetime | None = None) -> IssuedLette
     existing = issued_letter(award, locale)
     if existing is not None:
         return existing
+    # Two first readings at once issue one letter: the second waits for the award's row,
+    # then finds the letter the first one kept.
+    db.session.execute(select(Award.id).where(Award.id == award.id).with_for_update())
+    existing = issued_letter(award, locale)
+    if existing is not None:
+        return existing
     from grants.services import audit
     from grants.services.awards import award_letter_unsigned
     from grants.services.documents import store_file
 
-    seal = current_seal(now)
+    seal = current_seal()  # valid at the clock's time, when the signature is made
     programme = current_app.config["PROGRAMME_NAME"]
     signed = sign_pdf(
         award_letter_unsigned(award, locale),

@@ -98,6 +98,7 @@ def award_letter(award: Award, locale: str) -> bytes:
 def award_letter_unsigned(award: Award, locale: str) -> bytes:
     """The letter in ``locale`` from the award as offered, before it is signed."""
     from grants.letters import AwardLetter, LetterReport, LetterTranche, render_award_letter
+    from grants.services import award_letters
 
     application = award.application
     call = application.call
@@ -125,6 +126,7 @@ def award_letter_unsigned(award: Award, locale: str) -> bytes:
             for t in award.tranches
         ),
         reports=tuple(LetterReport(r.kind, r.due_date) for r in award.reports),
+        check_url=current_app.config["BASE_URL"].rstrip("/") + award_letters.CHECK_PATH,
     )
     return render_award_letter(letter, locale)
 

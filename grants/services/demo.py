@@ -449,9 +449,7 @@ def _sealed_letters(users: dict[str, User]) -> None:
         select(Award).where(Award.accepted_at.is_not(None), Award.accepted_letter_sha256 == "")
     ).all()
     for award in accepted:
-        letter = award_letters.issue(
-            award, letter_language(award, None, "en"), now=award.offered_at
-        )
+        letter = award_letters.issue(award, letter_language(award, None, "en"))
         award.acceptance_address = DEMO_ACCEPTANCE_ADDRESS
         award.acceptance_user_agent = DEMO_ACCEPTANCE_AGENT
         award.accepted_letter_sha256 = letter.sha256

@@ -13,12 +13,12 @@ blueprint = Blueprint("letter_check", __name__)
 MB = 1024 * 1024
 
 
-@blueprint.get("/letters/check")
+@blueprint.get(award_letters.CHECK_PATH)
 def form():
-    return render_template("public/letter_check.html", verdict=None, error=None)
+    return _page()
 
 
-@blueprint.post("/letters/check")
+@blueprint.post(award_letters.CHECK_PATH)
 def check():
     """Reads the uploaded file (at most ``CHECK_LIMIT_MB``) and says what it is; stores
     nothing."""
@@ -38,13 +38,20 @@ def check():
     if not data:
         return _refused(_("This file is empty. Choose the PDF of the award letter."))
     verdict = award_letters.check(data)
+    return _page(verdict=verdict)
+
+
+def _page(verdict: award_letters.Verdict | None = None, error: str | None = None):
     return render_template(
-        "public/letter_check.html", verdict=verdict, error=None, filename=file.filename
+        "public/letter_check.html",
+        verdict=verdict,
+        error=error,
+        limit_mb=award_letters.CHECK_LIMIT_MB,
     )
 
 
 def _refused(message: str):
-    return render_template("public/letter_check.html", verdict=None, error=message), 422
+    return _page(error=message), 422
 
 
 def limit_checks(app: Flask) -> None:

@@ -6,6 +6,7 @@ sign refuses the offer, the letter and the acceptance, and changes nothing."""
 from __future__ import annotations
 
 import hashlib
+import html
 import io
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -29,6 +30,7 @@ from grants.extensions import db
 from grants.letter_signing import load_seal
 from grants.models import Application, AuditRow, Award, Decision, IssuedLetter
 from grants.services import award_letters, decisions
+from grants.services.accounts import issue_token
 from grants.services.awards import award_letter_unsigned
 from grants.services.decisions import Outcome
 from grants.services.errors import InvalidInput
@@ -124,6 +126,10 @@ def test_the_letter_is_signed_over_the_whole_file_and_served_the_same(app, world
     assert gap.startswith(b"<") and gap.endswith(b">")
     assert bytes.fromhex(gap[1:-1].decode()).rstrip(b"\0") == field["/V"]["/Contents"].rstrip(b"\0")
 
+    # The letter tells its reader where to check it.
+    text = " ".join(page.extract_text() for page in reader.pages)
+    assert "http://grants.test/letters/check" in text
+
     # Issued once: the same bytes again, recorded with their SHA-256 and the signer.
     assert awa.get(f"/grants/{award.id}/letter.pdf").data == pdf
     [letter] = db.session.scalars(select(IssuedLetter).where(IssuedLetter.award_id == award.id))
@@ -197,17 +203,26 @@ def test_accepting_before_opening_the_letter_issues_it_first(world, login):
     assert awa.get(f"/grants/{award.id}/letter.pdf").data == award_letters.letter_bytes(letter)
 
 
-def test_the_api_acceptance_is_recorded_the_same_way(world, app):
-    from grants.services.actions import act
-
+def test_the_api_acceptance_is_recorded_the_same_way(world, client):
     award = make_award(world)
-    with app.test_request_context(
-        "/api/v1/awards", method="POST", headers={"User-Agent": "grants-client/2.1"}
-    ):
-        act(world.applicant, award, "accept", **(ACCEPT | {"letter_read": True}))
-    assert award.state == "active"
+    headers = {
+        "Authorization": f"Bearer {issue_token(world.applicant, world.applicant, 'test', 30)}",
+        "User-Agent": "grants-client/2.1",
+    }
+    pdf = client.get(f"/api/v1/awards/{award.id}/letter.pdf?lang=fr", headers=headers).data
+    response = client.post(
+        f"/api/v1/awards/{award.id}/transitions",
+        json={"name": "accept", **ACCEPT, "letter_read": True},
+        headers=headers,
+        environ_base={"REMOTE_ADDR": "198.51.100.4"},
+    )
+    assert response.status_code == 200, response.get_data(as_text=True)
+    body = response.get_json()
+    assert body["state"] == "active"
+    # The association works in French: the letter accepted is the French one read above.
+    assert body["accepted_letter_sha256"] == hashlib.sha256(pdf).hexdigest()
     assert award.acceptance_user_agent == "grants-client/2.1"
-    assert award.accepted_letter_sha256 == award_letters.accepted_letter(award).sha256
+    assert award.acceptance_address == "198.51.100.4"
 
 
 # --- the public check --------------------------------------------------------------------------
@@ -348,3 +363,19 @@ def test_a_letter_issued_before_the_certificate_broke_is_still_served(
     monkeypatch.setitem(app.config, "LETTER_CERTIFICATE", str(tmp_path / "gone.p12"))
     assert awa.get(f"/grants/{award.id}/letter.pdf").data == pdf
     assert GENUINE in text_of(_check(app.test_client(), pdf))
+
+
+def test_the_check_speaks_the_readers_language(app, world):
+    award = make_award(world)
+    anyone = app.test_client()
+    with app.test_request_context():
+        unsigned = award_letter_unsigned(award, "fr")
+    response = anyone.post(
+        "/letters/check",
+        data={"letter": (io.BytesIO(unsigned), "lettre.pdf")},
+        content_type="multipart/form-data",
+        headers={"Accept-Language": "fr"},
+    )
+    assert "Ce PDF n'est pas une lettre d'attribution émise par le programme." in (
+        html.unescape(text_of(response))
+    )
