@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import current_app, has_request_context, request
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -95,12 +96,9 @@ def issue(award: Award, locale: str, now: datetime | None = None) -> IssuedLette
 
     seal = current_seal()  # valid at the clock's time, when the signature is made
     programme = current_app.config["PROGRAMME_NAME"]
-    signed = sign_pdf(
-        award_letter_unsigned(award, locale),
-        seal,
-        reason=_("Award letter %(reference)s", reference=award.application.reference or award.id),
-        location=programme,
-    )
+    with force_locale(locale):  # the reason a viewer shows is in the letter's language
+        reason = _("Award letter %(reference)s", reference=award.application.reference or award.id)
+    signed = sign_pdf(award_letter_unsigned(award, locale), seal, reason, location=programme)
     stored = store_file(f"{PREFIX}/{award.id}", io.BytesIO(signed), CONTENT_TYPE)
     letter = IssuedLetter(
         award_id=award.id,

@@ -116,6 +116,9 @@ def test_the_letter_is_signed_over_the_whole_file_and_served_the_same(app, world
     assert status.intact and status.valid and status.trusted and status.bottom_line
     assert status.coverage == SignatureCoverageLevel.ENTIRE_FILE
     assert signature.sig_object["/SubFilter"] == "/ETSI.CAdES.detached"  # PAdES
+    # What a viewer shows beside the signature, in the letter's language (French here).
+    reason = str(signature.sig_object["/Reason"])
+    assert reason == f"Lettre d’attribution {award.application.reference}"
 
     # pypdf: the signed byte ranges leave out only the signature itself, to the last byte.
     reader = PdfReader(io.BytesIO(pdf))
