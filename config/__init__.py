@@ -333,6 +333,25 @@ SETTINGS: tuple[Setting, ...] = (
         "the programme's name, on award letters and open data",
     ),
     Setting(
+        "LETTER_CERTIFICATE",
+        "",
+        _text,
+        "PKCS#12 file (.p12/.pfx) of the programme's certificate that signs award letters; "
+        "a self-signed one is made in instance/letter-certificate.p12 in development",
+    ),
+    Setting(
+        "LETTER_CERTIFICATE_PASSWORD",
+        "",
+        _text,
+        "password of LETTER_CERTIFICATE (empty when the file has none)",
+    ),
+    Setting(
+        "LETTER_CHECK_RATE_LIMIT",
+        "10 per minute",
+        _text,
+        "letters checked per client address on the public page that checks award letters",
+    ),
+    Setting(
         "OPEN_DATA_PREFIX",
         "diaspora-grants",
         _text,
@@ -479,4 +498,14 @@ def load_settings(
     )
     if overrides:
         settings.update(overrides)
+    if not settings["LETTER_CERTIFICATE"] and not settings["PRODUCTION"]:
+        settings["LETTER_CERTIFICATE"] = _demo_certificate(Path(settings["INSTANCE_PATH"]))
     return settings
+
+
+def _demo_certificate(instance: Path) -> str:
+    """Development signs award letters with a self-signed certificate of its own, made
+    in the instance folder when missing, as the secret key is; production sets one."""
+    from grants.letter_signing import ensure_demo_certificate
+
+    return str(ensure_demo_certificate(instance))

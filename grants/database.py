@@ -38,8 +38,9 @@ from grants.extensions import db
 BUSY_TIMEOUT_MS = 30_000
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 #: GET endpoints that write all the same: following a confirmation link confirms the
-#: address and signs the person in.
-WRITING_GET_ENDPOINTS = frozenset({"security.confirm_email"})
+#: address and signs the person in; an award letter opened the first time is signed and
+#: kept (``award_letters.issue``).
+WRITING_GET_ENDPOINTS = frozenset({"security.confirm_email", "awards.letter", "api.award_letter"})
 #: POST endpoints that read slowly before they write: readers until ``writes_from_now``.
 READ_FIRST_ENDPOINTS = frozenset({"security.login"})
 

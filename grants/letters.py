@@ -82,6 +82,8 @@ class AwardLetter:
     duration_months: int | None
     tranches: tuple[LetterTranche, ...]
     reports: tuple[LetterReport, ...]
+    #: Where anyone holding the letter checks it against the programme's record.
+    check_url: str = ""
 
 
 def render_award_letter(letter: AwardLetter, locale: str) -> bytes:
@@ -430,6 +432,15 @@ class _LetterWriter:
                 "effect only once the programme office has approved it."
             )
         )
+        if self.letter.check_url:
+            self.pdf.ln(3)
+            self._paragraph(
+                _(
+                    "This letter carries the programme's electronic signature. Anyone holding "
+                    "it can check that the programme issued it, unaltered, at %(url)s.",
+                    url=self.letter.check_url,
+                )
+            )
         self.pdf.ln(6)
         self._paragraph(_("The programme office"), bold=True)
         self._paragraph(self.letter.programme, free=True)

@@ -90,6 +90,9 @@ ROUTES: dict[tuple[str, str], dict[str, object]] = {
     ("GET", "public.health"): EVERYONE_OK,
     ("GET", "public.liveness"): EVERYONE_OK,
     ("POST", "public.set_language"): EVERYONE_OK,
+    # Anyone holding an award letter checks it, without an account.
+    ("GET", "letter_check.form"): EVERYONE_OK,
+    ("POST", "letter_check.check"): EVERYONE_OK,
     ("GET", "account.profile"): SIGNED_IN,
     ("POST", "account.profile"): SIGNED_IN,
     ("GET", "account.tokens"): SIGNED_IN,

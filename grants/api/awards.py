@@ -30,8 +30,13 @@ class LetterArgs(Schema):
 @blueprint.arguments(LetterArgs, location="query")
 @blueprint.response(200, description="the award letter (PDF)")
 @blueprint.alt_response(404, schema=ApiErrorSchema)
+@blueprint.alt_response(
+    503, schema=ApiErrorSchema, description="the programme's certificate cannot sign letters"
+)
 def award_letter(args, record_id: int):
-    """The award letter as a PDF: what accepting (``letter_read``) confirms was read."""
+    """The award letter as a signed PDF (PAdES), issued once per language and the same
+    bytes every time: what accepting (``letter_read``) confirms was read, and records
+    the SHA-256 of."""
     person = authenticate()
     award = award_service.visible_award(person, record_id)
     language = award_service.letter_language(award, args["lang"], person.locale or "en")

@@ -573,6 +573,12 @@ class AwardSchema(LifecycleSchema):
     conditions = fields.String()
     offered_at = fields.AwareDateTime()
     accepted_at = fields.AwareDateTime(allow_none=True)
+    accepted_letter_sha256 = fields.String(
+        metadata={
+            "description": "SHA-256 of the signed award letter the association accepted "
+            "(empty until accepted): the file GET …/letter.pdf serves in that language"
+        }
+    )
     bank_change_pending = fields.Boolean()
     tranches = fields.List(fields.Nested(TrancheSummarySchema))
     reports = fields.List(fields.Nested(ReportSummarySchema))

@@ -23,6 +23,7 @@ from grants.models.awards import (
 from grants.models.calls import Call, Criterion, DocumentType
 from grants.models.documents import Document
 from grants.models.history import HistoryEntry
+from grants.models.letters import IssuedLetter
 from grants.models.notifications import (
     JobRun,
     Notification,
@@ -74,6 +75,7 @@ __all__ = [
     "DocumentType",
     "HistoryEntry",
     "Invitation",
+    "IssuedLetter",
     "Membership",
     "JobRun",
     "LedgerEntry",

@@ -60,6 +60,10 @@ class Award(db.Model):
     accepted_at: Mapped[datetime | None]
     signatory_name: Mapped[str] = mapped_column(String(200), default="")
     signatory_role: Mapped[str] = mapped_column(String(200), default="")
+    #: Where the acceptance came from, and the letter accepted (``IssuedLetter.sha256``).
+    acceptance_address: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    acceptance_user_agent: Mapped[str] = mapped_column(String(300), default="", server_default="")
+    accepted_letter_sha256: Mapped[str] = mapped_column(String(64), default="", server_default="")
     account_holder: Mapped[str] = mapped_column(String(200), default="")
     iban: Mapped[str] = mapped_column(String(40), default="")
     account_number: Mapped[str] = mapped_column(String(60), default="")

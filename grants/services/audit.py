@@ -76,6 +76,8 @@ KINDS: dict[str, Any] = {
     "invitation.revoked": _l("Staff invitation withdrawn"),
     "passkey.added": _l("Passkey added"),
     "passkey.removed": _l("Passkey removed"),
+    "award.letter_issued": _l("Award letter signed and issued"),
+    "award.accepted": _l("Award accepted"),
     "document.downloaded": _l("Document downloaded"),
     "export.downloaded": _l("Export downloaded"),
     "data_export.requested": _l("Personal data copy asked for"),

@@ -88,8 +88,17 @@ def letter_language(award: Award, requested: str | None, fallback: str) -> str:
 
 
 def award_letter(award: Award, locale: str) -> bytes:
-    """The letter in ``locale``, from the award as it stands."""
+    """The signed letter in ``locale``, as issued (``award_letters.issue``): the same bytes
+    every time, those whose SHA-256 acceptance records."""
+    from grants.services import award_letters
+
+    return award_letters.letter_bytes(award_letters.issue(award, locale))
+
+
+def award_letter_unsigned(award: Award, locale: str) -> bytes:
+    """The letter in ``locale`` from the award as offered, before it is signed."""
     from grants.letters import AwardLetter, LetterReport, LetterTranche, render_award_letter
+    from grants.services import award_letters
 
     application = award.application
     call = application.call
@@ -117,6 +126,7 @@ def award_letter(award: Award, locale: str) -> bytes:
             for t in award.tranches
         ),
         reports=tuple(LetterReport(r.kind, r.due_date) for r in award.reports),
+        check_url=current_app.config["BASE_URL"].rstrip("/") + award_letters.CHECK_PATH,
     )
     return render_award_letter(letter, locale)
 
@@ -124,13 +134,30 @@ def award_letter(award: Award, locale: str) -> bytes:
 # --- acceptance ----------------------------------------------------------------------------
 
 
-def accept(member: User, award: Award, form: dict[str, Any], now: datetime | None = None) -> None:
+def accept(
+    member: User,
+    award: Award,
+    form: dict[str, Any],
+    now: datetime | None = None,
+    letter_locale: str | None = None,
+) -> None:
     """Accept the offer: the letter read, the signatory, valid bank details (the award
-    lifecycle's ``accept`` says what it requires and accepts)."""
+    lifecycle's ``accept`` says what it requires and accepts); recorded with the address,
+    the user agent and the SHA-256 of the letter read, the one ``letter_locale`` (by
+    default the association's language, else the member's) serves.
+
+    The letter is issued first when nobody opened it yet; when it cannot be signed the
+    acceptance is refused (``LettersCannotBeSigned``) and nothing changes."""
+    from grants.services import award_letters
+
     too_long = limits.problems(form, {**limits.SIGNATORY, **limits.BANK_DETAILS})
     if too_long:
         raise InvalidInput(next(iter(too_long.values()))[0], too_long)
+    machine_for(award).check("accept", award, context(member, now=now, data=form), award.state)
+    locale = letter_language(award, letter_locale, member.locale or "en")
+    letter = award_letters.issue(award, locale, now=now)
     fire(award, "accept", member, now=now, **form)
+    award_letters.record_acceptance(member, award, letter)
 
 
 # --- the timeline ----------------------------------------------------------------------------

@@ -26,6 +26,7 @@ from grants.models.awards import Award, Report, Tranche
 from grants.models.calls import Call
 from grants.models.reviews import Decision
 from grants.roles import PROGRAMME_OFFICER
+from grants.services import award_letters
 from grants.services.errors import Forbidden, InvalidInput
 from grants.services.workflow import fire
 
@@ -193,6 +194,12 @@ def record(
             {"present": limits.MEETING_PRESENT, "minutes": limits.MEETING_MINUTES},
         )
     )
+    if any(outcome.kind == "award" for outcome in outcomes):
+        # An award is offered only with a letter the programme's certificate can sign.
+        try:
+            award_letters.check_can_sign()
+        except InvalidInput as refused:
+            errors.setdefault("outcomes", []).extend(refused.errors["outcomes"])
     if errors:
         messages = [message for field in errors.values() for message in field]
         raise InvalidInput(

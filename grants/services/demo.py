@@ -426,6 +426,7 @@ def seed() -> tuple[DemoAccount, ...]:
     db.session.flush()
     _previous_round(users, associations[LYON])
     _programme_bank_account(users)
+    _sealed_letters(users)
     return ACCOUNTS
 
 
@@ -434,6 +435,33 @@ def _programme_bank_account(users: dict[str, User]) -> None:
     from grants.services.demo_bank import seed_programme_account
 
     seed_programme_account(users["admin@demo.example.org"])
+
+
+#: Where the Lyon association's president accepted the previous round's award: her phone.
+DEMO_ACCEPTANCE_ADDRESS = "192.0.2.24"
+DEMO_ACCEPTANCE_AGENT = (
+    "Mozilla/5.0 (Linux; Android 14; SM-A546B) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/131.0.0.0 Mobile Safari/537.36"
+)
+
+
+def _sealed_letters(users: dict[str, User]) -> None:
+    """The accepted awards of the demo carry their signed letter and the record of the
+    acceptance (address, browser, the letter's SHA-256), as an acceptance on the site
+    leaves them; the letter is issued in the association's language."""
+    from grants.models.awards import Award
+    from grants.services import award_letters
+    from grants.services.awards import letter_language
+
+    accepted = db.session.scalars(
+        select(Award).where(Award.accepted_at.is_not(None), Award.accepted_letter_sha256 == "")
+    ).all()
+    for award in accepted:
+        letter = award_letters.issue(award, letter_language(award, None, "en"))
+        award.acceptance_address = DEMO_ACCEPTANCE_ADDRESS
+        award.acceptance_user_agent = DEMO_ACCEPTANCE_AGENT
+        award.accepted_letter_sha256 = letter.sha256
+    db.session.flush()
 
 
 def _registration_papers(association: Association, member: User | None) -> None:

@@ -189,6 +189,10 @@ def register_web(app: Flask) -> None:
     for module in modules:
         app.register_blueprint(module.blueprint)
     app.register_blueprint(assignments.ranking_blueprint)
+    from grants.web import letter_check
+
+    app.register_blueprint(letter_check.blueprint)
+    letter_check.limit_checks(app)
     from grants.web import translations, weight
     from grants.web.forms import field_errors
 

@@ -40,6 +40,7 @@ from grants.services import (
 from grants.services import awards as service
 from grants.services import documents as document_service
 from grants.services.associations import is_member
+from grants.services.award_letters import LettersCannotBeSigned
 from grants.services.errors import DomainError, GuardFailed, InvalidInput, NotPermitted
 from grants.services.workflow import allowed_transitions, fire, history_of
 from grants.web.access import login_required, role_required
@@ -147,11 +148,19 @@ def accept(award_id: int):
         **form.bank_details(),
     }
     try:
-        service.accept(current_user, award, data)
+        service.accept(
+            current_user,
+            award,
+            data,
+            letter_locale=service.letter_language(award, None, str(get_locale())),
+        )
     except GuardFailed as refused:
         for reason in refused.reasons:
             flash(reason, "error")
         return _render_show(award, accept_form=form, status=422)
+    except LettersCannotBeSigned as refused:
+        flash(refused.message, "error")
+        return _render_show(award, accept_form=form, status=refused.status)
     flash(_("The award is accepted: the grant is active."), "success")
     return redirect(_page(award.id), code=303)
 
