@@ -209,7 +209,9 @@ def ensure_demo_certificate(instance: Path) -> Path:
             x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Diaspora Grants"),
         ]
     )
-    start = datetime.now(UTC) - timedelta(days=1)
+    # Valid from well before today: the demo's story (and tests that travel in time)
+    # offer and accept awards on dates of the programme's past.
+    start = datetime.now(UTC) - timedelta(days=365 * DEMO_YEARS)
     certificate = (
         x509.CertificateBuilder()
         .subject_name(name)
@@ -217,7 +219,7 @@ def ensure_demo_certificate(instance: Path) -> Path:
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(start)
-        .not_valid_after(start + timedelta(days=365 * DEMO_YEARS))
+        .not_valid_after(start + timedelta(days=2 * 365 * DEMO_YEARS))
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(
             x509.KeyUsage(
