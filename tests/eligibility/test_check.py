@@ -111,9 +111,7 @@ def test_a_member_sees_the_check_filled_in_from_the_record(world, login, call):
     assert "The programme also checks" not in page
 
 
-def test_a_verified_member_may_apply_and_starts_the_draft_with_the_answers(
-    world, login, call
-):
+def test_a_verified_member_may_apply_and_starts_the_draft_with_the_answers(world, login, call):
     client = login(world.applicant)
     page = _check(client, call, **GOOD, association_id=str(world.association.id))
     assert "Yes: the association may apply to this call." in text_of(page)
