@@ -208,9 +208,9 @@ def record_facts(association: Association, today) -> dict[str, Any]:
 
 
 def answer_problems(call: Call, answers: dict[str, Any]) -> dict[str, list[str]]:
-    """Each question of the call answered yes or no, by the form's field name."""
+    """Each question of the call answered yes or no, named as the API names it."""
     return {
-        f"question_{question['key']}": [_("Answer yes or no.")]
+        f"eligibility_answers.{question['key']}": [_("Answer yes or no.")]
         for question in call.eligibility_questions or []
         if answers.get(question["key"]) not in ANSWERS
     }
