@@ -434,10 +434,8 @@ EC_ELIGIBILITY_QUESTION = {
     "key": "ec-otra-financiacion",
     "text": {
         "es": "¿El mismo proyecto recibe ya financiación de otro programa de cooperación?",
-        "en": "Does the same project already receive funding from another cooperation "
-        "programme?",
-        "fr": "Le même projet reçoit-il déjà un financement d'un autre programme de "
-        "coopération ?",
+        "en": "Does the same project already receive funding from another cooperation programme?",
+        "fr": "Le même projet reçoit-il déjà un financement d'un autre programme de coopération ?",
         "ar": "هل يتلقى المشروع نفسه تمويلاً من برنامج تعاون آخر؟",
     },
     "excludes": "yes",
