@@ -347,6 +347,13 @@ ROUTES: dict[tuple[str, str], dict[str, object]] = {
     ("GET", "calls.edit"): OFFICER_ONLY,
     ("POST", "calls.edit"): OFFICER_ONLY,
     ("POST", "calls.extend"): OFFICER_ONLY,
+    ("GET", "eligibility.check"): EVERYONE_OK,
+    # The walk's call is open: starting from the check and the officer's rules are
+    # refused once access is granted (no association chosen; a published call's rules).
+    ("POST", "eligibility.start"): {**SIGNED_IN, **dict.fromkeys(ROLE_NAMES, MISSING)},
+    ("POST", "eligibility.answers"): APPLICATION_WRITE,
+    ("GET", "eligibility.settings"): OFFICER_ONLY,
+    ("POST", "eligibility.settings"): OFFICER_ONLY,
     ("GET", "ranking.ranking_page"): STAFF_LIST,
     # Without a meeting date the decisions are refused with the reason (422).
     ("POST", "ranking.decide"): OFFICER_ONLY,

@@ -46,7 +46,10 @@ def pages(world, login, client):
     report = award.reports[0]
     build_dashboard_programme(world)  # two calls, currencies, grants, payments, reports
     return {
-        "anonymous": (client, ["/", "/calls", f"/calls/{call.code}", "/login"]),
+        "anonymous": (
+            client,
+            ["/", "/calls", f"/calls/{call.code}", f"/calls/{call.code}/eligibility", "/login"],
+        ),
         "applicant": (
             login(world.applicant),
             [

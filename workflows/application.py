@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from workflows import eligibility
 from workflows.base import DESTRUCTIVE, PRIMARY, Context, Lifecycle, State, rule
 from workflows.rules import member_of_association
 from workflows.sentences import Moment, Money, Names, Number, Sentence, StateName, _l
@@ -117,40 +118,23 @@ def required_documents_present(application: Any, ctx: Context) -> Sentence | Non
     return None
 
 
-def amount_within_limits(application: Any, ctx: Context) -> Sentence | None:
-    call, amount = application.call, application.amount_requested
-    if amount is None:
-        return None
-    if amount < call.min_grant or amount > call.max_grant:
-        return _l(
-            "The amount requested, %(amount)s, must be between %(minimum)s and %(maximum)s.",
-            amount=Money(amount, call.currency),
-            minimum=Number(call.min_grant),
-            maximum=Money(call.max_grant, call.currency),
-        )
-    return None
-
-
-def cofinancing_share_reached(application: Any, ctx: Context) -> Sentence | None:
-    minimum = application.call.min_cofinancing_share or Decimal("0")
-    share = application.cofinancing_share
-    if minimum > 0 and share < minimum:
-        return _l(
-            "Co-financing is %(share)s %% of the project; the call asks for at least "
-            "%(minimum)s %%.",
-            share=Number(share, 1),
-            minimum=Number(minimum, 0),
-        )
-    return None
-
-
-def association_may_submit(application: Any, ctx: Context) -> Sentence | None:
-    if (
-        application.call.require_verified_association
-        and application.association.state != "verified"
-    ):
-        return _l("The association must be verified by the programme before it can submit.")
-    return None
+# The call's eligibility rules (``workflows/eligibility.py``) as guards of submission:
+# the same objects judge the public check, the checklist and the submit transition.
+project_country_allowed = eligibility.as_guard(eligibility.project_country_allowed)
+registration_country_allowed = eligibility.as_guard(eligibility.registration_country_allowed)
+association_may_submit = eligibility.as_guard(eligibility.association_may_submit)
+amount_within_limits = eligibility.as_guard(eligibility.amount_within_limits)
+cofinancing_share_reached = eligibility.as_guard(eligibility.cofinancing_share_reached)
+no_overdue_report = eligibility.as_guard(eligibility.no_overdue_report)
+eligibility_questions_answered = eligibility.as_guard(eligibility.eligibility_questions_answered)
+#: Who may apply at all, whatever the stage.
+WHO_MAY_APPLY = (
+    association_may_submit,
+    registration_country_allowed,
+    no_overdue_report,
+    eligibility_questions_answered,
+    project_country_allowed,
+)
 
 
 def someone_is_assigned(application: Any, ctx: Context) -> Sentence | None:
@@ -297,7 +281,7 @@ class ApplicationLifecycle(Lifecycle):
     _submission = (
         call_is_open,
         deadline_not_passed,
-        association_may_submit,
+        *WHO_MAY_APPLY,
         required_fields_present,
         required_documents_present,
         amount_within_limits,
@@ -346,7 +330,7 @@ class ApplicationLifecycle(Lifecycle):
                 two_stage_call,
                 call_is_open,
                 deadline_not_passed,
-                association_may_submit,
+                *WHO_MAY_APPLY,
                 concept_fields_present,
             ),
             effect=record_submission,
@@ -361,7 +345,7 @@ class ApplicationLifecycle(Lifecycle):
             APPLICANT,
             guards=(
                 proposal_deadline_not_passed,
-                association_may_submit,
+                *WHO_MAY_APPLY,
                 required_fields_present,
                 required_documents_present,
                 amount_within_limits,

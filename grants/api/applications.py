@@ -21,6 +21,7 @@ from grants.extensions import db
 from grants.services import applications as application_service
 from grants.services import associations as association_service
 from grants.services import calls as call_service
+from grants.services import eligibility as eligibility_service
 
 
 class ApplicationCreate(Schema):
@@ -72,6 +73,11 @@ def update_application(body, record_id: int):
             for c in application.cofinancing
         ]
     partners, team = body.pop("partners", None), body.pop("team", None)
+    answers = body.pop("eligibility_answers", None)
+    if answers is not None:
+        # Every question answered, as on the page; the version is checked once, here.
+        eligibility_service.save_answers(person, application, version, answers)
+        version = application.version
     application_service.save_draft(
         person, application, version, body, lines, sources, partners, team
     )

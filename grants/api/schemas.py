@@ -250,6 +250,15 @@ class CallSchema(LifecycleSchema):
     disagreement_threshold = Amount()
     review_deadline = fields.AwareDateTime(allow_none=True)
     require_verified_association = fields.Boolean()
+    registration_countries = fields.List(fields.String())
+    no_overdue_reports = fields.Boolean()
+    eligibility_questions = fields.List(
+        fields.Dict(),
+        metadata={
+            "description": 'yes/no questions: {"key", "text": {language: text}, "excludes": '
+            '"yes"|"no"}; answer them in the application\'s eligibility_answers'
+        },
+    )
 
 
 class AssociationSchema(LifecycleSchema):
@@ -373,6 +382,7 @@ class ApplicationSchema(LifecycleSchema):
     partners = fields.List(fields.Nested(PartnerSchema))
     team = fields.List(fields.Nested(TeamMemberSchema))
     submitted_at = fields.AwareDateTime(allow_none=True)
+    eligibility_answers = fields.Dict(keys=fields.String(), values=fields.String())
 
 
 def _currency_in_use(value: str) -> None:
@@ -454,6 +464,11 @@ class ApplicationUpdate(Versioned):
     )
     budget_lines = fields.List(
         fields.Nested(BudgetLineSchema), metadata={"description": "replaces every line"}
+    )
+    eligibility_answers = fields.Dict(
+        keys=fields.String(),
+        values=fields.String(validate=validate.OneOf(("yes", "no"))),
+        metadata={"description": "the answer to each of the call's eligibility questions"},
     )
     cofinancing = fields.List(
         fields.Nested(CoFinancingSchema), metadata={"description": "replaces every source"}

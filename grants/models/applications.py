@@ -75,6 +75,10 @@ class Application(db.Model):
     #: The grant asked for, in the call's currency.
     amount_requested: Mapped[Decimal | None] = mapped_column(Money)
     amount_awarded: Mapped[Decimal | None] = mapped_column(Money)
+    #: Answers to the call's eligibility questions, by question key: "yes" or "no".
+    eligibility_answers: Mapped[dict[str, str]] = mapped_column(
+        JSON, default=dict, server_default="{}"
+    )
     state: Mapped[str] = mapped_column(String(30), default="draft", index=True)
     version: Mapped[int] = mapped_column(default=1)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))

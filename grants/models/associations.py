@@ -55,6 +55,24 @@ class Association(db.Model):
         """Object rules ask every record for its association; this is its own."""
         return self.id
 
+    def overdue_reports(self, today: date) -> int:
+        """Reports of this association's running grants that were due before ``today``
+        and are not handed in: a call may refuse applications until they are."""
+        from sqlalchemy import func
+
+        from grants.models.awards import Award, Report
+
+        return object_session(self).scalar(
+            select(func.count(Report.id))
+            .join(Award, Award.id == Report.award_id)
+            .where(
+                Award.association_id == self.id,
+                Award.state.in_(("active", "suspended")),
+                Report.state.in_(("scheduled", "changes_requested")),
+                Report.due_date < today,
+            )
+        )
+
     def verification_purposes(self) -> dict[int, set[str]]:
         """The purposes (statutes, registration certificate…) of the current documents of
         this association and of every other pending one the session holds, by association:

@@ -107,6 +107,16 @@ class Call(Translated, db.Model):
     )
     review_deadline: Mapped[datetime | None]
     require_verified_association: Mapped[bool] = mapped_column(default=True, server_default=true())
+    #: Eligibility (``workflows/eligibility.py``): countries where the association must be
+    #: registered (none: any), whether an overdue report on an earlier grant excludes it,
+    #: and yes/no questions: [{"key": str, "text": {lang: text}, "excludes": "yes"|"no"}].
+    registration_countries: Mapped[list[str]] = mapped_column(
+        JSON, default=list, server_default="[]"
+    )
+    no_overdue_reports: Mapped[bool] = mapped_column(default=True, server_default=true())
+    eligibility_questions: Mapped[list[dict]] = mapped_column(
+        JSON, default=list, server_default="[]"
+    )
     state: Mapped[str] = mapped_column(String(20), default="draft", index=True)
     version: Mapped[int] = mapped_column(default=1)
     #: Changes whenever the call's ranking can change (see ``services/ranking.py``).

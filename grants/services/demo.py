@@ -424,6 +424,7 @@ def seed() -> tuple[DemoAccount, ...]:
                 )
             )
     db.session.flush()
+    _eligibility_questions()
     _previous_round(users, associations[LYON])
     _programme_bank_account(users)
     _sealed_letters(users)
@@ -462,6 +463,28 @@ def _sealed_letters(users: dict[str, User]) -> None:
         award.acceptance_user_agent = DEMO_ACCEPTANCE_AGENT
         award.accepted_letter_sha256 = letter.sha256
     db.session.flush()
+
+
+#: The Ecuador call's yes/no eligibility question, in Spanish first.
+EC_ELIGIBILITY_QUESTION = {
+    "key": "ec-otra-financiacion",
+    "text": {
+        "es": "¿El mismo proyecto recibe ya financiación de otro programa de cooperación?",
+        "en": "Does the same project already receive funding from another cooperation programme?",
+        "fr": "Le même projet reçoit-il déjà un financement d'un autre programme de coopération ?",
+        "ar": "هل يتلقى المشروع نفسه تمويلاً من برنامج تعاون آخر؟",
+    },
+    "excludes": "yes",
+}
+
+
+def _eligibility_questions() -> None:
+    """The Ecuador call asks, before anyone drafts, whether the project is already
+    funded elsewhere; a yes excludes it."""
+    call = db.session.scalar(select(Call).where(Call.code == "EC-EDU-2027"))
+    if call is not None and not call.eligibility_questions:
+        call.eligibility_questions = [EC_ELIGIBILITY_QUESTION]
+        db.session.flush()
 
 
 def _registration_papers(association: Association, member: User | None) -> None:

@@ -125,6 +125,14 @@ def _remove_documents(application, world):
     return {}
 
 
+def _overdue_report(application, world):
+    """A running grant of the same association whose interim report is long overdue."""
+    award = make_award(world, state="active")
+    award.reports[0].due_date = (NOW - timedelta(days=30)).date()
+    db.session.flush()
+    return {}
+
+
 def _fill_envelope(application, world):
     other = make_application(world, application.call, state="awarded")
     other.amount_awarded = Decimal("230000")
@@ -163,6 +171,14 @@ class ApplicationCase(Case):
         "single_stage_call": _set(call__two_stage=True),
         "two_stage_call": _set(call__two_stage=False),
         "association_may_submit": _set(association__state="pending"),
+        "registration_country_allowed": _set(call__registration_countries=["BE"]),
+        "project_country_allowed": _set(country="ML"),
+        "no_overdue_report": _overdue_report,
+        "eligibility_questions_answered": _set(
+            call__eligibility_questions=[
+                {"key": "q1", "text": {"en": "Are you a political party?"}, "excludes": "yes"}
+            ]
+        ),
         "required_fields_present": _set(objectives=""),
         "concept_fields_present": _set(summary=""),
         "required_documents_present": _remove_documents,
