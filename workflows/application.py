@@ -117,6 +117,14 @@ def required_documents_present(application: Any, ctx: Context) -> Sentence | Non
     return None
 
 
+def required_answers_present(application: Any, ctx: Context) -> Sentence | None:
+    """The call's own questions: those asked and required have an answer."""
+    missing = application.missing_answers()
+    if missing:
+        return _l("These questions need an answer: %(names)s.", names=Names(missing))
+    return None
+
+
 def amount_within_limits(application: Any, ctx: Context) -> Sentence | None:
     call, amount = application.call, application.amount_requested
     if amount is None:
@@ -300,6 +308,7 @@ class ApplicationLifecycle(Lifecycle):
         association_may_submit,
         required_fields_present,
         required_documents_present,
+        required_answers_present,
         amount_within_limits,
         cofinancing_share_reached,
     )
@@ -364,6 +373,7 @@ class ApplicationLifecycle(Lifecycle):
                 association_may_submit,
                 required_fields_present,
                 required_documents_present,
+                required_answers_present,
                 amount_within_limits,
                 cofinancing_share_reached,
             ),

@@ -56,6 +56,7 @@ KINDS: dict[str, Any] = {
     "token.revoked": _l("API token revoked"),
     "call.created": _l("Call created"),
     "call.edited": _l("Call edited"),
+    "call.questions_edited": _l("Questions of the call changed"),
     "call.publish": _l("Call published"),
     "call.extend_deadline": _l("Call deadline extended"),
     "call.close": _l("Call closed"),

@@ -187,6 +187,9 @@ def register_web(app: Flask) -> None:
     for module in modules:
         app.register_blueprint(module.blueprint)
     app.register_blueprint(assignments.ranking_blueprint)
+    from grants.web import questions
+
+    app.register_blueprint(questions.blueprint)
     from grants.web import translations, weight
     from grants.web.forms import field_errors
 
