@@ -310,3 +310,18 @@ def test_the_api_notation_and_each_kind(world, call):
             world.applicant, application, {questions["date"].key: "demain"}, typed=False
         )
     assert questions["date"].field_name in refused.value.errors
+
+
+def test_the_demo_madagascar_call_asks_five_questions_in_french(app):
+    from grants.models import Call
+    from grants.services.demo import seed
+
+    seed()
+    call = db.session.scalar(select(Call).where(Call.code == "MG-HEA-2027"))
+    asked = service.latest_set(call).questions
+    assert len(asked) == 5 and all("fr" in question.label for question in asked)
+    application = db.session.scalar(select(Application).where(Application.call_id == call.id))
+    assert len(service.saved_values(application)) == 5
+    assert service.missing_answers(application) == []
+    seed()  # loading the demo again adds nothing
+    assert service.question_count(call) == 5
