@@ -119,7 +119,7 @@ def required_documents_present(application: Any, ctx: Context) -> Sentence | Non
 
 def required_answers_present(application: Any, ctx: Context) -> Sentence | None:
     """The call's own questions: those asked and required have an answer."""
-    missing = application.missing_answers()
+    missing = application.missing_answers(ctx.cached)
     if missing:
         return _l("These questions need an answer: %(names)s.", names=Names(missing))
     return None

@@ -138,11 +138,12 @@ class Application(db.Model):
         """Co-financing as a percentage of the project's total budget."""
         return cofinancing_share(self.cofinancing_total, self.budget_total)
 
-    def missing_answers(self) -> list[str]:
-        """The call's own required questions still unanswered (the submission guard)."""
+    def missing_answers(self, cached=None) -> list[str]:
+        """The call's own required questions still unanswered (the submission guard);
+        ``cached`` shares the call's questions among the applications of one page."""
         from grants.services.questions import missing_answers
 
-        return missing_answers(self)
+        return missing_answers(self, cached)
 
     @property
     def current_documents(self) -> list[Document]:  # noqa: F821

@@ -288,10 +288,23 @@ def save_answers(
     db.session.flush()
 
 
-def missing_answers(application: Application) -> list[str]:
+def missing_answers(application: Application, cached: Any = None) -> list[str]:
     """Labels of the questions asked and required that have no answer yet: what the
-    submission guard and the checklist name."""
-    questions = questions_of(application)
+    submission guard and the checklist name. ``cached(key, compute)`` shares the
+    version of the questions among the applications of one page."""
+    if cached is None:
+        question_set = set_of(application)
+    else:
+        key = (
+            "question_set",
+            application.call_id,
+            application.question_set_id,
+            application.state in ANSWERING_STATES,
+        )
+        question_set = cached(key, lambda: set_of(application))
+    questions = question_set.questions if question_set else []
+    if not questions:
+        return []
     by_key = {question.key: question for question in questions}
     values = saved_values(application)
     files = file_answers(application) if any(q.kind == "file" for q in questions) else {}
