@@ -290,6 +290,8 @@ def save_draft(
         errors.update(answer_errors)
     if errors:
         raise InvalidInput(_("The draft was not saved: some fields need attention."), errors)
+    # First, while nothing is changed yet: loading the answers flushes nothing.
+    questions.store_answers(application, changes)
     for name in DRAFT_FIELDS:
         if name in data:
             setattr(application, name, data[name])
@@ -335,7 +337,6 @@ def save_draft(
             ],
             ("position", "name", "role"),
         )
-    questions.store_answers(application, changes)
     application.updated_at = utcnow()
     db.session.flush()
 

@@ -260,8 +260,11 @@ def validate_answers(
 def store_answers(application: Application, changes: Mapping[str, Any]) -> None:
     """Write validated answers (see ``validate_answers``); the application now answers
     the version they belong to."""
-    question_set = set_of(application)
-    if question_set is None or not changes:
+    if not changes:
+        return
+    with db.session.no_autoflush:
+        question_set = set_of(application)
+    if question_set is None:
         return
     application.question_set_id = question_set.id
     by_key = {question.key: question for question in question_set.questions}
