@@ -7,7 +7,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import Optional
 
 from forms.fields import AmountField, WholeNumberField, choices
@@ -58,6 +58,16 @@ class QuestionForm(FlaskForm):
         validate_choice=False,
         description=_l("An earlier yes/no or choice question, and the answer that shows it."),
     )
+
+    criteria = SelectMultipleField(
+        _l("Criteria that score it"),
+        choices=[],
+        coerce=int,
+        description=_l("Evaluators read the answer beside these criteria."),
+    )
+
+    def offer_criteria(self, pairs: list[tuple[int, str]]) -> None:
+        self.criteria.choices = pairs
 
     def offer_conditions(self, pairs: list[tuple[str, str]]) -> None:
         self.condition.choices = [("", _l("Always asked")), *pairs]

@@ -197,6 +197,7 @@ ROUTES: dict[tuple[str, str], dict[str, object]] = {
             ("GET", "me"),
             ("GET", "list_evaluators"),
             ("GET", "get_ranking"),
+            ("GET", "call_questions"),
             ("PUT", "replace_call"),
             ("GET", "propose_assignments"),
             ("POST", "save_assignments"),

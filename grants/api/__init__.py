@@ -149,6 +149,7 @@ def init_api(app: Flask) -> None:
         notifications,
         openapi,
         people,
+        questions,
         registrations,
         reports,
         resources,

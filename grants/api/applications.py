@@ -21,6 +21,7 @@ from grants.extensions import db
 from grants.services import applications as application_service
 from grants.services import associations as association_service
 from grants.services import calls as call_service
+from grants.services.errors import InvalidInput
 
 
 class ApplicationCreate(Schema):
@@ -72,8 +73,19 @@ def update_application(body, record_id: int):
             for c in application.cofinancing
         ]
     partners, team = body.pop("partners", None), body.pop("team", None)
-    application_service.save_draft(
-        person, application, version, body, lines, sources, partners, team
-    )
+    answers = body.pop("answers", None)
+    try:
+        application_service.save_draft(
+            person, application, version, body, lines, sources, partners, team, answers, False
+        )
+    except InvalidInput as refused:
+        # The answers' errors under the name the request gave them.
+        raise InvalidInput(
+            refused.message,
+            {
+                (f"answers.{name[2:]}" if name.startswith("q_") else name): messages
+                for name, messages in refused.errors.items()
+            },
+        ) from None
     db.session.flush()
     return with_options([application], person, True)[0], 200, etag_of(application)

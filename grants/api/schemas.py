@@ -373,6 +373,13 @@ class ApplicationSchema(LifecycleSchema):
     partners = fields.List(fields.Nested(PartnerSchema))
     team = fields.List(fields.Nested(TeamMemberSchema))
     submitted_at = fields.AwareDateTime(allow_none=True)
+    answers = fields.Function(
+        lambda application: {answer.question.key: answer.value for answer in application.answers},
+        metadata={
+            "type": "object",
+            "description": "answers to the call's own questions, by question key",
+        },
+    )
 
 
 def _currency_in_use(value: str) -> None:
@@ -464,6 +471,14 @@ class ApplicationUpdate(Versioned):
     )
     team = fields.List(
         fields.Nested(TeamMemberSchema), metadata={"description": "replaces every member"}
+    )
+    answers = fields.Dict(
+        keys=fields.String(),
+        values=fields.Raw(allow_none=True),
+        metadata={
+            "description": "answers to the call's own questions by question key (a list "
+            "for several choices, null removes one); those not sent are kept"
+        },
     )
 
 

@@ -739,3 +739,53 @@ def question_count(call: Call) -> int:
         .join(QuestionSection)
         .where(QuestionSection.question_set_id == question_set.id)
     )
+
+
+def criteria_scoring(call: Call, key: str) -> list[int]:
+    """The ids of the criteria that name the question ``key`` as one they score."""
+    return [criterion.id for criterion in call.criteria if key in (criterion.question_keys or [])]
+
+
+def set_criteria_scoring(actor: User, call: Call, key: str, criterion_ids: list[int]) -> None:
+    """Name the criteria that score a question: evaluators read its answer beside them."""
+    check_may_build(actor, call)
+    known = {criterion.id for criterion in call.criteria}
+    if set(criterion_ids) - known:
+        raise InvalidInput(
+            _("Choose among the call's criteria."),
+            {"criteria": [_("Choose among the call's criteria.")]},
+        )
+    for criterion in call.criteria:
+        keys = [k for k in criterion.question_keys or [] if k != key]
+        if criterion.id in criterion_ids:
+            keys.append(key)
+        if keys != (criterion.question_keys or []):
+            criterion.question_keys = keys
+    db.session.flush()
+
+
+def scored_questions(application: Application, locale: str) -> dict[int, list[dict[str, Any]]]:
+    """For each criterion of the call, the questions it scores with their answers:
+    what the evaluator reads beside the criterion."""
+    question_set = set_of(application)
+    if question_set is None:
+        return {}
+    values = saved_values(application)
+    files = file_answers(application)
+    by_key = {question.key: question for question in question_set.questions}
+    scored: dict[int, list[dict[str, Any]]] = {}
+    for criterion in application.call.criteria:
+        for key in criterion.question_keys or []:
+            question = by_key.get(key)
+            if question is None:
+                continue
+            document = files.get(key)
+            scored.setdefault(criterion.id, []).append(
+                {
+                    "label": question.text("label", locale),
+                    "text": document.filename
+                    if document is not None
+                    else answer_text(question, values.get(key), locale),
+                }
+            )
+    return scored

@@ -264,6 +264,10 @@ def _conditions(question_set: QuestionSet | None, before: Question | None, local
     return pairs
 
 
+def _criteria(call: Call) -> list[tuple[int, str]]:
+    return [(criterion.id, criterion.text("name", select_locale())) for criterion in call.criteria]
+
+
 def _question_page(call, section, question, form, status=200):
     return render_template(
         "questions/question.html", call=call, section=section, question=question, form=form
@@ -290,7 +294,8 @@ def _save_question(call, section, question, form, save):
     if not form.validate_on_submit():
         return _question_page(call, section, question, form, 422)
     try:
-        save(form.data_for_service())
+        question = save(form.data_for_service())
+        service.set_criteria_scoring(current_user, call, question.key, form.criteria.data or [])
     except InvalidInput as invalid:
         attach_errors(form, invalid)
         for name in ("label", "options", "condition"):
@@ -322,6 +327,7 @@ def add_question(code: str, position: int):
         abort(404)
     form = QuestionForm(formdata=None if request.method == "GET" else request.form)
     form.offer_conditions(_conditions(question_set, None, call.language))
+    form.offer_criteria(_criteria(call))
     if request.method == "GET":
         return _question_page(call, section, None, form)
     return _save_question(
@@ -345,8 +351,10 @@ def edit_question(code: str, key: str):
         abort(404)
     form = QuestionForm(formdata=None if request.method == "GET" else request.form)
     form.offer_conditions(_conditions(question_set, question, call.language))
+    form.offer_criteria(_criteria(call))
     if request.method == "GET":
         _fill(form, question)
+        form.criteria.data = service.criteria_scoring(call, key)
         return _question_page(call, question.section, question, form)
     return _save_question(
         call,
