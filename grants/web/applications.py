@@ -41,7 +41,7 @@ from grants.services.workflow import allowed_transitions, history_of
 from grants.web import isolated
 from grants.web.access import login_required, role_required
 from grants.web.forms import attach_errors
-from grants.web.questions import application_sections, posted_answers
+from grants.web.questions import application_sections, form_sections, posted_answers
 from grants.web.uploads import store_upload
 
 blueprint = Blueprint("applications", __name__)
@@ -80,8 +80,12 @@ def call_page(code: str):
 
 @blueprint.get("/calls/<code>/questions")
 def questions(code: str):
+    call = _call(code)
     return render_template(
-        "applications/questions.html", call=_call(code), form=ApplicationForm(formdata=None)
+        "applications/questions.html",
+        call=call,
+        form=ApplicationForm(formdata=None),
+        own=form_sections(question_service.latest_set(call), {}),
     )
 
 

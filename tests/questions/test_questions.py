@@ -236,6 +236,13 @@ def test_autosave_sends_one_answer(world, call, login, built):
     )
     assert response.status_code == 200, response.json
     assert _answers_of(application) == {district.key: "Vakinankaratra"}
+    assert response.json["version"] == application.version  # one save, one version
+    assert "These questions need an answer" not in response.json["parts"]["checklist-items"]
+
+
+def test_the_printable_form_lists_the_calls_questions(world, call, client, built):
+    page = text_of(client.get(f"/calls/{call.code}/questions"))
+    assert "District sanitaire" in page and "Vaccination / Nutrition / Paludisme" in page
 
 
 def test_submission_needs_the_required_answers(world, call, login, built):
@@ -325,3 +332,28 @@ def test_the_demo_madagascar_call_asks_five_questions_in_french(app):
     assert service.missing_answers(application) == []
     seed()  # loading the demo again adds nothing
     assert service.question_count(call) == 5
+
+
+def test_a_conditional_question_scored_by_a_criterion_through_the_page(world, call, login, built):
+    _, workers, *_ = built
+    client = login(world.officer)
+    relevance = call.criteria[0]
+    form = client.get(f"/office/calls/{call.code}/questions/sections/1/new")
+    assert f'value="{workers.key}=yes"' in form.text
+    response = client.post(
+        f"/office/calls/{call.code}/questions/sections/1/new",
+        data={
+            "kind": "long_text",
+            "label_ar": "دور العاملين الصحيين",
+            "max_words": "200",
+            "condition": f"{workers.key}=yes",
+            "criteria": [str(relevance.id)],
+        },
+    )
+    assert response.status_code == 303, text_of(response)
+    question = service.latest_set(call).questions[-1]
+    assert (question.condition_key, question.condition_value) == (workers.key, "yes")
+    assert question.max_words == 200 and question.label == {"ar": "دور العاملين الصحيين"}
+    assert relevance.question_keys == [question.key]
+    edit = client.get(f"/office/calls/{call.code}/questions/{question.key}")
+    assert "دور العاملين الصحيين" in edit.text
