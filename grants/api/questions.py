@@ -14,7 +14,7 @@ from grants.services import questions as service
 TEXTS = {"type": "object", "additionalProperties": {"type": "string"}}
 
 
-class OptionSchema(Schema):
+class QuestionOptionSchema(Schema):
     value = fields.String()
     label = fields.Dict(keys=fields.String(), values=fields.String())
 
@@ -28,7 +28,7 @@ class QuestionSchema(Schema):
     max_words = fields.Integer(allow_none=True)
     minimum = fields.Decimal(as_string=True, allow_none=True)
     maximum = fields.Decimal(as_string=True, allow_none=True)
-    options = fields.List(fields.Nested(OptionSchema))
+    options = fields.List(fields.Nested(QuestionOptionSchema))
     condition_key = fields.String(
         allow_none=True, metadata={"description": "asked only when this question…"}
     )
