@@ -357,3 +357,33 @@ def test_a_conditional_question_scored_by_a_criterion_through_the_page(world, ca
     assert relevance.question_keys == [question.key]
     edit = client.get(f"/office/calls/{call.code}/questions/{question.key}")
     assert "دور العاملين الصحيين" in edit.text
+
+
+def test_a_file_question_is_answered_with_the_documents_checks(world, call, login, built):
+    import io
+
+    from tests.documents.test_filetypes import pdf_bytes
+
+    district, *_ = built
+    plan = service.add_question(
+        world.officer, call, 1, _question("file", "Carte du district", required=True)
+    )
+    application = make_application(world, call)
+    service.save_answers(world.applicant, application, {district.key: "Analamanga"}, typed=False)
+    assert service.missing_answers(application) == ["Carte du district"]
+    client = login(world.applicant)
+    url = f"/applications/{application.id}/questions/{plan.key}/file"
+    refused = client.post(
+        url, data={"file": (io.BytesIO(b"MZ not a document"), "map.exe")}, follow_redirects=True
+    )
+    assert "not a document in one of the accepted formats" in text_of(refused)
+    db.session.expire_all()
+    assert service.missing_answers(db.session.get(Application, application.id)) == [
+        "Carte du district"
+    ]
+    response = client.post(url, data={"file": (io.BytesIO(pdf_bytes()), "carte.pdf")})
+    assert response.status_code == 303
+    db.session.expire_all()
+    application = db.session.get(Application, application.id)
+    assert service.missing_answers(application) == []
+    assert "carte.pdf" in text_of(client.get(f"/applications/{application.id}"))
