@@ -529,7 +529,7 @@ def world(app, login):
     from grants.services.personal_data import request_export
 
     export = request_export(people["applicant"])
-    from grants.services.questions import add_question, add_section
+    from grants.services.question_building import add_question, add_section
 
     add_section(people["programme_officer"], call, {"en": "Health"})
     file_question = add_question(

@@ -606,12 +606,12 @@ def _madagascar_questions(officer: User, network: Association, users: dict[str, 
     """The Madagascar call asks five questions of its own, in French; the network's
     full proposal, invited after its concept note, answers them."""
     from grants.models.applications import Application
-    from grants.services import questions
+    from grants.services import question_building, questions
 
     call = db.session.scalar(select(Call).where(Call.code == "MG-HEA-2027"))
     if call is None or questions.latest_set(call) is not None:
         return
-    questions.add_section(officer, call, {"fr": "Santé communautaire"})
+    question_building.add_section(officer, call, {"fr": "Santé communautaire"})
     asked = []
     for kind, label, settings in MADAGASCAR_QUESTIONS:
         settings = dict(settings)
@@ -619,7 +619,7 @@ def _madagascar_questions(officer: User, network: Association, users: dict[str, 
         data = {"kind": kind, "label": {"fr": label}, **settings}
         if source is not None:
             data.update(condition_key=asked[source].key, condition_value="yes")
-        asked.append(questions.add_question(officer, call, 1, data))
+        asked.append(question_building.add_question(officer, call, 1, data))
     member = next((users[a.email] for a in ACCOUNTS if a.association == network.name), None)
     application = Application(
         call_id=call.id,

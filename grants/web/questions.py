@@ -20,6 +20,7 @@ from grants.reference import country_names
 from grants.roles import PROGRAMME_OFFICER
 from grants.services import applications as application_service
 from grants.services import calls as call_service
+from grants.services import question_building as building
 from grants.services import questions as service
 from grants.services.errors import InvalidInput
 from grants.web.access import login_required, role_required
@@ -193,7 +194,7 @@ def add_section(code: str):
     if not form.validate_on_submit():
         return builder(code, form, 422)
     try:
-        service.add_section(current_user, call, form.texts())
+        building.add_section(current_user, call, form.texts())
     except InvalidInput as invalid:
         attach_errors(form, invalid)
         flash(invalid.errors.get("title", [invalid.message])[0], "error")
@@ -218,7 +219,7 @@ def edit_section(code: str, position: int):
     status = 200
     if request.method == "POST" and form.validate_on_submit():
         try:
-            service.edit_section(current_user, call, position, form.texts())
+            building.edit_section(current_user, call, position, form.texts())
         except InvalidInput as invalid:
             attach_errors(form, invalid)
             flash(invalid.errors.get("title", [invalid.message])[0], "error")
@@ -235,7 +236,7 @@ def edit_section(code: str, position: int):
 @role_required(PROGRAMME_OFFICER)
 def move_section(code: str, position: int):
     call = _call(code)
-    service.move_section(
+    building.move_section(
         current_user, call, position, -1 if request.form.get("step") == "up" else 1
     )
     return redirect(_builder_url(call), code=303)
@@ -245,7 +246,7 @@ def move_section(code: str, position: int):
 @role_required(PROGRAMME_OFFICER)
 def remove_section(code: str, position: int):
     call = _call(code)
-    service.remove_section(current_user, call, position)
+    building.remove_section(current_user, call, position)
     flash(_("The section is removed."), "success")
     return redirect(_builder_url(call), code=303)
 
@@ -295,7 +296,7 @@ def _save_question(call, section, question, form, save):
         return _question_page(call, section, question, form, 422)
     try:
         question = save(form.data_for_service())
-        service.set_criteria_scoring(current_user, call, question.key, form.criteria.data or [])
+        building.set_criteria_scoring(current_user, call, question.key, form.criteria.data or [])
     except InvalidInput as invalid:
         attach_errors(form, invalid)
         for name in ("label", "options", "condition"):
@@ -335,7 +336,7 @@ def add_question(code: str, position: int):
         section,
         None,
         form,
-        lambda data: service.add_question(current_user, call, position, data),
+        lambda data: building.add_question(current_user, call, position, data),
     )
 
 
@@ -354,14 +355,14 @@ def edit_question(code: str, key: str):
     form.offer_criteria(_criteria(call))
     if request.method == "GET":
         _fill(form, question)
-        form.criteria.data = service.criteria_scoring(call, key)
+        form.criteria.data = building.criteria_scoring(call, key)
         return _question_page(call, question.section, question, form)
     return _save_question(
         call,
         question.section,
         question,
         form,
-        lambda data: service.edit_question(current_user, call, key, data),
+        lambda data: building.edit_question(current_user, call, key, data),
     )
 
 
@@ -369,7 +370,7 @@ def edit_question(code: str, key: str):
 @role_required(PROGRAMME_OFFICER)
 def move_question(code: str, key: str):
     call = _call(code)
-    service.move_question(current_user, call, key, -1 if request.form.get("step") == "up" else 1)
+    building.move_question(current_user, call, key, -1 if request.form.get("step") == "up" else 1)
     return redirect(_builder_url(call, f"question-{key}"), code=303)
 
 
@@ -377,7 +378,7 @@ def move_question(code: str, key: str):
 @role_required(PROGRAMME_OFFICER)
 def remove_question(code: str, key: str):
     call = _call(code)
-    service.remove_question(current_user, call, key)
+    building.remove_question(current_user, call, key)
     flash(_("The question is removed."), "success")
     return redirect(_builder_url(call), code=303)
 

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from grants.extensions import db
 from grants.models import Answer, Application
+from grants.services import question_building as building
 from grants.services import questions as service
 from grants.services.evaluation import assign
 from tests.api.test_api import bearer
@@ -19,11 +20,11 @@ from tests.spreadsheets import csv_rows, read_xlsx
 
 
 def _asked(world, call):
-    service.add_section(world.officer, call, {"en": "Health", "fr": "Santé"})
-    district = service.add_question(
+    building.add_section(world.officer, call, {"en": "Health", "fr": "Santé"})
+    district = building.add_question(
         world.officer, call, 1, _question("short_text", "District", required=True)
     )
-    services_ = service.add_question(
+    services_ = building.add_question(
         world.officer,
         call,
         1,
@@ -62,7 +63,7 @@ def test_the_evaluator_reads_answers_beside_the_criterion_that_scores_them(world
     call = make_call(world, language="fr")
     district, services_ = _asked(world, call)
     relevance = call.criteria[0]
-    service.set_criteria_scoring(world.officer, call, district.key, [relevance.id])
+    building.set_criteria_scoring(world.officer, call, district.key, [relevance.id])
     application = _answered(world, call, district, services_, state="eligible")
     review = assign(world.officer, application, world.evaluator)
     review.no_conflict_attested_at = datetime(2027, 2, 2, tzinfo=UTC)

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from grants.extensions import db
 from grants.models import Answer, Application, Question, QuestionSet
 from grants.orm import utcnow
+from grants.services import question_building as building
 from grants.services import questions as service
 from grants.services.errors import InvalidInput
 from tests.applications.test_applications import FORM
@@ -46,14 +47,14 @@ def _question(kind: str, label: str, **extra) -> dict:
 def built(world, call):
     """A section and questions of each kind used below."""
     officer = world.officer
-    service.add_section(officer, call, {"fr": "Santé"})
-    district = service.add_question(
+    building.add_section(officer, call, {"fr": "Santé"})
+    district = building.add_question(
         officer, call, 1, _question("short_text", "District sanitaire", required=True)
     )
-    workers = service.add_question(
+    workers = building.add_question(
         officer, call, 1, _question("yes_no", "Agents de santé communautaire impliqués ?")
     )
-    how_many = service.add_question(
+    how_many = building.add_question(
         officer,
         call,
         1,
@@ -66,10 +67,10 @@ def built(world, call):
             condition_value="yes",
         ),
     )
-    plan = service.add_question(
+    plan = building.add_question(
         officer, call, 1, _question("long_text", "Plan de formation", max_words=5)
     )
-    services_ = service.add_question(
+    services_ = building.add_question(
         officer,
         call,
         1,
@@ -149,7 +150,7 @@ def test_ordering_with_buttons(world, call, login, built):
 )
 def test_a_bad_question_is_refused_and_nothing_changes(world, call, login, data, field, message):
     client = login(world.officer)
-    service.add_section(world.officer, call, {"fr": "Santé"})
+    building.add_section(world.officer, call, {"fr": "Santé"})
     before = db.session.scalar(select(func.count(Question.id)))
     response = client.post(f"/office/calls/{call.code}/questions/sections/1/new", data=data)
     assert response.status_code == 422
@@ -271,12 +272,12 @@ def test_changes_after_submission_make_a_new_version(world, call, built):
     db.session.flush()
     first = service.latest_set(call)
     # a text only change stays in the same version
-    service.edit_question(
+    building.edit_question(
         world.officer, call, district.key, _question("short_text", "District", required=True)
     )
     assert service.latest_set(call).id == first.id
     # making it optional could change what a submitted answer means: a new version
-    service.edit_question(world.officer, call, district.key, _question("short_text", "District"))
+    building.edit_question(world.officer, call, district.key, _question("short_text", "District"))
     second = service.latest_set(call)
     assert second.number == 2
     db.session.expire_all()
@@ -289,7 +290,7 @@ def test_changes_after_submission_make_a_new_version(world, call, built):
 
 def test_the_api_notation_and_each_kind(world, call):
     officer = world.officer
-    service.add_section(officer, call, {"fr": "Tout"})
+    building.add_section(officer, call, {"fr": "Tout"})
     kinds = {
         "amount": ("1500.5", "1500.50"),
         "date": ("2027-06-01", "2027-06-01"),
@@ -297,7 +298,7 @@ def test_the_api_notation_and_each_kind(world, call):
         "one_choice": (None, None),
     }
     questions = {
-        kind: service.add_question(
+        kind: building.add_question(
             officer,
             call,
             1,
@@ -365,7 +366,7 @@ def test_a_file_question_is_answered_with_the_documents_checks(world, call, logi
     from tests.documents.test_filetypes import pdf_bytes
 
     district, *_ = built
-    plan = service.add_question(
+    plan = building.add_question(
         world.officer, call, 1, _question("file", "Carte du district", required=True)
     )
     application = make_application(world, call)
