@@ -211,6 +211,7 @@ ROUTES: dict[tuple[str, str], dict[str, object]] = {
             ("GET", "me"),
             ("GET", "list_evaluators"),
             ("GET", "get_ranking"),
+            ("GET", "call_questions"),
             ("PUT", "replace_call"),
             ("GET", "propose_assignments"),
             ("POST", "save_assignments"),
@@ -369,6 +370,23 @@ ROUTES: dict[tuple[str, str], dict[str, object]] = {
     ("POST", "assignments.assign"): {**OFFICER_ONLY, "programme_officer": MISSING},
     ("POST", "assignments.save_proposal"): OFFICER_ONLY,
     ("POST", "assignments.start"): OFFICER_ONLY,
+    # The call's own questions: officers build them; members upload a file answer.
+    ("GET", "questions.builder"): OFFICER_ONLY,
+    ("GET", "questions.preview"): OFFICER_ONLY,
+    # Empty forms are refused with the reason (422); moves keep everything.
+    ("POST", "questions.add_section"): OFFICER_ONLY,
+    ("GET", "questions.edit_section"): OFFICER_ONLY,
+    ("POST", "questions.edit_section"): OFFICER_ONLY,
+    ("POST", "questions.move_section"): OFFICER_ONLY,
+    ("GET", "questions.add_question"): OFFICER_ONLY,
+    ("POST", "questions.add_question"): OFFICER_ONLY,
+    ("GET", "questions.edit_question"): OFFICER_ONLY,
+    ("POST", "questions.edit_question"): OFFICER_ONLY,
+    ("POST", "questions.move_question"): OFFICER_ONLY,
+    ("POST", "questions.upload_answer"): APPLICATION_WRITE,
+    # Last of them: they remove the walk's question and section.
+    ("POST", "questions.remove_question"): OFFICER_ONLY,
+    ("POST", "questions.remove_section"): OFFICER_ONLY,
     # Last: it removes the walk's review that the evaluator routes above use.
     ("POST", "assignments.remove"): OFFICER_ONLY,
     # Passkeys: each person's own; signing in with one is for everyone.
@@ -536,6 +554,12 @@ def world(app, login):
 
     export = request_export(people["applicant"])
     payment_file, statement = _payment_file_and_statement(people["admin"])
+    from grants.services.question_building import add_question, add_section
+
+    add_section(people["programme_officer"], call, {"en": "Health"})
+    file_question = add_question(
+        people["programme_officer"], call, 1, {"kind": "file", "label": {"en": "Map"}}
+    )
     clients = {role: login(person) for role, person in people.items()}
     from tests.clients import AppClient
 
@@ -550,6 +574,7 @@ def world(app, login):
         "active": 1,
         "name": "application",
         "code": call.code,
+        "key": file_question.key,
         "application_id": application.id,
         "document_type_id": call.document_types[0].id,
         "document_id": document.id,

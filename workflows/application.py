@@ -137,6 +137,14 @@ WHO_MAY_APPLY = (
 )
 
 
+def required_answers_present(application: Any, ctx: Context) -> Sentence | None:
+    """The call's own questions: those asked and required have an answer."""
+    missing = application.missing_answers(ctx.cached)
+    if missing:
+        return _l("These questions need an answer: %(names)s.", names=Names(missing))
+    return None
+
+
 def someone_is_assigned(application: Any, ctx: Context) -> Sentence | None:
     if not any(review.state != "conflicted" for review in application.reviews):
         return _l("Assign at least one evaluator before starting the review.")
@@ -284,6 +292,7 @@ class ApplicationLifecycle(Lifecycle):
         *WHO_MAY_APPLY,
         required_fields_present,
         required_documents_present,
+        required_answers_present,
         amount_within_limits,
         cofinancing_share_reached,
     )
@@ -348,6 +357,7 @@ class ApplicationLifecycle(Lifecycle):
                 *WHO_MAY_APPLY,
                 required_fields_present,
                 required_documents_present,
+                required_answers_present,
                 amount_within_limits,
                 cofinancing_share_reached,
             ),

@@ -150,6 +150,7 @@ def init_api(app: Flask) -> None:
         openapi,
         payments,
         people,
+        questions,
         registrations,
         reports,
         resources,

@@ -22,6 +22,7 @@ from grants.services import applications as application_service
 from grants.services import associations as association_service
 from grants.services import calls as call_service
 from grants.services import eligibility as eligibility_service
+from grants.services.errors import InvalidInput
 
 
 class ApplicationCreate(Schema):
@@ -73,13 +74,24 @@ def update_application(body, record_id: int):
             for c in application.cofinancing
         ]
     partners, team = body.pop("partners", None), body.pop("team", None)
-    answers = body.pop("eligibility_answers", None)
-    if answers is not None:
+    answers = body.pop("answers", None)
+    eligibility_answers = body.pop("eligibility_answers", None)
+    if eligibility_answers is not None:
         # Every question answered, as on the page; the version is checked once, here.
-        eligibility_service.save_answers(person, application, version, answers)
+        eligibility_service.save_answers(person, application, version, eligibility_answers)
         version = application.version
-    application_service.save_draft(
-        person, application, version, body, lines, sources, partners, team
-    )
+    try:
+        application_service.save_draft(
+            person, application, version, body, lines, sources, partners, team, answers, False
+        )
+    except InvalidInput as refused:
+        # The answers' errors under the name the request gave them.
+        raise InvalidInput(
+            refused.message,
+            {
+                (f"answers.{name[2:]}" if name.startswith("q_") else name): messages
+                for name, messages in refused.errors.items()
+            },
+        ) from None
     db.session.flush()
     return with_options([application], person, True)[0], 200, etag_of(application)

@@ -55,6 +55,7 @@ from grants.models.applications import Application
 from grants.models.associations import Association
 from grants.models.awards import Award, Report, Tranche
 from grants.models.calls import Call, DocumentType
+from grants.models.questions import Answer
 from grants.models.reviews import Review
 from grants.numbers import MACHINE, NumberRefused, read_number
 from grants.policy import Visibility
@@ -202,6 +203,7 @@ COLLECTIONS = (
             # What the representation shows besides.
             selectinload(Application.partners),
             selectinload(Application.team),
+            selectinload(Application.answers).selectinload(Answer.question),
         ),
     ),
     Collection(

@@ -383,6 +383,13 @@ class ApplicationSchema(LifecycleSchema):
     team = fields.List(fields.Nested(TeamMemberSchema))
     submitted_at = fields.AwareDateTime(allow_none=True)
     eligibility_answers = fields.Dict(keys=fields.String(), values=fields.String())
+    answers = fields.Function(
+        lambda application: {answer.question.key: answer.value for answer in application.answers},
+        metadata={
+            "type": "object",
+            "description": "answers to the call's own questions, by question key",
+        },
+    )
 
 
 def _currency_in_use(value: str) -> None:
@@ -479,6 +486,14 @@ class ApplicationUpdate(Versioned):
     )
     team = fields.List(
         fields.Nested(TeamMemberSchema), metadata={"description": "replaces every member"}
+    )
+    answers = fields.Dict(
+        keys=fields.String(),
+        values=fields.Raw(allow_none=True),
+        metadata={
+            "description": "answers to the call's own questions by question key (a list "
+            "for several choices, null removes one); those not sent are kept"
+        },
     )
 
 

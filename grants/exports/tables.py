@@ -6,6 +6,7 @@ never sit in memory at once; ``spreadsheets`` streams them to the response as CS
 from __future__ import annotations
 
 import json
+from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING
@@ -24,10 +25,14 @@ from grants.exports.spreadsheets import (
     Table,
 )
 from grants.extensions import db
+from grants.i18n import select_locale
 from grants.models.applications import Application
 from grants.models.associations import Association
 from grants.models.awards import Award, Report, Tranche
 from grants.models.calls import Call
+from grants.models.documents import Document
+from grants.models.questions import Answer, Question
+from grants.services import questions as call_questions
 
 if TYPE_CHECKING:
     from grants.services.ranking import Ranking
@@ -43,8 +48,14 @@ def _stream(statement: Select) -> Iterator[tuple]:
 
 
 def applications_of(call: Call) -> Table:
+    """One row per application, and one column per question of the call's own (its
+    newest version; an answer to an earlier version is matched by the question's key)."""
+    asked = call_questions.latest_set(call)
+    asked_questions = asked.questions if asked else []
+    locale = select_locale()
     statement = (
         select(
+            Application.id,
             Application.reference,
             Association.name,
             Application.title,
@@ -70,9 +81,44 @@ def applications_of(call: Call) -> Table:
             Column(_("Amount requested"), MONEY),
             Column(_("Budget currency"), width=9),
             Column(_("Submitted at"), DATETIME),
+            *(Column(q.text("label", locale), width=32) for q in asked_questions),
         ),
-        _stream(statement),
+        _with_answers(statement, [q.key for q in asked_questions], locale),
     )
+
+
+def _with_answers(statement: Select, keys: list[str], locale: str) -> Iterator[tuple]:
+    """The rows (the application's id first, dropped) followed by the answers to the
+    questions ``keys``, read for each batch of rows in two statements."""
+    result = db.session.execute(statement.execution_options(yield_per=BATCH))
+    for partition in result.partitions():
+        rows = [tuple(row) for row in partition]
+        if not keys:
+            yield from (row[1:] for row in rows)
+            continue
+        ids = [row[0] for row in rows]
+        texts: dict[int, dict[str, str]] = defaultdict(dict)
+        answers = db.session.execute(
+            select(Answer.application_id, Answer.value, Question)
+            .join(Question, Question.id == Answer.question_id)
+            .where(Answer.application_id.in_(ids))
+        )
+        for application_id, value, question in answers:
+            texts[application_id][question.key] = call_questions.answer_text(
+                question, value, locale
+            )
+        files = db.session.execute(
+            select(Document.application_id, Document.purpose, Document.filename).where(
+                Document.application_id.in_(ids),
+                Document.purpose.startswith("question-"),
+                Document.replaced_by_id.is_(None),
+            )
+        )
+        for application_id, purpose, filename in files:
+            texts[application_id][purpose.removeprefix("question-")] = filename
+        for row in rows:
+            answered = texts.get(row[0], {})
+            yield (*row[1:], *(answered.get(key, "") for key in keys))
 
 
 def tranches_and_payments() -> Table:

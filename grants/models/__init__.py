@@ -40,6 +40,7 @@ from grants.models.payments import (
     StatementLine,
 )
 from grants.models.privacy import DataExport
+from grants.models.questions import Answer, Question, QuestionSection, QuestionSet
 from grants.models.reviews import ConflictDeclaration, Decision, Review, Score
 from grants.models.search import SearchEntry
 from grants.models.webhooks import WebhookDelivery, WebhookEndpoint, WebhookSubscription
@@ -54,7 +55,11 @@ __all__ = [
     "ApiToken",
     "Passkey",
     "StaffInvitation",
+    "Answer",
     "Application",
+    "Question",
+    "QuestionSection",
+    "QuestionSet",
     "Association",
     "AuditRow",
     "Award",

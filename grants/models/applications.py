@@ -90,6 +90,10 @@ class Application(db.Model):
     #: When the retention job deleted its documents and personal data (never awarded,
     #: its call closed more than ``RETENTION_YEARS_UNAWARDED`` years before).
     personal_data_deleted_at: Mapped[datetime | None]
+    #: The version of the call's own questions this application answers.
+    question_set_id: Mapped[int | None] = mapped_column(
+        ForeignKey("question_sets.id", ondelete="SET NULL")
+    )
 
     call: Mapped[Call] = relationship(lazy="joined", innerjoin=True)
     association: Mapped[Association] = relationship(lazy="joined", innerjoin=True)
@@ -119,6 +123,9 @@ class Application(db.Model):
         cascade="all, delete-orphan",
         order_by="TeamMember.position",
     )
+    answers: Mapped[list[Answer]] = relationship(  # noqa: F821
+        cascade="all, delete-orphan"
+    )
 
     __mapper_args__ = {"version_id_col": version}
 
@@ -134,6 +141,13 @@ class Application(db.Model):
     def cofinancing_share(self) -> Decimal:
         """Co-financing as a percentage of the project's total budget."""
         return cofinancing_share(self.cofinancing_total, self.budget_total)
+
+    def missing_answers(self, cached=None) -> list[str]:
+        """The call's own required questions still unanswered (the submission guard);
+        ``cached`` shares the call's questions among the applications of one page."""
+        from grants.services.questions import missing_answers
+
+        return missing_answers(self, cached)
 
     @property
     def current_documents(self) -> list[Document]:  # noqa: F821

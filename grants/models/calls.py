@@ -168,6 +168,8 @@ class Criterion(Translated, db.Model):
     weight: Mapped[Decimal] = mapped_column(Numeric(5, 2))
     scale_min: Mapped[int] = mapped_column(default=0)
     scale_max: Mapped[int] = mapped_column(default=5)
+    #: Keys of the call's own questions this criterion scores, shown beside it.
+    question_keys: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
 
     call: Mapped[Call] = relationship(back_populates="criteria")
 

@@ -35,6 +35,7 @@ from grants.models.associations import Association
 from grants.models.calls import Call, DocumentType
 from grants.orm import utcnow
 from grants.reference import country_currencies, country_names
+from grants.services import questions
 from grants.services.associations import is_member
 from grants.services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from grants.services.workflow import context, fire
@@ -114,6 +115,8 @@ def start_application(actor: User, call: Call, association: Association) -> Appl
         state=ApplicationLifecycle.initial_value(),
         created_by_id=actor.id,
     )
+    if (question_set := questions.latest_set(call)) is not None:
+        application.question_set_id = question_set.id
     for attempt in range(5):
         application.reference = _next_reference(call, skip=attempt)
         try:
@@ -265,9 +268,13 @@ def save_draft(
     cofinancing: list[dict[str, Any]] | None,
     partners: list[dict[str, Any]] | None = None,
     team: list[dict[str, Any]] | None = None,
+    answers: dict[str, Any] | None = None,
+    typed: bool = True,
 ) -> None:
     """Save the draft, or refuse if someone saved it since ``version`` was loaded. A
-    table given as None is left as it is (a partial save that did not touch it)."""
+    table given as None is left as it is (a partial save that did not touch it), and so
+    are the answers to the call's own questions not in ``answers`` (by question key;
+    ``typed``: numbers as a person types them, else the API's notation)."""
     check_editable(actor, application)
     if version != application.version:
         raise Conflict(
@@ -277,8 +284,14 @@ def save_draft(
             )
         )
     errors = draft_problems(application.call, data, budget_lines, cofinancing, partners, team)
+    changes: dict[str, Any] = {}
+    if answers:
+        changes, answer_errors = questions.validate_answers(application, answers, typed)
+        errors.update(answer_errors)
     if errors:
         raise InvalidInput(_("The draft was not saved: some fields need attention."), errors)
+    # First, while nothing is changed yet: loading the answers flushes nothing.
+    questions.store_answers(application, changes)
     for name in DRAFT_FIELDS:
         if name in data:
             setattr(application, name, data[name])
@@ -357,6 +370,7 @@ _ANCHORS = {
     "required_fields_present": "project",
     "concept_fields_present": "project",
     "required_documents_present": "documents",
+    "required_answers_present": "questions",
     "amount_within_limits": "budget",
     "cofinancing_share_reached": "cofinancing",
     "association_may_submit": "association",

@@ -57,6 +57,7 @@ KINDS: dict[str, Any] = {
     "call.created": _l("Call created"),
     "call.edited": _l("Call edited"),
     "call.eligibility_edited": _l("Call eligibility rules edited"),
+    "call.questions_edited": _l("Questions of the call changed"),
     "call.publish": _l("Call published"),
     "call.extend_deadline": _l("Call deadline extended"),
     "call.close": _l("Call closed"),

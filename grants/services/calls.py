@@ -110,6 +110,8 @@ def _apply(call: Call, data: dict[str, Any]) -> None:
     call.two_stage = bool(data["two_stage"])
     call.require_verified_association = bool(data["require_verified_association"])
     main = call.language
+    # The questions a criterion scores stay with the criterion of the same name.
+    scored = {c.name.get(main): c.question_keys for c in call.criteria if c.question_keys}
     call.criteria = [
         Criterion(
             position=index,
@@ -118,6 +120,7 @@ def _apply(call: Call, data: dict[str, Any]) -> None:
             weight=row["weight"] or Decimal("0"),
             scale_min=row.get("scale_min") or 0,
             scale_max=row.get("scale_max") or 5,
+            question_keys=scored.get(row["name"].strip(), []),
         )
         for index, row in enumerate(data["criteria"], start=1)
     ]

@@ -428,6 +428,8 @@ def seed() -> tuple[DemoAccount, ...]:
     _previous_round(users, associations[LYON])
     _programme_bank_account(users)
     _sealed_letters(users)
+
+    _madagascar_questions(officer, associations[NEPAL], users)
     return ACCOUNTS
 
 
@@ -630,4 +632,84 @@ def _previous_round(users: dict[str, User], lyon: Association) -> None:
     )
     first = next(t for t in award.tranches if t.position == 1)
     disbursements.act(officer, first.id, "request", now=_at(2026, 6, 12, 9, 0, "Africa/Dakar"))
+    db.session.flush()
+
+
+#: The Madagascar call's own questions, in French: (kind, label, settings).
+MADAGASCAR_QUESTIONS = (
+    ("short_text", "District sanitaire où se déroule le projet", {"required": True}),
+    ("yes_no", "Des agents de santé communautaire sont-ils impliqués ?", {"required": True}),
+    (
+        "whole_number",
+        "Nombre d'agents de santé communautaire impliqués",
+        {"required": True, "minimum": Decimal("1"), "maximum": Decimal("1000"), "if_yes": 1},
+    ),
+    (
+        "long_text",
+        "Centres de santé de base partenaires et leur rôle",
+        {"max_words": 150},
+    ),
+    (
+        "several_choices",
+        "Services de santé couverts par le projet",
+        {
+            "required": True,
+            "options": {
+                "fr": ["Santé maternelle", "Vaccination", "Nutrition", "Lutte contre le paludisme"]
+            },
+        },
+    ),
+)
+
+
+def _madagascar_questions(officer: User, network: Association, users: dict[str, User]) -> None:
+    """The Madagascar call asks five questions of its own, in French; the network's
+    full proposal, invited after its concept note, answers them."""
+    from grants.models.applications import Application
+    from grants.services import question_building, questions
+
+    call = db.session.scalar(select(Call).where(Call.code == "MG-HEA-2027"))
+    if call is None or questions.latest_set(call) is not None:
+        return
+    question_building.add_section(officer, call, {"fr": "Santé communautaire"})
+    asked = []
+    for kind, label, settings in MADAGASCAR_QUESTIONS:
+        settings = dict(settings)
+        source = settings.pop("if_yes", None)
+        data = {"kind": kind, "label": {"fr": label}, **settings}
+        if source is not None:
+            data.update(condition_key=asked[source].key, condition_value="yes")
+        asked.append(question_building.add_question(officer, call, 1, data))
+    member = next((users[a.email] for a in ACCOUNTS if a.association == network.name), None)
+    application = Application(
+        call_id=call.id,
+        association_id=network.id,
+        reference=f"{call.code}-0001",
+        language="fr",
+        state="proposal_draft",
+        title="Agents de santé communautaire à Ambatolampy",
+        summary="Former et équiper 24 agents de santé communautaire dans le district "
+        "d'Ambatolampy, en lien avec trois centres de santé de base.",
+        sector="health",
+        country="MG",
+        locality="Ambatolampy",
+        budget_currency="USD",
+        amount_requested=Decimal("24000"),
+        question_set_id=questions.latest_set(call).id,
+        created_by_id=member.id if member else None,
+    )
+    db.session.add(application)
+    db.session.flush()
+    services = asked[4].options
+    questions.store_answers(
+        application,
+        {
+            asked[0].key: "Ambatolampy",
+            asked[1].key: "yes",
+            asked[2].key: "24",
+            asked[3].key: "Les CSB d'Ambatolampy, Tsinjoarivo et Behenjy accueillent les "
+            "formations et supervisent les agents chaque mois.",
+            asked[4].key: [services[0]["value"], services[1]["value"]],
+        },
+    )
     db.session.flush()

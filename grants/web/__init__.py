@@ -195,6 +195,9 @@ def register_web(app: Flask) -> None:
 
     app.register_blueprint(letter_check.blueprint)
     letter_check.limit_checks(app)
+    from grants.web import questions
+
+    app.register_blueprint(questions.blueprint)
     from grants.web import translations, weight
     from grants.web.forms import field_errors
 

@@ -25,6 +25,7 @@ from sqlalchemy import select
 
 from forms.applications import TABLES, ApplicationForm, DraftFieldsForm
 from grants.extensions import db
+from grants.i18n import select_locale
 from grants.models.applications import Application
 from grants.models.calls import Call
 from grants.models.documents import Document
@@ -33,12 +34,14 @@ from grants.roles import ADMIN, PROGRAMME_OFFICER
 from grants.services import applications as service
 from grants.services import audit, evaluation, screening
 from grants.services import documents as document_service
+from grants.services import questions as question_service
 from grants.services.associations import is_member
 from grants.services.errors import Conflict, InvalidInput
 from grants.services.workflow import allowed_transitions, history_of
 from grants.web import isolated
 from grants.web.access import login_required, role_required
 from grants.web.forms import attach_errors
+from grants.web.questions import application_sections, form_sections, posted_answers
 from grants.web.uploads import store_upload
 
 blueprint = Blueprint("applications", __name__)
@@ -77,8 +80,12 @@ def call_page(code: str):
 
 @blueprint.get("/calls/<code>/questions")
 def questions(code: str):
+    call = _call(code)
     return render_template(
-        "applications/questions.html", call=_call(code), form=ApplicationForm(formdata=None)
+        "applications/questions.html",
+        call=call,
+        form=ApplicationForm(formdata=None),
+        own=form_sections(question_service.latest_set(call), {}),
     )
 
 
@@ -178,7 +185,12 @@ def _earlier_versions(application: Application) -> dict[int, list[Document]]:
     return earlier
 
 
-def _render(application: Application, form: ApplicationForm | None = None, status: int = 200):
+def _render(
+    application: Application,
+    form: ApplicationForm | None = None,
+    status: int = 200,
+    answer_errors: dict[str, list[str]] | None = None,
+):
     editable = application.state in service.EDITABLE_STATES and is_member(
         current_user, application.association
     )
@@ -194,6 +206,10 @@ def _render(application: Application, form: ApplicationForm | None = None, statu
         options=allowed_transitions(application, current_user, only_own_roles=True),
         history=history_of(application),
         audit_rows=audit.record_trail(current_user, "application", application.id),
+        question_sections=application_sections(application, answer_errors) if editable else [],
+        answers=[]
+        if editable
+        else question_service.answers_for_reading(application, select_locale()),
         documents={d.document_type_id: d for d in application.current_documents},
         letters={d.purpose: d for d in application.current_documents if d.purpose},
         versions=_earlier_versions(application),
@@ -238,7 +254,7 @@ def show(application_id: int):
         return _render(application, form, 409)
     except InvalidInput as invalid:
         attach_errors(form, invalid)
-        return _render(application, form, 422)
+        return _render(application, form, 422, invalid.errors)
     flash(_("Saved."), "success")
     return redirect(url_for("applications.show", application_id=application.id), code=303)
 
@@ -264,6 +280,7 @@ def _save(application: Application, form: ApplicationForm) -> None:
         tables["cofinancing"],
         tables["partners"],
         tables["team"],
+        answers=posted_answers(application),
     )
 
 

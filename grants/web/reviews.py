@@ -8,9 +8,11 @@ from flask_security import current_user
 from sqlalchemy import select
 
 from grants.extensions import db
+from grants.i18n import select_locale
 from grants.models.reviews import Review
 from grants.roles import EVALUATOR
 from grants.services import evaluation as service
+from grants.services import questions as call_questions
 from grants.services import review_documents
 from grants.services.errors import GuardFailed, InvalidInput
 from grants.web.access import role_required
@@ -83,6 +85,8 @@ def show(review_id: int):
         documents=review_documents.review_documents(review),
         form=request.form,
         others=service.other_totals(review),
+        answers=call_questions.answers_for_reading(review.application, select_locale()),
+        scored=call_questions.scored_questions(review.application, select_locale()),
     ), status
 
 

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import select
 
 from grants.extensions import db
-from grants.models import Document, Report
+from grants.models import Document, Question, QuestionSection, QuestionSet, Report
 from tests.fixtures.people import give_verification_documents, make_association, make_user
 from tests.fixtures.programme import (
     NOW,
@@ -133,6 +133,22 @@ def _overdue_report(application, world):
     return {}
 
 
+def _ask_a_required_question(application, world):
+    """The call asks a required question of its own that the application leaves open."""
+    question_set = QuestionSet(call_id=application.call_id, number=1)
+    section = QuestionSection(position=1, title={"en": "Health"})
+    section.questions.append(
+        Question(
+            position=1, key="district", kind="short_text", label={"en": "District"}, required=True
+        )
+    )
+    question_set.sections.append(section)
+    db.session.add(question_set)
+    db.session.flush()
+    application.question_set_id = question_set.id
+    return {}
+
+
 def _fill_envelope(application, world):
     other = make_application(world, application.call, state="awarded")
     other.amount_awarded = Decimal("230000")
@@ -182,6 +198,7 @@ class ApplicationCase(Case):
         "required_fields_present": _set(objectives=""),
         "concept_fields_present": _set(summary=""),
         "required_documents_present": _remove_documents,
+        "required_answers_present": _ask_a_required_question,
         "amount_within_limits": _set(amount_requested=Decimal("50000")),
         "cofinancing_share_reached": lambda a, w: (
             setattr(a.cofinancing[0], "amount", Decimal("100")) or {}
