@@ -83,6 +83,12 @@ KINDS: dict[str, Any] = {
     "person.anonymised": _l("Person anonymised"),
     "retention.run": _l("Retention run"),
     "retention.refused": _l("Retention refused"),
+    "message.posted": _l("Message written"),
+    "note.posted": _l("Internal note written"),
+    "message.attached": _l("Document attached to a message"),
+    "request.sent": _l("Information requested"),
+    "request.closed": _l("Request for information closed"),
+    "note.shared": _l("Note shared with evaluators or hidden again"),
 }
 
 #: The records audit rows point at, with their names for a reader.
@@ -95,6 +101,7 @@ RECORD_TYPES: dict[str, Any] = {
     "token": _l("API token"),
     "webhook": _l("Webhook"),
     "data_export": _l("Personal data copy"),
+    "message": _l("Message"),
 }
 
 #: What the command line is called in the trail.
