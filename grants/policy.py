@@ -173,7 +173,8 @@ def _threads_own(person: User) -> ColumnElement[bool] | None:
 def _messages_own(person: User) -> ColumnElement[bool] | None:
     """Members read what is said to them, never the staff's notes; finance officers
     everything on a grant; an evaluator the notes an officer shared on an application
-    they review, except in a blind call, where a note could name the association."""
+    they review, once they have declared no conflict with it, except in a blind call,
+    where a note could name the association."""
     conditions = []
     if mine := member_of(person):
         conditions.append(
@@ -191,7 +192,11 @@ def _messages_own(person: User) -> ColumnElement[bool] | None:
             select(Application.id)
             .join(Call, Call.id == Application.call_id)
             .join(Review, Review.application_id == Application.id)
-            .where(Call.blind_review.is_(False), _reviews_own(person))
+            .where(
+                Call.blind_review.is_(False),
+                Review.no_conflict_attested_at.is_not(None),
+                _reviews_own(person),
+            )
         )
         conditions.append(
             and_(
