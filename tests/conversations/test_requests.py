@@ -6,7 +6,7 @@ written (on the pages and through the API)."""
 from __future__ import annotations
 
 import io
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 
 import pytest
 import time_machine
@@ -15,7 +15,6 @@ from sqlalchemy import func, select
 from grants.extensions import db
 from grants.models import AuditRow, Document, Message, Notification, Thread
 from grants.services import conversations
-from grants.services.documents import Upload
 from grants.services.errors import Forbidden, InvalidInput
 from notifications.reminders import REMINDERS, sweep_rule
 from tests.clients import text_of
