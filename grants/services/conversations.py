@@ -338,13 +338,12 @@ def post(
     an attachment refused by its content undoes the message too. Flushes."""
     if kind not in ("message", "note", "request"):
         raise ValueError(f"unknown message kind {kind!r}")
-    text = _clean_body(body)
-    staff = is_staff_here(person, subject)
-    if kind == "note" and not staff:
+    if kind == "note" and not is_staff_here(person, subject):
         raise Forbidden(_("Only the programme's staff write internal notes."))
+    if kind == "request" and not may_ask(person):
+        raise Forbidden(_("Only programme officers ask for information."))
+    text = _clean_body(body)
     if kind == "request":
-        if not may_ask(person):
-            raise Forbidden(_("Only programme officers ask for information."))
         _check_due(due_on, today or utcnow().date())
     answered = _answered_request(person, subject, in_answer_to) if in_answer_to else None
     savepoint = db.session.begin_nested()
