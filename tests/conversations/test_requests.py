@@ -102,7 +102,7 @@ def test_members_and_officers_are_told_in_their_language(world, submitted):
         )
     ).one()
     assert told.category == "conversations" and submitted.reference in told.subject
-    assert told.subject.startswith("Information demandée")
+    assert told.subject.startswith("Informations demandées")
     assert "1 janvier 2099" in told.subject
     conversations.post(world.applicant, subject, "Le voici.")
     officers = db.session.scalars(
