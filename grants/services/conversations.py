@@ -169,7 +169,7 @@ def conversation(person: User, subject: Subject, before: int | None = None) -> C
         )
         or 0
     )
-    if found.messages:
+    if found.messages and found.messages[-1].id > found.last_read_id:
         mark_read(person, thread, found.messages[-1].id)
     return found
 
