@@ -79,6 +79,13 @@ def test_a_request_is_answered_with_a_document_and_the_application_stays_put(
     kinds = db.session.scalars(select(AuditRow.kind).order_by(AuditRow.id)).all()
     for kind in ("request.sent", "message.posted", "message.attached", "request.closed"):
         assert kind in kinds
+    # The application's own trail, beside its history, shows them to the officer.
+    from grants.services import audit
+
+    card = audit.record_trail(world.officer, "application", submitted.id)
+    assert {"request.sent", "message.posted", "message.attached", "request.closed"} <= {
+        row.kind for row in card
+    }
     # Closed, it can be answered no more.
     with pytest.raises(InvalidInput, match="closed"):
         conversations.post(
