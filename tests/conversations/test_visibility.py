@@ -185,3 +185,37 @@ def test_an_attachment_is_read_only_by_those_who_read_its_message(world, threads
         headers=bearer(world.applicant),
     ).get_json()
     assert attachment.id not in {d["id"] for d in listed["items"]}
+
+
+def test_a_thread_costs_the_same_few_queries_however_long_it_is(world, login, client):
+    """The page and the API show the latest messages with their authors and attachments
+    in a fixed number of statements; the list of threads too."""
+    from tests.conversations.conftest import write
+    from tests.fixtures.programme import make_application, make_call
+    from tests.queries import cost_of
+
+    call = make_call(world)
+    short, long = (make_application(world, call, state="submitted") for _ in range(2))
+    for application, count in ((short, 2), (long, 12)):
+        for number in range(count):
+            author = world.officer if number % 2 else world.applicant
+            write(author, "application", application, f"Message {number}")
+    db.session.flush()
+    officer = login(world.officer)
+    # Read once, so both pages are measured with a read marker in place.
+    for application in (short, long):
+        officer.get(f"/applications/{application.id}")
+    assert cost_of(officer, f"/applications/{short.id}") == cost_of(
+        officer, f"/applications/{long.id}"
+    )
+    headers = bearer(world.officer)
+    for application in (short, long):  # the token's first use, and the read markers
+        client.get(f"/api/v1/applications/{application.id}/thread", headers=headers)
+    assert cost_of(client, f"/api/v1/applications/{short.id}/thread", headers=headers) == (
+        cost_of(client, f"/api/v1/applications/{long.id}/thread", headers=headers)
+    )
+    few = cost_of(officer, "/conversations")
+    for _ in range(3):
+        write(world.applicant, "application", make_application(world, call), "Another")
+    db.session.flush()
+    assert cost_of(officer, "/conversations") == few
