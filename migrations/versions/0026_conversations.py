@@ -95,7 +95,10 @@ def upgrade():
             name=op.f("ck_messages_closed_only_requests"),
         ),
         sa.ForeignKeyConstraint(
-            ["author_id"], ["users.id"], name=op.f("fk_messages_author_id_users"), ondelete="SET NULL"
+            ["author_id"],
+            ["users.id"],
+            name=op.f("fk_messages_author_id_users"),
+            ondelete="SET NULL",
         ),
         sa.ForeignKeyConstraint(
             ["closed_by_id"],
@@ -110,7 +113,10 @@ def upgrade():
             ondelete="SET NULL",
         ),
         sa.ForeignKeyConstraint(
-            ["thread_id"], ["threads.id"], name=op.f("fk_messages_thread_id_threads"), ondelete="CASCADE"
+            ["thread_id"],
+            ["threads.id"],
+            name=op.f("fk_messages_thread_id_threads"),
+            ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_messages")),
     )
@@ -129,7 +135,10 @@ def upgrade():
             ondelete="CASCADE",
         ),
         sa.ForeignKeyConstraint(
-            ["user_id"], ["users.id"], name=op.f("fk_thread_reads_user_id_users"), ondelete="CASCADE"
+            ["user_id"],
+            ["users.id"],
+            name=op.f("fk_thread_reads_user_id_users"),
+            ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("thread_id", "user_id", name=op.f("pk_thread_reads")),
     )
