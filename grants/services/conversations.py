@@ -20,16 +20,12 @@ from datetime import date
 from typing import Any
 
 from blinker import Namespace
-from flask import g, has_request_context
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import selectinload
 
 from grants import policy
-from grants.bulk import on_postgresql
 from grants.extensions import db
 from grants.models.accounts import User
 from grants.models.applications import Application
@@ -41,6 +37,7 @@ from grants.roles import PROGRAMME_OFFICER
 from grants.services import audit
 from grants.services import documents as document_service
 from grants.services.errors import Forbidden, InvalidInput, NotFound
+from grants.services.read_markers import mark_read
 from grants.text_limits import TextLimit
 
 signals = Namespace()
@@ -53,8 +50,6 @@ BODY = TextLimit(10000, _l("The message"))
 PAGE = 50
 #: The header counts unread messages up to this, then says "99+".
 UNREAD_CAP = 100
-#: ``g`` key of the read markers to write after the request.
-READ_MARKERS = "conversations_read"
 
 
 @dataclass(frozen=True)
@@ -254,48 +249,6 @@ def threads_page(person: User, page: int = 1, per_page: int = 25) -> list[Thread
     return list(db.session.scalars(statement))
 
 
-def mark_read(person: User, thread: Thread, last_id: int) -> None:
-    """Remember that the person has read ``thread`` up to ``last_id``. Reading writes
-    nothing in the request's transaction (a GET locks no row): the marker is written
-    after the request, in a short transaction of its own (``write_read_markers``)."""
-    if has_request_context():
-        markers = g.setdefault(READ_MARKERS, {})
-        markers[(thread.id, person.id)] = max(last_id, markers.get((thread.id, person.id), 0))
-    else:
-        _upsert_markers({(thread.id, person.id): last_id})
-
-
-def write_read_markers(error: BaseException | None) -> None:
-    """Teardown: write the read markers the request noted, unless it failed."""
-    markers = g.pop(READ_MARKERS, None)
-    if not markers or error is not None:
-        return
-    from grants.database import writes_from_now
-
-    try:
-        writes_from_now()
-        _upsert_markers(markers)
-        db.session.commit()
-    except SQLAlchemyError:
-        db.session.rollback()
-
-
-def _upsert_markers(markers: dict[tuple[int, int], int]) -> None:
-    """Move each marker forward (never back: two tabs may finish in any order)."""
-    dialect = postgresql if on_postgresql() else sqlite
-    now = utcnow()
-    for (thread_id, user_id), last_id in markers.items():
-        statement = dialect.insert(ThreadRead.__table__).values(
-            thread_id=thread_id, user_id=user_id, last_read_id=last_id, read_at=now
-        )
-        statement = statement.on_conflict_do_update(
-            index_elements=["thread_id", "user_id"],
-            set_={"last_read_id": last_id, "read_at": now},
-            where=ThreadRead.__table__.c.last_read_id < last_id,
-        )
-        db.session.execute(statement)
-
-
 # --- writing ------------------------------------------------------------------------------
 
 
@@ -346,8 +299,7 @@ def post(
     if kind == "request":
         _check_due(due_on, today or utcnow().date())
     answered = _answered_request(person, subject, in_answer_to) if in_answer_to else None
-    savepoint = db.session.begin_nested()
-    try:
+    with db.session.begin_nested():
         thread = _thread(subject)
         message = Message(
             thread_id=thread.id,
@@ -380,10 +332,6 @@ def post(
                 note=document.filename,
             )
         db.session.flush()
-        savepoint.commit()
-    except BaseException:
-        savepoint.rollback()
-        raise
     db.session.refresh(message, ["attachments"])
     message_posted.send(message, subject=subject, event=kind)
     return message
@@ -462,26 +410,3 @@ def share_note(person: User, message_id: int, shared: bool) -> Message:
         note.shared_with_evaluators = shared
         db.session.flush()
     return note
-
-
-def open_requests_due(until: date) -> Any:
-    """Open requests for information due on or before ``until`` that no member has
-    answered: what the reminder rule reads."""
-    answered = select(Message.in_answer_to_id).where(Message.in_answer_to_id.is_not(None))
-    return (
-        select(Message, Thread)
-        .join(Thread, Thread.id == Message.thread_id)
-        .where(
-            Message.kind == "request",
-            Message.closed_at.is_(None),
-            Message.due_on <= until,
-            Message.id.not_in(answered),
-        )
-        .order_by(Message.id)
-    )
-
-
-def subject_application(thread: Thread) -> Application:
-    if thread.application_id is not None:
-        return thread.application
-    return db.session.get(Award, thread.award_id).application

@@ -16,10 +16,11 @@ from grants.extensions import db
 from grants.services import conversations as service
 from grants.services import documents as document_service
 from grants.services.errors import InvalidInput
+from grants.services.read_markers import write_read_markers
 from grants.web.access import login_required
 
 blueprint = Blueprint("conversations", __name__)
-blueprint.teardown_app_request(service.write_read_markers)
+blueprint.teardown_app_request(write_read_markers)
 
 #: ``session`` key of the text a refused message had, to offer it again.
 DRAFT = "thread_draft"
