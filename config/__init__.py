@@ -402,6 +402,12 @@ SETTINGS: tuple[Setting, ...] = (
         _positive,
         "working days a tranche may wait for approval before finance is reminded",
     ),
+    Setting(
+        "REMINDER_INFORMATION_DAYS",
+        "3,1",
+        _days,
+        "days before a request for information is due to remind the association",
+    ),
     Setting("REMINDER_AWARD_OFFER_DAYS", "14", _positive, "days an award offer waits unanswered"),
     Setting(
         "REMINDER_VERIFICATION_DAYS",

@@ -52,6 +52,7 @@ def create_app(settings: Mapping[str, Any] | None = None) -> Flask:
     import grants.services.disbursements  # noqa: F401  (writes the ledger of money events)
     import grants.services.ranking  # noqa: F401  (restamps a call whose ranking can move)
     import grants.services.search  # noqa: F401  (keeps the search's index with each change)
+    import notifications.conversations  # noqa: F401  (tells who is written to)
     import notifications.outbox  # noqa: F401  (listens to every transition)
     import notifications.webhooks  # noqa: F401  (writes the webhooks of every transition)
     from grants import cli, database, i18n, request_input, security

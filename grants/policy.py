@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ColumnElement, Select, and_, false, select
+from sqlalchemy import ColumnElement, Select, and_, false, or_, select
 
 from grants.extensions import db
 from grants.models.accounts import User
@@ -25,6 +25,7 @@ from grants.models.applications import Application
 from grants.models.associations import Association
 from grants.models.awards import Award, Report, Tranche
 from grants.models.calls import Call
+from grants.models.conversations import Message, Thread
 from grants.models.reviews import ConflictDeclaration, Review
 from grants.roles import ADMIN, EVALUATOR, FINANCE_OFFICER, PROGRAMME_OFFICER
 from grants.services.errors import NotFound
@@ -157,9 +158,74 @@ REPORTS = Visibility(Report, STAFF, _of_own_awards(Report.award_id), _l("No such
 #: Admins see every person (the people pages are theirs); no one else finds people.
 PEOPLE = Visibility(User, frozenset({ADMIN}), lambda person: None, _l("No such person."))
 
+
+def _threads_own(person: User) -> ColumnElement[bool] | None:
+    """Members read their association's threads; finance officers the grants' threads.
+    Evaluators have no thread: the notes shared with them show on their review."""
+    conditions = []
+    if mine := member_of(person):
+        conditions.append(Thread.association_id.in_(mine))
+    if FINANCE_OFFICER in person.role_names:
+        conditions.append(Thread.award_id.is_not(None))
+    return or_(*conditions) if conditions else None
+
+
+def _messages_own(person: User) -> ColumnElement[bool] | None:
+    """Members read what is said to them, never the staff's notes; finance officers
+    everything on a grant; an evaluator the notes an officer shared on an application
+    they review, once they have declared no conflict with it, except in a blind call,
+    where a note could name the association."""
+    conditions = []
+    if mine := member_of(person):
+        conditions.append(
+            and_(
+                Message.kind != "note",
+                Message.thread_id.in_(select(Thread.id).where(Thread.association_id.in_(mine))),
+            )
+        )
+    if FINANCE_OFFICER in person.role_names:
+        conditions.append(
+            Message.thread_id.in_(select(Thread.id).where(Thread.award_id.is_not(None)))
+        )
+    if EVALUATOR in person.role_names:
+        reviewed = (
+            select(Application.id)
+            .join(Call, Call.id == Application.call_id)
+            .join(Review, Review.application_id == Application.id)
+            .where(
+                Call.blind_review.is_(False),
+                Review.no_conflict_attested_at.is_not(None),
+                _reviews_own(person),
+            )
+        )
+        conditions.append(
+            and_(
+                Message.kind == "note",
+                Message.shared_with_evaluators.is_(True),
+                Message.thread_id.in_(select(Thread.id).where(Thread.application_id.in_(reviewed))),
+            )
+        )
+    return or_(*conditions) if conditions else None
+
+
+#: Programme officers and admins read every thread; members and finance their part.
+THREADS = Visibility(Thread, PROGRAMME, _threads_own, _l("No such conversation."))
+#: What each person reads in the threads they see (notes are the staff's).
+MESSAGES = Visibility(Message, PROGRAMME, _messages_own, _l("No such message."))
+
 BY_MODEL = {
     rule.model: rule
-    for rule in (CALLS, ASSOCIATIONS, APPLICATIONS, REVIEWS, AWARDS, TRANCHES, REPORTS)
+    for rule in (
+        CALLS,
+        ASSOCIATIONS,
+        APPLICATIONS,
+        REVIEWS,
+        AWARDS,
+        TRANCHES,
+        REPORTS,
+        THREADS,
+        MESSAGES,
+    )
 }
 
 

@@ -17,6 +17,8 @@ report_due             members of the association      14 and 3 days before, eve
 tranche_waiting        finance officers who may approve  after 2 working days waiting
 award_offer_pending    members of the association      14 days after the offer, unanswered
 verification_waiting   programme officers              5 days after the association signed up
+information_due        members of the association      3 and 1 days before a request for
+                                                       information is due, once when overdue
 =====================  ==============================  ===========================================
 
 Offsets are settings (``REMINDER_*``); ``flask --app wsgi reminders table`` prints the
@@ -437,6 +439,61 @@ def find_verification_waiting(now: datetime, settings: Mapping[str, Any]) -> lis
     ]
 
 
+def find_information_due(now: datetime, settings: Mapping[str, Any]) -> list[Due]:
+    """Open requests for information that no member has answered yet, as their due date
+    nears and once it has passed; an answer or the officer's closing ends them."""
+    from grants.models.conversations import Message, Thread
+
+    offsets: tuple[int, ...] = settings["REMINDER_INFORMATION_DAYS"]
+    today = now.date()
+    answered = select(Message.in_answer_to_id).where(Message.in_answer_to_id.is_not(None))
+    asked = Message.__table__.alias("asked")
+    subject = func.coalesce(Thread.application_id, Award.application_id)
+    rows = db.session.execute(
+        select(
+            asked.c.id,
+            asked.c.due_on,
+            Thread.association_id,
+            Thread.application_id,
+            Thread.award_id,
+            Application.reference,
+        )
+        .join(Thread, Thread.id == asked.c.thread_id)
+        .outerjoin(Award, Award.id == Thread.award_id)
+        .join(Application, Application.id == subject)
+        .where(
+            asked.c.kind == "request",
+            asked.c.closed_at.is_(None),
+            asked.c.due_on <= today + timedelta(days=max(offsets)),
+            asked.c.id.not_in(answered),
+        )
+        .order_by(asked.c.id)
+    )
+    found = []
+    for request_id, due_on, association_id, application_id, award_id, reference in rows:
+        days_left = (due_on - today).days
+        occurrence = f"{_window(days_left, offsets)}d" if days_left >= 0 else "overdue"
+        link = (
+            f"/applications/{application_id}#thread"
+            if application_id is not None
+            else f"/grants/{award_id}#thread"
+        )
+        found.append(
+            Due(
+                request_id,
+                occurrence,
+                link,
+                {
+                    "reference": reference or "",
+                    "due": _day(due_on),
+                    "status": (lambda locale: "") if days_left >= 0 else _overdue_note,
+                },
+                association_id=association_id,
+            )
+        )
+    return found
+
+
 REMINDERS: tuple[ReminderRule, ...] = (
     ReminderRule(
         "call_closing",
@@ -541,6 +598,22 @@ REMINDERS: tuple[ReminderRule, ...] = (
         N_("%(name)s waits for verification"),
         N_("The association %(name)s signed up on %(since)s and waits for verification."),
         find_verification_waiting,
+    ),
+    ReminderRule(
+        "information_due",
+        "message",
+        "conversations",
+        "members of the association",
+        "answering the request for information",
+        lambda s: "{} days before it is due, then once when overdue".format(
+            " and ".join(map(str, s["REMINDER_INFORMATION_DAYS"]))
+        ),
+        N_("Information requested on %(reference)s is due on %(due)s"),
+        N_(
+            "The programme office asked for information on %(reference)s, due on %(due)s. "
+            "%(status)s Answer in the conversation on its page, with documents if asked."
+        ),
+        find_information_due,
     ),
 )
 

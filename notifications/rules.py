@@ -43,6 +43,7 @@ CATEGORIES: dict[str, Category] = {
         Category("evaluation", N_("Evaluation and reviews")),
         Category("decisions", N_("Decisions")),
         Category("reports", N_("Reports")),
+        Category("conversations", N_("Messages and requests for information")),
     )
 }
 

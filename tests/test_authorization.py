@@ -302,6 +302,19 @@ ROUTES: dict[tuple[str, str], dict[str, object]] = {
     ("GET", "api_documents.application_documents"): API_TOKEN_ONLY,
     ("GET", "api_documents.report_documents"): API_TOKEN_ONLY,
     ("GET", "api_documents.association_documents"): API_TOKEN_ONLY,
+    **{
+        (method, f"api_conversations.{endpoint}"): API_TOKEN_ONLY
+        for method, endpoint in [
+            ("GET", "application_thread"),
+            ("GET", "award_thread"),
+            ("POST", "post_application_message"),
+            ("POST", "post_award_message"),
+            ("POST", "attach_application_message"),
+            ("POST", "attach_award_message"),
+            ("POST", "close_information_request"),
+            ("GET", "download_attachment"),
+        ]
+    },
     ("DELETE", "api_tokens.revoke_token"): API_TOKEN_ONLY,
     # Asking for a token without credentials is bad input (422), for anyone.
     ("POST", "api_tokens.create_token"): EVERYONE_OK,
@@ -407,6 +420,35 @@ ROUTES: dict[tuple[str, str], dict[str, object]] = {
     ("GET", "inbox.index"): SIGNED_IN,
     ("GET", "search.results"): STAFF_ONLY,
     ("POST", "inbox.read"): SIGNED_IN,
+    ("GET", "conversations.index"): SIGNED_IN,
+    # The walk posts an empty message: refused with the reason, back on the page (303).
+    ("POST", "conversations.post_on_application"): APPLICATION_READ,
+    ("POST", "conversations.post_on_award"): AWARD_READ,
+    ("POST", "conversations.request_on_application"): {
+        **APPLICATION_READ,
+        "applicant": FORBIDDEN,
+        "admin": FORBIDDEN,
+    },
+    ("POST", "conversations.request_on_award"): {
+        **AWARD_READ,
+        "applicant": FORBIDDEN,
+        "finance_officer": FORBIDDEN,
+        "admin": FORBIDDEN,
+    },
+    # The walk's request is on the grant, so finance reads it but may not close it.
+    ("POST", "conversations.close_request"): {
+        **AWARD_READ,
+        "applicant": FORBIDDEN,
+        "finance_officer": FORBIDDEN,
+        "admin": FORBIDDEN,
+    },
+    # An internal note on the application: members never find it.
+    ("POST", "conversations.share_note"): {
+        **APPLICATION_READ,
+        "applicant": MISSING,
+        "admin": FORBIDDEN,
+    },
+    ("GET", "conversations.attachment"): APPLICATION_READ,
     ("GET", "lifecycles.index"): STAFF_LIST,
     ("GET", "lifecycles.show"): STAFF_LIST,
     # Verification is an officer's transition; the members see their association (422:
@@ -560,6 +602,33 @@ def world(app, login):
     file_question = add_question(
         people["programme_officer"], call, 1, {"kind": "file", "label": {"en": "Map"}}
     )
+    from datetime import date
+
+    from grants.services import conversations
+
+    grant_thread = conversations.Subject("award", award)
+    information_request = conversations.post(
+        people["programme_officer"],
+        grant_thread,
+        "The signed agreement, please.",
+        kind="request",
+        due_on=date(2099, 1, 1),
+    )
+    application_thread = conversations.Subject("application", application)
+    note = conversations.post(
+        people["programme_officer"], application_thread, "Internal.", kind="note"
+    )
+    said = conversations.post(people["applicant"], application_thread, "Attached.")
+    attachment = Document(
+        message_id=said.id,
+        storage_key="messages/walk/agreement",
+        filename="agreement.pdf",
+        content_type="application/pdf",
+        size=10,
+        sha256="0" * 64,
+    )
+    db.session.add(attachment)
+    db.session.flush()
     clients = {role: login(person) for role, person in people.items()}
     from tests.clients import AppClient
 
@@ -602,6 +671,9 @@ def world(app, login):
         "export_id": export.id,
         "file_id": payment_file.id,
         "statement_id": statement.id,
+        "request_id": information_request.id,
+        "note_id": note.id,
+        "attachment_id": attachment.id,
         "notification_id": db.session.scalar(
             select(Notification.id).where(Notification.channel == "email").limit(1)
         ),

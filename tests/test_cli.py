@@ -118,4 +118,6 @@ def test_demo_seed_is_idempotent(app):
         if association.state == "verified":
             assert set(papers) == {"registration_certificate", "statutes"}
             assert association.lifecycle.guard_problems("verify", association, context(None)) == []
-    assert db.session.scalar(select(func.count(Document.id))) == 4
+    # Their four papers, and the agreement the Lyon association sent in answer to a
+    # request for information.
+    assert db.session.scalar(select(func.count(Document.id))) == 5

@@ -141,6 +141,7 @@ def init_api(app: Flask) -> None:
         awards,
         bank_details,
         calls,
+        conversations,
         docs,
         documents,
         figures,
@@ -193,6 +194,7 @@ def init_api(app: Flask) -> None:
         registrations.blueprint,
         resources.blueprint,
         documents.blueprint,
+        conversations.blueprint,
     ):
         api.register_blueprint(blueprint, url_prefix=PREFIX)
         csrf.exempt(blueprint)

@@ -21,6 +21,7 @@ from grants.models.awards import (
     TrancheApproval,
 )
 from grants.models.calls import Call, Criterion, DocumentType
+from grants.models.conversations import Message, Thread, ThreadRead
 from grants.models.documents import Document
 from grants.models.history import HistoryEntry
 from grants.models.letters import IssuedLetter
@@ -77,6 +78,9 @@ __all__ = [
     "Criterion",
     "Decision",
     "Document",
+    "Message",
+    "Thread",
+    "ThreadRead",
     "DocumentType",
     "HistoryEntry",
     "Invitation",

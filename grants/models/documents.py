@@ -20,7 +20,8 @@ class Document(db.Model):
         CheckConstraint(
             "(CASE WHEN application_id IS NULL THEN 0 ELSE 1 END)"
             " + (CASE WHEN association_id IS NULL THEN 0 ELSE 1 END)"
-            " + (CASE WHEN report_id IS NULL THEN 0 ELSE 1 END) = 1",
+            " + (CASE WHEN report_id IS NULL THEN 0 ELSE 1 END)"
+            " + (CASE WHEN message_id IS NULL THEN 0 ELSE 1 END) = 1",
             name="one_owner",
         ),
     )
@@ -34,6 +35,10 @@ class Document(db.Model):
     )
     report_id: Mapped[int | None] = mapped_column(
         ForeignKey("reports.id", ondelete="CASCADE"), index=True
+    )
+    #: An attachment to a message of a thread (``grants.models.conversations``).
+    message_id: Mapped[int | None] = mapped_column(
+        ForeignKey("messages.id", ondelete="CASCADE"), index=True
     )
     document_type_id: Mapped[int | None] = mapped_column(
         ForeignKey("document_types.id", ondelete="SET NULL")

@@ -91,6 +91,12 @@ KINDS: dict[str, Any] = {
     "payment_file.generated": _l("Payment file generated"),
     "payment_file.cancelled": _l("Payment file cancelled"),
     "statement.imported": _l("Bank statement imported"),
+    "message.posted": _l("Message written"),
+    "note.posted": _l("Internal note written"),
+    "message.attached": _l("Document attached to a message"),
+    "request.sent": _l("Information requested"),
+    "request.closed": _l("Request for information closed"),
+    "note.shared": _l("Note shared with evaluators or hidden again"),
 }
 
 #: The records audit rows point at, with their names for a reader.
@@ -106,6 +112,7 @@ RECORD_TYPES: dict[str, Any] = {
     "debtor_account": _l("Programme bank account"),
     "payment_file": _l("Payment file"),
     "statement": _l("Bank statement"),
+    "message": _l("Message"),
 }
 
 #: What the command line is called in the trail.
@@ -377,7 +384,8 @@ def record_trail(
     person: User, record_type: str, record_id: int, limit: int = CARD_ROWS
 ) -> list[AuditRow] | None:
     """A record's own trail, newest first, for the card beside its history; an
-    application's includes the downloads of its documents. None for those who may not
+    application's includes the downloads of its documents, and an application's or a
+    grant's what was written and attached in its thread. None for those who may not
     read it (evaluators and members never do)."""
     if not person.is_authenticated or not may_read_record_trail(person):
         return None
@@ -388,6 +396,8 @@ def record_trail(
             condition,
             and_(AuditRow.record_type == "document", AuditRow.record_id.in_(documents)),
         )
+    if record_type in ("application", "award"):
+        condition = or_(condition, _in_thread(record_type, record_id))
     return list(
         db.session.scalars(
             select(AuditRow)
@@ -396,6 +406,21 @@ def record_trail(
             .order_by(AuditRow.id.desc())
             .limit(limit)
         )
+    )
+
+
+def _in_thread(record_type: str, record_id: int):
+    """The rows of the messages (and their attachments) of the record's thread."""
+    from grants.models.conversations import Message, Thread
+
+    column = Thread.application_id if record_type == "application" else Thread.award_id
+    messages = (
+        select(Message.id).join(Thread, Thread.id == Message.thread_id).where(column == record_id)
+    )
+    attachments = select(Document.id).where(Document.message_id.in_(messages))
+    return or_(
+        and_(AuditRow.record_type == "message", AuditRow.record_id.in_(messages)),
+        and_(AuditRow.record_type == "document", AuditRow.record_id.in_(attachments)),
     )
 
 

@@ -430,6 +430,8 @@ def seed() -> tuple[DemoAccount, ...]:
     _sealed_letters(users)
 
     _madagascar_questions(officer, associations[NEPAL], users)
+
+    _conversations(users)
     return ACCOUNTS
 
 
@@ -712,4 +714,68 @@ def _madagascar_questions(officer: User, network: Association, users: dict[str, 
             asked[4].key: [services[0]["value"], services[1]["value"]],
         },
     )
+
+
+def _conversations(users: dict[str, User]) -> None:
+    """On the Lyon association's running grant: the officer asked for the signed
+    agreement with the town hall of Thiès, and Awa answered with the document (the
+    request waits for the officer to close it); on its application, an internal note
+    that no evaluator reads."""
+    from io import BytesIO
+
+    from fpdf import FPDF
+
+    from grants.models.applications import Application
+    from grants.models.awards import Award
+    from grants.models.conversations import Thread
+    from grants.services import conversations
+    from grants.services.documents import Upload
+
+    application = db.session.scalar(
+        select(Application).where(Application.reference == f"{PREVIOUS_CALL}-0001")
+    )
+    award = db.session.scalar(select(Award).where(Award.application_id == application.id))
+    if award is None or db.session.scalar(select(Thread.id).where(Thread.award_id == award.id)):
+        return
+    officer, awa = users["officer@demo.example.org"], users["awa.ndiaye@demo.example.org"]
+    grant = conversations.Subject("award", award)
+    asked = conversations.post(
+        officer,
+        grant,
+        "Bonjour, pourriez-vous nous envoyer la convention signée avec la mairie de Thiès "
+        "pour le local prêté ? Elle justifie le cofinancement en nature.",
+        kind="request",
+        due_on=date(2026, 7, 15),
+        today=date(2026, 6, 20),
+    )
+    pdf = FPDF()
+    pdf.set_creation_date(datetime(2026, 6, 25, tzinfo=UTC))
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=14)
+    for line in ("Convention de mise a disposition", "Mairie de Thies", LYON):
+        text = line.encode("latin-1", "replace").decode("latin-1")
+        pdf.cell(0, 10, text, new_x="LMARGIN", new_y="NEXT")
+    answer = conversations.post(
+        awa,
+        grant,
+        "Bonjour Amina, voici la convention signée le 2 mai par le maire. "
+        "Le local est prêté pour toute la durée du projet.",
+        upload=Upload(BytesIO(bytes(pdf.output())), "convention-mairie-thies.pdf"),
+        in_answer_to=asked.id,
+    )
+    note = conversations.post(
+        officer,
+        conversations.Subject("application", application),
+        "Note interne : une évaluatrice siège au conseil de l'association. Vérifier sa "
+        "déclaration de conflit d'intérêts avant toute affectation au prochain appel.",
+        kind="note",
+    )
+    for message, moment in (
+        (asked, _at(2026, 6, 20, 10, 0, "Africa/Dakar")),
+        (answer, _at(2026, 6, 25, 19, 30, "Europe/Paris")),
+        (note, _at(2026, 6, 2, 9, 0, "Africa/Dakar")),
+    ):
+        message.created_at = moment
+    answer.thread.last_message_at = answer.created_at
+    note.thread.last_message_at = note.created_at
     db.session.flush()

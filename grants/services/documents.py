@@ -1,4 +1,4 @@
-"""Documents uploaded for applications, associations and reports.
+"""Documents uploaded for applications, associations, reports and messages.
 
 The bytes go to the document store, the facts about them (name, type, size, digest, who
 uploaded it) to a ``Document`` row. The two cannot share one transaction, so the order is
@@ -49,6 +49,7 @@ from grants.models.applications import Application
 from grants.models.associations import Association
 from grants.models.awards import Report
 from grants.models.calls import DocumentType
+from grants.models.conversations import Message
 from grants.models.documents import Document
 from grants.services import audit
 from grants.services.errors import DomainError, InvalidInput, NotFound
@@ -100,6 +101,7 @@ def add_document(
     application: Application | None = None,
     association: Association | None = None,
     report: Report | None = None,
+    message: Message | None = None,
     document_type: DocumentType | None = None,
     purpose: str = "",
 ) -> Document:
@@ -110,7 +112,7 @@ def add_document(
     the reason under ``errors["file"]``; a store failure is ``StorageUnavailable``. Flushes,
     never commits.
     """
-    owner_field, prefix, owner = _owner(application, association, report)
+    owner_field, prefix, owner = _owner(application, association, report, message)
     if len(purpose) > Document.purpose.type.length:
         raise ValueError(f"purpose is longer than {Document.purpose.type.length} characters")
     if application is not None and document_type is not None:
@@ -288,16 +290,20 @@ def open_document_key(key: str) -> BinaryIO:
 
 
 def _owner(
-    application: Application | None, association: Association | None, report: Report | None
+    application: Application | None,
+    association: Association | None,
+    report: Report | None,
+    message: Message | None = None,
 ) -> tuple[str, str, Any]:
     owners = [
         ("application_id", "applications", application),
         ("association_id", "associations", association),
         ("report_id", "reports", report),
+        ("message_id", "messages", message),
     ]
     given = [owner for owner in owners if owner[2] is not None]
     if len(given) != 1:
-        raise ValueError("give exactly one of application, association or report")
+        raise ValueError("give exactly one of application, association, report or message")
     return given[0]
 
 

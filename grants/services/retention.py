@@ -181,6 +181,7 @@ def clear(ids: list[int], now: datetime) -> int:
     keys = db.session.scalars(
         select(Document.storage_key).where(Document.application_id.in_(ids))
     ).all()
+    keys = [*keys, *_clear_threads(ids)]
     db.session.execute(
         update(Document)
         .where(Document.application_id.in_(ids))
@@ -227,6 +228,38 @@ def clear(ids: list[int], now: datetime) -> int:
     db.session.expire_all()
     delete_after_commit(keys)
     return len(keys)
+
+
+def _clear_threads(ids: list[int]) -> list[str]:
+    """The applications' conversations go whole: what the association and the office
+    wrote there is personal data like the rest. Returns the attachments' keys."""
+    from grants.models.conversations import Message, Thread, ThreadRead
+
+    threads = select(Thread.id).where(Thread.application_id.in_(ids))
+    messages = select(Message.id).where(Message.thread_id.in_(threads))
+    keys = db.session.scalars(
+        select(Document.storage_key).where(Document.message_id.in_(messages))
+    ).all()
+    db.session.execute(
+        delete(Document)
+        .where(Document.message_id.in_(messages))
+        .execution_options(synchronize_session=False)
+    )
+    db.session.execute(
+        update(Message)
+        .where(Message.thread_id.in_(threads))
+        .values(in_answer_to_id=None)
+        .execution_options(synchronize_session=False)
+    )
+    for model, column in (
+        (ThreadRead, ThreadRead.thread_id),
+        (Message, Message.thread_id),
+        (Thread, Thread.id),
+    ):
+        db.session.execute(
+            delete(model).where(column.in_(threads)).execution_options(synchronize_session=False)
+        )
+    return list(keys)
 
 
 def next_run() -> datetime | None:

@@ -97,6 +97,7 @@ def test_the_preferences_page_saves_and_refuses_unknown_choices(world, login):
             "evaluation": "immediate",
             "decisions": "in_app",
             "reports": "immediate",
+            "conversations": "in_app",
         },
     )
     assert response.status_code == 302
@@ -106,6 +107,7 @@ def test_the_preferences_page_saves_and_refuses_unknown_choices(world, login):
         "evaluation": "immediate",
         "decisions": "in_app",
         "reports": "immediate",
+        "conversations": "in_app",
     }
 
 
