@@ -25,6 +25,7 @@ from grants.models.applications import Application
 from grants.models.associations import Association
 from grants.models.awards import Award, Report, Tranche
 from grants.models.calls import Call
+from grants.models.duplicates import DuplicateVerdict
 from grants.models.reviews import ConflictDeclaration, Review
 from grants.roles import ADMIN, EVALUATOR, FINANCE_OFFICER, PROGRAMME_OFFICER
 from grants.services.errors import NotFound
@@ -156,6 +157,12 @@ REPORTS = Visibility(Report, STAFF, _of_own_awards(Report.award_id), _l("No such
 
 #: Admins see every person (the people pages are theirs); no one else finds people.
 PEOPLE = Visibility(User, frozenset({ADMIN}), lambda person: None, _l("No such person."))
+
+#: The duplicate check (the applications most like one, the verdicts on pairs): programme
+#: officers and admins; never the associations, whose rivals it names, nor evaluators.
+DUPLICATE_CHECK = Visibility(
+    DuplicateVerdict, PROGRAMME, lambda person: None, _l("No such application.")
+)
 
 BY_MODEL = {
     rule.model: rule

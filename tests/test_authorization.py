@@ -324,6 +324,13 @@ ROUTES: dict[tuple[str, str], dict[str, object]] = {
     ("GET", "applications.submitted"): APPLICATION_READ,
     ("GET", "applications.download"): APPLICATION_READ,
     ("GET", "applications.screening_list"): STAFF_LIST,
+    # The walk posts no verdict: the officer is told what is missing (303 back to the
+    # page); the applicant sees the application but not the check; admins read it.
+    ("POST", "duplicates.record_verdict"): {
+        **APPLICATION_READ,
+        "applicant": FORBIDDEN,
+        "admin": FORBIDDEN,
+    },
     ("GET", "calls.index"): STAFF_LIST,
     ("GET", "calls.create"): OFFICER_ONLY,
     ("POST", "calls.create"): OFFICER_ONLY,

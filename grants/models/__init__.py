@@ -22,6 +22,7 @@ from grants.models.awards import (
 )
 from grants.models.calls import Call, Criterion, DocumentType
 from grants.models.documents import Document
+from grants.models.duplicates import DuplicateProfile, DuplicateVerdict
 from grants.models.history import HistoryEntry
 from grants.models.notifications import (
     JobRun,
@@ -59,6 +60,8 @@ __all__ = [
     "Criterion",
     "Decision",
     "Document",
+    "DuplicateProfile",
+    "DuplicateVerdict",
     "DocumentType",
     "HistoryEntry",
     "Invitation",

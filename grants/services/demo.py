@@ -425,6 +425,7 @@ def seed() -> tuple[DemoAccount, ...]:
             )
     db.session.flush()
     _previous_round(users, associations[LYON])
+    duplicate_pair()
     return ACCOUNTS
 
 
@@ -571,4 +572,93 @@ def _previous_round(users: dict[str, User], lyon: Association) -> None:
     )
     first = next(t for t in award.tranches if t.position == 1)
     disbursements.act(officer, first.id, "request", now=_at(2026, 6, 12, 9, 0, "Africa/Dakar"))
+    db.session.flush()
+
+
+#: Two associations of the Malagasy diaspora who each put forward the same village's
+#: health post: screening's duplicate check flags the pair.
+MALAGASY_ASSOCIATIONS = (
+    dict(
+        name="Fikambanana Malagasy any Marseille",
+        registration_number="W133009876",
+        registration_country="FR",
+        residence_country="FR",
+        countries_of_work=["MG"],
+        founded_on=date(2016, 4, 9),
+        contact_name="Hery Rakotomalala",
+        contact_email="contact@fmm-marseille.example.org",
+        working_languages=["fr", "mg"],
+        description="Malagasy in Marseille supporting health posts in Analamanga.",
+        state="verified",
+    ),
+    dict(
+        name="Association des Malgaches de Genève",
+        registration_number="CHE-412.778.901",
+        registration_country="CH",
+        residence_country="CH",
+        countries_of_work=["MG"],
+        founded_on=date(2012, 11, 3),
+        contact_name="Voahangy Andrianarisoa",
+        contact_email="info@amg-geneve.example.org",
+        working_languages=["fr", "mg"],
+        description="Malagasy in Geneva funding village projects around Antananarivo.",
+        state="verified",
+    ),
+)
+#: The pair: the same health post at Ambohitrimanjaka, written twice.
+DUPLICATE_PAIR = (
+    dict(
+        title="Case de santé communautaire à Ambohitrimanjaka",
+        summary="Construire et équiper une case de santé communautaire à Ambohitrimanjaka "
+        "et former six agents communautaires de santé pour le suivi des femmes enceintes "
+        "et des enfants de moins de cinq ans.",
+        partner="Commune rurale d'Ambohitrimanjaka",
+    ),
+    dict(
+        title="Construction d'une case de santé communautaire - Ambohitrimanjaka",
+        summary="Construire une case de santé communautaire équipée à Ambohitrimanjaka et "
+        "former six agents communautaires de santé qui suivent les femmes enceintes et "
+        "les enfants de moins de cinq ans.",
+        partner="Commune d'Ambohitrimanjaka",
+    ),
+)
+
+
+def duplicate_pair() -> None:
+    """Two concept notes to the Madagascar call for one village's health post, by two
+    associations, waiting for screening: the check shows each as the other's likely
+    duplicate."""
+    from grants.models.applications import Application, Partner
+
+    call = db.session.scalar(select(Call).where(Call.code == "MG-HEA-2027"))
+    if call is None:
+        return
+    for number, (data, project) in enumerate(
+        zip(MALAGASY_ASSOCIATIONS, DUPLICATE_PAIR, strict=True), start=901
+    ):
+        reference = f"{call.code}-{number:04d}"
+        if db.session.scalar(select(Application.id).where(Application.reference == reference)):
+            continue
+        association = db.session.scalar(select(Association).where(Association.name == data["name"]))
+        if association is None:
+            association = Association(**data)
+            db.session.add(association)
+            db.session.flush()
+        application = Application(
+            call_id=call.id,
+            association_id=association.id,
+            reference=reference,
+            language="fr",
+            state="concept_submitted",
+            title=project["title"],
+            summary=project["summary"],
+            sector="health",
+            country="MG",
+            locality="Ambohitrimanjaka",
+            amount_requested=Decimal("25000"),
+            budget_currency=call.currency,
+            submitted_at=_at(2027, 2, 20 + number - 901, 11, 0, "Indian/Antananarivo"),
+        )
+        application.partners = [Partner(position=1, name=project["partner"], country="MG")]
+        db.session.add(application)
     db.session.flush()

@@ -31,7 +31,7 @@ from grants.models.documents import Document
 from grants.orm import utcnow
 from grants.roles import ADMIN, PROGRAMME_OFFICER
 from grants.services import applications as service
-from grants.services import audit, evaluation, screening
+from grants.services import audit, duplicates, evaluation, screening
 from grants.services import documents as document_service
 from grants.services.associations import is_member
 from grants.services.errors import Conflict, InvalidInput
@@ -191,6 +191,9 @@ def _render(application: Application, form: ApplicationForm | None = None, statu
         officer=officer,
         checklist=service.checklist(current_user, application) if editable else [],
         checks=screening.eligibility_checks(application) if officer else [],
+        duplicate_check=duplicates.check(current_user, application) if officer else None,
+        may_record_duplicates=PROGRAMME_OFFICER in current_user.role_names
+        and application.state in duplicates.CHECKED_STATES,
         options=allowed_transitions(application, current_user, only_own_roles=True),
         history=history_of(application),
         audit_rows=audit.record_trail(current_user, "application", application.id),
