@@ -2,9 +2,11 @@
 
 A profile keeps an application's compared texts folded (``grants/text_search.fold``), so
 that a lookup reads one narrow row per candidate rather than the application with its
-partners. ``key`` (the title and the locality) carries a trigram index on PostgreSQL
-(``pg_trgm``, GIN): the candidates of a lookup come from an index search, whatever the
-number of applications. Profiles are written in the same transaction as the change to
+partners. ``key`` (the locality, or the title when the application names none) carries a
+trigram index on PostgreSQL (``pg_trgm``, GIN): the candidates of a lookup come from an
+index search, whatever the number of applications. A key of whole titles was measured
+first: titles of one programme share most of their words ("Formation des jeunes … à"),
+so thousands of rows passed the trigram threshold and a lookup read them all. Profiles are written in the same transaction as the change to
 their application (``services/duplicates``); drafts have none, as their texts are still
 being written.
 """

@@ -5,9 +5,11 @@ same association or locality already holds a grant for a similar project.
 How alike two applications are is one rule for both databases: their title, summary,
 locality, country and partners compared by ``rapidfuzz`` and weighted into a percentage
 (``similarity``). What differs is how the candidates are found. On PostgreSQL a trigram
-index on the title and locality (``pg_trgm``) and the (country, locality) index give at
-most ``CANDIDATES`` + ``SAME_PLACE`` rows in one statement, whatever the number of
-applications; on SQLite, the newest ``SQLITE_CANDIDATES`` of the same country or locality.
+index (``pg_trgm``) on the locality (the title for an application naming none: a concept
+note) finds the same village however it is spelled, and the association's index its
+other projects: at most ``CANDIDATES`` + ``SAME_ASSOCIATION`` rows in one statement,
+whatever the number of applications; on SQLite, the newest ``SQLITE_CANDIDATES`` of the same association,
+country or locality.
 
 The profiles compared (``models/duplicates``) are written in the same transaction as the
 change to their application, after each flush, as the search's entries are.
@@ -54,19 +56,20 @@ CHECKED_STATES = (
 #: A grant the association or locality "already holds".
 HELD_GRANT_STATES = ("offered", "active", "suspended")
 #: Shown as similar from this percentage.
-SIMILAR_FROM = 60
+SIMILAR_FROM = 70
 #: How many similar applications the application page lists.
 SHOWN = 5
-#: Rows one lookup reads at most: by trigrams of the title and locality, and by place.
+#: Rows one lookup reads at most: by trigrams of the locality (or title), and of the
+#: same association.
 CANDIDATES = 40
-SAME_PLACE = 20
+SAME_ASSOCIATION = 20
 SQLITE_CANDIDATES = 500
 #: How many characters of the summary are compared (a summary's opening says what the
 #: project is; the rest costs time to compare and adds little).
 SUMMARY_COMPARED = 1500
 
 #: The weight of each compared part; parts one of the two lacks are left out.
-WEIGHTS = {"title": 30, "summary": 30, "locality": 20, "country": 10, "partners": 10}
+WEIGHTS = {"title": 35, "summary": 35, "locality": 15, "country": 5, "partners": 10}
 
 _WATCHED = frozenset(
     {"title", "summary", "locality", "country", "state", "call_id", "association_id"}
@@ -80,7 +83,7 @@ def similarity(one: Any, other: Any) -> int:
     """How alike two profiles are, in percent (0–100)."""
     parts: list[tuple[float, int]] = []
     if one.title and other.title:
-        parts.append((fuzz.token_set_ratio(one.title, other.title), WEIGHTS["title"]))
+        parts.append((fuzz.token_sort_ratio(one.title, other.title), WEIGHTS["title"]))
     if one.summary and other.summary:
         parts.append((fuzz.token_sort_ratio(one.summary, other.summary), WEIGHTS["summary"]))
     if one.locality and other.locality:
@@ -137,7 +140,7 @@ def _profiles(connection, ids: list[int]) -> list[dict[str, Any]]:
                 "title": title,
                 "summary": searchable((row.summary or "")[:SUMMARY_COMPARED]),
                 "partners": searchable(" ".join(names.get(row.id, []))),
-                "key": f"{title} {locality}".strip(),
+                "key": locality or title,
                 "updated_at": now,
             }
         )
@@ -272,11 +275,19 @@ def _own_profile(application_id: int) -> DuplicateProfile | None:
 
 
 def _candidates(profile: DuplicateProfile) -> list[DuplicateProfile]:
-    """The profiles worth comparing with ``profile``, in one statement."""
+    """The profiles worth comparing with ``profile``, in one statement: on PostgreSQL
+    those whose locality is spelled alike (or title, for applications that name no
+    locality, such as concept notes), by the trigram index, and the association's own."""
     P = DuplicateProfile
     others = P.application_id != profile.application_id
     if db.session.get_bind().dialect.name == "postgresql":
-        parts = []
+        parts = [
+            select(P.application_id)
+            .where(P.association_id == profile.association_id, others)
+            .order_by(P.application_id.desc())
+            .limit(SAME_ASSOCIATION)
+            .subquery()
+        ]
         if profile.key:
             parts.append(
                 select(P.application_id)
@@ -285,24 +296,14 @@ def _candidates(profile: DuplicateProfile) -> list[DuplicateProfile]:
                 .limit(CANDIDATES)
                 .subquery()
             )
-        if profile.locality and profile.country:
-            parts.append(
-                select(P.application_id)
-                .where(P.country == profile.country, P.locality == profile.locality, others)
-                .order_by(P.application_id.desc())
-                .limit(SAME_PLACE)
-                .subquery()
-            )
-        if not parts:
-            return []
         found = union(*(select(part.c.application_id) for part in parts)).subquery()
         statement = select(P).join(found, found.c.application_id == P.application_id)
     else:
-        near = [P.country == profile.country] if profile.country else []
+        near = [P.association_id == profile.association_id]
+        if profile.country:
+            near.append(P.country == profile.country)
         if profile.locality:
             near.append(P.locality == profile.locality)
-        if not near:
-            return []
         statement = (
             select(P)
             .where(others, or_(*near))

@@ -1,7 +1,7 @@
 """duplicate_profiles and duplicate_verdicts: the duplicate and double-funding check
 
 ``duplicate_profiles`` keeps, per application past its draft, the folded texts the check
-compares; on PostgreSQL its ``key`` (title and locality) has a trigram GIN index
+compares; on PostgreSQL its ``key`` (the locality, else the title) has a trigram GIN index
 (``pg_trgm``, created by 0019) so that a lookup is an index search; on SQLite a plain
 index of the same name. ``duplicate_verdicts`` keeps an officer's last verdict on a pair.
 Profiles are written by the application with each change; ``flask search rebuild``
