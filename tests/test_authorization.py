@@ -197,6 +197,8 @@ ROUTES: dict[tuple[str, str], dict[str, object]] = {
             ("GET", "me"),
             ("GET", "list_evaluators"),
             ("GET", "get_ranking"),
+            ("GET", "application_duplicates"),
+            ("POST", "record_duplicate_verdict"),
             ("PUT", "replace_call"),
             ("GET", "propose_assignments"),
             ("POST", "save_assignments"),

@@ -143,6 +143,7 @@ def init_api(app: Flask) -> None:
         calls,
         docs,
         documents,
+        duplicates,
         figures,
         finance,
         lifecycles,

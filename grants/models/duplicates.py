@@ -6,9 +6,10 @@ partners. ``key`` (the locality, or the title when the application names none) c
 trigram index on PostgreSQL (``pg_trgm``, GIN): the candidates of a lookup come from an
 index search, whatever the number of applications. A key of whole titles was measured
 first: titles of one programme share most of their words ("Formation des jeunes … à"),
-so thousands of rows passed the trigram threshold and a lookup read them all. Profiles are written in the same transaction as the change to
-their application (``services/duplicates``); drafts have none, as their texts are still
-being written.
+so thousands of rows passed the trigram threshold and a lookup read them all.
+
+Profiles are written in the same transaction as the change to their application
+(``services/duplicates``); drafts have none, as their texts are still being written.
 """
 
 from __future__ import annotations

@@ -8,8 +8,8 @@ locality, country and partners compared by ``rapidfuzz`` and weighted into a per
 index (``pg_trgm``) on the locality (the title for an application naming none: a concept
 note) finds the same village however it is spelled, and the association's index its
 other projects: at most ``CANDIDATES`` + ``SAME_ASSOCIATION`` rows in one statement,
-whatever the number of applications; on SQLite, the newest ``SQLITE_CANDIDATES`` of the same association,
-country or locality.
+whatever the number of applications; on SQLite, the newest ``SQLITE_CANDIDATES`` of the
+same association, country or locality.
 
 The profiles compared (``models/duplicates``) are written in the same transaction as the
 change to their application, after each flush, as the search's entries are.
@@ -457,6 +457,22 @@ def double_funding(person: User, applications: list[Application]) -> dict[int, l
     for found in warnings.values():
         found.sort(key=lambda s: -s.similarity)
     return warnings
+
+
+def recorded_duplicates(person: User, ids: list[int]) -> set[int]:
+    """Of a page of applications (the screening list), those an officer recorded as a
+    duplicate of another: one statement for the page."""
+    if not may_check(person) or not ids:
+        return set()
+    V = DuplicateVerdict
+    found: set[int] = set()
+    for first, second in db.session.execute(
+        select(V.first_id, V.second_id).where(
+            V.verdict == "duplicate", or_(V.first_id.in_(ids), V.second_id.in_(ids))
+        )
+    ):
+        found.update({first, second} & set(ids))
+    return found
 
 
 # --- the officers' verdict ----------------------------------------------------------------

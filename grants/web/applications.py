@@ -380,11 +380,15 @@ def submitted(application_id: int):
 def screening_list(code: str):
     call = _call(code, public=False)
     filters = screening.Filters.from_args(request.args)
+    page = screening.applications_of_call(call, filters)
     return render_template(
         "applications/screening.html",
         call=call,
         filters=filters,
-        page=screening.applications_of_call(call, filters),
+        page=page,
+        recorded_duplicates=duplicates.recorded_duplicates(
+            current_user, [application.id for application in page.items]
+        ),
         states=screening.STATES,
         max_upload=current_app.config["MAX_UPLOAD_MB"],
     )

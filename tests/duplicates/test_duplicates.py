@@ -70,9 +70,7 @@ def _ids(found) -> list[int]:
 # --- finding ------------------------------------------------------------------------------
 
 
-def test_the_same_village_project_by_two_associations_is_flagged_and_unrelated_is_not(
-    world, pair
-):
+def test_the_same_village_project_by_two_associations_is_flagged_and_unrelated_is_not(world, pair):
     first, second, unrelated = pair
     found = service.check(world.officer, first)
     assert _ids(found) == [second.id]
@@ -351,3 +349,57 @@ def test_the_lookup_costs_the_same_whatever_the_number_of_applications(world, pa
     many, found = _lookup_cost(world, first.id)
     assert len(found.similar) == service.SHOWN
     assert many == few
+
+
+def test_the_screening_list_marks_applications_recorded_as_duplicates(world, pair, login):
+    first, second, unrelated = pair
+    service.record_verdict(world.officer, first, second.id, "duplicate", "Same well.")
+    page = login(world.officer).get(f"/calls/{first.call.code}/applications")
+    text = page.get_data(as_text=True)
+    row = text[text.index(first.reference) :].split("</tr>")[0]
+    assert "duplicate" in row
+    other = text[text.index(unrelated.reference) :].split("</tr>")[0]
+    assert "duplicate" not in other
+    assert service.recorded_duplicates(world.applicant, [first.id]) == set()
+
+
+# --- through the API ----------------------------------------------------------------------
+
+
+def _bearer(person) -> dict[str, str]:
+    from grants.services.accounts import issue_token
+
+    return {"Authorization": f"Bearer {issue_token(person, person, 'test', 30)}"}
+
+
+def test_the_api_lists_similar_applications_and_records_a_verdict(world, pair, client):
+    first, second, _unrelated = pair
+    headers = _bearer(world.officer)
+    listed = client.get(f"/api/v1/applications/{first.id}/duplicates", headers=headers)
+    assert listed.status_code == 200
+    similar = listed.get_json()["similar"]
+    assert similar[0]["application_id"] == second.id and similar[0]["similarity"] >= 80
+    refused = client.post(
+        f"/api/v1/applications/{first.id}/duplicates",
+        json={"other_id": second.id, "verdict": "duplicate", "comment": ""},
+        headers=headers,
+    )
+    assert refused.status_code == 422 and "comment" in refused.get_json()["errors"]
+    assert _nothing_written() == (0, 0)
+    recorded = client.post(
+        f"/api/v1/applications/{first.id}/duplicates",
+        json={"other_id": second.id, "verdict": "duplicate", "comment": "Same well."},
+        headers=headers,
+    )
+    assert recorded.status_code == 201 and recorded.get_json()["verdict"] == "duplicate"
+    again = client.get(f"/api/v1/applications/{first.id}/duplicates", headers=headers)
+    assert again.get_json()["similar"][0]["verdict_comment"] == "Same well."
+
+
+@pytest.mark.parametrize(("role", "status"), [(APPLICANT, 403), (EVALUATOR, 404), (ADMIN, 200)])
+def test_the_api_shows_the_check_to_the_programme_office_only(world, pair, client, role, status):
+    first, _second, _unrelated = pair
+    response = client.get(
+        f"/api/v1/applications/{first.id}/duplicates", headers=_bearer(world.person(role))
+    )
+    assert response.status_code == status
