@@ -27,14 +27,16 @@ from rapidfuzz import fuzz
 from sqlalchemy import delete, event, func, inspect, or_, select, tuple_, union
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session, load_only
+from sqlalchemy.orm import Session, joinedload, lazyload, load_only
 
 from grants import policy
 from grants import text_limits as limits
 from grants.extensions import db
 from grants.models.accounts import User
 from grants.models.applications import Application, Partner
+from grants.models.associations import Association
 from grants.models.awards import Award
+from grants.models.calls import Call
 from grants.models.duplicates import VERDICTS, DuplicateProfile, DuplicateVerdict
 from grants.models.history import HistoryEntry
 from grants.orm import utcnow
@@ -323,6 +325,39 @@ def _pair(one: int, other: int) -> tuple[int, int]:
     return (one, other) if one < other else (other, one)
 
 
+#: What the check shows of an application and of a grant.
+_APPLICATION_SHOWN = (
+    Application.reference,
+    Application.title,
+    Application.state,
+    Application.locality,
+    Application.country,
+    Application.association_id,
+    Application.call_id,
+)
+_GRANT_SHOWN = (Award.id, Award.application_id, Award.state, Award.amount, Award.currency)
+
+
+def _shown(person: User, ids: list[int]) -> dict[int, Application]:
+    """The applications of ``ids`` the person may see, with what the check shows of
+    them (their association's name, their call's code), in one statement."""
+    if not ids:
+        return {}
+    return {
+        row.id: row
+        for row in db.session.scalars(
+            policy.APPLICATIONS.select(person)
+            .where(Application.id.in_(ids))
+            .options(
+                lazyload("*"),
+                load_only(*_APPLICATION_SHOWN),
+                joinedload(Application.association).load_only(Association.name),
+                joinedload(Application.call).load_only(Call.code),
+            )
+        )
+    }
+
+
 def _held_grants(ids: list[int]) -> dict[int, Award]:
     if not ids:
         return {}
@@ -331,9 +366,7 @@ def _held_grants(ids: list[int]) -> dict[int, Award]:
         for award in db.session.scalars(
             select(Award)
             .where(Award.application_id.in_(ids), Award.state.in_(HELD_GRANT_STATES))
-            .options(
-                load_only(Award.id, Award.application_id, Award.state, Award.amount, Award.currency)
-            )
+            .options(load_only(*_GRANT_SHOWN))
         )
     }
 
@@ -370,12 +403,7 @@ def check(person: User, application: Application) -> DuplicateCheck:
         if index < SHOWN or other.application_id in grants
     ]
     kept_ids = [other.application_id for other, _score in kept]
-    shown = {
-        row.id: row
-        for row in db.session.scalars(
-            policy.APPLICATIONS.select(person).where(Application.id.in_(kept_ids))
-        )
-    }
+    shown = _shown(person, kept_ids)
     verdicts = _verdicts(application.id, kept_ids)
     similar = [
         Similar(
@@ -411,52 +439,72 @@ def double_funding(person: User, applications: list[Application]) -> dict[int, l
         return {}
     associations = {p.association_id for p in own.values()}
     places = {(p.country, p.locality) for p in own.values() if p.country and p.locality}
-    near = [P.association_id.in_(associations)]
+
+    def holding(condition) -> Any:
+        return (
+            select(P.application_id)
+            .join(Award, Award.application_id == P.application_id)
+            .where(Award.state.in_(HELD_GRANT_STATES), condition)
+        )
+
+    parts = [holding(P.association_id.in_(associations))]
     if places:
-        near.append(tuple_(P.country, P.locality).in_(places))
+        parts.append(holding(tuple_(P.country, P.locality).in_(places)))
+    found = union(*parts).subquery()
     rows = list(
         db.session.execute(
             select(P, Award)
+            .join(found, found.c.application_id == P.application_id)
             .join(Award, Award.application_id == P.application_id)
-            .where(
-                Award.state.in_(HELD_GRANT_STATES),
-                P.application_id.not_in(ids),
-                or_(*near),
-            )
-            .options(
-                load_only(Award.id, Award.application_id, Award.state, Award.amount, Award.currency)
-            )
+            .where(P.application_id.not_in(ids))
+            .options(load_only(*_GRANT_SHOWN))
         )
     )
     if not rows:
         return {}
-    held = {
-        row.id: row
-        for row in db.session.scalars(
-            select(Application).where(Application.id.in_([p.application_id for p, _ in rows]))
-        )
-    }
-    warnings: dict[int, list[Similar]] = {}
+    by_association: dict[int, list] = {}
+    by_place: dict[tuple, list] = {}
+    for other, award in rows:
+        by_association.setdefault(other.association_id, []).append((other, award))
+        by_place.setdefault((other.country, other.locality), []).append((other, award))
+    scored: dict[int, list[tuple[DuplicateProfile, Award, int]]] = {}
     for application_id, profile in own.items():
-        for other, award in rows:
-            same_association = other.association_id == profile.association_id
-            same_locality = bool(profile.locality) and (other.country, other.locality) == (
-                profile.country,
-                profile.locality,
-            )
-            if not (same_association or same_locality):
+        near = by_association.get(profile.association_id, [])
+        if profile.country and profile.locality:
+            near = near + by_place.get((profile.country, profile.locality), [])
+        seen: set[int] = set()
+        for other, award in near:
+            if other.application_id in seen:
                 continue
+            seen.add(other.application_id)
             score = similarity(profile, other)
-            if score < SIMILAR_FROM:
-                continue
-            warnings.setdefault(application_id, []).append(
+            if score >= SIMILAR_FROM:
+                scored.setdefault(application_id, []).append((other, award, score))
+    if not scored:
+        return {}
+    held = _shown(
+        person, [other.application_id for found in scored.values() for other, _, _ in found]
+    )
+    warnings: dict[int, list[Similar]] = {}
+    for application_id, found in scored.items():
+        profile = own[application_id]
+        warnings[application_id] = sorted(
+            (
                 Similar(
-                    held[other.application_id], score, None, award, same_association, same_locality
+                    held[other.application_id],
+                    score,
+                    None,
+                    award,
+                    other.association_id == profile.association_id,
+                    bool(profile.locality)
+                    and (other.country, other.locality) == (profile.country, profile.locality),
                 )
-            )
-    for found in warnings.values():
-        found.sort(key=lambda s: -s.similarity)
-    return warnings
+                for other, award, score in found
+                if other.application_id in held
+            ),
+            key=lambda s: -s.similarity,
+        )
+    return {key: value for key, value in warnings.items() if value}
 
 
 def recorded_duplicates(person: User, ids: list[int]) -> set[int]:
