@@ -35,7 +35,8 @@ class DuplicateProfile(db.Model):
             postgresql_ops={"key": "gin_trgm_ops"},
         ),
         Index("ix_duplicate_profiles_place", "country", "locality"),
-        Index("ix_duplicate_profiles_association_id", "association_id"),
+        # An association's other projects, newest first, from the index alone.
+        Index("ix_duplicate_profiles_association_id", "association_id", "application_id"),
     )
 
     application_id: Mapped[int] = mapped_column(

@@ -47,7 +47,7 @@ def upgrade():
     op.create_index(
         "ix_duplicate_profiles_association_id",
         "duplicate_profiles",
-        ["association_id"],
+        ["association_id", "application_id"],
         unique=False,
     )
     op.create_index(
