@@ -589,7 +589,7 @@ MALAGASY_ASSOCIATIONS = (
         contact_email="contact@fmm-marseille.example.org",
         working_languages=["fr", "mg"],
         description="Malagasy in Marseille supporting health posts in Analamanga.",
-        state="verified",
+        state="pending",
     ),
     dict(
         name="Association des Malgaches de Genève",
@@ -602,7 +602,7 @@ MALAGASY_ASSOCIATIONS = (
         contact_email="info@amg-geneve.example.org",
         working_languages=["fr", "mg"],
         description="Malagasy in Geneva funding village projects around Antananarivo.",
-        state="verified",
+        state="pending",
     ),
 )
 #: The pair: the same health post at Ambohitrimanjaka, written twice.

@@ -27,7 +27,7 @@ from rapidfuzz import fuzz
 from sqlalchemy import delete, event, func, inspect, or_, select, tuple_, union
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session, joinedload, lazyload, load_only
+from sqlalchemy.orm import Load, Session, joinedload, lazyload, load_only
 
 from grants import policy
 from grants import text_limits as limits
@@ -351,8 +351,8 @@ def _shown(person: User, ids: list[int]) -> dict[int, Application]:
             .options(
                 lazyload("*"),
                 load_only(*_APPLICATION_SHOWN),
-                joinedload(Application.association).load_only(Association.name),
-                joinedload(Application.call).load_only(Call.code),
+                joinedload(Application.association).load_only(Association.name).lazyload("*"),
+                joinedload(Application.call).load_only(Call.code).lazyload("*"),
             )
         )
     }
@@ -366,7 +366,7 @@ def _held_grants(ids: list[int]) -> dict[int, Award]:
         for award in db.session.scalars(
             select(Award)
             .where(Award.application_id.in_(ids), Award.state.in_(HELD_GRANT_STATES))
-            .options(load_only(*_GRANT_SHOWN))
+            .options(load_only(*_GRANT_SHOWN), Load(Award).lazyload("*"))
         )
     }
 
@@ -457,7 +457,7 @@ def double_funding(person: User, applications: list[Application]) -> dict[int, l
             .join(found, found.c.application_id == P.application_id)
             .join(Award, Award.application_id == P.application_id)
             .where(P.application_id.not_in(ids))
-            .options(load_only(*_GRANT_SHOWN))
+            .options(load_only(*_GRANT_SHOWN), Load(Award).lazyload("*"))
         )
     )
     if not rows:
