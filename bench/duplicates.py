@@ -215,14 +215,16 @@ def run(count: int, lookups: int) -> tuple[dict, list[tuple]]:
                 select(Application).where(Application.state == "reviewed").limit(100)
             )
         )
-        pages = []
+        pages, page_counts = [], []
         for _ in range(10):
-            started = time.perf_counter()
-            duplicates.double_funding(officer, page)
-            pages.append((time.perf_counter() - started) * 1000)
+            with statements() as seen:
+                started = time.perf_counter()
+                duplicates.double_funding(officer, page)
+                pages.append((time.perf_counter() - started) * 1000)
+            page_counts.append(len(seen))
         rows = [
             ("lookup per application", samples, max(counts), statistics.mean(shown)),
-            ("ranking page (100 rows)", pages, 3, None),
+            ("ranking page (100 rows)", pages, max(page_counts), None),
         ]
         return sizes, rows
 
