@@ -50,6 +50,7 @@ def create_app(settings: Mapping[str, Any] | None = None) -> Flask:
 
     import grants.models  # noqa: F401  (registers every model)
     import grants.services.disbursements  # noqa: F401  (writes the ledger of money events)
+    import grants.services.duplicates  # noqa: F401  (keeps the duplicate check's profiles)
     import grants.services.ranking  # noqa: F401  (restamps a call whose ranking can move)
     import grants.services.search  # noqa: F401  (keeps the search's index with each change)
     import notifications.conversations  # noqa: F401  (tells who is written to)

@@ -146,9 +146,11 @@ def bank_statement_command(message_id):
 def search_rebuild_command():
     """Build every entry of the search again from the records (after upgrading to the
     revision that created the index, or to repair it)."""
+    from grants.services import duplicates
     from grants.services.search import rebuild
 
     written = rebuild(db.session.connection())
+    written["duplicate check"] = duplicates.rebuild(db.session.connection())
     db.session.commit()
     click.echo(", ".join(f"{count:,} {kind} entries" for kind, count in written.items()))
 

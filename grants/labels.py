@@ -193,7 +193,16 @@ def state_label(entity: str, state: str) -> str:
     return state if label is None else str(label)
 
 
+#: Rows of a history that are no transition: what an officer recorded about the record.
+HISTORY_LABELS = {
+    "application": {
+        "duplicate": lazy_pgettext("application history", "Recorded as a duplicate"),
+        "not_duplicate": lazy_pgettext("application history", "Recorded as not a duplicate"),
+    },
+}
+
+
 def transition_label(entity: str, name: str) -> str:
     """The words for the transition ``name`` of an ``entity`` lifecycle, as on a button."""
-    label = TRANSITION_LABELS.get(entity, {}).get(name)
+    label = TRANSITION_LABELS.get(entity, {}).get(name) or HISTORY_LABELS.get(entity, {}).get(name)
     return name if label is None else str(label)

@@ -26,6 +26,7 @@ from grants.models.associations import Association
 from grants.models.awards import Award, Report, Tranche
 from grants.models.calls import Call
 from grants.models.conversations import Message, Thread
+from grants.models.duplicates import DuplicateVerdict
 from grants.models.reviews import ConflictDeclaration, Review
 from grants.roles import ADMIN, EVALUATOR, FINANCE_OFFICER, PROGRAMME_OFFICER
 from grants.services.errors import NotFound
@@ -212,6 +213,11 @@ def _messages_own(person: User) -> ColumnElement[bool] | None:
 THREADS = Visibility(Thread, PROGRAMME, _threads_own, _l("No such conversation."))
 #: What each person reads in the threads they see (notes are the staff's).
 MESSAGES = Visibility(Message, PROGRAMME, _messages_own, _l("No such message."))
+#: The duplicate check (the applications most like one, the verdicts on pairs): programme
+#: officers and admins; never the associations, whose rivals it names, nor evaluators.
+DUPLICATE_CHECK = Visibility(
+    DuplicateVerdict, PROGRAMME, lambda person: None, _l("No such application.")
+)
 
 BY_MODEL = {
     rule.model: rule

@@ -212,6 +212,8 @@ ROUTES: dict[tuple[str, str], dict[str, object]] = {
             ("GET", "list_evaluators"),
             ("GET", "get_ranking"),
             ("GET", "call_questions"),
+            ("GET", "application_duplicates"),
+            ("POST", "record_duplicate_verdict"),
             ("PUT", "replace_call"),
             ("GET", "propose_assignments"),
             ("POST", "save_assignments"),
@@ -355,6 +357,13 @@ ROUTES: dict[tuple[str, str], dict[str, object]] = {
     ("GET", "applications.submitted"): APPLICATION_READ,
     ("GET", "applications.download"): APPLICATION_READ,
     ("GET", "applications.screening_list"): STAFF_LIST,
+    # The walk posts no verdict: the officer is told what is missing (303 back to the
+    # page); the applicant sees the application but not the check; admins read it.
+    ("POST", "duplicates.record_verdict"): {
+        **APPLICATION_READ,
+        "applicant": FORBIDDEN,
+        "admin": FORBIDDEN,
+    },
     ("GET", "calls.index"): STAFF_LIST,
     ("GET", "calls.create"): OFFICER_ONLY,
     ("POST", "calls.create"): OFFICER_ONLY,

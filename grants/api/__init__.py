@@ -144,6 +144,7 @@ def init_api(app: Flask) -> None:
         conversations,
         docs,
         documents,
+        duplicates,
         figures,
         finance,
         lifecycles,

@@ -23,6 +23,7 @@ from grants.models.awards import (
 from grants.models.calls import Call, Criterion, DocumentType
 from grants.models.conversations import Message, Thread, ThreadRead
 from grants.models.documents import Document
+from grants.models.duplicates import DuplicateProfile, DuplicateVerdict
 from grants.models.history import HistoryEntry
 from grants.models.letters import IssuedLetter
 from grants.models.notifications import (
@@ -81,6 +82,8 @@ __all__ = [
     "Message",
     "Thread",
     "ThreadRead",
+    "DuplicateProfile",
+    "DuplicateVerdict",
     "DocumentType",
     "HistoryEntry",
     "Invitation",

@@ -428,10 +428,9 @@ def seed() -> tuple[DemoAccount, ...]:
     _previous_round(users, associations[LYON])
     _programme_bank_account(users)
     _sealed_letters(users)
-
     _madagascar_questions(officer, associations[NEPAL], users)
-
     _conversations(users)
+    duplicate_pair()
     return ACCOUNTS
 
 
@@ -778,4 +777,93 @@ def _conversations(users: dict[str, User]) -> None:
         message.created_at = moment
     answer.thread.last_message_at = answer.created_at
     note.thread.last_message_at = note.created_at
+    db.session.flush()
+
+
+#: Two associations of the Malagasy diaspora who each put forward the same village's
+#: health post: screening's duplicate check flags the pair.
+MALAGASY_ASSOCIATIONS = (
+    dict(
+        name="Fikambanana Malagasy any Marseille",
+        registration_number="W133009876",
+        registration_country="FR",
+        residence_country="FR",
+        countries_of_work=["MG"],
+        founded_on=date(2016, 4, 9),
+        contact_name="Hery Rakotomalala",
+        contact_email="contact@fmm-marseille.example.org",
+        working_languages=["fr", "mg"],
+        description="Malagasy in Marseille supporting health posts in Analamanga.",
+        state="pending",
+    ),
+    dict(
+        name="Association des Malgaches de Genève",
+        registration_number="CHE-412.778.901",
+        registration_country="CH",
+        residence_country="CH",
+        countries_of_work=["MG"],
+        founded_on=date(2012, 11, 3),
+        contact_name="Voahangy Andrianarisoa",
+        contact_email="info@amg-geneve.example.org",
+        working_languages=["fr", "mg"],
+        description="Malagasy in Geneva funding village projects around Antananarivo.",
+        state="pending",
+    ),
+)
+#: The pair: the same health post at Ambohitrimanjaka, written twice.
+DUPLICATE_PAIR = (
+    dict(
+        title="Case de santé communautaire à Ambohitrimanjaka",
+        summary="Construire et équiper une case de santé communautaire à Ambohitrimanjaka "
+        "et former six agents communautaires de santé pour le suivi des femmes enceintes "
+        "et des enfants de moins de cinq ans.",
+        partner="Commune rurale d'Ambohitrimanjaka",
+    ),
+    dict(
+        title="Construction d'une case de santé communautaire - Ambohitrimanjaka",
+        summary="Construire une case de santé communautaire équipée à Ambohitrimanjaka et "
+        "former six agents communautaires de santé qui suivent les femmes enceintes et "
+        "les enfants de moins de cinq ans.",
+        partner="Commune d'Ambohitrimanjaka",
+    ),
+)
+
+
+def duplicate_pair() -> None:
+    """Two concept notes to the Madagascar call for one village's health post, by two
+    associations, waiting for screening: the check shows each as the other's likely
+    duplicate."""
+    from grants.models.applications import Application, Partner
+
+    call = db.session.scalar(select(Call).where(Call.code == "MG-HEA-2027"))
+    if call is None:
+        return
+    for number, (data, project) in enumerate(
+        zip(MALAGASY_ASSOCIATIONS, DUPLICATE_PAIR, strict=True), start=901
+    ):
+        reference = f"{call.code}-{number:04d}"
+        if db.session.scalar(select(Application.id).where(Application.reference == reference)):
+            continue
+        association = db.session.scalar(select(Association).where(Association.name == data["name"]))
+        if association is None:
+            association = Association(**data)
+            db.session.add(association)
+            db.session.flush()
+        application = Application(
+            call_id=call.id,
+            association_id=association.id,
+            reference=reference,
+            language="fr",
+            state="concept_submitted",
+            title=project["title"],
+            summary=project["summary"],
+            sector="health",
+            country="MG",
+            locality="Ambohitrimanjaka",
+            amount_requested=Decimal("25000"),
+            budget_currency=call.currency,
+            submitted_at=_at(2027, 2, 20 + number - 901, 11, 0, "Indian/Antananarivo"),
+        )
+        application.partners = [Partner(position=1, name=project["partner"], country="MG")]
+        db.session.add(application)
     db.session.flush()

@@ -32,7 +32,7 @@ from grants.models.documents import Document
 from grants.orm import utcnow
 from grants.roles import ADMIN, PROGRAMME_OFFICER
 from grants.services import applications as service
-from grants.services import audit, evaluation, screening
+from grants.services import audit, duplicates, evaluation, screening
 from grants.services import documents as document_service
 from grants.services import questions as question_service
 from grants.services.associations import is_member
@@ -203,6 +203,9 @@ def _render(
         officer=officer,
         checklist=service.checklist(current_user, application) if editable else [],
         checks=screening.eligibility_checks(application) if officer else [],
+        duplicate_check=duplicates.check(current_user, application) if officer else None,
+        may_record_duplicates=PROGRAMME_OFFICER in current_user.role_names
+        and application.state in duplicates.CHECKED_STATES,
         options=allowed_transitions(application, current_user, only_own_roles=True),
         history=history_of(application),
         audit_rows=audit.record_trail(current_user, "application", application.id),
@@ -394,11 +397,15 @@ def submitted(application_id: int):
 def screening_list(code: str):
     call = _call(code, public=False)
     filters = screening.Filters.from_args(request.args)
+    page = screening.applications_of_call(call, filters)
     return render_template(
         "applications/screening.html",
         call=call,
         filters=filters,
-        page=screening.applications_of_call(call, filters),
+        page=page,
+        recorded_duplicates=duplicates.recorded_duplicates(
+            current_user, [application.id for application in page.items]
+        ),
         states=screening.STATES,
         max_upload=current_app.config["MAX_UPLOAD_MB"],
     )

@@ -19,7 +19,7 @@ from grants.models.applications import Application
 from grants.models.reviews import Review
 from grants.numbers import NumberRefused, read_typed
 from grants.roles import ADMIN, PROGRAMME_OFFICER
-from grants.services import audit, decisions
+from grants.services import audit, decisions, duplicates
 from grants.services import calls as call_service
 from grants.services import evaluation as service
 from grants.services import ranking as ranking_service
@@ -164,6 +164,10 @@ def _ranking_page(call, result=None, form=None, errors=None, completing=()):
         "assignments/ranking.html",
         call=call,
         ranking=result,
+        double_funding=duplicates.double_funding(
+            current_user,
+            [a for a in result.applications.values() if a.state in ("reviewed", "waitlisted")],
+        ),
         form=form or {},
         errors=errors or {},
         in_review=service.still_in_review(call.id),
