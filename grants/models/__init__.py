@@ -20,6 +20,7 @@ from grants.models.awards import (
     Tranche,
     TrancheApproval,
 )
+from grants.models.bulk_actions import BulkItem, BulkRun
 from grants.models.calls import Call, Criterion, DocumentType
 from grants.models.documents import Document
 from grants.models.history import HistoryEntry
@@ -50,6 +51,8 @@ __all__ = [
     "Association",
     "AuditRow",
     "Award",
+    "BulkItem",
+    "BulkRun",
     "BankDetailsChange",
     "BudgetLine",
     "Call",

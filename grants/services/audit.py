@@ -83,6 +83,10 @@ KINDS: dict[str, Any] = {
     "person.anonymised": _l("Person anonymised"),
     "retention.run": _l("Retention run"),
     "retention.refused": _l("Retention refused"),
+    "application.message": _l("Message sent about an application"),
+    "application.reminded": _l("Reminder sent about an application"),
+    "award.message": _l("Message sent about a grant"),
+    "award.reminded": _l("Reminder sent about a grant"),
 }
 
 #: The records audit rows point at, with their names for a reader.
