@@ -154,6 +154,7 @@ def init_api(app: Flask) -> None:
         resources,
         reviews,
         scheduler,
+        search,
         tokens,
         webhooks,
     )
