@@ -306,3 +306,29 @@ def test_members_cannot_post_a_bulk_action(world, screening, login):
     )
     assert response.status_code == 403
     assert _state(submitted[0]) == "submitted"
+
+
+# --- the demo ---------------------------------------------------------------------------
+
+
+def test_the_demo_keeps_a_bulk_screening_with_two_refusals_explained(app):
+    from grants.services.demo import seed
+
+    seed()
+    run = db.session.scalars(select(BulkRun)).one()
+    assert (run.list_name, run.action, run.done, run.refused) == (
+        "screening",
+        "mark_eligible",
+        8,
+        2,
+    )
+    refused = [item for item in service.items_of(run) if item.outcome == "refused"]
+    assert all("the state is “ineligible”" in item.reasons[0].lower() for item in refused)
+    for item in refused:
+        entry = db.session.scalars(
+            select(HistoryEntry).where(
+                HistoryEntry.entity_id == item.entity_id,
+                HistoryEntry.transition == "mark_ineligible",
+            )
+        ).one()
+        assert "Co-financing is 9 %" in entry.comment

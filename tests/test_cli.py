@@ -103,9 +103,10 @@ def test_demo_seed_is_idempotent(app):
     second = runner.invoke(args=["demo", "seed"])
     assert second.exit_code == 0, second.output
     assert [db.session.scalar(select(func.count(model.id))) for model in models] == counts
-    # The four associations, this year's three calls and last year's, whose Lyon grant
-    # runs: accepted (one commitment on the ledger), its first tranche requested.
-    assert counts[1:] == [4, 4, 1, 1]
+    # The four associations and the ten of the screening day, this year's three calls
+    # and last year's, whose Lyon grant runs: accepted (one commitment on the ledger),
+    # its first tranche requested.
+    assert counts[1:] == [14, 4, 1, 1]
     award = db.session.scalars(select(Award)).one()
     assert award.state == "active" and award.tranches[0].state == "requested"
     for role in ("admin", "programme_officer", "finance_officer", "evaluator", "applicant"):
@@ -118,4 +119,5 @@ def test_demo_seed_is_idempotent(app):
         if association.state == "verified":
             assert set(papers) == {"registration_certificate", "statutes"}
             assert association.lifecycle.guard_problems("verify", association, context(None)) == []
-    assert db.session.scalar(select(func.count(Document.id))) == 4
+    # Their papers, and the three documents of each of the ten applications screened.
+    assert db.session.scalar(select(func.count(Document.id))) == 4 + 10 * 2 + 10 * 3

@@ -425,6 +425,9 @@ def seed() -> tuple[DemoAccount, ...]:
             )
     db.session.flush()
     _previous_round(users, associations[LYON])
+    from grants.services.demo_screening import screening_day
+
+    screening_day(officer)
     return ACCOUNTS
 
 
