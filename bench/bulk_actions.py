@@ -3,7 +3,9 @@ its own savepoint through its guards, with history, notifications and the search
 written as for one, then committed.
 
 Run with ``make bench``; prints a table. Uses SQLite in a temporary folder and, when it is
-reachable, PostgreSQL (a throwaway database). The bar: 500 rows within 10 s.
+reachable, PostgreSQL (a throwaway database). The bar: 500 rows within 10 s, or in the
+background with progress shown. More than ``BULK_ROWS_AT_ONCE`` rows are left to the
+scheduler: the request only records them.
 """
 
 from __future__ import annotations
@@ -55,12 +57,19 @@ def _measure(backend: str, url: str, folder: str) -> list[tuple]:
         db.session.commit()
 
         def timed(list_name: str, action: str, **options) -> None:
+            """The request (which records the rows, and acts on them when they are few)
+            and the scheduler's work on what it left, each committed."""
             db.session.expire_all()
             start = time.perf_counter()
             run = bulk_actions.run(world.officer, list_name, action, ids, call=call, **options)
             db.session.commit()
-            seconds = time.perf_counter() - start
-            rows.append((backend, action, len(ids), run.done, run.refused, seconds))
+            request = time.perf_counter() - start
+            start = time.perf_counter()
+            bulk_actions.work_waiting()
+            background = time.perf_counter() - start
+            db.session.expire_all()
+            run = db.session.get(type(run), run.id)
+            rows.append((backend, action, len(ids), run.done, run.refused, request, background))
 
         timed("screening", "mark_eligible")
         timed("assignments", "assign", evaluator_ids=[evaluator.id])
@@ -98,19 +107,22 @@ def run() -> list[tuple]:
 
 def main() -> None:
     rows = run()
-    print(f"\nBulk actions over {ROWS} applications ({os.cpu_count()} CPUs; bar {BAR_SECONDS} s)")
     print(
-        f"{'backend':<11} {'action':<16} {'rows':>5} {'done':>5} {'refused':>7} {'seconds':>8} "
-        f"{'ms/row':>7} {'within':>6}"
+        f"\nBulk actions over {ROWS} applications ({os.cpu_count()} CPUs; bar {BAR_SECONDS} s "
+        "for the request, the rest in the background with progress shown)"
     )
-    for backend, action, count, done, refused, seconds in rows:
+    print(
+        f"{'backend':<11} {'action':<14} {'rows':>5} {'done':>5} {'refused':>7} "
+        f"{'request s':>9} {'background s':>12} {'ms/row':>7} {'within':>6}"
+    )
+    for backend, action, count, done, refused, request, background in rows:
         if not count:
             print(f"{backend:<11} {action}")
             continue
-        within = "yes" if seconds <= BAR_SECONDS else "NO"
+        within = "yes" if request <= BAR_SECONDS else "NO"
         print(
-            f"{backend:<11} {action:<16} {count:>5} {done:>5} {refused:>7} {seconds:>8.2f} "
-            f"{seconds * 1000 / count:>7.1f} {within:>6}"
+            f"{backend:<11} {action:<14} {count:>5} {done:>5} {refused:>7} {request:>9.2f} "
+            f"{background:>12.2f} {(request + background) * 1000 / count:>7.1f} {within:>6}"
         )
 
 

@@ -332,3 +332,39 @@ def test_the_demo_keeps_a_bulk_screening_with_two_refusals_explained(app):
             )
         ).one()
         assert "Co-financing is 9 %" in entry.comment
+
+
+# --- a large selection, in the background ------------------------------------------------
+
+
+def test_a_large_selection_waits_for_the_scheduler_with_progress_shown(
+    app, world, screening, login
+):
+    from notifications.scheduler import JOBS
+
+    call, submitted, eligible, _elsewhere = screening
+    app.config["BULK_ROWS_AT_ONCE"] = 2
+    try:
+        client = login(world.officer)
+        ids = [a.id for a in submitted] + [eligible.id]
+        response = client.post(
+            "/office/bulk/screening",
+            data={"call": call.code, "action": "mark_eligible", "ids": ids},
+        )
+        run = db.session.scalars(select(BulkRun)).one()
+        assert (run.state, run.total, run.done, run.refused) == ("running", 4, 0, 0)
+        assert all(_state(a) == "submitted" for a in submitted)
+        page = client.get(response.location).get_data(as_text=True)
+        assert "In progress: 0 of 4 rows" in page and 'http-equiv="refresh"' in page
+        job = next(job for job in JOBS if job.name == "bulk-actions")
+        assert job.run(app, None) == 4
+        db.session.expire_all()
+        run = db.session.get(BulkRun, run.id)
+        assert (run.state, run.done, run.refused) == ("finished", 3, 1)
+        assert all(_state(a) == "eligible" for a in submitted)
+        page = client.get(response.location).get_data(as_text=True)
+        assert "In progress" not in page and "3 rows done" in page
+        # Running the job again finds nothing waiting and changes nothing.
+        assert job.run(app, None) == 0
+    finally:
+        app.config.pop("BULK_ROWS_AT_ONCE")

@@ -18,7 +18,8 @@ from grants.models.accounts import User
 from grants.orm import utcnow
 
 BULK_LISTS = ("screening", "assignments", "grants")
-OUTCOMES = ("done", "refused")
+OUTCOMES = ("waiting", "done", "refused")
+RUN_STATES = ("running", "finished")
 
 
 class BulkRun(db.Model):
@@ -26,6 +27,7 @@ class BulkRun(db.Model):
     __table_args__ = (
         CheckConstraint("list_name IN ('screening', 'assignments', 'grants')", name="list_known"),
         CheckConstraint("done >= 0 AND refused >= 0", name="counts_positive"),
+        CheckConstraint("state IN ('running', 'finished')", name="state_known"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -40,8 +42,12 @@ class BulkRun(db.Model):
     #: What else the action was given (the evaluators assigned).
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    #: "running" while rows wait for the scheduler (a large selection), then "finished".
+    state: Mapped[str] = mapped_column(String(10), default="running")
+    total: Mapped[int] = mapped_column(default=0)
     done: Mapped[int] = mapped_column(default=0)
     refused: Mapped[int] = mapped_column(default=0)
+    finished_at: Mapped[datetime | None]
 
     actor: Mapped[User | None] = relationship()
     items: Mapped[list[BulkItem]] = relationship(
@@ -51,7 +57,9 @@ class BulkRun(db.Model):
 
 class BulkItem(db.Model):
     __tablename__ = "bulk_items"
-    __table_args__ = (CheckConstraint("outcome IN ('done', 'refused')", name="outcome_known"),)
+    __table_args__ = (
+        CheckConstraint("outcome IN ('waiting', 'done', 'refused')", name="outcome_known"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     run_id: Mapped[int] = mapped_column(ForeignKey("bulk_runs.id", ondelete="CASCADE"), index=True)
@@ -60,7 +68,8 @@ class BulkItem(db.Model):
     entity_id: Mapped[int]
     #: The row's reference as the officer saw it (an application's, a grant's).
     reference: Mapped[str] = mapped_column(String(60), default="")
-    outcome: Mapped[str] = mapped_column(String(10))
+    #: "waiting" until the row is acted on, then "done" or "refused".
+    outcome: Mapped[str] = mapped_column(String(10), default="waiting")
     #: Why it was refused, in the officer's language at the time.
     reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
 

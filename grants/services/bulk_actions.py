@@ -15,10 +15,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from flask_babel import format_date
+from flask import current_app
+from flask_babel import force_locale, format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import joinedload, selectinload
 
 from grants import policy
@@ -369,6 +370,16 @@ DOERS: dict[str, Doer] = {
 
 # --- the run -----------------------------------------------------------------------------
 
+#: Rows acted on in the request itself; a larger selection is left to the scheduler
+#: (setting ``BULK_ROWS_AT_ONCE``), whose result page shows the progress.
+ROWS_AT_ONCE = 50
+#: Rows the scheduler acts on per transaction, so progress shows as it goes.
+BATCH = 50
+
+
+def rows_at_once() -> int:
+    return int(current_app.config.get("BULK_ROWS_AT_ONCE", ROWS_AT_ONCE))
+
 
 def run(
     officer: User,
@@ -381,7 +392,8 @@ def run(
     evaluator_ids: Sequence[int] = (),
     now: datetime | None = None,
 ) -> BulkRun:
-    """Apply ``action_name`` to each chosen row on its own and keep what came of each.
+    """Record ``action_name`` on the chosen rows and act on them: at once for a few rows,
+    by the scheduler (``work_waiting``) for more.
 
     Bad input (no row, an unknown action, a missing reason) is refused before anything
     is written; a row refused is rolled back to its savepoint and listed with why."""
@@ -389,7 +401,6 @@ def run(
     text = (text or "").strip()
     action, evaluators = _check(officer, list_name, action_name, ids, text, evaluator_ids)
     now = now or utcnow()
-    found = _rows(officer, list_name, call, ids)
     batch = BulkRun(
         list_name=list_name,
         action=action.name,
@@ -398,15 +409,60 @@ def run(
         comment=text,
         data={"evaluators": [person.id for person in evaluators]} if evaluators else {},
         created_at=now,
+        state="running",
+        total=len(ids),
+        done=0,
+        refused=0,
     )
     db.session.add(batch)
     db.session.flush()
     entity = ENTITY_OF_LIST[list_name]
-    missing = str(policy.AWARDS.missing if entity == "award" else policy.APPLICATIONS.missing)
-    doer = DOERS[action.name]
-    items = []
-    for position, record_id in enumerate(ids, start=1):
-        record = found.get(record_id)
+    db.session.execute(
+        BulkItem.__table__.insert(),
+        [
+            dict(
+                run_id=batch.id,
+                position=position,
+                entity_type=entity,
+                entity_id=record_id,
+                reference="",
+                outcome="waiting",
+                reasons=[],
+            )
+            for position, record_id in enumerate(ids, start=1)
+        ],
+    )
+    if len(ids) <= rows_at_once():
+        work(batch, officer, call, evaluators, now)
+    return batch
+
+
+def work(
+    batch: BulkRun,
+    officer: User,
+    call: Call | None,
+    evaluators: list[User],
+    now: datetime,
+    limit: int | None = None,
+) -> int:
+    """Act on the run's next waiting rows (``limit`` of them, or all), each in its own
+    savepoint; return how many. The run is finished once no row waits."""
+    waiting = list(
+        db.session.scalars(
+            select(BulkItem)
+            .where(BulkItem.run_id == batch.id, BulkItem.outcome == "waiting")
+            .order_by(BulkItem.position)
+            .limit(limit)
+        )
+    )
+    found = _rows(officer, batch.list_name, call, [item.entity_id for item in waiting])
+    missing = str(
+        policy.AWARDS.missing if batch.list_name == "grants" else policy.APPLICATIONS.missing
+    )
+    doer = DOERS[batch.action]
+    changes = []
+    for item in waiting:
+        record = found.get(item.entity_id)
         reasons: list[str] = []
         reference = ""
         if record is None:
@@ -418,22 +474,67 @@ def run(
                     doer(officer, record, batch, evaluators, now)
             except DomainError as refused:
                 reasons = list(getattr(refused, "reasons", None) or [refused.message])
-        items.append(
+        changes.append(
             dict(
-                run_id=batch.id,
-                position=position,
-                entity_type=entity,
-                entity_id=record_id,
+                id=item.id,
                 reference=reference[:60],
                 outcome="refused" if reasons else "done",
                 reasons=reasons,
             )
         )
-    db.session.execute(BulkItem.__table__.insert(), items)
-    batch.done = sum(1 for item in items if item["outcome"] == "done")
-    batch.refused = len(items) - batch.done
+    if changes:
+        db.session.execute(update(BulkItem), changes)
+    refused = sum(1 for change in changes if change["outcome"] == "refused")
+    batch.done += len(changes) - refused
+    batch.refused += refused
+    if batch.done + batch.refused >= batch.total:
+        batch.state, batch.finished_at = "finished", utcnow()
     db.session.flush()
-    return batch
+    return len(changes)
+
+
+def work_waiting(now: datetime | None = None) -> int:
+    """The scheduler's job: act on the waiting rows of running bulk actions, oldest
+    first, committing every ``BATCH`` rows so the result page shows the progress. An
+    officer who lost the role meanwhile has the rest of their rows refused."""
+    now = now or utcnow()
+    handled = 0
+    ids = db.session.scalars(
+        select(BulkRun.id).where(BulkRun.state == "running").order_by(BulkRun.id)
+    ).all()
+    for run_id in ids:
+        while True:
+            batch = db.session.get(BulkRun, run_id)
+            if batch is None or batch.state != "running":
+                db.session.commit()
+                break
+            officer = db.session.get(User, batch.actor_id) if batch.actor_id else None
+            call = db.session.get(Call, batch.call_id) if batch.call_id else None
+            if officer is None or PROGRAMME_OFFICER not in officer.role_names:
+                handled += _refuse_rest(batch)
+                db.session.commit()
+                break
+            with force_locale(officer.locale or "en"):
+                evaluators = _evaluators(batch.data.get("evaluators", []))
+                handled += work(batch, officer, call, evaluators, now, limit=BATCH)
+            db.session.commit()
+    return handled
+
+
+def _refuse_rest(batch: BulkRun) -> int:
+    reason = _("Only a programme officer acts on many rows at once.")
+    waiting = db.session.scalars(
+        select(BulkItem.id).where(BulkItem.run_id == batch.id, BulkItem.outcome == "waiting")
+    ).all()
+    if waiting:
+        db.session.execute(
+            update(BulkItem),
+            [dict(id=i, outcome="refused", reasons=[reason]) for i in waiting],
+        )
+    batch.refused += len(waiting)
+    batch.state, batch.finished_at = "finished", utcnow()
+    db.session.flush()
+    return len(waiting)
 
 
 def chosen(

@@ -2,7 +2,8 @@
 
 ``bulk_runs`` holds one action applied at once (the list, the action, the text typed once,
 who and when, how many rows were done and refused); ``bulk_items`` what came of each row,
-with the reasons it was refused.
+with the reasons it was refused. A large selection is "running" while the scheduler
+works through its waiting rows.
 
 Revision ID: 0027
 Revises: 0022
@@ -31,8 +32,11 @@ def upgrade():
         sa.Column("comment", sa.Text(), nullable=False),
         sa.Column("data", sa.JSON(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("state", sa.String(length=10), nullable=False),
+        sa.Column("total", sa.Integer(), nullable=False),
         sa.Column("done", sa.Integer(), nullable=False),
         sa.Column("refused", sa.Integer(), nullable=False),
+        sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
         sa.CheckConstraint(
             "list_name IN ('screening', 'assignments', 'grants')",
             name=op.f("ck_bulk_runs_list_known"),
@@ -62,7 +66,7 @@ def upgrade():
         sa.Column("outcome", sa.String(length=10), nullable=False),
         sa.Column("reasons", sa.JSON(), nullable=False),
         sa.CheckConstraint(
-            "outcome IN ('done', 'refused')", name=op.f("ck_bulk_items_outcome_known")
+            "outcome IN ('waiting', 'done', 'refused')", name=op.f("ck_bulk_items_outcome_known")
         ),
         sa.ForeignKeyConstraint(
             ["run_id"],
