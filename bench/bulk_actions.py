@@ -87,6 +87,7 @@ def _measure(backend: str, url: str, folder: str) -> list[tuple]:
                 0,
                 0,
                 0.0,
+                0.0,
             )
         )
         db.session.remove()
