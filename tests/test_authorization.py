@@ -183,6 +183,7 @@ ROUTES: dict[tuple[str, str], dict[str, object]] = {
     **{
         (method, f"api.{endpoint}"): API_TOKEN_ONLY
         for method, endpoint in [
+            ("GET", "search"),
             ("PATCH", "update_application"),
             ("PUT", "put_scores"),
             ("POST", "create_application"),
