@@ -11,6 +11,7 @@ from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_security import current_user
 
 from grants.extensions import db
+from grants.models.calls import Call
 from grants.roles import PROGRAMME_OFFICER
 from grants.services import bulk_actions as service
 from grants.services import calls as call_service
@@ -74,7 +75,7 @@ def apply(list_name: str):
 @login_required
 def result(run_id: int):
     done = service.visible_run(current_user, run_id)
-    call = db.session.get(service.Call, done.call_id) if done.call_id else None
+    call = db.session.get(Call, done.call_id) if done.call_id else None
     return render_template(
         "bulk/result.html",
         run=done,
