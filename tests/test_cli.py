@@ -103,10 +103,10 @@ def test_demo_seed_is_idempotent(app):
     second = runner.invoke(args=["demo", "seed"])
     assert second.exit_code == 0, second.output
     assert [db.session.scalar(select(func.count(model.id))) for model in models] == counts
-    # The four associations and the ten of the screening day, this year's three calls
-    # and last year's, whose Lyon grant runs: accepted (one commitment on the ledger),
-    # its first tranche requested.
-    assert counts[1:] == [14, 4, 1, 1]
+    # The four associations and the ten of the screening day, this year's three calls,
+    # last year's, whose Lyon grant runs: accepted (one commitment on the ledger), its
+    # first tranche requested, and the second round being screened.
+    assert counts[1:] == [14, 5, 1, 1]
     award = db.session.scalars(select(Award)).one()
     assert award.state == "active" and award.tranches[0].state == "requested"
     for role in ("admin", "programme_officer", "finance_officer", "evaluator", "applicant"):

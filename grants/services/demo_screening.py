@@ -1,11 +1,12 @@
-"""The demo's screening day: ten applications submitted to the Senegal call by smaller
-diaspora associations, and one bulk screening of them kept with its result.
+"""The demo's screening day: ten applications submitted to the second round of last
+year's Senegal call (closed at the end of November) by smaller diaspora associations,
+and one bulk screening of them kept with its result. A call of its own, so this year's
+Senegal call keeps the scenario's story.
 
 Two of the ten bring 9 % co-financing where the call asks for 15 %: an officer marked
 them ineligible from their own pages, with the reason; the bulk "mark eligible" over
 the ten ticked on the list then refused those two with the lifecycle's sentence and
-marked the other eight eligible. Idempotent: nothing is added once the first of the
-ten exists.
+marked the other eight eligible. Idempotent: nothing is added once the call exists.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from grants.models.applications import Application, BudgetLine, CoFinancing
 from grants.models.associations import Association
 from grants.models.calls import Call
 
-CALL = "SN-EMP-2027"
+CALL = "SN-EMP-2026-R2"
 #: (name, city of residence, country of residence, project title, locality, co-financing %)
 APPLICANTS = (
     ("Diaspora sénégalaise de Marseille", "FR", "Atelier de soudure à Kaolack", "Kaolack", 18),
@@ -85,7 +86,7 @@ def _application(call: Call, association: Association, index: int, row: tuple) -
     application = Application(
         call_id=call.id,
         association_id=association.id,
-        reference=f"{CALL}-{100 + index:04d}",
+        reference=f"{CALL}-{index:04d}",
         language="fr",
         state="submitted",
         title=title,
@@ -99,7 +100,7 @@ def _application(call: Call, association: Association, index: int, row: tuple) -
         beneficiaries_count=30,
         amount_requested=Decimal("20000"),
         budget_currency="USD",
-        submitted_at=_at(2026, 11, 20, 9, 0, "Africa/Dakar") + timedelta(days=index),
+        submitted_at=_at(2026, 11, 15, 9, 0, "Africa/Dakar") + timedelta(days=index),
     )
     application.budget_lines = [
         BudgetLine(
@@ -137,6 +138,32 @@ def _application(call: Call, association: Association, index: int, row: tuple) -
     return application
 
 
+def _call(officer: User) -> Call:
+    from grants.services.demo import CALLS, _at, _rubric
+
+    criteria, document_types = _rubric("SN-EMP-2027")
+    call = Call(
+        **{
+            **CALLS[0],
+            "code": CALL,
+            "state": "closed",
+            "envelope": Decimal("120000"),
+            "opens_at": _at(2026, 9, 1, 0, 0, "Africa/Dakar"),
+            "closes_at": _at(2026, 11, 30, 23, 59, "Africa/Dakar"),
+            "title": {
+                "en": "Diaspora for Youth Employment — Senegal 2026, second round",
+                "fr": "La diaspora pour l'emploi des jeunes — Sénégal 2026, second tour",
+            },
+        },
+        created_by_id=officer.id,
+        criteria=criteria,
+        document_types=document_types,
+    )
+    db.session.add(call)
+    db.session.flush()
+    return call
+
+
 def screening_day(officer: User) -> None:
     """Ten submitted applications, two marked ineligible one by one, and the bulk
     screening of the ten kept with its result (eight done, two refused)."""
@@ -144,12 +171,9 @@ def screening_day(officer: User) -> None:
     from grants.services.demo import _at
     from grants.services.workflow import fire
 
-    call = db.session.scalar(select(Call).where(Call.code == CALL))
-    first = f"{CALL}-0101"
-    if call is None or db.session.scalar(
-        select(Application.id).where(Application.reference == first)
-    ):
+    if db.session.scalar(select(Call.id).where(Call.code == CALL)) is not None:
         return
+    call = _call(officer)
     applications = []
     for index, row in enumerate(APPLICANTS, start=1):
         association = db.session.scalar(select(Association).where(Association.name == row[0]))
