@@ -137,6 +137,7 @@ bench: install-test services
 	$(PY) bench/exports.py
 	$(PY) bench/dashboards.py
 	$(PY) bench/duplicates.py
+	$(PY) bench/bulk_actions.py
 
 # The served app under load (settings: BENCH_LOAD_* variables, see bench/load.py).
 bench-load: install-test services

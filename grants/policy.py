@@ -24,6 +24,7 @@ from grants.models.accounts import User
 from grants.models.applications import Application
 from grants.models.associations import Association
 from grants.models.awards import Award, Report, Tranche
+from grants.models.bulk_actions import BulkRun
 from grants.models.calls import Call
 from grants.models.conversations import Message, Thread
 from grants.models.duplicates import DuplicateVerdict
@@ -155,6 +156,9 @@ REVIEWS = Visibility(Review, PROGRAMME, _reviews_own, _l("No such review."))
 AWARDS = Visibility(Award, STAFF, _in_own_associations(Award.association_id), _l("No such award."))
 TRANCHES = Visibility(Tranche, STAFF, _of_own_awards(Tranche.award_id), _l("No such tranche."))
 REPORTS = Visibility(Report, STAFF, _of_own_awards(Report.award_id), _l("No such report."))
+
+#: Those who run calls read the results of every bulk action on their lists.
+BULK_RUNS = Visibility(BulkRun, PROGRAMME, lambda person: None, _l("No such bulk action."))
 
 #: Admins see every person (the people pages are theirs); no one else finds people.
 PEOPLE = Visibility(User, frozenset({ADMIN}), lambda person: None, _l("No such person."))

@@ -194,6 +194,12 @@ def data_exports_job(app: Flask, now: datetime) -> int:
     return personal_data.prepare_waiting(now)
 
 
+def bulk_actions_job(app: Flask, now: datetime) -> int:
+    from grants.services import bulk_actions
+
+    return bulk_actions.work_waiting(now)
+
+
 def retention_job(app: Flask, now: datetime) -> int:
     """Refused, deleting nothing, while the setting is unusable: the run records why."""
     from grants.services import retention
@@ -244,6 +250,12 @@ JOBS: tuple[Job, ...] = (
         "data-exports",
         "Prepare the copies of their data people asked for; forget expired ones",
         data_exports_job,
+        lambda app: IntervalTrigger(seconds=app.config["SCHEDULER_DISPATCH_SECONDS"]),
+    ),
+    Job(
+        "bulk-actions",
+        "Act on the rows of officers' large bulk actions, a batch at a time",
+        bulk_actions_job,
         lambda app: IntervalTrigger(seconds=app.config["SCHEDULER_DISPATCH_SECONDS"]),
     ),
     Job(

@@ -197,6 +197,7 @@ ROUTES: dict[tuple[str, str], dict[str, object]] = {
     **{
         (method, f"api.{endpoint}"): API_TOKEN_ONLY
         for method, endpoint in [
+            ("GET", "search"),
             ("PATCH", "update_application"),
             ("PUT", "put_scores"),
             ("POST", "create_application"),
@@ -428,6 +429,16 @@ ROUTES: dict[tuple[str, str], dict[str, object]] = {
     ("POST", "invitations.accept"): dict.fromkeys(VIEWERS, MISSING),
     ("GET", "inbox.index"): SIGNED_IN,
     ("GET", "search.results"): STAFF_ONLY,
+    # The walk posts to the grants list without rows: the form is shown again (422).
+    ("POST", "bulk.apply"): OFFICER_ONLY,
+    ("GET", "bulk.result"): {
+        ANON: LOGIN,
+        "applicant": MISSING,
+        "evaluator": MISSING,
+        "programme_officer": OK,
+        "finance_officer": MISSING,
+        "admin": OK,
+    },
     ("POST", "inbox.read"): SIGNED_IN,
     ("GET", "conversations.index"): SIGNED_IN,
     # The walk posts an empty message: refused with the reason, back on the page (303).
@@ -638,6 +649,9 @@ def world(app, login):
     )
     db.session.add(attachment)
     db.session.flush()
+    from grants.services.bulk_actions import run as bulk_run
+
+    bulk = bulk_run(people["programme_officer"], "grants", "remind", [award.id])
     clients = {role: login(person) for role, person in people.items()}
     from tests.clients import AppClient
 
@@ -683,6 +697,8 @@ def world(app, login):
         "request_id": information_request.id,
         "note_id": note.id,
         "attachment_id": attachment.id,
+        "list_name": "grants",
+        "run_id": bulk.id,
         "notification_id": db.session.scalar(
             select(Notification.id).where(Notification.channel == "email").limit(1)
         ),

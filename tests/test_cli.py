@@ -103,10 +103,11 @@ def test_demo_seed_is_idempotent(app):
     second = runner.invoke(args=["demo", "seed"])
     assert second.exit_code == 0, second.output
     assert [db.session.scalar(select(func.count(model.id))) for model in models] == counts
-    # The four associations and the two of the duplicate pair, this year's three calls
-    # and last year's, whose Lyon grant runs: accepted (one commitment on the ledger),
-    # its first tranche requested.
-    assert counts[1:] == [6, 4, 1, 1]
+    # The four associations, the two of the duplicate pair and the ten of the screening
+    # day; this year's three calls, last year's, whose Lyon grant runs: accepted (one
+    # commitment on the ledger), its first tranche requested, and the second round
+    # being screened.
+    assert counts[1:] == [16, 5, 1, 1]
     award = db.session.scalars(select(Award)).one()
     assert award.state == "active" and award.tranches[0].state == "requested"
     for role in ("admin", "programme_officer", "finance_officer", "evaluator", "applicant"):
@@ -119,6 +120,6 @@ def test_demo_seed_is_idempotent(app):
         if association.state == "verified":
             assert set(papers) == {"registration_certificate", "statutes"}
             assert association.lifecycle.guard_problems("verify", association, context(None)) == []
-    # Their four papers, and the agreement the Lyon association sent in answer to a
-    # request for information.
-    assert db.session.scalar(select(func.count(Document.id))) == 5
+    # Their papers, the agreement the Lyon association sent in answer to a request for
+    # information, and the three documents of each of the ten applications screened.
+    assert db.session.scalar(select(func.count(Document.id))) == 4 + 1 + 10 * 2 + 10 * 3

@@ -158,6 +158,7 @@ def init_api(app: Flask) -> None:
         resources,
         reviews,
         scheduler,
+        search,
         tokens,
         webhooks,
     )

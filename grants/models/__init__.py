@@ -20,6 +20,7 @@ from grants.models.awards import (
     Tranche,
     TrancheApproval,
 )
+from grants.models.bulk_actions import BulkItem, BulkRun
 from grants.models.calls import Call, Criterion, DocumentType
 from grants.models.conversations import Message, Thread, ThreadRead
 from grants.models.documents import Document
@@ -65,6 +66,8 @@ __all__ = [
     "Association",
     "AuditRow",
     "Award",
+    "BulkItem",
+    "BulkRun",
     "BankDetailsChange",
     "BankStatement",
     "DebtorAccount",

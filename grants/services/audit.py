@@ -97,6 +97,10 @@ KINDS: dict[str, Any] = {
     "request.sent": _l("Information requested"),
     "request.closed": _l("Request for information closed"),
     "note.shared": _l("Note shared with evaluators or hidden again"),
+    "application.message": _l("Message sent about an application"),
+    "application.reminded": _l("Reminder sent about an application"),
+    "award.message": _l("Message sent about a grant"),
+    "award.reminded": _l("Reminder sent about a grant"),
 }
 
 #: The records audit rows point at, with their names for a reader.

@@ -431,6 +431,9 @@ def seed() -> tuple[DemoAccount, ...]:
     _madagascar_questions(officer, associations[NEPAL], users)
     _conversations(users)
     duplicate_pair()
+    from grants.services.demo_screening import screening_day
+
+    screening_day(officer)
     return ACCOUNTS
 
 

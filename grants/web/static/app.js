@@ -38,3 +38,17 @@ function characterCounts() {
 }
 
 characterCounts();
+
+/* Bulk forms: a box in a list's header ticks every row of the page at once; without
+   this file the rows are ticked one by one. */
+(function () {
+  "use strict";
+  var boxes = document.querySelectorAll("input[data-select-all]");
+  Array.prototype.forEach.call(boxes, function (box) { box.hidden = false; });
+  document.addEventListener("change", function (event) {
+    var box = event.target;
+    if (!box.hasAttribute || !box.hasAttribute("data-select-all")) { return; }
+    var rows = document.querySelectorAll('input[name="ids"][form="bulk-form"]');
+    Array.prototype.forEach.call(rows, function (row) { row.checked = box.checked; });
+  });
+}());
