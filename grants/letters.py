@@ -17,6 +17,7 @@ The caller reads the award from the database into an :class:`AwardLetter` and ca
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
@@ -31,6 +32,9 @@ from flask_babel import gettext as _
 from fpdf import FPDF, FontFace
 
 from grants.i18n import RIGHT_TO_LEFT
+
+# fpdf2's font subsetting logs a dozen INFO lines per letter: noise in every log.
+logging.getLogger("fontTools").setLevel(logging.WARNING)
 
 FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
 FONT_REGULAR = FONT_DIR / "DejaVuSans.ttf"
