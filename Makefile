@@ -118,9 +118,12 @@ services:
 	    --dir /var/lib/redis --logfile /var/log/redis/ci.log || true; \
 	fi
 
+# Two processes share the suite, a file at a time (each has its own databases, SeaweedFS
+# and SMTP server); TEST_WORKERS=0 runs it in this one process.
+TEST_WORKERS ?= 2
 test: install-test services
 	$(VENV)/bin/ruff check .
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 lint: install-test
 	$(VENV)/bin/ruff check .
