@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from grants.extensions import db
 from grants.models import Award, DebtorAccount, User
 from grants.services import disbursements, payment_files, statements
+from tests.fixtures.camt053 import check_against_schema
 
 WHEN = datetime.fromisoformat("2026-06-20T09:00:00+00:00")
 
@@ -40,6 +41,7 @@ def test_the_demo_round_from_run_to_statement(app):
 
         printed = runner.invoke(args=["demo", "bank-statement", payment_file.message_id])
         assert printed.exit_code == 0, printed.output
+        check_against_schema(printed.output.encode())
         result = statements.import_statement(
             finance_b, "statement.xml", printed.output.encode(), now=WHEN
         )
