@@ -47,6 +47,7 @@ _per_language(SectionForm, "title", _l("Title"), StringField)
 class QuestionForm(FlaskForm):
     kind = SelectField(_l("Kind of answer"), choices=choices(KIND_CHOICES))
     required = BooleanField(_l("An answer is required"))
+    identifying = BooleanField(_l("Names the association (hidden in blind review)"))
     max_words = WholeNumberField(
         _l("Most words (long text)"), validators=[Optional()], minimum=1, maximum=100000
     )
@@ -80,6 +81,7 @@ class QuestionForm(FlaskForm):
         return {
             "kind": self.kind.data,
             "required": self.required.data,
+            "identifying": self.identifying.data,
             "label": {locale: self[f"label_{locale}"].data or "" for locale in LANGUAGE_NAMES},
             "help": {locale: self[f"help_{locale}"].data or "" for locale in LANGUAGE_NAMES},
             "options": {locale: lines(self[f"options_{locale}"].data) for locale in LANGUAGE_NAMES},

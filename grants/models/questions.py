@@ -12,7 +12,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Numeric, String, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Numeric, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from grants.extensions import db
@@ -107,6 +107,8 @@ class Question(Translated, db.Model):
     label: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     help: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     required: Mapped[bool] = mapped_column(default=False)
+    #: Its answer could name the association: evaluators of a blind call never read it.
+    identifying: Mapped[bool] = mapped_column(default=False, server_default=false())
     #: Long texts: at most this many words.
     max_words: Mapped[int | None]
     #: Numbers and amounts: the smallest and largest answers accepted.

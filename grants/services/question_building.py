@@ -77,6 +77,7 @@ def _copy(question_set: QuestionSet) -> QuestionSet:
                             "label",
                             "help",
                             "required",
+                            "identifying",
                             "max_words",
                             "minimum",
                             "maximum",
@@ -306,6 +307,7 @@ def _apply(question: Question, call: Call, data: Mapping[str, Any]) -> None:
     question.label = _texts(data.get("label") or {})
     question.help = _texts(data.get("help") or {})
     question.required = bool(data.get("required"))
+    question.identifying = bool(data.get("identifying"))
     question.max_words = data.get("max_words") if kind == "long_text" else None
     numeric = kind in ("whole_number", "amount")
     question.minimum = data.get("minimum") if numeric else None

@@ -309,9 +309,12 @@ def missing_answers(application: Application, cached: Any = None) -> list[str]:
     ]
 
 
-def answers_for_reading(application: Application, locale: str) -> list[dict[str, Any]]:
+def answers_for_reading(
+    application: Application, locale: str, blind: bool = False
+) -> list[dict[str, Any]]:
     """The sections with each asked question and its answer as text, for the
-    application page, the review page and exports."""
+    application page, the review page and exports. ``blind`` (an evaluator of a blind
+    call) leaves out the questions whose answer could name the association."""
     question_set = set_of(application)
     if question_set is None:
         return []
@@ -329,7 +332,7 @@ def answers_for_reading(application: Application, locale: str) -> list[dict[str,
                     "document": files.get(question.key),
                 }
                 for question in section.questions
-                if shown(question, values, by_key)
+                if shown(question, values, by_key) and not (blind and question.identifying)
             ],
         }
         for section in question_set.sections
@@ -347,9 +350,12 @@ def question_count(call: Call) -> int:
     )
 
 
-def scored_questions(application: Application, locale: str) -> dict[int, list[dict[str, Any]]]:
+def scored_questions(
+    application: Application, locale: str, blind: bool = False
+) -> dict[int, list[dict[str, Any]]]:
     """For each criterion of the call, the questions it scores with their answers:
-    what the evaluator reads beside the criterion."""
+    what the evaluator reads beside the criterion (never, in a blind call, an answer
+    that could name the association)."""
     question_set = set_of(application)
     if question_set is None:
         return {}
@@ -360,7 +366,7 @@ def scored_questions(application: Application, locale: str) -> dict[int, list[di
     for criterion in application.call.criteria:
         for key in criterion.question_keys or []:
             question = by_key.get(key)
-            if question is None:
+            if question is None or (blind and question.identifying):
                 continue
             document = files.get(key)
             scored.setdefault(criterion.id, []).append(

@@ -278,6 +278,7 @@ def _question_page(call, section, question, form, status=200):
 def _fill(form: QuestionForm, question: Question) -> None:
     form.kind.data = question.kind
     form.required.data = question.required
+    form.identifying.data = question.identifying
     form.max_words.data = question.max_words
     form.minimum.data = question.minimum
     form.maximum.data = question.maximum

@@ -85,8 +85,12 @@ def show(review_id: int):
         documents=review_documents.review_documents(review),
         form=request.form,
         others=service.other_totals(review),
-        answers=call_questions.answers_for_reading(review.application, select_locale()),
-        scored=call_questions.scored_questions(review.application, select_locale()),
+        answers=call_questions.answers_for_reading(
+            review.application, select_locale(), blind=review.application.call.blind_review
+        ),
+        scored=call_questions.scored_questions(
+            review.application, select_locale(), blind=review.application.call.blind_review
+        ),
     ), status
 
 

@@ -69,6 +69,7 @@ def upgrade():
         sa.Column("label", sa.JSON(), nullable=False),
         sa.Column("help", sa.JSON(), nullable=False),
         sa.Column("required", sa.Boolean(), nullable=False),
+        sa.Column("identifying", sa.Boolean(), server_default=sa.false(), nullable=False),
         sa.Column("max_words", sa.Integer(), nullable=True),
         sa.Column("minimum", sa.Numeric(precision=14, scale=2), nullable=True),
         sa.Column("maximum", sa.Numeric(precision=14, scale=2), nullable=True),

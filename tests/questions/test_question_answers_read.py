@@ -74,6 +74,36 @@ def test_the_evaluator_reads_answers_beside_the_criterion_that_scores_them(world
     assert "District" in criterion and "Analamanga" in criterion
 
 
+def test_a_blind_call_never_shows_evaluators_an_answer_that_names_the_association(world, login):
+    call = make_call(world, language="fr")
+    call.blind_review = True
+    building.add_section(world.officer, call, {"en": "Health", "fr": "Santé"})
+    district = building.add_question(
+        world.officer,
+        call,
+        1,
+        _question("short_text", "District", required=True, identifying=True),
+    )
+    services_ = building.add_question(
+        world.officer,
+        call,
+        1,
+        _question("one_choice", "Service", options={"fr": ["Vaccination", "Nutrition"]}),
+    )
+    relevance = call.criteria[0]
+    building.set_criteria_scoring(world.officer, call, district.key, [relevance.id])
+    application = _answered(world, call, district, services_, state="eligible")
+    review = assign(world.officer, application, world.evaluator)
+    review.no_conflict_attested_at = datetime(2027, 2, 2, tzinfo=UTC)
+    db.session.flush()
+
+    page = login(world.evaluator).get(f"/reviews/{review.id}")
+    assert page.status_code == 200
+    assert "Analamanga" not in page.text and "Nutrition" in page.text
+    # The officer still reads every answer.
+    assert "Analamanga" in text_of(login(world.officer).get(f"/applications/{application.id}"))
+
+
 def test_the_api_gives_the_questions_and_checks_answers_like_the_form(world, client):
     call = make_call(world, language="fr")
     district, services_ = _asked(world, call)
