@@ -14,12 +14,16 @@ made in the instance folder (:func:`ensure_demo_certificate`), as the secret key
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import io
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
+from typing import TypeVar
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -153,6 +157,23 @@ def _looks_like_pkcs12(data: bytes) -> bool:
     return len(data) > 8 and data[0] == 0x30 and b"\x02\x01\x03" in data[:8]
 
 
+T = TypeVar("T")
+
+
+def outside_event_loop(work: Callable[[], T]) -> T:
+    """Run ``work`` where pyHanko can start its own event loop.
+
+    pyHanko's synchronous calls (signing, validating) use ``asyncio.run``, which refuses to
+    start inside a thread that already runs a loop: a server, a test browser's driver or
+    an SMTP server sharing the thread. There the work runs in a short-lived thread."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return work()
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(work).result()
+
+
 def sign_pdf(pdf: bytes, seal: Seal, reason: str, location: str) -> bytes:
     """``pdf`` with the programme's PAdES signature over the whole file."""
     from asn1crypto import keys as asn1_keys
@@ -187,7 +208,7 @@ def sign_pdf(pdf: bytes, seal: Seal, reason: str, location: str) -> bytes:
     )
     pdf_signer = signers.PdfSigner(metadata, signer=signer)
     output = io.BytesIO()
-    pdf_signer.sign_pdf(writer, output=output)
+    outside_event_loop(lambda: pdf_signer.sign_pdf(writer, output=output))
     return output.getvalue()
 
 

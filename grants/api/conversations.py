@@ -40,7 +40,10 @@ class MessageSchema(Schema):
     kind = fields.String(metadata={"description": "message, note (staff only) or request"})
     body = fields.String()
     author_id = fields.Integer(allow_none=True)
-    author = fields.Function(lambda m: m.author.display_name if m.author else None)
+    author = fields.Function(
+        lambda m: m.author.display_name if m.author else None,
+        metadata={"type": "string", "nullable": True, "description": "who wrote it"},
+    )
     created_at = fields.AwareDateTime()
     shared_with_evaluators = fields.Boolean()
     in_answer_to_id = fields.Integer(allow_none=True)

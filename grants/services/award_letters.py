@@ -24,7 +24,14 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from grants.extensions import db
-from grants.letter_signing import CertificateProblem, Seal, load_seal, sha256, sign_pdf
+from grants.letter_signing import (
+    CertificateProblem,
+    Seal,
+    load_seal,
+    outside_event_loop,
+    sha256,
+    sign_pdf,
+)
 from grants.models.accounts import User
 from grants.models.awards import Award
 from grants.models.letters import IssuedLetter
@@ -242,7 +249,9 @@ def _intact_signer(data: bytes) -> str | None:
         # Who signed is judged by the caller against the record (the certificate's
         # fingerprint), not by a trust list: the signer's own certificate is the root.
         context = ValidationContext(trust_roots=[signatures[0].signer_cert])
-        status = validate_pdf_signature(signatures[0], context, skip_diff=True)
+        status = outside_event_loop(
+            lambda: validate_pdf_signature(signatures[0], context, skip_diff=True)
+        )
     except Exception as error:  # a damaged file fails in the parser in many ways
         log.info("A letter's signature could not be read: %s: %s", type(error).__name__, error)
         return None

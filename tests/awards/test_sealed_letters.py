@@ -5,6 +5,7 @@ sign refuses the offer, the letter and the acceptance, and changes nothing."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import html
 import io
@@ -146,6 +147,20 @@ def test_the_letter_is_signed_over_the_whole_file_and_served_the_same(app, world
         )
     ).all()
     assert len(issued) == 1
+
+
+def test_letters_are_signed_and_checked_in_a_thread_that_runs_an_event_loop(world):
+    """A server or a browser driver may run an event loop in the thread that issues a
+    letter; pyHanko's own loop must not be refused there (nor a genuine letter be taken
+    for a foreign one)."""
+    award = make_award(world)
+
+    async def inside_a_loop():
+        letter = award_letters.issue(award, "fr")
+        return award_letters.check(award_letters.letter_bytes(letter))
+
+    verdict = asyncio.run(inside_a_loop())
+    assert verdict.outcome == award_letters.GENUINE and verdict.award.id == award.id
 
 
 def test_each_language_is_a_letter_of_its_own(world, login):
