@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+from grants.letter_signing import ensure_demo_certificate
 from tests.api.outside_client import Story
 from tests.conftest import drop_postgres, prepare_postgres
 from tests.documents.test_filetypes import pdf_bytes
@@ -49,6 +50,8 @@ def served(tmp_path, smtp_server):
         "SINGLE_WORKER": "true",
         "LOGIN_RATE_LIMIT": "1000 per minute",
         "LOG_LEVEL": "warning",
+        # Production makes no certificate of its own: the programme's is given.
+        "LETTER_CERTIFICATE": str(ensure_demo_certificate(tmp_path / "seal")),
     }
     flask = [sys.executable, "-m", "flask", "--app", "wsgi"]
     subprocess.run([*flask, "db", "upgrade"], env=env, cwd=ROOT, check=True, capture_output=True)
