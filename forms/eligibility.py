@@ -156,18 +156,14 @@ class _CheckBase(FlaskForm):
         }
 
 
-def check_form(call: Any, locale: str, associations: list[Any], formdata=None) -> FlaskForm:
-    """The check's form for ``call``: one yes/no field per eligibility question, and the
-    association to check for when the person is a member of one or more."""
-
-    class CheckForm(_CheckBase):
-        pass
-
+def _ask_questions(form_class: type, call: Any, locale: str) -> list[str]:
+    """A yes/no field on ``form_class`` for each of the call's eligibility questions;
+    their names, in the call's order."""
     names = []
     for question in call.eligibility_questions or []:
         name = f"question_{question['key']}"
         setattr(
-            CheckForm,
+            form_class,
             name,
             RadioField(
                 question_text(call, question, locale),
@@ -176,7 +172,17 @@ def check_form(call: Any, locale: str, associations: list[Any], formdata=None) -
             ),
         )
         names.append(name)
-    CheckForm._question_fields = names
+    return names
+
+
+def check_form(call: Any, locale: str, associations: list[Any], formdata=None) -> FlaskForm:
+    """The check's form for ``call``: one yes/no field per eligibility question, and the
+    association to check for when the person is a member of one or more."""
+
+    class CheckForm(_CheckBase):
+        pass
+
+    CheckForm._question_fields = _ask_questions(CheckForm, call, locale)
     CheckForm._member = bool(associations)
     CheckForm._cofinancing_required = bool(call.min_cofinancing_share)
     if associations:
@@ -196,19 +202,7 @@ def answers_form(call: Any, locale: str, application: Any, formdata=None) -> Fla
     class AnswersForm(FlaskForm):
         version = VersionField()
 
-    names = []
-    for question in call.eligibility_questions or []:
-        name = f"question_{question['key']}"
-        setattr(
-            AnswersForm,
-            name,
-            RadioField(
-                question_text(call, question, locale),
-                choices=choices(YES_NO),
-                validators=[InputRequired(message=_l("Answer yes or no."))],
-            ),
-        )
-        names.append(name)
+    names = _ask_questions(AnswersForm, call, locale)
     form = AnswersForm(formdata=formdata)
     if formdata is None:
         form.version.data = application.version

@@ -4,16 +4,14 @@ policy layer and ``services.conversations``); a thread is paged by key, newest f
 
 from __future__ import annotations
 
-from flask import Response, current_app, redirect
 from flask_smorest.fields import Upload
 from marshmallow import Schema, fields, validate
 
 from grants.api.auth import authenticate
-from grants.api.documents import _MultipartBlueprint
+from grants.api.documents import _MultipartBlueprint, serve
 from grants.api.schemas import ApiErrorSchema, RecordIdField
 from grants.services import conversations as service
 from grants.services import documents as document_service
-from grants.storage import LocalDocumentStore, content_disposition
 
 blueprint = _MultipartBlueprint(
     "api_conversations", __name__, description="Conversations on applications and grants"
@@ -196,22 +194,4 @@ def close_information_request(data, record_id: int):
 def download_attachment(record_id: int):
     """A message's attachment, for whoever may read the message."""
     person = authenticate()
-    document = service.attachment_for(person, record_id)
-    if isinstance(current_app.extensions["document_store"], LocalDocumentStore):
-        stream = document_service.open_for(person, document)
-
-        def chunks():
-            try:
-                while chunk := stream.read(64 * 1024):
-                    yield chunk
-            finally:
-                stream.close()
-
-        return Response(
-            chunks(),
-            mimetype=document.content_type,
-            headers={
-                "Content-Disposition": content_disposition(document_service.download_name(document))
-            },
-        )
-    return redirect(document_service.download_for(person, document), code=302)
+    return serve(person, service.attachment_for(person, record_id))

@@ -17,6 +17,7 @@ from grants import policy
 from grants.api.auth import authenticate
 from grants.api.schemas import ApiErrorSchema, PageArgs, RecordIdField, page_of, page_schema
 from grants.extensions import db
+from grants.models.accounts import User
 from grants.models.documents import Document
 from grants.services import applications as application_service
 from grants.services import associations as association_service
@@ -174,6 +175,12 @@ def download(document_id: int):
         raise NotFound("No such document.")
     person = authenticate()
     _readable(person, document)
+    return serve(person, document)
+
+
+def serve(person: User, document: Document) -> Response:
+    """A document ``person`` may read: a redirect to a short-lived link on S3, the bytes
+    in chunks on the local store (a message's attachment is served the same way)."""
     if isinstance(current_app.extensions["document_store"], LocalDocumentStore):
         stream = document_service.open_for(person, document)
 

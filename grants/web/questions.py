@@ -14,7 +14,7 @@ from forms.questions import KIND_CHOICES, QuestionForm, SectionForm
 from grants.i18n import LANGUAGE_NAMES, select_locale
 from grants.models.applications import Application
 from grants.models.calls import Call
-from grants.models.questions import CHOICE_KINDS, Question, QuestionSet
+from grants.models.questions import CHOICE_KINDS, Question, QuestionSection, QuestionSet
 from grants.numbers import as_typed
 from grants.reference import country_names
 from grants.roles import PROGRAMME_OFFICER
@@ -158,6 +158,19 @@ def _call(code: str) -> Call:
     return call_service.find_call(code)
 
 
+def _section(call: Call, position: int) -> tuple[QuestionSet, QuestionSection]:
+    """The call's newest question set and its section at ``position``, or 404."""
+    question_set = service.latest_set(call)
+    section = (
+        next((s for s in question_set.sections if s.position == position), None)
+        if question_set
+        else None
+    )
+    if section is None:
+        abort(404)
+    return question_set, section
+
+
 def _builder_url(call: Call, anchor: str | None = None) -> str:
     return url_for("questions.builder", code=call.code, _anchor=anchor)
 
@@ -207,14 +220,7 @@ def add_section(code: str):
 @role_required(PROGRAMME_OFFICER)
 def edit_section(code: str, position: int):
     call = _call(code)
-    question_set = service.latest_set(call)
-    section = (
-        next((s for s in question_set.sections if s.position == position), None)
-        if question_set
-        else None
-    )
-    if section is None:
-        abort(404)
+    _, section = _section(call, position)
     form = _section_form(section)
     status = 200
     if request.method == "POST" and form.validate_on_submit():
@@ -319,14 +325,7 @@ def _save_question(call, section, question, form, save):
 @role_required(PROGRAMME_OFFICER)
 def add_question(code: str, position: int):
     call = _call(code)
-    question_set = service.latest_set(call)
-    section = (
-        next((s for s in question_set.sections if s.position == position), None)
-        if question_set
-        else None
-    )
-    if section is None:
-        abort(404)
+    question_set, section = _section(call, position)
     form = QuestionForm(formdata=None if request.method == "GET" else request.form)
     form.offer_conditions(_conditions(question_set, None, call.language))
     form.offer_criteria(_criteria(call))
