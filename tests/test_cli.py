@@ -12,6 +12,7 @@ from grants.models.calls import Call
 from grants.models.documents import Document
 from grants.services.accounts import user_for_token
 from grants.services.associations import verification_documents
+from grants.services.demo import LYON
 from grants.services.workflow import context
 from tests.fixtures.people import make_association
 
@@ -112,7 +113,7 @@ def test_demo_seed_is_idempotent(app):
     assert award.state == "active" and award.tranches[0].state == "requested"
     for role in ("admin", "programme_officer", "finance_officer", "evaluator", "applicant"):
         assert role in first.output
-    lyon = db.session.scalar(select(Association).where(Association.name.like("%Lyon%")))
+    lyon = db.session.scalar(select(Association).where(Association.name == LYON))
     assert len(lyon.memberships) == 3
     # The verified associations have what verification requires, once.
     for association in db.session.scalars(select(Association)):

@@ -15,6 +15,7 @@ from grants.extensions import db
 from grants.labels import transition_label
 from grants.models import Application, Association, Call, HistoryEntry
 from grants.orm import utcnow
+from grants.services.demo import LYON
 from tests.clients import AppClient, text_of
 from tests.documents.test_filetypes import pdf_bytes
 from tests.fixtures.people import PASSWORD
@@ -74,7 +75,7 @@ def _journey(app, world, login, mailbox, s3_store):
             "working_languages": ["fr", "wo"],
         },
     )
-    association = db.session.scalar(select(Association).where(Association.name.like("%Lyon%")))
+    association = db.session.scalar(select(Association).where(Association.name == LYON))
     for purpose in ("registration_certificate", "statutes"):
         _upload(
             awa,

@@ -14,6 +14,7 @@ from playwright.sync_api import expect
 from grants.extensions import db
 from grants.models import Application, Association, Call, User
 from grants.orm import utcnow
+from grants.services.demo import LYON
 from tests.browser.people import log_in
 
 JOURNEY = "form-help"
@@ -26,7 +27,7 @@ def draft(live) -> int:
     with live.app.app_context():
         officer = db.session.query(User).filter_by(email="officer@demo.example.org").one()
         awa = db.session.query(User).filter_by(email=AWA[0]).one()
-        lyon = db.session.query(Association).filter(Association.name.like("%Lyon%")).one()
+        lyon = db.session.query(Association).filter_by(name=LYON).one()
         now = utcnow()
         code = f"SN-FORM-{now:%H%M%S%f}"
         call = Call(
