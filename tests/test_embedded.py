@@ -236,12 +236,12 @@ def journey(base: str, number: int, deadline: float, tally: Tally) -> None:
                 if status != 302 or not application.startswith("/applications/"):
                     return tally.fail(f"client {number}: apply answered {status}")
             for save in range(SAVES_PER_LOGIN):
-                _, page, _ = browser.open("GET", application)
+                _, page, _ = browser.open("GET", f"{application}?part=project")
                 form = FormFields("application-form")
                 form.feed(page)
                 fields = [(k, v) for k, v in form.fields if k != "title"]
                 fields.append(("title", f"Client {number}, round {round_number}, save {save}"))
-                status, _, _ = browser.open("POST", application, fields)
+                status, _, _ = browser.open("POST", f"{application}?part=project", fields)
                 if status != 303:
                     return tally.fail(f"client {number}: save answered {status}")
                 tally.done("saves")

@@ -19,7 +19,6 @@ from flask import (
 )
 from flask_babel import format_time
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_security import current_user
 from sqlalchemy import select
 
@@ -38,7 +37,7 @@ from grants.services import questions as question_service
 from grants.services.associations import is_member
 from grants.services.errors import Conflict, InvalidInput
 from grants.services.workflow import allowed_transitions, history_of
-from grants.web import isolated
+from grants.web import application_parts as parts
 from grants.web.access import login_required, role_required
 from grants.web.forms import attach_errors
 from grants.web.questions import application_sections, form_sections, posted_answers
@@ -105,14 +104,10 @@ def start(code: str):
     if association is None:
         abort(404)
     application = service.start_application(current_user, call, association)
-    flash(
-        isolated(
-            _l("Your application %(reference)s is started. Save it as often as you like."),
-            reference=application.reference,
-        ),
-        "success",
-    )
-    return redirect(url_for("applications.show", application_id=application.id))
+    # No flashed message: the page says the draft is started while nothing is saved in
+    # it, which spares the slow phone two cookies on the way (see applications/show.html).
+    first = parts.parts_of(application)[0]
+    return redirect(url_for("applications.show", application_id=application.id, part=first.name))
 
 
 def _offered(form: ApplicationForm, application: Application) -> ApplicationForm:
@@ -158,22 +153,40 @@ def _saved_form(application: Application) -> ApplicationForm:
 _CHANGEABLE = frozenset((*service.DRAFT_FIELDS, *TABLES))
 
 
-def _changed_form(application: Application) -> ApplicationForm:
-    """An autosave sends the fields that changed, each named in ``changed`` (a table of
-    rows by its name, with all its rows); the rest is the saved draft. The form is then
-    validated and saved as the Save button's would be; when no table changed, without
-    the tables (``DraftFieldsForm``), which are then neither loaded nor compared."""
-    if "changed" not in request.form:
+def _sent(application: Application) -> set[str] | None:
+    """The fields and tables a POST carries: those an autosave names in ``changed``, or
+    those of the part of the form it was sent from; None for the whole form."""
+    if "changed" in request.form:
+        return set(request.form.getlist("changed"))
+    name = request.form.get("part")
+    if name is None or name == parts.ALL:
+        return None
+    part = parts.chosen(application, name)
+    return set(part.groups)
+
+
+def _changed_form(application: Application, sent: set[str] | None) -> ApplicationForm:
+    """A save sends some fields (a table of rows by its name, with all its rows); the
+    rest is the saved draft. The form is then validated and saved as the whole form's
+    would be; when no table was sent, without the tables (``DraftFieldsForm``), which are
+    then neither loaded nor compared."""
+    if sent is None:
         return _form_for(application)
-    changed = set(request.form.getlist("changed")) & _CHANGEABLE
+    changed = sent & _CHANGEABLE
     if changed & set(TABLES):
         form = _saved_form(application)
     else:
         form = _offered(DraftFieldsForm(formdata=None, obj=application), application)
     for name in (*changed, "csrf_token", "version"):
-        if name in form:
+        if name in form and (name in request.form or name in _ABSENT_MEANS_EMPTY):
             form[name].process(request.form)
     return form
+
+
+#: Fields a browser leaves out of a post when they are empty (no box ticked, no row): a
+#: part that carries them and sends none empties them. Any other field left out of a
+#: post keeps its saved value.
+_ABSENT_MEANS_EMPTY = frozenset(("sdg_targets", *TABLES))
 
 
 def _earlier_versions(application: Application) -> dict[int, list[Document]]:
@@ -190,18 +203,29 @@ def _render(
     form: ApplicationForm | None = None,
     status: int = 200,
     answer_errors: dict[str, list[str]] | None = None,
+    part: parts.Part | str | None = None,
 ):
     editable = application.state in service.EDITABLE_STATES and is_member(
         current_user, application.association
     )
     officer = bool({PROGRAMME_OFFICER, ADMIN} & current_user.role_names)
+    checklist = service.checklist(current_user, application) if editable else []
+    shown = parts.shown(application, part) if editable else []
     return render_template(
         "applications/show.html",
         application=application,
-        form=form if form is not None else (_form_for(application) if editable else None),
+        form=form if form is not None else (_form_for(application) if shown else None),
         editable=editable,
         officer=officer,
-        checklist=service.checklist(current_user, application) if editable else [],
+        part=part if editable else None,
+        form_parts=parts.parts_of(application) if editable else [],
+        next_url=parts.after(application, part)
+        if editable and isinstance(part, parts.Part)
+        else None,
+        shown={p.name for p in shown},
+        to_complete=parts.to_complete(application, checklist) if editable else set(),
+        checklist_links=parts.checklist_links(application) if editable else {},
+        checklist=checklist,
         checks=screening.eligibility_checks(application) if officer else [],
         duplicate_check=duplicates.check(current_user, application) if officer else None,
         may_record_duplicates=PROGRAMME_OFFICER in current_user.role_names
@@ -209,7 +233,9 @@ def _render(
         options=allowed_transitions(application, current_user, only_own_roles=True),
         history=history_of(application),
         audit_rows=audit.record_trail(current_user, "application", application.id),
-        question_sections=application_sections(application, answer_errors) if editable else [],
+        question_sections=application_sections(application, answer_errors)
+        if editable and (part is None or "questions" in {p.name for p in shown})
+        else [],
         answers=[]
         if editable
         else question_service.answers_for_reading(application, select_locale()),
@@ -231,35 +257,63 @@ def show(application_id: int):
     if request.method == "POST" and request.headers.get("X-Requested-With") == "autosave":
         application = service.visible_application(current_user, application_id, *service.SAVING)
         service.check_editable(current_user, application)
-        return _autosave(application, _changed_form(application))
+        return _autosave(application, _changed_form(application, _sent(application)))
     application = service.visible_application(current_user, application_id)
     if request.method == "GET":
-        return _render(application)
+        return _render(application, part=parts.chosen(application, request.args.get("part")))
     service.check_editable(current_user, application)
-    form = _form_for(application)
+    sent = _sent(application)
+    part = parts.chosen(application, request.form.get("part", parts.ALL))
+    form = _changed_form(application, sent)
+    render = partial(_render, application, part=part)
     if "add_line" in request.form:
         form.budget_lines.append_entry()
-        return _render(application, _offered(form, application))
+        return render(_offered(form, application))
     for button, rows in (
         ("add_source", form.cofinancing),
         ("add_partner", form.partners),
         ("add_member", form.team),
     ):
-        if button in request.form:
+        if button in request.form and rows is not None:
             rows.append_entry()
-            return _render(application, _offered(form, application))
+            return render(_offered(form, application))
     if not form.validate_on_submit():
-        return _render(application, form, 422)
+        return _render(application, form, 422, part=_part_of_errors(application, form, part))
     try:
-        _save(application, form)
+        _save(application, form, sent)
     except Conflict as stale:
         flash(stale.message, "error")
-        return _render(application, form, 409)
+        return render(form, 409)
     except InvalidInput as invalid:
         attach_errors(form, invalid)
-        return _render(application, form, 422, invalid.errors)
+        errors = invalid.errors or {}
+        return _render(
+            application, form, 422, errors, part=_part_of_errors(application, form, part, errors)
+        )
     flash(_("Saved."), "success")
-    return redirect(url_for("applications.show", application_id=application.id), code=303)
+    if "continue" in request.form and isinstance(part, parts.Part):
+        return redirect(parts.after(application, part), code=303)
+    return redirect(
+        url_for("applications.show", application_id=application.id, part=request.form.get("part")),
+        code=303,
+    )
+
+
+def _part_of_errors(
+    application: Application,
+    form: ApplicationForm,
+    part: parts.Part | str | None,
+    answer_errors: dict | None = None,
+) -> parts.Part | str | None:
+    """The page that shows a refused save's reasons: the part it was sent from when they
+    are there, else the first part holding one of them (a saved value no longer valid)."""
+    named = [name for name, field in form._fields.items() if field.errors]
+    named += list(answer_errors or {})
+    if not named or part == parts.ALL or part is None:
+        return part
+    if {name.split("-")[0] for name in named} & set(part.groups):
+        return part
+    return parts.part_with(application, named) or part
 
 
 def _tables(form: ApplicationForm) -> dict[str, list[dict] | None]:
@@ -272,7 +326,7 @@ def _tables(form: ApplicationForm) -> dict[str, list[dict] | None]:
     }
 
 
-def _save(application: Application, form: ApplicationForm) -> None:
+def _save(application: Application, form: ApplicationForm, sent: set[str] | None) -> None:
     tables = _tables(form)
     service.save_draft(
         current_user,
@@ -283,7 +337,7 @@ def _save(application: Application, form: ApplicationForm) -> None:
         tables["cofinancing"],
         tables["partners"],
         tables["team"],
-        answers=posted_answers(application),
+        answers=posted_answers(application, sent),
     )
 
 
@@ -301,18 +355,21 @@ def _autosave(application: Application, form: ApplicationForm):
     is still missing to submit. A refusal for a stale version says which version is
     current, so that the person can save over it once they have been told."""
     if not form.validate_on_submit():
+        named = [name for name, field in form._fields.items() if field.errors]
         return jsonify(
             message=_(
                 "Not saved automatically: some fields need attention; press Save to see them."
-            )
+            ),
+            where=parts.link_to_part_with(application, named),
         ), 422
     try:
-        _save(application, form)
+        _save(application, form, set(request.form.getlist("changed")))
     except Conflict as stale:
         if not _already_saved(application, form):
             return jsonify(message=stale.message, current_version=application.version), 409
     except InvalidInput as refused:
-        return jsonify(message=refused.message), refused.status
+        where = parts.link_to_part_with(application, list(refused.errors or {}))
+        return jsonify(message=refused.message, where=where), refused.status
     db.session.flush()
     checklist = service.checklist(current_user, application)
     return jsonify(
@@ -327,14 +384,14 @@ def _saved_parts(application: Application, form: ApplicationForm, checklist) -> 
     """The parts of the page a save changes, rendered again: the budget's total and the
     co-financing share only when the save carried the tables they are computed from."""
     part = partial(get_template_attribute, "applications/_saved_parts.html")
-    parts = {"checklist-items": part("checklist")(checklist)}
+    shown = {"checklist-items": part("checklist")(checklist, parts.checklist_links(application))}
     if isinstance(form, DraftFieldsForm) and "budget_currency" not in request.form.getlist(
         "changed"
     ):
-        return parts
-    parts["budget-total"] = part("budget_total")(application)
-    parts["cofinancing-share"] = part("cofinancing_share")(application)
-    return parts
+        return shown
+    shown["budget-total"] = part("budget_total")(application)
+    shown["cofinancing-share"] = part("cofinancing_share")(application)
+    return shown
 
 
 @blueprint.post("/applications/<int:application_id>/documents/<int:document_type_id>")

@@ -106,16 +106,16 @@ def form_sections(
     return sections
 
 
-def posted_answers(application: Application) -> dict[str, Any] | None:
-    """The answers a save sends, by question key: all of them from the form, only those
-    named in ``changed`` from an autosave. None when the call asks no question."""
+def posted_answers(application: Application, sent: set[str] | None) -> dict[str, Any] | None:
+    """The answers a save sends, by question key: all of them from the whole form, only
+    those it carries (``sent``: an autosave's changes, a part of the form) otherwise.
+    None when the call asks no question."""
     questions = service.questions_of(application)
     if not questions:
         return None
-    changed = set(request.form.getlist("changed")) if "changed" in request.form else None
     answers: dict[str, Any] = {}
     for question in questions:
-        if question.kind == "file" or (changed is not None and question.field_name not in changed):
+        if question.kind == "file" or (sent is not None and question.field_name not in sent):
             continue
         if question.kind == "several_choices":
             answers[question.key] = request.form.getlist(question.field_name)
@@ -127,12 +127,17 @@ def posted_answers(application: Application) -> dict[str, Any] | None:
 def application_sections(
     application: Application, errors: dict[str, list[str]] | None = None
 ) -> list[dict[str, Any]]:
-    """The questions of the application's form, answered as saved, or as just posted."""
+    """The questions of the application's form, answered as saved, or as just posted
+    when the post carried them (the whole form, or the questions' part)."""
     question_set = service.set_of(application)
     if question_set is None:
         return []
-    posted = request.method == "POST" and "changed" not in request.form
-    values = posted_answers(application) if posted else service.saved_values(application)
+    posted = (
+        request.method == "POST"
+        and "changed" not in request.form
+        and request.form.get("part", "all") in ("all", "questions")
+    )
+    values = posted_answers(application, None) if posted else service.saved_values(application)
     return form_sections(
         question_set, values or {}, errors, service.file_answers(application), posted
     )

@@ -74,7 +74,7 @@ def _start(client, call) -> Application:
         f"/calls/{call.code}/apply", data={"association_id": str(_association_id(client))}
     )
     assert response.status_code == 302, text_of(response)
-    return db.session.get(Application, int(response.location.rsplit("/", 1)[-1]))
+    return db.session.get(Application, int(response.location.split("?")[0].rsplit("/", 1)[-1]))
 
 
 def _association_id(client) -> int:
@@ -458,7 +458,7 @@ def test_a_two_stage_call_concept_note_then_invited_full_proposal(world, login):
     officer = login(world.officer)
     officer.post(f"/transitions/application/{application.id}/invite_proposal")
     assert application.state == "proposal_draft"
-    page = client.get(f"/applications/{application.id}").get_data(as_text=True)
+    page = client.get(f"/applications/{application.id}?part=project").get_data(as_text=True)
     assert 'value="Agents de santé à Toamasina"' in page  # the full form starts from the note
     _save(
         client,

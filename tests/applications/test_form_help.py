@@ -38,15 +38,21 @@ def _unchanged(application):
 def test_the_country_list_offers_the_calls_countries_only(world, login):
     client = login(world.applicant)
     senegal = _draft(world, countries=["SN"])
-    assert _country_options(client.get(f"/applications/{senegal.id}").get_data(as_text=True)) == [
+    assert _country_options(
+        client.get(f"/applications/{senegal.id}?part=all").get_data(as_text=True)
+    ) == [
         "",
         "SN",
     ]
     two = _draft(world, countries=["SN", "ML"])
-    offered = _country_options(client.get(f"/applications/{two.id}").get_data(as_text=True))
+    offered = _country_options(
+        client.get(f"/applications/{two.id}?part=all").get_data(as_text=True)
+    )
     assert sorted(offered) == ["", "ML", "SN"]
     anywhere = _draft(world, countries=[])
-    offered = _country_options(client.get(f"/applications/{anywhere.id}").get_data(as_text=True))
+    offered = _country_options(
+        client.get(f"/applications/{anywhere.id}?part=all").get_data(as_text=True)
+    )
     assert len(offered) > 200 and "FR" in offered
 
 
@@ -102,7 +108,7 @@ def test_sdg_targets_are_chosen_by_goal_and_saved_as_before(world, login):
     application = _draft(world)
     application.sdg_targets = ["8.6"]
     client = login(world.applicant)
-    html = client.get(f"/applications/{application.id}").get_data(as_text=True)
+    html = client.get(f"/applications/{application.id}?part=all").get_data(as_text=True)
     goals = re.findall(r'<details class="sdg-goal"( open)?>\s*<summary>([^<]*)', html)
     assert len(goals) == 17
     assert [name.strip() for opened, name in goals if opened] == [
@@ -117,7 +123,7 @@ def test_sdg_targets_are_chosen_by_goal_and_saved_as_before(world, login):
     )
     assert response.status_code == 303
     assert application.sdg_targets == ["4.4", "10.c"]
-    html = client.get(f"/applications/{application.id}").get_data(as_text=True)
+    html = client.get(f"/applications/{application.id}?part=all").get_data(as_text=True)
     opened = re.findall(r'<details class="sdg-goal" open>\s*<summary>([^<]*)', html)
     assert [name.strip() for name in opened] == [
         "Goal 4: Quality education",
@@ -151,9 +157,9 @@ def test_a_summary_too_long_is_refused_with_its_limit_and_length(world, login):
     application = _draft(world)
     before = _unchanged(application)
     client = login(world.applicant)
-    html = client.get(f"/applications/{application.id}").get_data(as_text=True)
+    html = client.get(f"/applications/{application.id}?part=all").get_data(as_text=True)
     assert 'data-characters="3000"' in html and "At most 3,000 characters." in text_of(
-        client.get(f"/applications/{application.id}")
+        client.get(f"/applications/{application.id}?part=all")
     )
     response = _post(client, application, summary="x" * 19_500, title="Changed")
     assert response.status_code == 422
@@ -220,7 +226,7 @@ def test_partners_countries_and_currencies_are_short_lists_that_accept_any_other
     a person who knows the code) is still saved, and then shown chosen."""
     client = login(world.applicant)
     application = _draft(world, countries=["SN"])
-    html = client.get(f"/applications/{application.id}").get_data(as_text=True)
+    html = client.get(f"/applications/{application.id}?part=all").get_data(as_text=True)
     assert _options(html, "partners-0-country") == ["", "SN", "FR"]
     assert _options(html, "budget_currency") == ["USD", "XOF", "EUR"]
     response = _post(
@@ -233,7 +239,7 @@ def test_partners_countries_and_currencies_are_short_lists_that_accept_any_other
     db.session.expire_all()
     assert application.budget_currency == "JPY"
     assert [(p.name, p.country) for p in application.partners] == [("Tokyo Sewing Guild", "JP")]
-    html = client.get(f"/applications/{application.id}").get_data(as_text=True)
+    html = client.get(f"/applications/{application.id}?part=all").get_data(as_text=True)
     assert _options(html, "partners-0-country") == ["", "SN", "FR", "JP"]
     assert _options(html, "partners-1-country") == ["", "SN", "FR", "JP"]
     assert _options(html, "budget_currency") == ["USD", "XOF", "EUR", "JPY"]

@@ -153,7 +153,9 @@ def _journey(app, world, login, mailbox, s3_store):
     # Awa finds the call without logging in, then applies: eight budget lines in XOF.
     assert "Diaspora for Youth Employment" in text_of(app.test_client().get("/calls"))
     response = awa.post(f"/calls/{call.code}/apply")
-    application = db.session.get(Application, int(response.location.rsplit("/", 1)[-1]))
+    application = db.session.get(
+        Application, int(response.location.split("?")[0].rsplit("/", 1)[-1])
+    )
     assert application.reference == "SN-EMP-2027-0001"
     draft = {
         "version": str(application.version),

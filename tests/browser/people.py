@@ -52,3 +52,25 @@ def slow_link(page: Page, kbit_per_second: int, latency_ms: int) -> None:
             "uploadThroughput": rate,
         },
     )
+
+
+def draft_parts(live, association_id: int, code: str = "SN-EMP-2027") -> list[str]:
+    """The pages of a draft of the association's (started here when it has none): its
+    overview and the parts of its form with the most to lay out."""
+    from grants.models import Application, Association, Call
+    from grants.services.applications import start_application
+
+    with live.app.app_context():
+        call = db.session.query(Call).filter_by(code=code).one()
+        draft = (
+            db.session.query(Application)
+            .filter_by(association_id=association_id, call_id=call.id, state="draft")
+            .first()
+        )
+        if draft is None:
+            association = db.session.get(Association, association_id)
+            member = association.memberships[0].user
+            draft = start_application(member, call, association)
+            db.session.commit()
+        page = f"/applications/{draft.id}"
+    return [page, f"{page}?part=goals", f"{page}?part=budget"]

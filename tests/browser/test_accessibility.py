@@ -11,7 +11,7 @@ from playwright.sync_api import Page
 from grants.extensions import db
 from grants.models import Application, Association, Award, Report
 from tests.browser.conftest import AXE, unavailable
-from tests.browser.people import log_in
+from tests.browser.people import draft_parts, log_in
 
 #: WCAG 2.0 and 2.1, levels A and AA: the rules axe-core tags with these.
 WCAG_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
@@ -42,6 +42,7 @@ def _pages(live) -> dict[str, list[str]]:
             "/",
             "/dashboard/",
             f"/applications/{application.id}",
+            *draft_parts(live, application.association_id),
             grant,
             f"{grant}/reports/{report.id}",
             f"/associations/{lyon.id}",

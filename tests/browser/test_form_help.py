@@ -67,7 +67,7 @@ def test_the_form_counts_characters_and_finds_sdg_targets(person, live, draft):
     awa = person("fr", phone=True)
     shot = lambda step: live.screenshot(awa, JOURNEY, step)  # noqa: E731
     log_in(awa, live, *AWA)
-    awa.goto(f"/applications/{draft}")
+    awa.goto(f"/applications/{draft}?part=all")
     options = awa.locator("#country option").evaluate_all("(os) => os.map((o) => o.value)")
     assert options == ["", "SN"]
 
@@ -77,7 +77,7 @@ def test_the_form_counts_characters_and_finds_sdg_targets(person, live, draft):
     expect(awa.locator("#summary-count")).to_have_text("Caractères au-delà de la limite : 5")
     expect(awa.locator("#summary-count")).to_have_class(re.compile("error"))
     shot("a summary too long, counted")
-    awa.locator("#application-form > button[type=submit]").click()
+    awa.locator("#application-form .form-actions button:not([name])").click()
     expect(awa.locator("#summary-error")).to_have_text(
         re.compile(r"Le résumé ne peut dépasser 3\s000 caractères ; ce texte en compte 3\s005\.")
     )
@@ -101,7 +101,7 @@ def test_the_form_counts_characters_and_finds_sdg_targets(person, live, draft):
     expect(goals).to_have_count(17)
 
     awa.fill("#summary", "Former quarante jeunes à la couture.")
-    awa.locator("#application-form > button[type=submit]").click()
+    awa.locator("#application-form .form-actions button:not([name])").click()
     expect(awa.locator(".error-summary")).to_have_count(0)
     with live.app.app_context():
         assert db.session.get(Application, draft).sdg_targets == ["4.4", "8.6"]
@@ -112,12 +112,12 @@ def test_the_form_counts_characters_and_finds_sdg_targets(person, live, draft):
 def test_without_javascript_the_goals_open_and_their_targets_are_saved(person, live, draft):
     awa = person("fr", phone=True, java_script_enabled=False)
     log_in(awa, live, *AWA)
-    awa.goto(f"/applications/{draft}")
+    awa.goto(f"/applications/{draft}?part=all")
     expect(awa.locator("#sdg_targets-filter")).to_have_count(0)
     awa.locator("details.sdg-goal summary", has_text="Objectif 10").click()
     awa.get_by_label("10.7", exact=True).check()
     awa.fill("#title", "Atelier de couture")
-    awa.locator("#application-form > button[type=submit]").click()
+    awa.locator("#application-form .form-actions button:not([name])").click()
     expect(awa.locator(".error-summary")).to_have_count(0)
     with live.app.app_context():
         assert db.session.get(Application, draft).sdg_targets == ["10.7"]
@@ -145,7 +145,7 @@ def test_long_words_wrap_instead_of_widening_the_page(person, live, draft):
         db.session.commit()
     awa = person("fr", phone=True)
     log_in(awa, live, *AWA)
-    awa.goto(f"/applications/{draft}")
+    awa.goto(f"/applications/{draft}?part=all")
     expect(awa.locator("h1")).to_contain_text("Atelier")
     widths = awa.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
     assert widths[0] <= widths[1], widths

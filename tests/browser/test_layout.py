@@ -12,7 +12,7 @@ from playwright.sync_api import Page
 from grants.extensions import db
 from grants.models import Application, Award, Report, Review, User
 from tests.browser.conftest import ARTIFACTS
-from tests.browser.people import log_in
+from tests.browser.people import draft_parts, log_in
 
 FOLDER = ARTIFACTS.parent / "layout"
 LOCALES = ("en", "fr", "ar")
@@ -66,6 +66,7 @@ def _pages(live) -> dict[str, list[str]]:
         "applicant": [
             "/",
             f"/applications/{application.id}",
+            *draft_parts(live, application.association_id),
             grant,
             f"{grant}/reports/{report.id}",
             "/notifications/",

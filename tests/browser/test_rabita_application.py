@@ -122,12 +122,12 @@ def test_rabita_applies_in_arabic_without_javascript_at_20_kbits(person, live, m
     shot("open calls")
     timings.step("the call", lambda: nadia.get_by_role("link", name=TITLE_AR).click())
     timings.step("start", lambda: nadia.locator("form[action$='/apply'] button").click())
-    application_id = int(nadia.url.rstrip("/").rsplit("/", 1)[-1])
+    application_id = int(nadia.url.split("?")[0].rsplit("/", 1)[-1])
     shot("empty application")
+    save = nadia.locator("#application-form .form-actions button:not([name])")
+    go_on = nadia.locator("#application-form button[name=continue]")
 
-    # Adding budget lines and a co-financing source without JavaScript: a form post each.
-    timings.step("add a line", lambda: nadia.locator("button[name=add_line]").click())
-    timings.step("add a line", lambda: nadia.locator("button[name=add_line]").click())
+    # The form in parts, each a page: first the project, with a slip of the keyboard.
     nadia.fill("#title", "ورشة خياطة للنساء في وجدة")
     nadia.fill("#summary", "تكوين وتشغيل ثلاثين امرأة في الخياطة.")
     nadia.fill("#objectives", "ثلاثون امرأة مكونة، عشرون في عمل.")
@@ -135,8 +135,22 @@ def test_rabita_applies_in_arabic_without_javascript_at_20_kbits(person, live, m
     nadia.select_option("#country", "MA")
     nadia.fill("#locality", "وجدة")
     nadia.fill("#start_date", (utcnow() + timedelta(days=120)).date().isoformat())
+    nadia.fill("#duration_months", "600")  # a project of 600 months
+    timings.step("save with a mistake", lambda: save.click())
+    expect(nadia.locator(".error-summary")).to_be_visible()
+    shot("the mistake, explained")
+    with live.app.app_context():
+        assert db.session.get(Application, application_id).title == ""
     nadia.fill("#duration_months", "12")
+    timings.step("save and continue", lambda: go_on.click())
+    expect(nadia.locator(".error-summary")).to_have_count(0)
     nadia.fill("#beneficiaries_count", "30")
+    timings.step("save and continue", lambda: go_on.click())
+    timings.step("save and continue", lambda: go_on.click())  # no partner, no team
+
+    # Adding budget lines without JavaScript: a form post each.
+    timings.step("add a line", lambda: nadia.locator("button[name=add_line]").click())
+    timings.step("add a line", lambda: nadia.locator("button[name=add_line]").click())
     nadia.select_option("#budget_currency", "MAD")
     for line, cost in enumerate(("60000", "80000", "40000")):
         nadia.select_option(f"#budget_lines-{line}-category", index=1 + line)
@@ -145,21 +159,11 @@ def test_rabita_applies_in_arabic_without_javascript_at_20_kbits(person, live, m
         nadia.fill(f"#budget_lines-{line}-unit_cost", cost)
     nadia.fill("#amount_requested", "15000")
     nadia.select_option("#cofinancing-0-source", "association_cash")
-    # A slip of the keyboard: a project of 600 months.
     nadia.fill("#cofinancing-0-amount", "20000")
-    nadia.fill("#duration_months", "600")
-    timings.step(
-        "save with a mistake",
-        lambda: nadia.locator("#application-form > button[type=submit]").click(),
-    )
-    expect(nadia.locator(".error-summary")).to_be_visible()
-    shot("the mistake, explained")
-    with live.app.app_context():
-        assert db.session.get(Application, application_id).title == ""
-    nadia.fill("#duration_months", "12")
-    timings.step("save", lambda: nadia.locator("#application-form > button[type=submit]").click())
+    timings.step("save", lambda: save.click())
     expect(nadia.locator(".error-summary")).to_have_count(0)
     shot("application saved")
+    timings.step("save and continue", lambda: go_on.click())  # to the documents
 
     for form in nadia.locator("form.upload[action*='/documents/']").all():
         action = form.get_attribute("action")

@@ -49,6 +49,13 @@ def _record(live, model, **where):
         return db.session.query(model).filter_by(**where).one()
 
 
+def _continue(page) -> None:
+    """ "Enregistrer et continuer": the next part of the form opens."""
+    with page.expect_navigation():
+        page.locator("#application-form button[name=continue]").click()
+    expect(page.locator("main")).to_be_visible()
+
+
 def test_the_senegal_journey_in_french(person, live):
     mariama = person("fr", phone=True)
     slow_link(mariama, kbit_per_second=256, latency_ms=300)
@@ -108,10 +115,8 @@ def test_the_senegal_journey_in_french(person, live):
     shot(mariama, "the call")
     mariama.locator("form[action$='/apply'] button").click()
     expect(mariama.locator("#application-form")).to_be_visible()
-    application_id = int(mariama.url.rstrip("/").rsplit("/", 1)[-1])
-    for _ in range(7):
-        mariama.locator("button[name=add_line]").click()
-    mariama.locator("button[name=add_source]").click()
+    application_id = int(mariama.url.split("?")[0].rsplit("/", 1)[-1])
+    # The form comes in parts, each saved on its own: "Save and continue" goes on.
     start = date.today() + timedelta(days=150)
     mariama.fill("#title", "Atelier de couture à Thiès")
     mariama.fill("#summary", "Former et employer 40 jeunes à la couture.")
@@ -121,9 +126,16 @@ def test_the_senegal_journey_in_french(person, live):
     mariama.fill("#locality", "Thiès")
     mariama.fill("#start_date", start.isoformat())
     mariama.fill("#duration_months", "12")
+    shot(mariama, "the project, first part")
+    _continue(mariama)
     mariama.fill("#beneficiaries_count", "40")
     mariama.fill("#beneficiaries_women", "22")
     mariama.fill("#beneficiaries_men", "18")
+    _continue(mariama)
+    _continue(mariama)  # no partner and no team member to name
+    for _ in range(7):
+        mariama.locator("button[name=add_line]").click()
+    mariama.locator("button[name=add_source]").click()
     mariama.select_option("#budget_currency", "XOF")
     for line in range(8):
         mariama.select_option(f"#budget_lines-{line}-category", index=1 + line % 3)
@@ -135,13 +147,15 @@ def test_the_senegal_journey_in_french(person, live):
     mariama.fill("#cofinancing-0-amount", "1800000")
     mariama.select_option("#cofinancing-1-source", "in_kind")
     mariama.fill("#cofinancing-1-amount", "1440000")
-    mariama.locator("#application-form > button[type=submit]").click()
+    mariama.locator("#application-form .form-actions button:not([name])").click()
     expect(mariama.locator("#cofinancing")).to_contain_text("18")
     with live.app.app_context():
         saved = db.session.get(Application, application_id)
         assert len(saved.budget_lines) == 8 and saved.cofinancing_share == 18
         assert saved.language == "fr"  # written in French for an English call
+        assert saved.title == "Atelier de couture à Thiès" and saved.beneficiaries_count == 40
     shot(mariama, "application saved")
+    _continue(mariama)  # after the last part: the documents and the submission
     for form in mariama.locator("form.upload[action*='/documents/']").all():
         action = form.get_attribute("action")
         _upload(mariama, f"form[action='{action}']", "document.pdf")

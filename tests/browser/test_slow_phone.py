@@ -1,9 +1,10 @@
 """An association volunteer on a slow phone: 20 kbit/s each way and 400 ms of latency,
 emulated by Chromium (Network.emulateNetworkConditions). Each step of the journey —
-sign in, the applications page, the call, start an application, add a budget line (and
-the other rows), save, submit — must take at most 3 s with JavaScript and at most 8 s
-without. The times go to ``test-artifacts/slow-phone.json`` and ``.txt``, with the bytes
-each step received and the requests it made.
+sign in, the applications page, the call, start an application, save each part of the
+form and go on to the next, add a budget line (and the other rows), save, submit — must
+take at most 3 s with JavaScript and at most 8 s without. The times go to
+``test-artifacts/slow-phone.json`` and ``.txt``, with the bytes each step received and
+the requests it made.
 
 A step ends when its page has loaded (or the change shows). Between steps the person
 reads and types: what a page fetches in the background for later (the stylesheet and the
@@ -33,12 +34,9 @@ OFFICER = "officer@demo.example.org"
 CODE = "SN-FORM-2027"
 #: Seconds a step may take at 20 kbit/s and 400 ms, with JavaScript and without.
 BUDGET = {True: 3.0, False: 8.0}
-#: The one step still over the 3 s with JavaScript, held to what it takes today (4.3 to
-#: 5.5 s from run to run on a shared machine) so that it cannot grow unseen: the
-#: application form carries the 169 SDG targets (1.9 KB of its 6.6 KB compressed), and
-#: the start is a POST, a redirect and the page (1.4 s of latency and cookies before the
-#: first byte of the form).
-OVER_BUDGET = {"start an application": 6.0}
+#: Steps allowed over the 3 s with JavaScript (none: the form comes in parts, so that
+#: starting an application loads its first part only).
+OVER_BUDGET: dict[str, float] = {}
 KBIT = 20
 LATENCY_MS = 400
 
@@ -48,8 +46,10 @@ def short_call(live) -> str:
     """An open call that asks for no document, so that a draft can be submitted as soon
     as its fields are filled (uploads are timed elsewhere). The server has served the
     sign-in page once, as a running one has: the link is timed, not the first compiling
-    of the templates."""
+    of the templates (they are compiled here, as a running server has them)."""
     live.app.test_client().get("/login")
+    for template in ("applications/show.html", "applications/call.html", "home.html"):
+        live.app.jinja_env.get_template(template)
     with live.app.app_context():
         if db.session.query(Call).filter_by(code=CODE).count():
             return CODE  # another module of the session made it
@@ -157,20 +157,44 @@ def _sign_in(page: Page, live) -> None:
     expect(page.locator("form[action='/logout'] button")).to_have_count(1)
 
 
-def _fill_application(page: Page) -> None:
+def _fill_project(page: Page) -> None:
     page.fill("#title", "Atelier de couture à Thiès")
     page.fill("#summary", "Former vingt jeunes à la couture et les aider à s'installer.")
     page.fill("#objectives", "Vingt jeunes formés, douze installés en un an.")
     page.fill("#locality", "Thiès")
     page.fill("#start_date", (utcnow() + timedelta(days=90)).date().isoformat())
     page.fill("#duration_months", "12")
-    page.fill("#beneficiaries_count", "20")
+
+
+def _fill_budget(page: Page) -> None:
     page.fill("#amount_requested", "9000")
     for line, (description, cost) in enumerate((("Formatrice", "6000"), ("Machines", "4000"))):
         page.select_option(f"#budget_lines-{line}-category", index=1 + line)
         page.fill(f"#budget_lines-{line}-description", description)
         page.fill(f"#budget_lines-{line}-quantity", "1")
         page.fill(f"#budget_lines-{line}-unit_cost", cost)
+
+
+def _continue(page: Page) -> None:
+    """ "Save and continue": with JavaScript the changes are saved in the background, then
+    the next part opens; without, the part is posted and the answer redirects."""
+    _navigate(page, page.locator("#application-form button[name=continue]").click)
+
+
+def _add_rows(watch: Stopwatch, page: Page, javascript: bool, rows) -> None:
+    """Rows are added in the page with JavaScript, by posting the part without it."""
+    for button, table, name in rows:
+        field = (
+            "amount"
+            if table == "cofinancing"
+            else ("description" if table == "budget_lines" else "name")
+        )
+        row = page.locator(f"[name={table}-1-{field}]")
+        click = page.locator(f"button[name={button}]").click
+        if javascript:
+            watch.step(f"add {name}", lambda c=click, r=row: (c(), r.wait_for()))
+        else:
+            watch.step(f"add {name}", lambda c=click: _navigate(page, c))
 
 
 def _journey(page: Page, live, javascript: bool) -> tuple[list[dict], int]:
@@ -184,32 +208,43 @@ def _journey(page: Page, live, javascript: bool) -> tuple[list[dict], int]:
         lambda: _navigate(page, page.locator("form[action$='/apply'] button").first.click),
     )
     application_id = int(page.url.rstrip("/").rsplit("/", 1)[-1].split("?")[0])
-    add_line = page.locator("button[name=add_line]")
-    second_line = page.locator("#budget_lines-1-description")
-    if javascript:
-        watch.step("add a budget line", lambda: (add_line.click(), second_line.wait_for()))
-        for button, table, name in (
+    _fill_project(page)
+    watch.step("save the project, continue", lambda: _continue(page))
+    page.fill("#beneficiaries_count", "20")
+    page.locator("details.sdg-goal").nth(7).locator("summary").click()
+    page.check("input[name=sdg_targets][value='8.6']")
+    watch.step("save the goals, continue", lambda: _continue(page))
+    _add_rows(
+        watch,
+        page,
+        javascript,
+        (("add_partner", "partners", "a partner"), ("add_member", "team", "a team member")),
+    )
+    page.fill("[name=partners-0-name]", "Chambre des métiers de Thiès")
+    watch.step("save the partners, continue", lambda: _continue(page))
+    _add_rows(
+        watch,
+        page,
+        javascript,
+        (
+            ("add_line", "budget_lines", "a budget line"),
             ("add_source", "cofinancing", "a co-financing source"),
-            ("add_partner", "partners", "a partner"),
-            ("add_member", "team", "a team member"),
-        ):
-            row = page.locator(f"[name={table}-1-{'amount' if table == 'cofinancing' else 'name'}]")
-            watch.step(
-                f"add {name}",
-                lambda b=button, r=row: (page.locator(f"button[name={b}]").click(), r.wait_for()),
-            )
-    else:
-        watch.step("add a budget line", lambda: _navigate(page, add_line.click))
-    _fill_application(page)
-    save = page.locator("#application-form > button[type=submit]")
+        ),
+    )
+    _fill_budget(page)
+    save = page.locator("#application-form .form-actions button:not([name])")
     if javascript:
         saved = page.locator(".autosave-status")
-        watch.step(
-            "save",
-            lambda: (save.click(), expect(saved).to_have_attribute("data-state", "saved")),
-        )
+
+        def save_in_background() -> None:
+            with page.expect_response(lambda answer: answer.request.method == "POST"):
+                save.click()
+            expect(saved).to_have_attribute("data-state", "saved")
+
+        watch.step("save", save_in_background)
     else:
         watch.step("save", lambda: _navigate(page, save.click))
+    watch.step("continue to the submission", lambda: _continue(page))
     submit = page.locator("form.submit-form button[type=submit]")
     expect(submit).to_be_enabled()
     watch.step("submit", lambda: _navigate(page, submit.click))
@@ -226,6 +261,8 @@ def test_every_step_is_quick_at_20_kbits(person, live, short_call, javascript):
         assert application.state == "submitted"
         assert application.budget_total == Decimal("10000")
         assert application.title == "Atelier de couture à Thiès"
+        assert application.sdg_targets == ["8.6"]
+        assert [p.name for p in application.partners] == ["Chambre des métiers de Thiès"]
     _write(rows, javascript)
     slow = [row for row in rows if row["seconds"] > row["budget"]]
     assert not slow, f"over budget at {KBIT} kbit/s: {slow}"

@@ -30,7 +30,9 @@ def draft(person, live, short_call) -> tuple[Page, int]:  # noqa: F811
     awa.goto(f"/calls/{CODE}")
     awa.locator("form[action$='/apply'] button").first.click()
     awa.wait_for_url("**/applications/*")
-    return awa, int(awa.url.rstrip("/").rsplit("/", 1)[-1])
+    application_id = int(awa.url.split("?")[0].rsplit("/", 1)[-1])
+    awa.goto(f"/applications/{application_id}?part=all")  # every field on one page
+    return awa, application_id
 
 
 def _stored(live, application_id: int) -> Application:
@@ -61,7 +63,7 @@ def _restore(page: Page) -> None:
 
 
 def _save(page: Page) -> None:
-    page.locator("#application-form > button[type=submit]").click()
+    page.locator("#application-form .form-actions button:not([name])").click()
 
 
 def test_typed_offline_sent_when_the_connection_returns(draft, live):
@@ -113,7 +115,7 @@ def test_typed_offline_survives_a_reload_and_is_sent_when_the_connection_returns
     )
     _restore(awa)
     awa.clock.install()
-    awa.goto(f"/applications/{application_id}")
+    awa.goto(f"/applications/{application_id}?part=all")
     expect(awa.locator("#summary")).to_have_value("Former vingt jeunes à la couture.")
     expect(status).to_have_attribute("data-state", "unsent")
 
@@ -139,7 +141,7 @@ def test_a_save_by_someone_else_meanwhile_is_a_conflict_not_an_overwrite(draft, 
     # Moussa, of the same association, saves the draft from his computer meanwhile.
     moussa = person("fr")
     log_in(moussa, live, *MOUSSA)
-    moussa.goto(f"/applications/{application_id}")
+    moussa.goto(f"/applications/{application_id}?part=all")
     moussa.fill("#title", "Le titre de Moussa")
     _save(moussa)
     expect(moussa.locator(".autosave-status")).to_have_attribute("data-state", "saved")
@@ -147,7 +149,7 @@ def test_a_save_by_someone_else_meanwhile_is_a_conflict_not_an_overwrite(draft, 
 
     _restore(awa)
     again = awa
-    again.goto(f"/applications/{application_id}")
+    again.goto(f"/applications/{application_id}?part=all")
     status = again.locator(".autosave-status")
     expect(status).to_have_attribute("data-state", "conflict")
     expect(status).to_contain_text("Quelqu’un d’autre a enregistré")
@@ -181,7 +183,7 @@ def test_typed_after_the_session_ended_is_back_and_saved_after_signing_in(draft,
     if "/tf-" in awa.url:
         awa.locator("#code").fill(two_factor_code(live, AWA[0]))
         awa.locator("#code").press("Enter")
-    awa.wait_for_url(f"**/applications/{application_id}")
+    awa.wait_for_url(f"**/applications/{application_id}?part=all")
     expect(awa.locator("#objectives")).to_have_value("Vingt jeunes formés, douze installés.")
     expect(awa.locator(".autosave-status")).to_have_attribute("data-state", "saved")
     live.screenshot(awa, JOURNEY, "signed in again, sent")
@@ -198,3 +200,36 @@ def test_enter_in_a_field_saves_and_adds_no_row(draft, live):
     assert _stored(live, application_id).locality == "Thiès"
     awa.locator("button[name=add_line]").press("Enter")  # the button itself adds a line
     expect(awa.locator("#budget_lines tbody tr")).to_have_count(2)
+
+
+def test_what_is_typed_in_a_part_goes_on_to_the_next_and_is_saved_from_there(draft, live):
+    """ "Save and continue" opens the next part at once; the changes go with the person
+    (kept on the device) and the next part's page sends them as it opens."""
+    awa, application_id = draft
+    awa.goto(f"/applications/{application_id}?part=project")
+    awa.fill("#title", "Atelier de couture à Thiès")
+    awa.locator("button[name=continue]").click()
+    awa.wait_for_url(f"**/applications/{application_id}?part=goals")
+    expect(awa.locator(".autosave-status")).to_have_attribute("data-state", "saved")
+    assert _stored(live, application_id).title == "Atelier de couture à Thiès"
+    assert _kept_on_device(awa) is None
+
+
+def test_a_refused_change_of_another_part_links_to_that_part(draft, live):
+    """A value the server refuses, sent from the next part's page, is not lost there: the
+    page says so and links to its part, where it is back in its field with the reason."""
+    awa, application_id = draft
+    awa.goto(f"/applications/{application_id}?part=project")
+    awa.fill("#duration_months", "douze")
+    awa.locator("button[name=continue]").click()
+    awa.wait_for_url(f"**/applications/{application_id}?part=goals")
+    status = awa.locator(".autosave-status")
+    expect(status).to_have_attribute("data-state", "refused")
+    live.screenshot(awa, JOURNEY, "refused in another part")
+    status.get_by_role("link", name="Ouvrir cette partie").click()
+    awa.wait_for_url(f"**/applications/{application_id}?part=project")
+    expect(awa.locator("#duration_months")).to_have_value("douze")
+    _save(awa)
+    expect(awa.locator("#duration_months-error")).to_be_visible()
+    live.screenshot(awa, JOURNEY, "refused value beside its field")
+    assert _stored(live, application_id).duration_months is None

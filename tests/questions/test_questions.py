@@ -170,7 +170,7 @@ def test_the_applicant_answers_without_javascript(world, call, login, built):
     district, workers, how_many, plan, services_ = built
     application = make_application(world, call)
     client = login(world.applicant)
-    page = client.get(f"/applications/{application.id}")
+    page = client.get(f"/applications/{application.id}?part=questions")
     assert "District sanitaire" in text_of(page)
     assert "Agents de santé communautaire" in text_of(page)
     vaccination, nutrition, _ = (o["value"] for o in services_.options)

@@ -75,8 +75,12 @@
      person; only their Save button then saves over it. */
   var deviceKey = "unsent-changes " + form.getAttribute("data-autosave");
   var edits = {};  // field or table name → edits the server has not confirmed
+  // Unsent changes kept on the device from another part of the form (its fields are not
+  // on this page): sent as they were kept, and kept until the server has them.
+  var elsewhere = {};  // field or table name → [[name, value], …]
   var timer = null, saving = false, again = false, renewed = false, asked = false;
-  var retryDelay = 0, currentVersion = null;
+  var retryDelay = 0, currentVersion = null, continueTo = null;
+  var here = window.location.pathname + window.location.search;
 
   function groupOf(name) { return name.split("-")[0]; }
 
@@ -95,21 +99,29 @@
   function changedValues() {
     var values = [];
     new FormData(form).forEach(function (value, name) {
-      if (edits[groupOf(name)]) { values.push([name, value]); }
+      if (edits[groupOf(name)] && !elsewhere[groupOf(name)]) { values.push([name, value]); }
+    });
+    Object.keys(elsewhere).forEach(function (group) {
+      if (edits[group]) { values = values.concat(elsewhere[group]); }
     });
     return values;
   }
 
-  function keepOnDevice() {
+  /* Returns whether the device holds the unsent changes. "handedOver": the person went on
+     to another part of the form, whose page sends them as soon as it opens. */
+  function keepOnDevice(handedOver) {
     try {
       if (Object.keys(edits).length) {
         window.localStorage.setItem(deviceKey, JSON.stringify({
-          version: form.elements.version.value, changed: Object.keys(edits), values: changedValues()
+          version: form.elements.version.value, changed: Object.keys(edits), values: changedValues(),
+          handedOver: !!handedOver
         }));
       } else {
         window.localStorage.removeItem(deviceKey);
       }
+      return true;
     } catch (unavailable) { /* no storage (private mode, full): the page still holds the text */ }
+    return false;
   }
 
   function setVersion(version) {
@@ -131,7 +143,7 @@
   function saved(body, sent) {
     asked = false;
     Object.keys(sent).forEach(function (name) {
-      if (edits[name] === sent[name]) { delete edits[name]; }
+      if (edits[name] === sent[name]) { delete edits[name]; delete elsewhere[name]; }
     });
     setVersion(body.version);
     retryDelay = 0;
@@ -140,10 +152,24 @@
     keepOnDevice();
     showStatus("saved", body.message);
     showSavedParts(body);
+    if (continueTo && !Object.keys(edits).length) { window.location.href = continueTo; }
   }
 
   function refused(code, body) {
+    continueTo = null;
     keepOnDevice();
+    if (body.where && body.where !== here && form.elements.part.value !== "all") {
+      // What needs attention is in another part of the form: a link opens it, where the
+      // kept changes are put back beside their reasons.
+      asked = false;
+      showStatus("refused", body.message);
+      var anchor = document.createElement("a");
+      anchor.href = body.where;
+      anchor.textContent = form.getAttribute("data-open-part");
+      status.appendChild(document.createTextNode(" "));
+      status.appendChild(anchor);
+      return;
+    }
     if (asked && code !== 409) {
       // The person pressed Save: show why next to each field, as the page does without script.
       asked = false;
@@ -156,6 +182,7 @@
 
   function unsent() {
     asked = false;
+    continueTo = null;
     keepOnDevice();
     showStatus("unsent", form.getAttribute("data-offline-message"));
     retryDelay = Math.min(retryDelay ? retryDelay * 2 : 5000, 60000);
@@ -164,6 +191,7 @@
   }
 
   function signedOut() {
+    continueTo = null;
     keepOnDevice();
     showStatus("expired", form.getAttribute("data-expired-message"),
       form.getAttribute("data-sign-in-url"));
@@ -255,22 +283,54 @@
      sent with the version they were typed on: if someone saved since, the server says
      so (a conflict) instead of being overwritten. */
   function restoreFromDevice() {
-    var kept = null;
+    var kept = null, handedOver = true;
     try { kept = JSON.parse(window.localStorage.getItem(deviceKey) || "null"); } catch (unreadable) { kept = null; }
     if (!kept || !kept.changed || !kept.changed.length) { return; }
-    kept.changed.forEach(function (group) { edits[group] = 1; clearGroup(group); });
-    kept.values.forEach(function (pair) { putBack(pair[0], pair[1]); });
+    kept.changed.forEach(function (group) {
+      edits[group] = 1;
+      if (form.querySelector("[name='" + group + "'], [name^='" + group + "-']")) {
+        clearGroup(group);
+        handedOver = false;
+      } else {
+        elsewhere[group] = [];
+      }
+    });
+    kept.values.forEach(function (pair) {
+      var group = groupOf(pair[0]);
+      if (elsewhere[group]) { elsewhere[group].push(pair); } else { putBack(pair[0], pair[1]); }
+    });
     form.elements.version.value = kept.version;
     totals();
-    showStatus("restored", form.getAttribute("data-restored-message"));
+    if (kept.handedOver && handedOver) {
+      showStatus("saving", form.getAttribute("data-handed-over-message"));
+    } else {
+      showStatus("restored", form.getAttribute("data-restored-message"));
+    }
     save();
   }
 
   form.addEventListener("submit", function (event) {
     // The Save button sends the changes in the background; without changes, or to see
     // why a save was refused next to the fields, the page is posted as without script.
+    // "Save and continue" goes on once they are saved (at once when nothing changed).
     var button = event.submitter;
     var state = status.getAttribute("data-state");
+    if (button && button.name === "continue" && state !== "refused") {
+      event.preventDefault();
+      continueTo = button.getAttribute("data-next");
+      // The changes go with the person: kept on the device, sent by the next part's page
+      // as it opens, so that they wait for one page, not for a save and then a page.
+      var handOver = button.hasAttribute("data-hand-over") && !currentVersion && !saving &&
+        navigator.onLine !== false;
+      if (!Object.keys(edits).length || (handOver && keepOnDevice(true))) {
+        window.location.href = continueTo;
+        return;
+      }
+      if (currentVersion) { setVersion(currentVersion); }
+      asked = true;
+      save();
+      return;
+    }
     if (!button || button.name || !Object.keys(edits).length || state === "refused") { return; }
     event.preventDefault();
     if (currentVersion) { setVersion(currentVersion); }
