@@ -56,4 +56,5 @@ def text_of(response) -> str:
     """The visible text of an HTML response, tags removed, spaces collapsed."""
     html = response.get_data(as_text=True)
     html = re.sub(r"<(script|style)[^>]*>.*?</\1>", " ", html, flags=re.S)
+    html = html.replace("\u2068", "").replace("\u2069", "")  # isolates: invisible
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)).strip()

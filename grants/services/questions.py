@@ -104,13 +104,23 @@ def shown(question: Question, values: Mapping[str, Any], by_key: Mapping[str, Qu
     return matches and shown(source, values, by_key)
 
 
+#: Unicode's first-strong isolate and its end: a label quoted in a sentence of the other
+#: direction (a French label in an Arabic hint) keeps its punctuation on its own side.
+#: Plain text, so that the sentence reads the same in a page, an error and an email.
+FIRST_STRONG_ISOLATE, POP_ISOLATE = "\u2068", "\u2069"
+
+
+def isolated_text(value: str) -> str:
+    return f"{FIRST_STRONG_ISOLATE}{value}{POP_ISOLATE}" if value else value
+
+
 def condition_text(question: Question, by_key: Mapping[str, Question], locale: str) -> str:
     """The sentence that says when a conditional question is asked."""
     source = by_key[question.condition_key]
     return _(
         "Asked only when “%(question)s” is answered “%(answer)s”.",
-        question=source.text("label", locale),
-        answer=answer_text(source, question.condition_value, locale),
+        question=isolated_text(source.text("label", locale)),
+        answer=isolated_text(answer_text(source, question.condition_value, locale)),
     )
 
 

@@ -393,3 +393,28 @@ def test_a_file_question_is_answered_with_the_documents_checks(world, call, logi
     application = db.session.get(Application, application.id)
     assert service.missing_answers(application) == []
     assert "carte.pdf" in text_of(client.get(f"/applications/{application.id}"))
+
+
+def test_a_french_label_quoted_in_an_arabic_hint_keeps_its_punctuation(world, call, login, built):
+    """The hint of a conditional question quotes another question's label: set apart
+    (first-strong isolate), the French label's question mark stays at its end, inside
+    the Arabic quotation marks, in the page and in the refusal alike."""
+    _, workers, how_many, _, _ = built
+    application = make_application(world, call)
+    world.applicant.locale = "ar"
+    client = login(world.applicant)
+    page = client.get(f"/applications/{application.id}?part=questions").text
+    quoted = "«\u2068Agents de santé communautaire impliqués ?\u2069»"
+    assert f"يُطرح فقط عندما تكون الإجابة عن {quoted}" in page
+    response = client.post(
+        f"/applications/{application.id}",
+        data={
+            "version": str(application.version),
+            "part": "questions",
+            workers.field_name: "no",
+            how_many.field_name: "12",
+        },
+    )
+    assert response.status_code == 422
+    assert quoted in response.text
+    assert _answers_of(application) == {}
