@@ -32,6 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.load import (  # noqa: E402
+    DRAFT_PART,
     ENDPOINTS,
     SECRET,
     Options,
@@ -147,7 +148,7 @@ def request_of(endpoint, clients, token_header, draft_path, meta):
     """A function making one request to ``endpoint`` (an autosave changes the summary)."""
     client = clients.get(endpoint.who)
     if endpoint.autosave:
-        page = client.get(draft_path)
+        page = client.get(draft_path + DRAFT_PART)
         values, _, version = draft_form(page.get_data())
         state = {"version": version, "n": 0}
 

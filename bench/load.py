@@ -459,6 +459,10 @@ class _Form(HTMLParser):
             self.select = None
 
 
+#: The part of a draft's form that holds the summary the saves change.
+DRAFT_PART = "?part=project"
+
+
 def draft_form(page: bytes) -> tuple[list[tuple[str, str]], str, int]:
     """The form's fields without CSRF token and version, the token, the version."""
     parser = _Form()
@@ -727,7 +731,7 @@ def count_queries(app, dataset: Dataset, people: dict, token: str) -> dict[str, 
                         response = client.get(path, headers=headers)
                         response.get_data()
                         return response
-                    page = client.get(path)
+                    page = client.get(path + DRAFT_PART)
                     values, _, version = draft_form(page.get_data())
                     data = dict(autosave_fields(values, "edit"), version=str(version))
                     statements[0] = 0
@@ -789,7 +793,7 @@ def _drafters(port, drafts: list[tuple[int, str, int]]) -> list[Drafter]:
         browser = Browser(port)
         browser.login(email, PASSWORD)
         first = next(d for d in drafts if d[1] == email)
-        status, _, page = browser.request("GET", f"/applications/{first[0]}")
+        status, _, page = browser.request("GET", f"/applications/{first[0]}{DRAFT_PART}")
         if status != 200:
             raise RuntimeError(f"{email} cannot open their draft ({status})")
         values, csrf, _ = draft_form(page)
@@ -814,7 +818,9 @@ def _settled_version(port: int, drafter: Drafter) -> int:
     read until two readings a moment apart agree."""
     seen = None
     for _ in range(25):
-        _, _, page = Browser(port).request("GET", drafter.path, headers={"Cookie": drafter.cookie})
+        _, _, page = Browser(port).request(
+            "GET", drafter.path + DRAFT_PART, headers={"Cookie": drafter.cookie}
+        )
         version = draft_form(page)[2]
         if version == seen:
             return version

@@ -351,9 +351,9 @@ def _already_saved(application: Application, form: ApplicationForm) -> bool:
 
 
 def _autosave(application: Application, form: ApplicationForm):
-    """The JavaScript enhancement's save: JSON in, a short status sentence out, with what
-    is still missing to submit. A refusal for a stale version says which version is
-    current, so that the person can save over it once they have been told."""
+    """The JavaScript enhancement's save: JSON in, a short status sentence out. A refusal
+    for a stale version says which version is current, so that the person can save over
+    it once they have been told; one for a field of another part says which part."""
     if not form.validate_on_submit():
         named = [name for name, field in form._fields.items() if field.errors]
         return jsonify(
@@ -371,27 +371,26 @@ def _autosave(application: Application, form: ApplicationForm):
         where = parts.link_to_part_with(application, list(refused.errors or {}))
         return jsonify(message=refused.message, where=where), refused.status
     db.session.flush()
-    checklist = service.checklist(current_user, application)
     return jsonify(
         version=application.version,
         message=_("Saved automatically at %(time)s.", time=format_time(utcnow(), "short")),
-        parts=_saved_parts(application, form, checklist),
-        ready=not checklist,
+        parts=_saved_parts(application, form),
     )
 
 
-def _saved_parts(application: Application, form: ApplicationForm, checklist) -> dict[str, str]:
+def _saved_parts(application: Application, form: ApplicationForm) -> dict[str, str]:
     """The parts of the page a save changes, rendered again: the budget's total and the
-    co-financing share only when the save carried the tables they are computed from."""
-    part = partial(get_template_attribute, "applications/_saved_parts.html")
-    shown = {"checklist-items": part("checklist")(checklist, parts.checklist_links(application))}
+    co-financing share, only when the save carried what they are computed from. (What
+    is missing to submit is read on the overview, which no save changes in place.)"""
     if isinstance(form, DraftFieldsForm) and "budget_currency" not in request.form.getlist(
         "changed"
     ):
-        return shown
-    shown["budget-total"] = part("budget_total")(application)
-    shown["cofinancing-share"] = part("cofinancing_share")(application)
-    return shown
+        return {}
+    part = partial(get_template_attribute, "applications/_saved_parts.html")
+    return {
+        "budget-total": part("budget_total")(application),
+        "cofinancing-share": part("cofinancing_share")(application),
+    }
 
 
 @blueprint.post("/applications/<int:application_id>/documents/<int:document_type_id>")

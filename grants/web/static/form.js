@@ -131,13 +131,11 @@
   }
 
   function showSavedParts(body) {
-    // What the save changed on the page (checklist, totals), rendered by the server.
+    // What the save changed on the page (the budget's totals), rendered by the server.
     Object.keys(body.parts || {}).forEach(function (id) {
       var part = document.getElementById(id);
       if (part) { part.innerHTML = body.parts[id]; }
     });
-    var submit = document.querySelector("form.submit-form button[type=submit]");
-    if (submit && typeof body.ready === "boolean") { submit.disabled = !body.ready; }
   }
 
   function saved(body, sent) {
