@@ -225,6 +225,7 @@ def test_a_refused_change_of_another_part_links_to_that_part(draft, live):
     awa.wait_for_url(f"**/applications/{application_id}?part=goals")
     status = awa.locator(".autosave-status")
     expect(status).to_have_attribute("data-state", "refused")
+    expect(status).to_contain_text("une saisie dans une autre partie du formulaire")
     live.screenshot(awa, JOURNEY, "refused in another part")
     status.get_by_role("link", name="Ouvrir cette partie").click()
     awa.wait_for_url(f"**/applications/{application_id}?part=project")

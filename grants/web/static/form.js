@@ -160,7 +160,7 @@
       // What needs attention is in another part of the form: a link opens it, where the
       // kept changes are put back beside their reasons.
       asked = false;
-      showStatus("refused", body.message);
+      showStatus("refused", form.getAttribute("data-elsewhere-message"));
       var anchor = document.createElement("a");
       anchor.href = body.where;
       anchor.textContent = form.getAttribute("data-open-part");
