@@ -98,6 +98,7 @@ KINDS: dict[str, Any] = {
     "request.closed": _l("Request for information closed"),
     "note.shared": _l("Note shared with evaluators or hidden again"),
     "application.message": _l("Message sent about an application"),
+    "application.duplicate_verdict": _l("Duplicate check recorded"),
     "application.reminded": _l("Reminder sent about an application"),
     "award.message": _l("Message sent about a grant"),
     "award.reminded": _l("Reminder sent about a grant"),

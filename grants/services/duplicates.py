@@ -41,6 +41,7 @@ from grants.models.duplicates import VERDICTS, DuplicateProfile, DuplicateVerdic
 from grants.models.history import HistoryEntry
 from grants.orm import utcnow
 from grants.roles import PROGRAMME_OFFICER
+from grants.services import audit
 from grants.services.errors import Forbidden, InvalidInput
 from grants.text_search import searchable
 
@@ -602,5 +603,12 @@ def record_verdict(
                 created_at=now,
             )
         )
+    audit.record(
+        person,
+        "application.duplicate_verdict",
+        ("application", application.id),
+        {"verdict": verdict, "other_reference": other.reference, "similarity": score},
+        note=comment,
+    )
     db.session.flush()
     return row

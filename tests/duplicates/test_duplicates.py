@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from grants.extensions import db
 from grants.models import Application, Award, HistoryEntry, Partner
+from grants.models.audit import AuditRow
 from grants.models.duplicates import DuplicateProfile, DuplicateVerdict
 from grants.roles import ADMIN, APPLICANT, EVALUATOR, FINANCE_OFFICER, PROGRAMME_OFFICER
 from grants.services import duplicates as service
@@ -136,6 +137,12 @@ def test_an_officer_records_a_verdict_kept_in_both_histories(world, pair, login,
     assert {entry.entity_id for entry in entries} == {first.id, second.id}
     assert all("Same well, same village." in entry.comment for entry in entries)
     assert all(entry.actor_id == world.officer.id for entry in entries)
+    audited = db.session.scalar(
+        select(AuditRow).where(AuditRow.kind == "application.duplicate_verdict")
+    )
+    assert (audited.record_id, audited.actor_id) == (first.id, world.officer.id)
+    assert audited.changes["verdict"] == verdict and audited.note == "Same well, same village."
+    assert audited.changes["other_reference"] == second.reference
     page = officer.get(f"/applications/{second.id}").get_data(as_text=True)
     label = "Recorded as a duplicate" if verdict == "duplicate" else "Recorded as not a duplicate"
     assert label in page and "Same well, same village." in page
@@ -158,6 +165,10 @@ def test_a_second_verdict_replaces_the_first_and_both_stay_in_the_history(world,
 
 
 def _nothing_written() -> tuple[int, int]:
+    audited = db.session.scalar(
+        select(func.count(AuditRow.id)).where(AuditRow.kind == "application.duplicate_verdict")
+    )
+    assert audited == 0
     return (
         db.session.scalar(select(func.count(DuplicateVerdict.id))),
         db.session.scalar(
