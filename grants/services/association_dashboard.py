@@ -1,9 +1,9 @@
 """An association's dashboard: its applications and grants on a timeline, and what is
 due next. Members see their own association only (staff may read any, as its page).
 
-Four queries of a few columns each, whatever the number of applications: the
+At most four queries of a few columns each, whatever the number of applications: the
 applications (the most recent ``LANES``), their awards, the awards' reports and paid
-tranches.
+tranches (the last three only when there is something to ask about).
 """
 
 from __future__ import annotations
@@ -106,6 +106,11 @@ def _day(moment: datetime | date | None) -> date | None:
     return to_user_timezone(moment).date()
 
 
+def _rows(ids: list[int], statement) -> list:
+    """The statement's rows, or none without asking when it is about no record."""
+    return db.session.execute(statement).all() if ids else []
+
+
 def timeline(association: Association, now: datetime | None = None) -> Timeline:
     now = now or utcnow()
     today = _day(now)
@@ -150,11 +155,13 @@ def timeline(association: Association, now: datetime | None = None) -> Timeline:
                 add(row.id, row.closes_at, _("Deadline of the call"), state, "deadline", False)
 
     ids = list(lane_of)
-    awards = db.session.execute(
+    # Most associations have no grant yet: what has no award asks nothing of the database.
+    awards = _rows(
+        ids,
         select(
             Award.id, Award.application_id, Award.state, Award.offered_at, Award.accepted_at
-        ).where(Award.association_id == association.id, Award.application_id.in_(ids))
-    ).all()
+        ).where(Award.association_id == association.id, Award.application_id.in_(ids)),
+    )
     application_of = {award.id: award.application_id for award in awards}
     for award in awards:
         state = state_label("award", award.state)
@@ -167,11 +174,12 @@ def timeline(association: Association, now: datetime | None = None) -> Timeline:
             add(award.application_id, award.accepted_at, _("Grant accepted"), state, "award", True)
 
     award_ids = list(application_of)
-    reports = db.session.execute(
+    reports = _rows(
+        award_ids,
         select(Report.award_id, Report.kind, Report.due_date, Report.state, Report.submitted_at)
         .where(Report.award_id.in_(award_ids))
-        .order_by(Report.due_date)
-    ).all()
+        .order_by(Report.due_date),
+    )
     ends: dict[int, date] = {}
     for report in reports:
         application_id = application_of[report.award_id]
@@ -180,11 +188,12 @@ def timeline(association: Association, now: datetime | None = None) -> Timeline:
         state = state_label("report", report.state)
         add(application_id, report.due_date, what, state, "report", done)
         ends[application_id] = max(report.due_date, ends.get(application_id, report.due_date))
-    tranches = db.session.execute(
+    tranches = _rows(
+        award_ids,
         select(Tranche.award_id, Tranche.position, Tranche.payment_date, Tranche.paid_at).where(
             Tranche.award_id.in_(award_ids), Tranche.state == "paid"
-        )
-    ).all()
+        ),
+    )
     for tranche in tranches:
         add(
             application_of[tranche.award_id],
