@@ -132,24 +132,34 @@ def deadline(call) -> str:
     return zoned_moment_text(call.closes_at, get_locale(), zone)
 
 
-def _unread() -> int:
+def _header_counts() -> tuple[int, int, int]:
+    """The header's badges, asked in one statement: unread notifications, reviews to do
+    (of evaluators only) and unread messages. Every page of a signed-in person shows
+    them, and three round trips cost more than the counting."""
     from flask_security import current_user
-
-    from notifications.outbox import unread_count
-
-    return unread_count(current_user.id) if current_user.is_authenticated else 0
-
-
-def _reviews_to_do() -> int:
-    """The header's count of reviews to do: asked only of evaluators."""
-    from flask_security import current_user
+    from sqlalchemy import literal, select
 
     from grants.roles import EVALUATOR
-    from grants.services.evaluation import reviews_to_do
+    from grants.services.conversations import unread_count_statement
+    from grants.services.evaluation import reviews_to_do_statement
+    from notifications.outbox import unread_statement
 
-    if not current_user.is_authenticated or not current_user.has_role(EVALUATOR):
-        return 0
-    return reviews_to_do(current_user.id)
+    if not current_user.is_authenticated:
+        return 0, 0, 0
+    person = current_user._get_current_object()
+    to_do = (
+        reviews_to_do_statement(person.id).scalar_subquery()
+        if EVALUATOR in person.role_names
+        else literal(0)
+    )
+    unread, reviews, messages = db.session.execute(
+        select(
+            unread_statement(person.id).scalar_subquery(),
+            to_do,
+            unread_count_statement(person).scalar_subquery(),
+        )
+    ).one()
+    return unread or 0, reviews or 0, messages or 0
 
 
 def page_url(page: int) -> str:
@@ -244,8 +254,7 @@ def register_web(app: Flask) -> None:
         recommendation_label=_kept_words(lambda value: RECOMMENDATION_LABELS.get(value, value)),
         sector_label=_kept_words(lambda sector: SECTOR_LABELS.get(sector, sector)),
         role_label=role_label,
-        unread_notifications=_unread,
-        reviews_to_do=_reviews_to_do,
+        header_counts=_header_counts,
         report_kind_label=_kept_words(lambda kind: REPORT_KIND_LABELS.get(kind, kind)),
         ledger_kind_label=_kept_words(lambda kind: LEDGER_KIND_LABELS.get(kind, kind)),
         person_name=_person_name,
