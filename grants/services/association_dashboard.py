@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import cache
 
 from babel.dates import format_skeleton
 from flask_babel import get_locale, to_user_timezone
@@ -138,6 +139,8 @@ def timeline(association: Association, now: datetime | None = None) -> Timeline:
         for row in applications
     }
     events: list[Event] = []
+    # Twenty lanes share a few states: each state's words are translated once.
+    words = cache(state_label)
 
     def add(application_id: int, when, what: str, state: str, kind: str, done: bool) -> None:
         day = _day(when)
@@ -147,7 +150,7 @@ def timeline(association: Association, now: datetime | None = None) -> Timeline:
             )
 
     for row in applications:
-        state = state_label("application", row.state)
+        state = words("application", row.state)
         if row.submitted_at:
             add(row.id, row.submitted_at, _("Application submitted"), state, "submitted", True)
         elif row.state in ("draft", "proposal_draft") and row.call_state == "open":
@@ -164,7 +167,7 @@ def timeline(association: Association, now: datetime | None = None) -> Timeline:
     )
     application_of = {award.id: award.application_id for award in awards}
     for award in awards:
-        state = state_label("award", award.state)
+        state = words("award", award.state)
         add(award.application_id, award.offered_at, _("Grant offered"), state, "award", True)
         if award.state == "offered":
             add(
@@ -185,7 +188,7 @@ def timeline(association: Association, now: datetime | None = None) -> Timeline:
         application_id = application_of[report.award_id]
         what = _("Interim report due") if report.kind == "interim" else _("Final report due")
         done = report.submitted_at is not None and report.state != "changes_requested"
-        state = state_label("report", report.state)
+        state = words("report", report.state)
         add(application_id, report.due_date, what, state, "report", done)
         ends[application_id] = max(report.due_date, ends.get(application_id, report.due_date))
     tranches = _rows(
