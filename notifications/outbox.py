@@ -436,12 +436,16 @@ def send_digests(now: datetime | None = None, hour: int | None = None) -> int:
 
 
 def unread_count(user_id: int) -> int:
-    return db.session.scalar(
-        select(func.count(Notification.id)).where(
-            Notification.recipient_id == user_id,
-            Notification.channel == "in_app",
-            Notification.read_at.is_(None),
-        )
+    return db.session.scalar(unread_statement(user_id))
+
+
+def unread_statement(user_id: int):
+    """The count of the person's unread in-app notifications, as a statement: the page
+    header asks it together with its other counts."""
+    return select(func.count(Notification.id)).where(
+        Notification.recipient_id == user_id,
+        Notification.channel == "in_app",
+        Notification.read_at.is_(None),
     )
 
 

@@ -1,15 +1,16 @@
 """An association's dashboard: its applications and grants on a timeline, and what is
 due next. Members see their own association only (staff may read any, as its page).
 
-Four queries of a few columns each, whatever the number of applications: the
+At most four queries of a few columns each, whatever the number of applications: the
 applications (the most recent ``LANES``), their awards, the awards' reports and paid
-tranches.
+tranches (the last three only when there is something to ask about).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import cache
 
 from babel.dates import format_skeleton
 from flask_babel import get_locale, to_user_timezone
@@ -106,6 +107,11 @@ def _day(moment: datetime | date | None) -> date | None:
     return to_user_timezone(moment).date()
 
 
+def _rows(ids: list[int], statement) -> list:
+    """The statement's rows, or none without asking when it is about no record."""
+    return db.session.execute(statement).all() if ids else []
+
+
 def timeline(association: Association, now: datetime | None = None) -> Timeline:
     now = now or utcnow()
     today = _day(now)
@@ -133,6 +139,8 @@ def timeline(association: Association, now: datetime | None = None) -> Timeline:
         for row in applications
     }
     events: list[Event] = []
+    # Twenty lanes share a few states: each state's words are translated once.
+    words = cache(state_label)
 
     def add(application_id: int, when, what: str, state: str, kind: str, done: bool) -> None:
         day = _day(when)
@@ -142,7 +150,7 @@ def timeline(association: Association, now: datetime | None = None) -> Timeline:
             )
 
     for row in applications:
-        state = state_label("application", row.state)
+        state = words("application", row.state)
         if row.submitted_at:
             add(row.id, row.submitted_at, _("Application submitted"), state, "submitted", True)
         elif row.state in ("draft", "proposal_draft") and row.call_state == "open":
@@ -150,14 +158,16 @@ def timeline(association: Association, now: datetime | None = None) -> Timeline:
                 add(row.id, row.closes_at, _("Deadline of the call"), state, "deadline", False)
 
     ids = list(lane_of)
-    awards = db.session.execute(
+    # Most associations have no grant yet: what has no award asks nothing of the database.
+    awards = _rows(
+        ids,
         select(
             Award.id, Award.application_id, Award.state, Award.offered_at, Award.accepted_at
-        ).where(Award.association_id == association.id, Award.application_id.in_(ids))
-    ).all()
+        ).where(Award.association_id == association.id, Award.application_id.in_(ids)),
+    )
     application_of = {award.id: award.application_id for award in awards}
     for award in awards:
-        state = state_label("award", award.state)
+        state = words("award", award.state)
         add(award.application_id, award.offered_at, _("Grant offered"), state, "award", True)
         if award.state == "offered":
             add(
@@ -167,24 +177,26 @@ def timeline(association: Association, now: datetime | None = None) -> Timeline:
             add(award.application_id, award.accepted_at, _("Grant accepted"), state, "award", True)
 
     award_ids = list(application_of)
-    reports = db.session.execute(
+    reports = _rows(
+        award_ids,
         select(Report.award_id, Report.kind, Report.due_date, Report.state, Report.submitted_at)
         .where(Report.award_id.in_(award_ids))
-        .order_by(Report.due_date)
-    ).all()
+        .order_by(Report.due_date),
+    )
     ends: dict[int, date] = {}
     for report in reports:
         application_id = application_of[report.award_id]
         what = _("Interim report due") if report.kind == "interim" else _("Final report due")
         done = report.submitted_at is not None and report.state != "changes_requested"
-        state = state_label("report", report.state)
+        state = words("report", report.state)
         add(application_id, report.due_date, what, state, "report", done)
         ends[application_id] = max(report.due_date, ends.get(application_id, report.due_date))
-    tranches = db.session.execute(
+    tranches = _rows(
+        award_ids,
         select(Tranche.award_id, Tranche.position, Tranche.payment_date, Tranche.paid_at).where(
             Tranche.award_id.in_(award_ids), Tranche.state == "paid"
-        )
-    ).all()
+        ),
+    )
     for tranche in tranches:
         add(
             application_of[tranche.award_id],

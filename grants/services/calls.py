@@ -25,14 +25,15 @@ from grants.services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from workflows.call import CallLifecycle, grant_limit_problems
 
 
-def open_calls(page: int = 1, per_page: int = 20):
-    """Open calls whose deadline has not passed, the soonest deadline first."""
+def open_calls(page: int = 1, per_page: int = 20, count: bool = True):
+    """Open calls whose deadline has not passed, the soonest deadline first; counted
+    only when ``count`` (a list without pages, like the home page's, needs no total)."""
     statement = (
         select(Call)
         .where(Call.state == "open", Call.closes_at > utcnow())
         .order_by(Call.closes_at, Call.id)
     )
-    return db.paginate(statement, page=page, per_page=per_page, error_out=False)
+    return db.paginate(statement, page=page, per_page=per_page, error_out=False, count=count)
 
 
 def calls_run_by(user: User, limit: int = 20) -> list[Call]:

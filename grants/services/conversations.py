@@ -218,8 +218,14 @@ def _unread_statement(person: User):
 
 def unread_count(person: User) -> int:
     """Unread messages for the header, counted up to ``UNREAD_CAP``."""
+    return db.session.scalar(unread_count_statement(person)) or 0
+
+
+def unread_count_statement(person: User):
+    """The count of ``unread_count`` as a statement, for the page header to ask with its
+    other counts."""
     capped = _unread_statement(person).limit(UNREAD_CAP).subquery()
-    return db.session.scalar(select(func.count()).select_from(capped)) or 0
+    return select(func.count()).select_from(capped)
 
 
 def unread_by_thread(person: User, thread_ids: Iterable[int]) -> dict[int, int]:

@@ -419,12 +419,15 @@ def still_in_review(call_id: int) -> int:
 
 
 def reviews_to_do(evaluator_id: int) -> int:
-    """How many of the evaluator's reviews still wait for scores (one count query, for
-    the header of every page)."""
-    return db.session.scalar(
-        select(func.count(Review.id)).where(
-            Review.evaluator_id == evaluator_id, Review.state == "assigned"
-        )
+    """How many of the evaluator's reviews still wait for scores."""
+    return db.session.scalar(reviews_to_do_statement(evaluator_id))
+
+
+def reviews_to_do_statement(evaluator_id: int):
+    """The count of the evaluator's reviews waiting for scores, as a statement: the page
+    header asks it together with its other counts."""
+    return select(func.count(Review.id)).where(
+        Review.evaluator_id == evaluator_id, Review.state == "assigned"
     )
 
 

@@ -1,19 +1,20 @@
 """Screening: the officers' list of a call's applications and the eligibility checks.
 
-The list is one query for the page (associations joined, lines and co-financing loaded
-in one more each), whatever the number of applications.
+The list is one query for the page's rows (associations joined), one for the count of
+all that match and one for the rows' co-financing shares, whatever the number of
+applications.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from math import ceil
 from typing import Any
 
 from flask_babel import format_decimal, get_locale
 from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import joinedload, lazyload, load_only
 
 from grants.extensions import db
 from grants.i18n import reader_moment
@@ -70,20 +71,55 @@ class Filters:
         )
 
 
-#: What a screening row shows of an application.
+#: What a screening row shows: its columns, read as plain rows. The page is thrown away
+#: once drawn, so tracking 25 applications and their associations as objects (each
+#: unloaded column given a loader, everything expired again at the commit) was work for
+#: nothing.
 LISTED = (
-    Application.call_id,
-    Application.association_id,
+    Application.id,
     Application.reference,
     Application.country,
     Application.state,
     Application.amount_requested,
-    Application.budget_currency,
+    Association.name.label("association_name"),
+    Association.state.label("association_state"),
 )
 
 
-def applications_of_call(call: Call, filters: Filters, per_page: int = 25):
-    statement = select(Application).where(
+@dataclass(frozen=True)
+class ScreeningPage:
+    """A page of the list: its rows, the count of all that match, and what the pager
+    asks (as Flask-SQLAlchemy's pages answer it)."""
+
+    items: list[Any]
+    page: int
+    per_page: int
+    total: int
+    cofinancing_shares: dict[int, Decimal]
+
+    @property
+    def pages(self) -> int:
+        return ceil(self.total / self.per_page) if self.total else 0
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def prev_num(self) -> int | None:
+        return self.page - 1 if self.has_prev else None
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def next_num(self) -> int | None:
+        return self.page + 1 if self.has_next else None
+
+
+def applications_of_call(call: Call, filters: Filters, per_page: int = 25) -> ScreeningPage:
+    statement = select(Application.id).where(
         Application.call_id == call.id, Application.state != "draft"
     )
     joined = filters.verified or filters.query or filters.sort == "association"
@@ -114,27 +150,24 @@ def applications_of_call(call: Call, filters: Filters, per_page: int = 25):
         )
     # Counted over the ids, joined to the associations only when a filter needs them:
     # PostgreSQL then counts from the (call, state) index without reading the rows.
-    total = db.session.scalar(
-        select(func.count()).select_from(
-            statement.with_only_columns(Application.id, maintain_column_froms=True).subquery()
-        )
-    )
+    total = db.session.scalar(select(func.count()).select_from(statement.subquery())) or 0
     column = SORTS[filters.sort]
     order = column.desc() if filters.descending else column.asc()
-    # The page's one call is in the session already: joining it to every row would have
-    # the driver decode its JSON texts 25 times. The rows show the association's name
-    # and state only, and their texts not at all.
-    statement = statement.order_by(order.nulls_last(), Application.id).options(
-        lazyload(Application.call),
-        joinedload(Application.association).load_only(Association.name, Association.state),
-        load_only(*LISTED),
+    rows = statement.with_only_columns(*LISTED, maintain_column_froms=True)
+    if not joined:
+        rows = rows.join_from(Application, Association, Application.association)
+    items = db.session.execute(
+        rows.order_by(order.nulls_last(), Application.id)
+        .limit(per_page)
+        .offset((filters.page - 1) * per_page)
+    ).all()
+    return ScreeningPage(
+        items=items,
+        page=filters.page,
+        per_page=per_page,
+        total=total,
+        cofinancing_shares=_cofinancing_shares([row.id for row in items]),
     )
-    page = db.paginate(
-        statement, page=filters.page, per_page=per_page, error_out=False, count=False
-    )
-    page.total = total
-    page.cofinancing_shares = _cofinancing_shares([a.id for a in page.items])
-    return page
 
 
 def _sums() -> tuple[Any, Any]:

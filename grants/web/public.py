@@ -27,7 +27,7 @@ blueprint = Blueprint("public", __name__)
 
 @blueprint.get("/")
 def home():
-    context: dict = {"calls": call_service.open_calls(per_page=5)}
+    context: dict = {"calls": call_service.open_calls(per_page=5, count=False)}
     if current_user.is_authenticated:
         roles = current_user.role_names
         context.update(

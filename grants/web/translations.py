@@ -15,6 +15,8 @@ from typing import Any
 from flask import Flask
 from flask.globals import _cv_app
 from flask_babel import get_locale, get_translations
+from jinja2 import pass_context
+from markupsafe import Markup
 
 
 def _babel_state() -> tuple[Any, Any]:
@@ -61,3 +63,17 @@ def install(app: Flask) -> None:
         npgettext=lambda c, s, p, n: request_translations().unpgettext(c, s, p, n),
         newstyle=True,
     )
+    app.jinja_env.globals.update(_=_template_gettext, gettext=_template_gettext)
+
+
+@pass_context
+def _template_gettext(context: Any, string: str, **variables: Any) -> str:
+    """``_()`` in a template, as Jinja's own does it (escaped, then formatted with its
+    variables) without its three indirections: a page asks for a hundred words. A text
+    with no variable and no "%" is left as it is, which formatting would also do."""
+    text = request_translations().ugettext(string)
+    if context.eval_ctx.autoescape:
+        text = Markup(text)
+    if variables or "%" in text:
+        return text % variables
+    return text
