@@ -26,7 +26,7 @@ from flask import current_app, request, url_for
 from flask_smorest import Blueprint
 from marshmallow import Schema
 from sqlalchemy import Select, func, select
-from sqlalchemy.orm import defer, selectinload
+from sqlalchemy.orm import defer, lazyload, selectinload
 
 from grants import policy
 from grants.api.auth import authenticate
@@ -54,7 +54,7 @@ from grants.models.accounts import User
 from grants.models.applications import Application
 from grants.models.associations import Association
 from grants.models.awards import Award, Report, Tranche
-from grants.models.calls import Call, DocumentType
+from grants.models.calls import Call
 from grants.models.questions import Answer
 from grants.models.reviews import Review
 from grants.numbers import MACHINE, NumberRefused, read_number
@@ -62,7 +62,6 @@ from grants.policy import Visibility
 from grants.services import actions
 from grants.services.errors import Conflict, InvalidInput
 from grants.services.workflow import allowed_for_many, history_of
-from workflows.application import ApplicationLifecycle
 
 blueprint = Blueprint("api", __name__, description="Resources of the programme")
 
@@ -151,6 +150,25 @@ CALL_TEXTS = (
     "report_schedule",
 )
 
+#: What an application's representation shows, for a page or one application. What the
+#: guards read is loaded by ``allowed_for_many`` for the records whose guards will run
+#: for the person asking (an officer's page reads no documents, and reviews only where a
+#: review starts or ends).
+APPLICATION_OPTIONS = (
+    # The page's calls in one query of their own, without their texts and schedules:
+    # JSON decoded for every call of the page (a page often spans 25 calls) and shown by
+    # no application.
+    selectinload(Application.call).options(*(defer(getattr(Call, name)) for name in CALL_TEXTS)),
+    # Read by the submission's guards only, loaded with them when they run.
+    lazyload(Application.association),
+    selectinload(Application.budget_lines).lazyload("*"),
+    selectinload(Application.cofinancing).lazyload("*"),
+    selectinload(Application.partners),
+    selectinload(Application.team),
+    # The key of each answer's question, in the same query.
+    selectinload(Application.answers).joinedload(Answer.question),
+)
+
 COLLECTIONS = (
     Collection(
         "calls",
@@ -188,23 +206,7 @@ COLLECTIONS = (
             "sector": lambda s, v: s.where(Application.sector == v),
         },
         updated=Application.updated_at,
-        options=(
-            # The page's calls in one query of their own, with what the guards read of
-            # them: not their texts and schedules, JSON decoded for every call of the
-            # page (a page often spans 25 calls) and shown by no application.
-            selectinload(Application.call)
-            .options(*(defer(getattr(Call, name)) for name in CALL_TEXTS))
-            .selectinload(Call.document_types)
-            .options(defer(DocumentType.help), defer(DocumentType.allowed_kinds)),
-            *(
-                selectinload(getattr(Application, name)).lazyload("*")
-                for name in ApplicationLifecycle.reads
-            ),
-            # What the representation shows besides.
-            selectinload(Application.partners),
-            selectinload(Application.team),
-            selectinload(Application.answers).selectinload(Answer.question),
-        ),
+        options=APPLICATION_OPTIONS,
     ),
     Collection(
         "reviews",
