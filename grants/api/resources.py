@@ -29,6 +29,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import defer, lazyload, selectinload
 
 from grants import policy
+from grants.api import representation
 from grants.api.auth import authenticate
 from grants.api.schemas import (
     EXACT_TOTAL,
@@ -272,7 +273,7 @@ def with_options(records: list[Any], person: User, lifecycle: bool) -> list[Any]
     if lifecycle and records:
         options = allowed_for_many(records, person)
         for record in records:
-            record.api_options = [vars(o) for o in options[record.id]]
+            record.api_options = [representation.option(o) for o in options[record.id]]
     return records
 
 
