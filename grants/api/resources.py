@@ -26,7 +26,7 @@ from flask import current_app, request, url_for
 from flask_smorest import Blueprint
 from marshmallow import Schema
 from sqlalchemy import Select, func, select
-from sqlalchemy.orm import defer, lazyload, selectinload
+from sqlalchemy.orm import lazyload, selectinload
 
 from grants import policy
 from grants.api import representation
@@ -140,27 +140,14 @@ def _call_of(model):
     return apply
 
 
-#: What an application's representation and guards never read of its call.
-CALL_TEXTS = (
-    "title",
-    "description",
-    "countries",
-    "sdg_targets",
-    "indicators",
-    "tranche_schedule",
-    "report_schedule",
-)
-
-#: What an application's representation shows, for a page or one application. What the
+#: What a page of applications shows, a query per relationship. What the
 #: guards read is loaded by ``allowed_for_many`` for the records whose guards will run
 #: for the person asking (an officer's page reads no documents, and reviews only where a
 #: review starts or ends).
 APPLICATION_OPTIONS = (
-    # The page's calls in one query of their own, without their texts and schedules:
-    # JSON decoded for every call of the page (a page often spans 25 calls) and shown by
-    # no application.
-    selectinload(Application.call).options(*(defer(getattr(Call, name)) for name in CALL_TEXTS)),
-    # Read by the submission's guards only, loaded with them when they run.
+    # Read by guards only (the call's state and deadline, the association's record):
+    # loaded with them, for the records whose guards run.
+    lazyload(Application.call),
     lazyload(Application.association),
     selectinload(Application.budget_lines).lazyload("*"),
     selectinload(Application.cofinancing).lazyload("*"),

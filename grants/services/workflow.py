@@ -19,8 +19,8 @@ from typing import Any
 from blinker import Namespace
 from flask import current_app
 from sqlalchemy import inspect, select
-from sqlalchemy.orm import lazyload, selectinload
-from sqlalchemy.orm.attributes import flag_modified
+from sqlalchemy.orm import lazyload
+from sqlalchemy.orm.attributes import flag_modified, set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from grants import text_limits as limits
@@ -248,24 +248,10 @@ def load_paths(wanted: list[tuple[Any, Iterable[str]]]) -> None:
             by_first.setdefault(first, []).append((record, rest))
     if not by_first:
         return
-    missing: dict[int, set[str]] = {}
-    records: dict[int, Any] = {}
     for first, pairs in by_first.items():
-        for record, _rest in pairs:
-            if first in inspect(record).unloaded:
-                missing.setdefault(id(record), set()).add(first)
-                records[id(record)] = record
-    if missing:
-        model = type(next(iter(records.values())))
-        names = sorted(set().union(*missing.values()))
-        db.session.scalars(
-            select(model)
-            .where(model.id.in_(sorted({record.id for record in records.values()})))
-            .options(
-                lazyload("*"),  # the records are loaded already: only what is missing
-                *(selectinload(getattr(model, name)).lazyload("*") for name in names),
-            )
-        ).all()
+        unloaded = {id(record): record for record, _ in pairs if first in inspect(record).unloaded}
+        if unloaded:
+            _load_relationship(list(unloaded.values()), first)
     deeper: list[tuple[Any, list[str]]] = []
     for first, pairs in by_first.items():
         for record, rest in pairs:
@@ -282,6 +268,33 @@ def load_paths(wanted: list[tuple[Any, Iterable[str]]]) -> None:
             by_model.setdefault(type(item), []).append((item, paths))
         for group in by_model.values():
             load_paths(group)
+
+
+def _load_relationship(records: list[Any], name: str) -> None:
+    """One query for the relationship ``name`` of ``records`` (of one model), set on each
+    as if it had been loaded with it; what hangs from the related rows stays unloaded."""
+    mapper = inspect(type(records[0]))
+    relationship = mapper.relationships[name]
+    [(local, remote)] = relationship.local_remote_pairs
+    key = mapper.get_property_by_column(local).key
+    target = relationship.mapper
+    column = getattr(target.class_, target.get_property_by_column(remote).key)
+    statement = (
+        select(target.class_)
+        .where(column.in_(sorted({getattr(record, key) for record in records} - {None})))
+        .options(lazyload("*"))
+    )
+    if relationship.order_by:
+        statement = statement.order_by(*relationship.order_by)
+    found: dict[Any, list[Any]] = {}
+    for item in db.session.scalars(statement):
+        found.setdefault(getattr(item, column.key), []).append(item)
+    for record in records:
+        items = found.get(getattr(record, key), [])
+        if relationship.uselist:
+            set_committed_value(record, name, items)
+        else:
+            set_committed_value(record, name, items[0] if items else None)
 
 
 def history_of(entity: Any) -> list[HistoryEntry]:
