@@ -10,8 +10,11 @@ applications with every part filled, so they cannot drift apart.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
+
+from workflows.sentences import Sentence
 
 CENT = Decimal("0.01")
 
@@ -24,13 +27,28 @@ def amount(value: Decimal | None) -> str | None:
     return format(number.quantize(CENT) if number.is_finite() else number, "f")
 
 
-def option(option: Any) -> dict[str, Any]:
+class Texts:
+    """Sentences in the reader's language, each sentence without values translated once
+    for a page: the same refusal or next step is read on most of its records."""
+
+    def __init__(self) -> None:
+        self.known: dict[str, str] = {}
+
+    def __call__(self, sentence: Any) -> str:
+        if type(sentence) is not Sentence or sentence.values:
+            return str(sentence)
+        if sentence.message not in self.known:
+            self.known[sentence.message] = str(sentence)
+        return self.known[sentence.message]
+
+
+def option(option: Any, texts: Callable[[Any], str] = str) -> dict[str, Any]:
     """One allowed transition, as ``OptionSchema`` declares it, its reasons in the
     reader's language."""
     return {
         "name": option.name,
         "allowed": option.allowed,
-        "reasons": [str(reason) for reason in option.reasons],
+        "reasons": [texts(reason) for reason in option.reasons],
         "status": option.status,
         "comment_required": option.comment_required,
         "requires": list(option.requires),
@@ -39,9 +57,14 @@ def option(option: Any) -> dict[str, Any]:
     }
 
 
-def next_step(record: Any) -> str | None:
+def next_step(record: Any, texts: Callable[[Any], str] = str) -> str | None:
+    """What comes next from the record's state; written with its options when it has
+    them (``api_next_step``: the state it was written for, and the text)."""
+    written = vars(record).get("api_next_step")
+    if written is not None and written[0] == record.state:
+        return written[1]
     step = type(record).lifecycle.next_steps.get(record.state)
-    return str(step) if step is not None else None
+    return texts(step) if step is not None else None
 
 
 def _text(value: Any) -> str | None:

@@ -259,8 +259,10 @@ def etag_of(record: Any) -> dict[str, str]:
 def with_options(records: list[Any], person: User, lifecycle: bool) -> list[Any]:
     if lifecycle and records:
         options = allowed_for_many(records, person)
+        texts = representation.Texts()
         for record in records:
-            record.api_options = [representation.option(o) for o in options[record.id]]
+            record.api_options = [representation.option(o, texts) for o in options[record.id]]
+            record.api_next_step = (record.state, representation.next_step(record, texts))
     return records
 
 

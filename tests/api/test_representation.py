@@ -57,6 +57,7 @@ def test_the_representation_is_what_the_schema_declares(world, client):
             written = schema.dump(record)
             declared = Schema.dump(schema, record)
             assert written == declared
+            assert written["next_step"] == str(record.lifecycle.next_steps[record.state])
             assert list(written) == list(declared)
         assert written["allowed_transitions"] and written["answers"] == {}
         options = allowed_transitions(application, world.officer)
