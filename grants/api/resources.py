@@ -149,8 +149,8 @@ APPLICATION_OPTIONS = (
     # loaded with them, for the records whose guards run.
     lazyload(Application.call),
     lazyload(Application.association),
-    selectinload(Application.budget_lines).lazyload("*"),
-    selectinload(Application.cofinancing).lazyload("*"),
+    selectinload(Application.budget_lines),
+    selectinload(Application.cofinancing),
     selectinload(Application.partners),
     selectinload(Application.team),
     # The key of each answer's question, in the same query.
