@@ -238,9 +238,9 @@ def _load_what_guards_read(entities: list[Any]) -> None:
 
 
 def load_paths(wanted: list[tuple[Any, Iterable[str]]]) -> None:
-    """Load what each record needs (``reading``'s paths: "reviews", "call.document_types")
-    and has not loaded yet: per step of the paths, one query for the records that miss it.
-    Only the relationships named are loaded: what hangs from them stays unloaded."""
+    """Load what each record (all of one kind) needs and has not loaded yet, given as
+    ``reading``'s paths ("reviews", "call.document_types"): one query per relationship
+    for every record that misses it. What hangs from the rows loaded stays unloaded."""
     by_first: dict[str, list[tuple[Any, str]]] = {}
     for record, paths in wanted:
         for path in paths:
@@ -271,8 +271,8 @@ def load_paths(wanted: list[tuple[Any, Iterable[str]]]) -> None:
 
 
 def _load_relationship(records: list[Any], name: str) -> None:
-    """One query for the relationship ``name`` of ``records`` (of one model), set on each
-    as if it had been loaded with it; what hangs from the related rows stays unloaded."""
+    """One query for the relationship ``name`` of ``records`` (of one model; a
+    relationship on one foreign key), set on each as if it had been loaded with it."""
     mapper = inspect(type(records[0]))
     relationship = mapper.relationships[name]
     [(local, remote)] = relationship.local_remote_pairs
