@@ -119,3 +119,25 @@ def test_the_anonymisation_page_costs_the_same_whatever_the_person_wrote(world, 
     for _ in range(10):
         make_application(world, call)
     assert cost_of(admin, path) == few
+
+
+def test_the_api_application_list_costs_the_same_for_ten_or_forty_applications(world, client, call):
+    """Applications in every state an officer acts on, with reviews: what their guards
+    read is loaded once for the page, whoever asks. (The call's own questions are looked
+    up once per call of the page.)"""
+    states = ("draft", "submitted", "eligible", "in_review", "reviewed")
+
+    def add(count: int) -> None:
+        for number in range(count):
+            application = make_application(world, call, state=states[number % 5])
+            if application.state in ("in_review", "reviewed"):
+                make_review(world, application, state="submitted")
+        db.session.flush()
+
+    for person in (world.officer, world.applicant):
+        headers = {"Authorization": f"Bearer {issue_token(person, person, 'test', 30)}"}
+        add(10)
+        client.get("/api/v1/applications?per_page=100", headers=headers)  # warm the caches
+        few = cost_of(client, "/api/v1/applications?per_page=100", headers=headers)
+        add(30)
+        assert cost_of(client, "/api/v1/applications?per_page=100", headers=headers) == few

@@ -12,7 +12,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from workflows import eligibility
-from workflows.base import DESTRUCTIVE, PRIMARY, Context, Lifecycle, State, rule
+from workflows.base import DESTRUCTIVE, PRIMARY, Context, Lifecycle, State, reading, rule
 from workflows.rules import member_of_association
 from workflows.sentences import Moment, Money, Names, Number, Sentence, StateName, _l
 
@@ -49,6 +49,7 @@ def _missing(application: Any, fields: dict[str, Sentence]) -> list[Sentence]:
     return missing
 
 
+@reading("call")
 def call_is_open(application: Any, ctx: Context) -> Sentence | None:
     call = application.call
     if call.state != "open":
@@ -59,6 +60,7 @@ def call_is_open(application: Any, ctx: Context) -> Sentence | None:
     return None
 
 
+@reading("call")
 def deadline_not_passed(application: Any, ctx: Context) -> Sentence | None:
     call = application.call
     if call.closes_at is not None and ctx.now >= call.closes_at:
@@ -68,6 +70,7 @@ def deadline_not_passed(application: Any, ctx: Context) -> Sentence | None:
     return None
 
 
+@reading("call")
 def proposal_deadline_not_passed(application: Any, ctx: Context) -> Sentence | None:
     deadline = application.call.proposal_closes_at
     if deadline is not None and ctx.now >= deadline:
@@ -78,18 +81,21 @@ def proposal_deadline_not_passed(application: Any, ctx: Context) -> Sentence | N
     return None
 
 
+@reading("call")
 def single_stage_call(application: Any, ctx: Context) -> Sentence | None:
     if application.call.two_stage:
         return _l("This call has two stages: submit a concept note first.")
     return None
 
 
+@reading("call")
 def two_stage_call(application: Any, ctx: Context) -> Sentence | None:
     if not application.call.two_stage:
         return _l("This call has a single stage: submit the full application.")
     return None
 
 
+@reading("budget_lines")
 def required_fields_present(application: Any, ctx: Context) -> Sentence | None:
     missing = _missing(application, REQUIRED_FIELDS)
     if not application.budget_lines:
@@ -106,6 +112,7 @@ def concept_fields_present(application: Any, ctx: Context) -> Sentence | None:
     return None
 
 
+@reading("documents", "call.document_types")
 def required_documents_present(application: Any, ctx: Context) -> Sentence | None:
     present = {document.document_type_id for document in application.current_documents}
     missing = [
@@ -137,6 +144,7 @@ WHO_MAY_APPLY = (
 )
 
 
+@reading("call", "answers.question", "documents")
 def required_answers_present(application: Any, ctx: Context) -> Sentence | None:
     """The call's own questions: those asked and required have an answer."""
     missing = application.missing_answers(ctx.cached)
@@ -145,12 +153,14 @@ def required_answers_present(application: Any, ctx: Context) -> Sentence | None:
     return None
 
 
+@reading("reviews")
 def someone_is_assigned(application: Any, ctx: Context) -> Sentence | None:
     if not any(review.state != "conflicted" for review in application.reviews):
         return _l("Assign at least one evaluator before starting the review.")
     return None
 
 
+@reading("reviews")
 def reviews_are_in(application: Any, ctx: Context) -> Sentence | None:
     active = [review for review in application.reviews if review.state != "conflicted"]
     submitted = [review for review in active if review.state == "submitted"]
@@ -171,6 +181,7 @@ def _award_amount(ctx: Context) -> Decimal | None:
         return None
 
 
+@reading("call")
 def award_amount_valid(application: Any, ctx: Context) -> Sentence | None:
     if "amount" not in ctx.data:
         return None
@@ -187,6 +198,7 @@ def award_amount_valid(application: Any, ctx: Context) -> Sentence | None:
     return None
 
 
+@reading("call")
 def within_envelope(application: Any, ctx: Context) -> Sentence | None:
     amount = _award_amount(ctx)
     if amount is None:
@@ -244,7 +256,6 @@ def give_reviews_due_dates(application: Any, ctx: Context) -> None:
 class ApplicationLifecycle(Lifecycle):
     entity = "application"
     title = "an application"
-    reads = ("budget_lines", "cofinancing", "documents", "reviews")
 
     draft = State("Draft", initial=True, value="draft")
     concept_submitted = State("Concept note submitted", value="concept_submitted")

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 from typing import Any, ClassVar, Protocol
 
 from statemachine import State, StateMachine
@@ -60,6 +61,11 @@ class Context:
     def is_system(self) -> bool:
         return self.actor is None
 
+    @property
+    def roles(self) -> frozenset[str]:
+        """The actor's roles, read once for every record and transition of a page."""
+        return self.cached(("roles",), lambda: frozenset(self.actor.role_names))
+
     def cached(self, key: Any, compute: Callable[[], Any]) -> Any:
         if key not in self.cache:
             self.cache[key] = compute()
@@ -68,6 +74,22 @@ class Context:
 
 GuardFn = Callable[[Any, Context], "Sentence | None"]
 ObjectRule = Callable[[Any, Actor], bool]
+
+
+def reading(*paths: str) -> Callable[[GuardFn], GuardFn]:
+    """Declares what of the record a guard reads besides its own columns: relationships,
+    dotted for what hangs from them ("call.document_types"). A page of records loads
+    each, in one query, for the records whose guards will run for the person asking."""
+
+    def declare(guard: GuardFn) -> GuardFn:
+        guard.reads = paths  # type: ignore[attr-defined]
+        return guard
+
+    return declare
+
+
+def reads_of(guard: Any) -> tuple[str, ...]:
+    return getattr(guard, "reads", ())
 
 
 @dataclass(frozen=True)
@@ -134,9 +156,6 @@ class Lifecycle(StateMachine):
     entity: ClassVar[str] = ""
     title: ClassVar[str] = ""
     rules: ClassVar[dict[str, Rule]] = {}
-    #: The collections of the entity its guards read: a page of records loads each in one
-    #: query before its options are evaluated, instead of one query per record.
-    reads: ClassVar[tuple[str, ...]] = ()
     #: What comes next once a record is in a state (whoever brought it there).
     next_steps: ClassVar[dict[str, Sentence]] = {}
     #: The whole message after a transition that reached a state, where "done" and the
@@ -155,13 +174,59 @@ class Lifecycle(StateMachine):
 
     @classmethod
     def events_from(cls, state_value: str) -> list[str]:
+        return list(cls._events_from(state_value))
+
+    @classmethod
+    @cache
+    def _events_from(cls, state_value: str) -> tuple[str, ...]:
+        """Read from the declaration once per state: every option of every record asks."""
         state = cls.states_map[state_value]
         names: list[str] = []
         for transition in state.transitions:
             for event in transition.events:
                 if event.id not in names:
                     names.append(event.id)
-        return names
+        return tuple(names)
+
+    @classmethod
+    @cache
+    def offered_from(cls, state_value: str) -> tuple[str, ...]:
+        """The transitions from a state in the order a page lists them: by ``TONES``, the
+        machine's order within a tone."""
+        events = cls._events_from(state_value)
+        return tuple(sorted(events, key=lambda name: TONES.index(cls.rules[name].tone)))
+
+    @classmethod
+    @cache
+    def reads_of_guards(cls) -> frozenset[str]:
+        """What any guard of the machine reads (``reading``)."""
+        paths: set[str] = set()
+        for declared in cls.rules.values():
+            for check in (declared.who, *declared.duties, *declared.guards):
+                paths.update(reads_of(check))
+        return frozenset(paths)
+
+    @classmethod
+    def reads_from(cls, state_value: str, ctx: Context) -> frozenset[str]:
+        """What the guards that will run for ``ctx``'s actor on a record in this state
+        read (``reading``): those of the transitions the actor's roles may fire, and not
+        those stopped before their guards (a decision recorded elsewhere)."""
+
+        def compute() -> frozenset[str]:
+            paths: set[str] = set()
+            for name in cls._events_from(state_value):
+                declared = cls.rules[name]
+                if ctx.actor is None and not declared.system:
+                    continue
+                if ctx.actor is not None and not declared.roles & ctx.roles:
+                    continue
+                if declared.recorded_with and ctx.data.get(declared.recorded_with) is None:
+                    continue
+                for check in (declared.who, *declared.duties, *declared.guards):
+                    paths.update(reads_of(check))
+            return frozenset(paths)
+
+        return ctx.cached(("reads", cls.entity, state_value), compute)
 
     @classmethod
     def edges(cls) -> list[tuple[str, str, str]]:
@@ -196,7 +261,7 @@ class Lifecycle(StateMachine):
         declared = cls.rules[name]
         if ctx.actor is None:
             return None if declared.system else _l("Only a person can do this.")
-        if not declared.roles & set(ctx.actor.role_names):
+        if not declared.roles & ctx.roles:
             return declared.who_fails if declared.who else roles_sentence(declared.roles)
         if declared.who is not None and not declared.who(entity, ctx.actor):
             return declared.who_fails
@@ -235,7 +300,7 @@ class Lifecycle(StateMachine):
         problem = cls.permission_problem(name, entity, ctx)
         if problem:
             return Option(name, False, (problem,), 403, **common)
-        if name not in cls.events_from(state_value):
+        if name not in cls._events_from(state_value):
             return Option(name, False, (cls.not_from_sentence(name, state_value),), 409, **common)
         if declared.recorded_with and ctx.data.get(declared.recorded_with) is None:
             return Option(name, False, (declared.recorded_where,), 409, **common)
@@ -351,6 +416,7 @@ __all__ = [
     "Option",
     "Rule",
     "State",
+    "reading",
     "rule",
     "state_check",
 ]

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from workflows.base import Context
+from workflows.base import Context, reading
 from workflows.sentences import (
     CountryName,
     Money,
@@ -178,6 +178,10 @@ def reasons(call: Any, facts: Facts) -> list[Sentence]:
     return found
 
 
+#: What ``facts_of`` reads of an application besides its columns.
+FACTS_READ = ("call", "association", "budget_lines", "cofinancing")
+
+
 def facts_of(application: Any, ctx: Context) -> Facts:
     """An application's facts: its project, its association's record and answers."""
     association, call = application.association, application.call
@@ -204,6 +208,7 @@ def as_guard(rule: EligibilityRule) -> Callable[[Any, Context], Any]:
     """The rule as a guard of the application machine, under the rule's own name (the
     checklist and the tests know guards by name)."""
 
+    @reading(*FACTS_READ)
     def guard(application: Any, ctx: Context) -> Any:
         return rule(application.call, facts_of(application, ctx))
 

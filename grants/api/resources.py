@@ -26,9 +26,10 @@ from flask import current_app, request, url_for
 from flask_smorest import Blueprint
 from marshmallow import Schema
 from sqlalchemy import Select, func, select
-from sqlalchemy.orm import defer, selectinload
+from sqlalchemy.orm import lazyload, selectinload
 
 from grants import policy
+from grants.api import representation
 from grants.api.auth import authenticate
 from grants.api.schemas import (
     EXACT_TOTAL,
@@ -54,7 +55,7 @@ from grants.models.accounts import User
 from grants.models.applications import Application
 from grants.models.associations import Association
 from grants.models.awards import Award, Report, Tranche
-from grants.models.calls import Call, DocumentType
+from grants.models.calls import Call
 from grants.models.questions import Answer
 from grants.models.reviews import Review
 from grants.numbers import MACHINE, NumberRefused, read_number
@@ -62,7 +63,6 @@ from grants.policy import Visibility
 from grants.services import actions
 from grants.services.errors import Conflict, InvalidInput
 from grants.services.workflow import allowed_for_many, history_of
-from workflows.application import ApplicationLifecycle
 
 blueprint = Blueprint("api", __name__, description="Resources of the programme")
 
@@ -140,15 +140,21 @@ def _call_of(model):
     return apply
 
 
-#: What an application's representation and guards never read of its call.
-CALL_TEXTS = (
-    "title",
-    "description",
-    "countries",
-    "sdg_targets",
-    "indicators",
-    "tranche_schedule",
-    "report_schedule",
+#: What a page of applications shows, a query per relationship. What the
+#: guards read is loaded by ``allowed_for_many`` for the records whose guards will run
+#: for the person asking (an officer's page reads no documents, and reviews only where a
+#: review starts or ends).
+APPLICATION_OPTIONS = (
+    # Read by guards only (the call's state and deadline, the association's record):
+    # loaded with them, for the records whose guards run.
+    lazyload(Application.call),
+    lazyload(Application.association),
+    selectinload(Application.budget_lines),
+    selectinload(Application.cofinancing),
+    selectinload(Application.partners),
+    selectinload(Application.team),
+    # The key of each answer's question, in the same query.
+    selectinload(Application.answers).joinedload(Answer.question),
 )
 
 COLLECTIONS = (
@@ -188,23 +194,7 @@ COLLECTIONS = (
             "sector": lambda s, v: s.where(Application.sector == v),
         },
         updated=Application.updated_at,
-        options=(
-            # The page's calls in one query of their own, with what the guards read of
-            # them: not their texts and schedules, JSON decoded for every call of the
-            # page (a page often spans 25 calls) and shown by no application.
-            selectinload(Application.call)
-            .options(*(defer(getattr(Call, name)) for name in CALL_TEXTS))
-            .selectinload(Call.document_types)
-            .options(defer(DocumentType.help), defer(DocumentType.allowed_kinds)),
-            *(
-                selectinload(getattr(Application, name)).lazyload("*")
-                for name in ApplicationLifecycle.reads
-            ),
-            # What the representation shows besides.
-            selectinload(Application.partners),
-            selectinload(Application.team),
-            selectinload(Application.answers).selectinload(Answer.question),
-        ),
+        options=APPLICATION_OPTIONS,
     ),
     Collection(
         "reviews",
@@ -269,8 +259,10 @@ def etag_of(record: Any) -> dict[str, str]:
 def with_options(records: list[Any], person: User, lifecycle: bool) -> list[Any]:
     if lifecycle and records:
         options = allowed_for_many(records, person)
+        texts = representation.Texts()
         for record in records:
-            record.api_options = [vars(o) for o in options[record.id]]
+            record.api_options = [representation.option(o, texts) for o in options[record.id]]
+            record.api_next_step = (record.state, representation.next_step(record, texts))
     return records
 
 

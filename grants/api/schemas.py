@@ -15,6 +15,7 @@ from flask import request, url_for
 from marshmallow import Schema, ValidationError, fields, pre_load, validate
 
 from grants import text_limits as limits
+from grants.api import representation
 from grants.models.accounts import LOCALES
 from grants.models.calls import SECTORS
 from grants.numbers import COUNT_MAX, MACHINE, NumberRefused, read_number
@@ -84,17 +85,12 @@ class OptionSchema(Schema):
     )
 
 
-def _next_step(record: Any) -> str | None:
-    step = type(record).lifecycle.next_steps.get(record.state)
-    return str(step) if step is not None else None
-
-
 class LifecycleSchema(Schema):
     id = fields.Integer(required=True)
     state = fields.String(required=True)
     version = fields.Integer(required=True)
     next_step = fields.Function(
-        _next_step,
+        representation.next_step,
         metadata={
             "type": "string",
             "nullable": True,
@@ -390,6 +386,15 @@ class ApplicationSchema(LifecycleSchema):
             "description": "answers to the call's own questions, by question key",
         },
     )
+
+    def dump(self, obj: Any, *, many: bool | None = None) -> Any:
+        """Written by ``representation.application``, field for field what is declared
+        above, at a fraction of the cost of the generic dump (lists of 25 to 100)."""
+        if self.only or self.exclude:
+            return super().dump(obj, many=many)
+        if many if many is not None else self.many:
+            return [representation.application(record) for record in obj]
+        return representation.application(obj)
 
 
 def _currency_in_use(value: str) -> None:

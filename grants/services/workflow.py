@@ -19,8 +19,8 @@ from typing import Any
 from blinker import Namespace
 from flask import current_app
 from sqlalchemy import inspect, select
-from sqlalchemy.orm import lazyload, selectinload
-from sqlalchemy.orm.attributes import flag_modified
+from sqlalchemy.orm import lazyload
+from sqlalchemy.orm.attributes import flag_modified, set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from grants import text_limits as limits
@@ -30,7 +30,7 @@ from grants.models.history import HistoryEntry
 from grants.orm import utcnow
 from grants.services import audit
 from grants.services.errors import Conflict, InvalidInput
-from workflows.base import SYSTEM, TONES, Context, Lifecycle, Option
+from workflows.base import SYSTEM, Context, Lifecycle, Option
 
 signals = Namespace()
 #: Sent after every transition, inside the transaction: (sender=entity type, event=…).
@@ -202,50 +202,99 @@ def allowed_transitions(
     """What ``actor`` can do now with ``entity``, with the reasons for what they cannot.
 
     Give one ``ctx`` to every call for a page of records: aggregates guards need are then
-    computed once per page, not once per record.
+    computed once per page, not once per record. The way forward comes first, what ends
+    or refuses the record last (``Lifecycle.offered_from``).
     """
     machine = machine_for(entity)
     ctx = ctx or context(actor)
     ctx.preview = True
     options = []
-    for name in machine.events_from(entity.state):
-        declared = machine.rules[name]
-        if only_own_roles and actor is not None and not declared.roles & actor.role_names:
+    for name in machine.offered_from(entity.state):
+        if only_own_roles and actor is not None and not machine.rules[name].roles & ctx.roles:
             continue
         options.append(machine.option(name, entity, ctx, entity.state))
-    # The way forward first, what ends or refuses the record last (a stable sort: the
-    # machine's order within a tone).
-    return sorted(options, key=lambda option: TONES.index(option.tone))
+    return options
 
 
 def allowed_for_many(entities: Iterable[Any], actor: User | None) -> dict[int, list[Option]]:
+    """``allowed_transitions`` of a page of records of one kind, with one context: the
+    person's roles read once, and what the guards that will run read loaded in one query
+    per relationship for the whole page."""
     entities = list(entities)
-    _load_what_guards_read(entities)
     ctx = context(actor)
+    ctx.preview = True
+    if entities:
+        machine = machine_for(entities[0])
+        load_paths([(entity, machine.reads_from(entity.state, ctx)) for entity in entities])
     return {entity.id: allowed_transitions(entity, actor, ctx) for entity in entities}
 
 
 def _load_what_guards_read(entities: list[Any]) -> None:
-    """One query per collection the machine's guards read, for the whole page. Guards
-    read those rows' own columns (a review's state, a line's amount), never what hangs
-    from them: their eager collections (a review's scores) are left unloaded."""
-    if not entities or not machine_for(entities[0]).reads:
+    """Load for a page of records of one kind what any of their machine's guards reads,
+    whoever fires them (firing many transitions in one request)."""
+    if entities:
+        reads = machine_for(entities[0]).reads_of_guards()
+        load_paths([(entity, reads) for entity in entities])
+
+
+def load_paths(wanted: list[tuple[Any, Iterable[str]]]) -> None:
+    """Load what each record (all of one kind) needs and has not loaded yet, given as
+    ``reading``'s paths ("reviews", "call.document_types"): one query per relationship
+    for every record that misses it. What hangs from the rows loaded stays unloaded."""
+    by_first: dict[str, list[tuple[Any, str]]] = {}
+    for record, paths in wanted:
+        for path in paths:
+            first, _, rest = path.partition(".")
+            by_first.setdefault(first, []).append((record, rest))
+    if not by_first:
         return
-    reads = machine_for(entities[0]).reads
-    if all(not (set(reads) & inspect(entity).unloaded) for entity in entities):
-        return  # the caller loaded them with the entities
-    model = type(entities[0])
-    db.session.scalars(
-        select(model)
-        .where(model.id.in_([entity.id for entity in entities]))
-        .options(
-            lazyload("*"),  # the entities are loaded already: only the collections
-            *(
-                selectinload(getattr(model, name)).lazyload("*")
-                for name in machine_for(entities[0]).reads
-            ),
-        )
-    ).all()
+    for first, pairs in by_first.items():
+        unloaded = {id(record): record for record, _ in pairs if first in inspect(record).unloaded}
+        if unloaded:
+            _load_relationship(list(unloaded.values()), first)
+    deeper: list[tuple[Any, list[str]]] = []
+    for first, pairs in by_first.items():
+        for record, rest in pairs:
+            if not rest:
+                continue
+            related = getattr(record, first)
+            for item in related if isinstance(related, list) else [related]:
+                if item is not None:
+                    deeper.append((item, [rest]))
+    if deeper:
+        # Related records of one kind per step: group them by model.
+        by_model: dict[type, list[tuple[Any, list[str]]]] = {}
+        for item, paths in deeper:
+            by_model.setdefault(type(item), []).append((item, paths))
+        for group in by_model.values():
+            load_paths(group)
+
+
+def _load_relationship(records: list[Any], name: str) -> None:
+    """One query for the relationship ``name`` of ``records`` (of one model; a
+    relationship on one foreign key), set on each as if it had been loaded with it."""
+    mapper = inspect(type(records[0]))
+    relationship = mapper.relationships[name]
+    [(local, remote)] = relationship.local_remote_pairs
+    key = mapper.get_property_by_column(local).key
+    target = relationship.mapper
+    column = getattr(target.class_, target.get_property_by_column(remote).key)
+    statement = (
+        select(target.class_)
+        .where(column.in_(sorted({getattr(record, key) for record in records} - {None})))
+        .options(lazyload("*"))
+    )
+    if relationship.order_by:
+        statement = statement.order_by(*relationship.order_by)
+    found: dict[Any, list[Any]] = {}
+    for item in db.session.scalars(statement):
+        found.setdefault(getattr(item, column.key), []).append(item)
+    for record in records:
+        items = found.get(getattr(record, key), [])
+        if relationship.uselist:
+            set_committed_value(record, name, items)
+        else:
+            set_committed_value(record, name, items[0] if items else None)
 
 
 def history_of(entity: Any) -> list[HistoryEntry]:
