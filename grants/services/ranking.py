@@ -58,6 +58,8 @@ class Ranking:
     page: int = 1
     pages: int = 1
     line_before: int | None = None
+    #: The call's ranking stamp it was computed under: what a page kept beside it depends on.
+    stamp: str = ""
 
     # The pager's words (see the ``pager`` macro).
     @property
@@ -114,6 +116,7 @@ def ranking(call: Call, by: str = "normalised", page: int | None = None) -> Rank
         page=page or 1,
         pages=pages,
         line_before=computed.line_before,
+        stamp=stamp,
     )
 
 

@@ -4,15 +4,27 @@ from an automatic proposal they see before it is saved."""
 from __future__ import annotations
 
 from datetime import date
+from functools import partial
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    flash,
+    get_template_attribute,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_security import current_user
+from markupsafe import Markup
 
 from grants.exports import spreadsheets, tables
 from grants.extensions import db
+from grants.kept import Keeper
+from grants.labels import state_label
 from grants.minus_sign import minus_in_front
 from grants.models.accounts import User
 from grants.models.applications import Application
@@ -26,6 +38,7 @@ from grants.services import ranking as ranking_service
 from grants.services.errors import DomainError, InvalidInput, NotFound
 from grants.web import isolated
 from grants.web.access import role_required
+from grants.web.translations import locale_name
 
 blueprint = Blueprint("assignments", __name__, url_prefix="/office/calls/<code>/assignments")
 
@@ -164,6 +177,11 @@ def _ranking_page(call, result=None, form=None, errors=None, completing=()):
         "assignments/ranking.html",
         call=call,
         ranking=result,
+        cells=_cells_of(call, result),
+        state_words={
+            state: state_label("application", state)
+            for state in {a.state for a in result.applications.values()}
+        },
         double_funding=duplicates.double_funding(
             current_user,
             [a for a in result.applications.values() if a.state in ("reviewed", "waitlisted")],
@@ -173,6 +191,51 @@ def _ranking_page(call, result=None, form=None, errors=None, completing=()):
         in_review=service.still_in_review(call.id),
         completing=set(completing),
     )
+
+
+#: The constant cells of a page of the ranking (``assignments/_ranking_cells.html``), per
+#: kept ranking, language and what the page shows of its applications: most of the page's
+#: time went on them, the same for every officer reading the same page.
+_cells: Keeper[dict[int, tuple[Markup, Markup]]] = Keeper(64)
+
+
+def _cells_of(call, result: ranking_service.Ranking) -> dict[int, tuple[Markup, Markup]]:
+    """Each row's cells before and after its double-funding note, by application id."""
+    applications = [result.applications[row.application_id] for row in result.rows]
+    application_url = url_for("applications.show", application_id=0)[:-1]
+    shown = tuple((a.id, a.reference, a.association.name, a.country) for a in applications)
+    key = (call.id, call.currency, result.stamp, result.by, result.page, locale_name())
+    return _cells.get(
+        (*key, application_url, shown),
+        lambda: _rendered_cells(call, result, application_url, applications),
+    ).value
+
+
+def _rendered_cells(call, result, application_url: str, applications: list[Application]):
+    part = partial(get_template_attribute, "assignments/_ranking_cells.html")
+    opening, closing = part("opening"), part("closing")
+    words = {
+        "reference": _("Reference"),
+        "association": _("Association"),
+        "country": _("Country"),
+        "requested": _("Requested"),
+        "cumulative": _("Cumulative"),
+        "raw": _("Raw"),
+        "normalised": _("Normalised"),
+        "disagreement": _("Disagreement"),
+        "reviews": _("Reviews"),
+        "passed_over": _("beyond the envelope"),
+        "yes": _("yes"),
+    }
+    # Translations are markup in templates (Jinja's ``_``): kept so, the bytes are the same.
+    words = {name: Markup(text) for name, text in words.items()}
+    return {
+        row.application_id: (
+            opening(row, application, application_url, words),
+            closing(row, application, result, call.currency, words),
+        )
+        for row, application in zip(result.rows, applications, strict=True)
+    }
 
 
 @ranking_blueprint.post("/complete")
