@@ -46,6 +46,8 @@ class Computed:
     raw_evaluators: frozenset[int]
     #: The rank the funding line is drawn above (None: every row is within the envelope).
     line_before: int | None = None
+    #: How many of the call's applications wait for their review to be completed.
+    in_review: int = 0
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,9 @@ class Ranking:
     line_before: int | None = None
     #: The call's ranking stamp it was computed under: what a page kept beside it depends on.
     stamp: str = ""
+    #: How many of the call's applications wait for their review to be completed: the
+    #: ranking offers no decision on them until it is.
+    in_review: int = 0
 
     # The pager's words (see the ``pager`` macro).
     @property
@@ -117,6 +122,7 @@ def ranking(call: Call, by: str = "normalised", page: int | None = None) -> Rank
         pages=pages,
         line_before=computed.line_before,
         stamp=stamp,
+        in_review=computed.in_review,
     )
 
 
@@ -153,6 +159,7 @@ def _compute(call: Call, by: str) -> Computed:
     """Every submitted score as plain rows, the amounts and the assignment counts."""
     amounts: dict[int, Decimal] = {}
     funded: dict[int, Decimal] = {}
+    in_review = 0
     for application_id, amount, state, awarded in db.session.execute(
         select(
             Application.id,
@@ -162,6 +169,7 @@ def _compute(call: Call, by: str) -> Computed:
         ).where(Application.call_id == call.id, Application.state.in_(RANKED_STATES))
     ):
         amounts[application_id] = amount or Decimal("0")
+        in_review += state == "in_review"
         if state == "awarded":
             funded[application_id] = awarded if awarded is not None else amounts[application_id]
     rows = db.session.execute(
@@ -208,6 +216,7 @@ def _compute(call: Call, by: str) -> Computed:
         assigned=assigned,
         raw_evaluators=frozenset(scoring_math.raw_evaluators(points)),
         line_before=scoring_math.funding_line(ranked),
+        in_review=in_review,
     )
 
 

@@ -188,7 +188,7 @@ def _ranking_page(call, result=None, form=None, errors=None, completing=()):
         ),
         form=form or {},
         errors=errors or {},
-        in_review=service.still_in_review(call.id),
+        in_review=result.in_review,
         completing=set(completing),
     )
 
