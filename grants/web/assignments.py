@@ -4,17 +4,8 @@ from an automatic proposal they see before it is saved."""
 from __future__ import annotations
 
 from datetime import date
-from functools import partial
 
-from flask import (
-    Blueprint,
-    flash,
-    get_template_attribute,
-    redirect,
-    render_template,
-    request,
-    url_for,
-)
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
@@ -24,7 +15,6 @@ from markupsafe import Markup
 from grants.exports import spreadsheets, tables
 from grants.extensions import db
 from grants.kept import Keeper
-from grants.labels import state_label
 from grants.minus_sign import minus_in_front
 from grants.models.accounts import User
 from grants.models.applications import Application
@@ -148,6 +138,9 @@ def start(code: str):
     return redirect(url_for("assignments.index", code=code), code=303)
 
 
+#: The states in which the committee decides an application on the ranking page.
+DECIDED_HERE = ("reviewed", "waitlisted")
+
 ranking_blueprint = Blueprint("ranking", __name__, url_prefix="/office/calls/<code>/ranking")
 
 
@@ -173,69 +166,60 @@ def _ranking_page(call, result=None, form=None, errors=None, completing=()):
     if result is None:
         page = request.args.get("page", 1, type=int)
         result = ranking_service.ranking(call, "normalised", page=page)
-    return render_template(
-        "assignments/ranking.html",
+    context = dict(
         call=call,
         ranking=result,
-        cells=_cells_of(call, result),
-        state_words={
-            state: state_label("application", state)
-            for state in {a.state for a in result.applications.values()}
-        },
-        double_funding=duplicates.double_funding(
-            current_user,
-            [a for a in result.applications.values() if a.state in ("reviewed", "waitlisted")],
-        ),
+        deciding=current_user.has_role(PROGRAMME_OFFICER),
+        double_funding_notes=_double_funding_notes(result),
         form=form or {},
         errors=errors or {},
-        in_review=result.in_review,
         completing=set(completing),
+    )
+    return render_template(
+        "assignments/ranking.html",
+        rows=None if form or errors or completing else _rows(context),
+        in_review=result.in_review,
+        **context,
     )
 
 
-#: The constant cells of a page of the ranking (``assignments/_ranking_cells.html``), per
-#: kept ranking, language and what the page shows of its applications: most of the page's
-#: time went on them, the same for every officer reading the same page.
-_cells: Keeper[dict[int, tuple[Markup, Markup]]] = Keeper(64)
-
-
-def _cells_of(call, result: ranking_service.Ranking) -> dict[int, tuple[Markup, Markup]]:
-    """Each row's cells before and after its double-funding note, by application id."""
-    applications = [result.applications[row.application_id] for row in result.rows]
-    application_url = url_for("applications.show", application_id=0)[:-1]
-    shown = tuple((a.id, a.reference, a.association.name, a.country) for a in applications)
-    key = (call.id, call.currency, result.stamp, result.by, result.page, locale_name())
-    return _cells.get(
-        (*key, application_url, shown),
-        lambda: _rendered_cells(call, result, application_url, applications),
-    ).value
-
-
-def _rendered_cells(call, result, application_url: str, applications: list[Application]):
-    part = partial(get_template_attribute, "assignments/_ranking_cells.html")
-    opening, closing = part("opening"), part("closing")
-    words = {
-        "reference": _("Reference"),
-        "association": _("Association"),
-        "country": _("Country"),
-        "requested": _("Requested"),
-        "cumulative": _("Cumulative"),
-        "raw": _("Raw"),
-        "normalised": _("Normalised"),
-        "disagreement": _("Disagreement"),
-        "reviews": _("Reviews"),
-        "passed_over": _("beyond the envelope"),
-        "yes": _("yes"),
-    }
-    # Translations are markup in templates (Jinja's ``_``): kept so, the bytes are the same.
-    words = {name: Markup(text) for name, text in words.items()}
+def _double_funding_notes(result: ranking_service.Ranking) -> dict[int, Markup]:
+    """The warning of each application about to be decided whose similar projects already
+    hold a grant, rendered: grants of other calls move them, not this call's stamp."""
+    if not any(result.states.get(row.application_id) in DECIDED_HERE for row in result.rows):
+        return {}
+    deciding = [a for a in result.applications.values() if a.state in DECIDED_HERE]
+    found = duplicates.double_funding(current_user, deciding)
     return {
-        row.application_id: (
-            opening(row, application, application_url, words),
-            closing(row, application, result, call.currency, words),
+        application.id: Markup(
+            render_template(
+                "assignments/_double_funding.html",
+                application=application,
+                double_funding=found,
+            )
         )
-        for row, application in zip(result.rows, applications, strict=True)
+        for application in deciding
+        if found.get(application.id)
     }
+
+
+#: The ranking's rows rendered for a view without a form, per kept ranking (its stamp
+#: changes with anything the rows show) and reader's language: they were most of the
+#: page's time, the same for every officer reading the same page.
+_kept_rows: Keeper[Markup] = Keeper(32)
+
+
+def _rows(context: dict) -> Markup:
+    result: ranking_service.Ranking = context["ranking"]
+    call = context["call"]
+    key = (
+        (call.id, call.code, call.currency, result.stamp, result.by, result.page, locale_name()),
+        (context["deciding"], url_for("applications.show", application_id=0)),
+        tuple(context["double_funding_notes"].items()),
+    )
+    return _kept_rows.get(
+        key, lambda: Markup(render_template("assignments/_ranking_rows.html", **context))
+    ).value
 
 
 @ranking_blueprint.post("/complete")
