@@ -9,7 +9,7 @@ from grants.extensions import db
 from grants.services.accounts import issue_token
 from tests.fixtures.people import make_user
 from tests.fixtures.programme import make_application, make_award, make_call, make_review
-from tests.queries import cost_of
+from tests.queries import cost_of, statements
 
 
 @pytest.fixture
@@ -141,3 +141,23 @@ def test_the_api_application_list_costs_the_same_for_ten_or_forty_applications(w
         few = cost_of(client, "/api/v1/applications?per_page=100", headers=headers)
         add(30)
         assert cost_of(client, "/api/v1/applications?per_page=100", headers=headers) == few
+
+
+def test_a_ranking_page_seen_again_reads_no_application_nor_score(world, login, call):
+    """The ranking and its rendered rows are kept under the call's stamp: seen again, the
+    page reads the stamp, not the call's applications, reviews or scores."""
+    officer = login(world.officer)
+    for _ in range(3):
+        _reviewed(world, call, 2)
+    url = f"/office/calls/{call.code}/ranking/"
+    first = officer.get(url).get_data(as_text=True)
+    with statements() as seen:
+        again = officer.get(url).get_data(as_text=True)
+
+    def rows(page: str) -> str:
+        return page[page.index("<tbody>") : page.index("</tbody>")]
+
+    assert rows(again) == rows(first)
+    read = " ".join(seen)
+    for table in ("applications", "reviews", "scores"):
+        assert f"FROM {table}" not in read and f"JOIN {table}" not in read, table

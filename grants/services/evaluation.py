@@ -408,16 +408,6 @@ def submit_review(evaluator: User, review: Review) -> None:
         fire(application, "complete_review", None)
 
 
-def still_in_review(call_id: int) -> int:
-    """How many of the call's applications wait for their review to be completed: the
-    ranking offers no decision on them until it is."""
-    return db.session.scalar(
-        select(func.count(Application.id)).where(
-            Application.call_id == call_id, Application.state == "in_review"
-        )
-    )
-
-
 def reviews_to_do(evaluator_id: int) -> int:
     """How many of the evaluator's reviews still wait for scores."""
     return db.session.scalar(reviews_to_do_statement(evaluator_id))

@@ -2,16 +2,18 @@
 
 Computing it reads every submitted score of the call (30,000 rows for 2,000 applications),
 so it is computed when the call's reviews change, not on every view: each change to a
-review, a score, a ranked application, a criterion or the call itself gives the call a new
-``ranking_stamp`` in the same flush, and a computed ranking is kept (per process, a few
-calls at a time) under its stamp. A view reads the stamp (one indexed row), takes the kept
-ranking or computes it, and loads only the applications of the page it shows.
+review, a score, a ranked application, a criterion, the call itself or the name of an
+association it ranks gives the call a new ``ranking_stamp`` in the same flush, and a
+computed ranking is kept (per process, a few calls at a time) under its stamp. A view
+reads the stamp (one indexed row), takes the kept ranking or computes it, and loads only
+the applications of the page it shows, when it reads them.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cached_property
 from math import ceil
 from typing import Any
 
@@ -46,18 +48,34 @@ class Computed:
     raw_evaluators: frozenset[int]
     #: The rank the funding line is drawn above (None: every row is within the envelope).
     line_before: int | None = None
+    #: How many of the call's applications wait for their review to be completed.
+    in_review: int = 0
+    #: Each ranked application's state.
+    states: dict[int, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class Ranking:
     rows: list[RankedRow]
-    applications: dict[int, Application]
     assigned: dict[int, int]
     raw_evaluators: frozenset[int]
     by: str
     page: int = 1
     pages: int = 1
     line_before: int | None = None
+    #: The call's ranking stamp it was computed under: what a page kept beside it depends on.
+    stamp: str = ""
+    #: How many of the call's applications wait for their review to be completed: the
+    #: ranking offers no decision on them until it is.
+    in_review: int = 0
+    #: Each ranked application's state, as the ranking was computed.
+    states: dict[int, str] = field(default_factory=dict)
+
+    @cached_property
+    def applications(self) -> dict[int, Application]:
+        """The rows' applications, loaded when first read: a page whose rows are kept
+        rendered needs none of them."""
+        return _applications([row.application_id for row in self.rows])
 
     # The pager's words (see the ``pager`` macro).
     @property
@@ -95,7 +113,8 @@ def ranking_for(person: User, call: Call, by: str = "normalised", page: int | No
 
 def ranking(call: Call, by: str = "normalised", page: int | None = None) -> Ranking:
     """The call's ranking; one page of ``PER_PAGE`` rows when ``page`` is given, every
-    row otherwise (exports). Two queries when the ranking is kept, five when not."""
+    row otherwise (exports). One query when the ranking is kept, four when not, and one
+    more when its applications are read."""
     if by not in scoring_math.SORT_BY:
         by = "normalised"
     stamp = db.session.scalar(select(Call.ranking_stamp).where(Call.id == call.id)) or ""
@@ -107,13 +126,15 @@ def ranking(call: Call, by: str = "normalised", page: int | None = None) -> Rank
         rows = rows[(page - 1) * PER_PAGE : page * PER_PAGE]
     return Ranking(
         rows=rows,
-        applications=_applications([row.application_id for row in rows]),
         assigned=computed.assigned,
         raw_evaluators=computed.raw_evaluators,
         by=by,
         page=page or 1,
         pages=pages,
         line_before=computed.line_before,
+        stamp=stamp,
+        in_review=computed.in_review,
+        states=computed.states,
     )
 
 
@@ -150,6 +171,7 @@ def _compute(call: Call, by: str) -> Computed:
     """Every submitted score as plain rows, the amounts and the assignment counts."""
     amounts: dict[int, Decimal] = {}
     funded: dict[int, Decimal] = {}
+    states: dict[int, str] = {}
     for application_id, amount, state, awarded in db.session.execute(
         select(
             Application.id,
@@ -159,6 +181,7 @@ def _compute(call: Call, by: str) -> Computed:
         ).where(Application.call_id == call.id, Application.state.in_(RANKED_STATES))
     ):
         amounts[application_id] = amount or Decimal("0")
+        states[application_id] = state
         if state == "awarded":
             funded[application_id] = awarded if awarded is not None else amounts[application_id]
     rows = db.session.execute(
@@ -205,6 +228,8 @@ def _compute(call: Call, by: str) -> Computed:
         assigned=assigned,
         raw_evaluators=frozenset(scoring_math.raw_evaluators(points)),
         line_before=scoring_math.funding_line(ranked),
+        in_review=sum(state == "in_review" for state in states.values()),
+        states=states,
     )
 
 
@@ -233,10 +258,19 @@ def _call_id(instance: Any) -> int | None:
 
 @event.listens_for(Session, "before_flush")
 def _restamp(session: Session, _context, _instances) -> None:
-    """A new stamp for every call whose ranking this flush can move."""
+    """A new stamp for every call whose ranking this flush can move, or whose page shows
+    the name of an association renamed."""
     calls: set[int] = set()
+    renamed: set[int] = set()
     with session.no_autoflush:
         for instance in (*session.new, *session.dirty, *session.deleted):
+            if isinstance(instance, Association):
+                if (
+                    instance in session.dirty
+                    and db.inspect(instance).attrs.name.history.has_changes()
+                ):
+                    renamed.add(instance.id)
+                continue
             if isinstance(instance, Call):
                 if instance in session.dirty and session.is_modified(instance):
                     instance.ranking_stamp = new_ranking_stamp()
@@ -245,6 +279,17 @@ def _restamp(session: Session, _context, _instances) -> None:
                 call_id = _call_id(instance)
                 if call_id is not None:
                     calls.add(call_id)
+        if renamed:
+            calls.update(
+                session.scalars(
+                    select(Application.call_id)
+                    .where(
+                        Application.association_id.in_(sorted(renamed)),
+                        Application.state.in_(RANKED_STATES),
+                    )
+                    .distinct()
+                )
+            )
     table = Call.__table__
     for call_id in sorted(calls):
         session.connection().execute(

@@ -10,9 +10,11 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_security import current_user
+from markupsafe import Markup
 
 from grants.exports import spreadsheets, tables
 from grants.extensions import db
+from grants.kept import Keeper
 from grants.minus_sign import minus_in_front
 from grants.models.accounts import User
 from grants.models.applications import Application
@@ -26,6 +28,7 @@ from grants.services import ranking as ranking_service
 from grants.services.errors import DomainError, InvalidInput, NotFound
 from grants.web import isolated
 from grants.web.access import role_required
+from grants.web.translations import locale_name
 
 blueprint = Blueprint("assignments", __name__, url_prefix="/office/calls/<code>/assignments")
 
@@ -135,6 +138,9 @@ def start(code: str):
     return redirect(url_for("assignments.index", code=code), code=303)
 
 
+#: The states in which the committee decides an application on the ranking page.
+DECIDED_HERE = ("reviewed", "waitlisted")
+
 ranking_blueprint = Blueprint("ranking", __name__, url_prefix="/office/calls/<code>/ranking")
 
 
@@ -160,19 +166,60 @@ def _ranking_page(call, result=None, form=None, errors=None, completing=()):
     if result is None:
         page = request.args.get("page", 1, type=int)
         result = ranking_service.ranking(call, "normalised", page=page)
-    return render_template(
-        "assignments/ranking.html",
+    context = dict(
         call=call,
         ranking=result,
-        double_funding=duplicates.double_funding(
-            current_user,
-            [a for a in result.applications.values() if a.state in ("reviewed", "waitlisted")],
-        ),
+        deciding=current_user.has_role(PROGRAMME_OFFICER),
+        double_funding_notes=_double_funding_notes(result),
         form=form or {},
         errors=errors or {},
-        in_review=service.still_in_review(call.id),
         completing=set(completing),
     )
+    return render_template(
+        "assignments/ranking.html",
+        rows=None if form or errors or completing else _rows(context),
+        in_review=result.in_review,
+        **context,
+    )
+
+
+def _double_funding_notes(result: ranking_service.Ranking) -> dict[int, Markup]:
+    """The warning of each application about to be decided whose similar projects already
+    hold a grant, rendered: grants of other calls move them, not this call's stamp."""
+    if not any(result.states.get(row.application_id) in DECIDED_HERE for row in result.rows):
+        return {}
+    deciding = [a for a in result.applications.values() if a.state in DECIDED_HERE]
+    found = duplicates.double_funding(current_user, deciding)
+    return {
+        application.id: Markup(
+            render_template(
+                "assignments/_double_funding.html",
+                application=application,
+                double_funding=found,
+            )
+        )
+        for application in deciding
+        if found.get(application.id)
+    }
+
+
+#: The ranking's rows rendered for a view without a form, per kept ranking (its stamp
+#: changes with anything the rows show) and reader's language: they were most of the
+#: page's time, the same for every officer reading the same page.
+_kept_rows: Keeper[Markup] = Keeper(32)
+
+
+def _rows(context: dict) -> Markup:
+    result: ranking_service.Ranking = context["ranking"]
+    call = context["call"]
+    key = (
+        (call.id, call.code, call.currency, result.stamp, result.by, result.page, locale_name()),
+        (context["deciding"], url_for("applications.show", application_id=0)),
+        tuple(context["double_funding_notes"].items()),
+    )
+    return _kept_rows.get(
+        key, lambda: Markup(render_template("assignments/_ranking_rows.html", **context))
+    ).value
 
 
 @ranking_blueprint.post("/complete")

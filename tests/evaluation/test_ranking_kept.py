@@ -10,7 +10,7 @@ from grants.extensions import db
 from grants.models import Call, Score
 from tests.clients import text_of
 from tests.evaluation.test_ranking_page import _call_with_reviews
-from tests.fixtures.programme import make_application
+from tests.fixtures.programme import make_application, make_call
 from tests.queries import cost_of
 
 
@@ -73,3 +73,34 @@ def test_the_ranking_page_shows_a_hundred_rows_at_a_time(world, login):
     assert "Page 2 of 2" in text_of(beyond)
     exported = officer.get(f"/office/calls/{call.code}/ranking/?format=csv")
     assert all(a.reference in exported.get_data(as_text=True) for a in applications)
+
+
+def test_an_association_renamed_shows_on_the_kept_page(world, login):
+    """The page's rows are kept rendered under the call's stamp: renaming an association
+    whose application it ranks gives the call a new one."""
+    officer = login(world.officer)
+    call, _ = _call_with_reviews(world, 3, "KEPT-NAME")
+    url = f"/office/calls/{call.code}/ranking/"
+    assert world.association.name in text_of(officer.get(url))
+    stamp = _stamp(call)
+    world.association.name = "Bokk Jom Lyon, renamed"
+    db.session.flush()
+    assert _stamp(call) != stamp
+    assert "Bokk Jom Lyon, renamed" in text_of(officer.get(url))
+
+
+def test_a_refused_form_keeps_its_values_to_itself(world, login):
+    """After a refused meeting the page shows the typed values beside their rows; the
+    next view shows the rows as they are, not the refused values."""
+    officer = login(world.officer)
+    call = make_call(world, code="KEPT-FORM")
+    reviewed = make_application(world, call, state="reviewed")
+    url = f"/office/calls/{call.code}/ranking/"
+    officer.get(url)
+    refused = officer.post(
+        url + "decisions",
+        data={"meeting_date": "", f"outcome-{reviewed.id}": "award", f"amount-{reviewed.id}": "7"},
+    )
+    assert refused.status_code == 422
+    assert 'value="7"' in refused.get_data(as_text=True)
+    assert 'value="7"' not in officer.get(url).get_data(as_text=True)
