@@ -28,6 +28,9 @@ from grants.models import Application, Call, User
 from grants.orm import utcnow
 from tests.browser.people import two_factor_code
 
+#: Timed: run after the rest of the suite, alone on the machine (``make test``).
+pytestmark = pytest.mark.alone
+
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 AWA = ("awa.ndiaye@demo.example.org", "lyon-thiof-sunrise-27")
 OFFICER = "officer@demo.example.org"
