@@ -40,13 +40,18 @@ CONCEPT_FIELDS = {
 }
 
 
-def _missing(application: Any, fields: dict[str, Sentence]) -> list[Sentence]:
+def missing_fields(application: Any, fields: dict[str, Sentence]) -> list[str]:
+    """The names of the fields left empty (None, or only spaces)."""
     missing = []
-    for name, words in fields.items():
+    for name in fields:
         value = getattr(application, name)
         if value is None or (isinstance(value, str) and not value.strip()):
-            missing.append(words)
+            missing.append(name)
     return missing
+
+
+def _missing(application: Any, fields: dict[str, Sentence]) -> list[Sentence]:
+    return [fields[name] for name in missing_fields(application, fields)]
 
 
 @reading("call")

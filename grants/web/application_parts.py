@@ -16,7 +16,7 @@ from flask_babel import lazy_gettext as _l
 
 from grants.models.applications import Application
 from grants.services import questions as question_service
-from workflows.application import CONCEPT_FIELDS, REQUIRED_FIELDS
+from workflows.application import CONCEPT_FIELDS, REQUIRED_FIELDS, missing_fields
 
 #: The whole form on one page.
 ALL = "all"
@@ -142,19 +142,16 @@ def to_complete(application: Application, checklist: list) -> set[str]:
     """The parts that still miss something the submission needs: a required field left
     empty, or a checklist item pointing into the part."""
     required = CONCEPT_FIELDS if is_concept(application) else REQUIRED_FIELDS
-    anchors = {item.anchor for item in checklist}
-    missing = {
-        name
-        for name in required
-        if getattr(application, name) is None
-        or (isinstance(getattr(application, name), str) and not getattr(application, name).strip())
-    }
+    missing = set(missing_fields(application, required))
     if not is_concept(application) and not application.budget_lines:
         missing.add("budget_lines")
+    # The "project" anchor is the required-fields item's, which names fields of every
+    # part: each part is judged by its own empty fields instead.
+    anchors = {item.anchor for item in checklist} - {"project"}
     return {
         part.name
         for part in parts_of(application)
-        if (set(part.groups) & missing) or (set(part.anchors) & anchors and part.name != "project")
+        if set(part.groups) & missing or set(part.anchors) & anchors
     }
 
 
