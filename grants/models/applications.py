@@ -81,6 +81,9 @@ class Application(db.Model):
     )
     state: Mapped[str] = mapped_column(String(30), default="draft", index=True)
     version: Mapped[int] = mapped_column(default=1)
+    #: The one-time key of the "Start an application" that made this draft: the same key
+    #: sent again (a second tap, a reload of the answer) opens this draft, not a new one.
+    start_key: Mapped[str | None] = mapped_column(String(32), unique=True, index=True)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

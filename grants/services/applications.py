@@ -97,10 +97,18 @@ def _next_reference(call: Call, skip: int = 0) -> str:
     return f"{call.code}-{highest + 1 + skip:04d}"
 
 
-def start_application(actor: User, call: Call, association: Association) -> Application:
-    """A new draft for ``association``; its reference (e.g. SN-EMP-2027-0007) is fixed now."""
+def start_application(
+    actor: User, call: Call, association: Association, start_key: str | None = None
+) -> Application:
+    """A new draft for ``association``; its reference (e.g. SN-EMP-2027-0007) is fixed now.
+
+    ``start_key`` is the one-time key of the call page's "Start an application": the same
+    key sent again (a second tap on a slow phone, a reload of the answer) gives the draft
+    it already started rather than a second one."""
     if not is_member(actor, association):
         raise NotFound(_("No such association."))
+    if start_key is not None and (started := _started_with(actor, start_key)) is not None:
+        return started
     if call.state != "open" or (call.closes_at and call.closes_at <= utcnow()):
         raise Conflict(_("This call is not open for applications."))
     application = Application(
@@ -117,15 +125,31 @@ def start_application(actor: User, call: Call, association: Association) -> Appl
     )
     if (question_set := questions.latest_set(call)) is not None:
         application.question_set_id = question_set.id
+    application.start_key = start_key
     for attempt in range(5):
         application.reference = _next_reference(call, skip=attempt)
         try:
             with db.session.begin_nested():
                 db.session.add(application)
         except IntegrityError:
+            if start_key is not None and (started := _started_with(actor, start_key)):
+                return started  # the same tap, twice at the same moment
             continue  # another member started one at the same moment; take the next number
         return application
     raise Conflict(_("Could not number the application; please try again."))
+
+
+def _started_with(actor: User, start_key: str) -> Application | None:
+    """The draft ``actor`` started with this key, if any. A key someone else used is
+    refused: keys are random, so that is a forged or copied form, not a second tap."""
+    started = db.session.scalars(
+        select(Application).where(Application.start_key == start_key)
+    ).one_or_none()
+    if started is None:
+        return None
+    if started.created_by_id != actor.id:
+        raise Conflict(_("This start of an application was already used. Open the call again."))
+    return started
 
 
 #: Applications a member's home page lists at a time, newest first.

@@ -4,6 +4,8 @@ parts with what each still needs; the whole form stays one page at ``?part=all``
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from grants.extensions import db
@@ -147,3 +149,59 @@ def test_an_autosave_refused_for_another_part_says_which(member, draft):
     )
     assert response.status_code == 422
     assert response.get_json()["where"] == f"/applications/{draft.id}?part=project"
+
+
+def _start_key(member, call) -> str:
+    page = member.get(f"/calls/{call.code}").get_data(as_text=True)
+    return re.search(r'name="start_key" value="([A-Za-z0-9_-]+)"', page).group(1)
+
+
+def _drafts(world, call) -> int:
+    return db.session.query(Application).filter_by(call_id=call.id).count()
+
+
+def test_the_call_pages_start_answers_with_the_first_part_and_is_safe_to_repeat(world, member):
+    """The call page's form carries a one-time key: its answer is the first part itself
+    (no redirect, a round trip less on a slow phone), and the same POST again (a second
+    tap, a reload) opens the same draft rather than starting another."""
+    call = make_call(world, code="SN-EMP-2027")
+    key = _start_key(member, call)
+    assert key != _start_key(member, call)  # each showing of the page has its own
+    response = member.post(f"/calls/{call.code}/apply", data={"start_key": key})
+    assert response.status_code == 200
+    draft = db.session.query(Application).filter_by(call_id=call.id).one()
+    page = response.get_data(as_text=True)
+    address = f"/applications/{draft.id}?part=project"
+    # The form posts to the draft and gives the page the draft's address (form.js).
+    assert f'action="{address}" data-page-url="{address}"' in page
+    assert "is started. Save it as often as you like." in text_of(response)
+    assert 'name="next" value="/applications/' in page  # the language switch comes back here
+    assert 'name="version" type="hidden" value="1"' in page  # the saved draft, not the POST
+    saved = member.post(address, data={**PROJECT, "version": "1", "part": "project"})
+    assert saved.status_code == 303, text_of(saved)
+    again = member.post(f"/calls/{call.code}/apply", data={"start_key": key})
+    assert again.status_code == 200 and f'data-page-url="{address}"' in again.get_data(True)
+    assert _drafts(world, call) == 1
+    # A new showing of the call page starts a new draft, as before.
+    member.post(f"/calls/{call.code}/apply", data={"start_key": _start_key(member, call)})
+    assert _drafts(world, call) == 2
+
+
+@pytest.mark.parametrize("key", ["short", "x" * 33, "with spaces in it here", "é" * 20])
+def test_a_malformed_start_key_is_refused_and_starts_nothing(world, member, key):
+    call = make_call(world, code="SN-EMP-2027")
+    response = member.post(f"/calls/{call.code}/apply", data={"start_key": key})
+    assert response.status_code in (400, 422)
+    assert "This start of an application is not valid. Open the call again." in text_of(response)
+    assert _drafts(world, call) == 0
+
+
+def test_a_start_key_someone_else_used_is_refused(world, member, login):
+    call = make_call(world, code="SN-EMP-2027")
+    key = _start_key(member, call)
+    assert member.post(f"/calls/{call.code}/apply", data={"start_key": key}).status_code == 200
+    other = login(world.outsider)  # a member of another association
+    response = other.post(f"/calls/{call.code}/apply", data={"start_key": key})
+    assert response.status_code == 409
+    assert "This start of an application was already used." in text_of(response)
+    assert _drafts(world, call) == 1

@@ -33,6 +33,13 @@ def log_in(page: Page, live, email: str, password: str) -> None:
     expect(page.locator("form[action='/logout'] button")).to_have_count(1)
 
 
+def draft_id(page: Page) -> int:
+    """The draft whose form the page shows. A draft just started is the answer to the call
+    page's POST: without JavaScript its address stays the call's ``/apply``."""
+    address = page.locator("#application-form").get_attribute("data-autosave")
+    return int(address.rstrip("/").rsplit("/", 1)[-1])
+
+
 def flash(page: Page) -> str:
     """The messages the page shows after an action."""
     return page.locator(".messages").inner_text() if page.locator(".messages").count() else ""

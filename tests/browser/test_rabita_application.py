@@ -17,7 +17,7 @@ from playwright.sync_api import Page, expect
 from grants.extensions import db
 from grants.models import Application, Association, Call, Criterion, DocumentType, User
 from grants.orm import utcnow
-from tests.browser.people import log_in, slow_link
+from tests.browser.people import draft_id, log_in, slow_link
 from tests.documents.test_filetypes import pdf_bytes
 
 JOURNEY = "rabita"
@@ -122,7 +122,7 @@ def test_rabita_applies_in_arabic_without_javascript_at_20_kbits(person, live, m
     shot("open calls")
     timings.step("the call", lambda: nadia.get_by_role("link", name=TITLE_AR).click())
     timings.step("start", lambda: nadia.locator("form[action$='/apply'] button").click())
-    application_id = int(nadia.url.split("?")[0].rsplit("/", 1)[-1])
+    application_id = draft_id(nadia)
     shot("empty application")
     save = nadia.locator("#application-form .form-actions button:not([name])")
     go_on = nadia.locator("#application-form button[name=continue]")

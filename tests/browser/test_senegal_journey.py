@@ -16,7 +16,7 @@ from playwright.sync_api import Page, expect
 
 from grants.extensions import db
 from grants.models import Application, Association, Award, Report, Review, User
-from tests.browser.people import flash, log_in, slow_link
+from tests.browser.people import draft_id, flash, log_in, slow_link
 from tests.documents.test_filetypes import pdf_bytes
 
 JOURNEY = "senegal"
@@ -115,7 +115,7 @@ def test_the_senegal_journey_in_french(person, live):
     shot(mariama, "the call")
     mariama.locator("form[action$='/apply'] button").click()
     expect(mariama.locator("#application-form")).to_be_visible()
-    application_id = int(mariama.url.split("?")[0].rsplit("/", 1)[-1])
+    application_id = draft_id(mariama)
     # The form comes in parts, each saved on its own: "Save and continue" goes on.
     start = date.today() + timedelta(days=150)
     mariama.fill("#title", "Atelier de couture à Thiès")

@@ -13,7 +13,7 @@ from playwright.sync_api import Page, expect
 
 from grants.extensions import db
 from grants.models import Application
-from tests.browser.people import log_in, two_factor_code
+from tests.browser.people import draft_id, log_in, two_factor_code
 from tests.browser.test_slow_phone import AWA, CODE, short_call  # noqa: F401 (the fixture)
 
 JOURNEY = "unsent"
@@ -30,7 +30,7 @@ def draft(person, live, short_call) -> tuple[Page, int]:  # noqa: F811
     awa.goto(f"/calls/{CODE}")
     awa.locator("form[action$='/apply'] button").first.click()
     awa.wait_for_url("**/applications/*")
-    application_id = int(awa.url.split("?")[0].rsplit("/", 1)[-1])
+    application_id = draft_id(awa)
     awa.goto(f"/applications/{application_id}?part=all")  # every field on one page
     return awa, application_id
 

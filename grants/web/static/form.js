@@ -10,6 +10,13 @@
   var form = document.getElementById("application-form");
   if (!form) { return; }
 
+  // A draft just started comes as the answer to the call page's "Start an application":
+  // the address becomes the draft's own, so that a reload or a bookmark opens the draft.
+  var pageUrl = form.getAttribute("data-page-url");
+  if (pageUrl && window.location.pathname + window.location.search !== pageUrl) {
+    window.history.replaceState(window.history.state, "", pageUrl);
+  }
+
   var status = document.createElement("p");
   status.className = "hint autosave-status";
   status.setAttribute("role", "status");
