@@ -193,6 +193,10 @@ def test_a_malformed_start_key_is_refused_and_starts_nothing(world, member, key)
     response = member.post(f"/calls/{call.code}/apply", data={"start_key": key})
     assert response.status_code in (400, 422)
     assert "This start of an application is not valid. Open the call again." in text_of(response)
+    world.applicant.locale = "fr"
+    db.session.commit()
+    in_french = member.post(f"/calls/{call.code}/apply", data={"start_key": key})
+    assert "Ce lancement de candidature n’est pas valide. Rouvrez l’appel." in text_of(in_french)
     assert _drafts(world, call) == 0
 
 
