@@ -89,6 +89,7 @@ ROUTES: dict[tuple[str, str], dict[str, object]] = {
     ("GET", "public.open_calls"): EVERYONE_OK,
     ("GET", "public.health"): EVERYONE_OK,
     ("GET", "public.liveness"): EVERYONE_OK,
+    ("GET", "form_words.script"): EVERYONE_OK,
     ("POST", "public.set_language"): EVERYONE_OK,
     # Anyone holding an award letter checks it, without an account.
     ("GET", "letter_check.form"): EVERYONE_OK,

@@ -34,6 +34,7 @@ from grants.moments import zoned_moment_text
 from grants.numbers import as_typed, money_text
 from grants.orm import utcnow
 from grants.reference import country_name, language_names
+from grants.web.compact import CompactHtml
 from grants.web.translations import locale_name
 from workflows.base import SYSTEM
 
@@ -187,6 +188,7 @@ def register_web(app: Flask) -> None:
         eligibility,
         exports,
         files,
+        form_words,
         inbox,
         invitations,
         lifecycles,
@@ -218,6 +220,7 @@ def register_web(app: Flask) -> None:
         duplicates,
         exports,
         files,
+        form_words,
         inbox,
         invitations,
         lifecycles,
@@ -243,6 +246,7 @@ def register_web(app: Flask) -> None:
 
     weight.init_app(app)
     translations.install(app)
+    app.jinja_env.add_extension(CompactHtml)
 
     app.jinja_env.globals.update(
         money=money,
@@ -261,6 +265,7 @@ def register_web(app: Flask) -> None:
         waited=lambda moment: format_timedelta(utcnow() - moment, threshold=1.1),
         section_label=_kept_words(lambda section: SECTION_LABELS.get(section, section)),
         field_errors=field_errors,
+        form_words_url=form_words.form_words_url,
     )
     from grants.banking import format_iban
 

@@ -9,6 +9,8 @@
 
   var form = document.getElementById("application-form");
   if (!form) { return; }
+  // The sentences, in the page's language (form-words.js, kept by the browser).
+  var words = window.formWords || {};
 
   // A draft just started comes as the answer to the call page's "Start an application":
   // the address becomes the draft's own, so that a reload or a bookmark opens the draft.
@@ -97,7 +99,7 @@
     if (link) {
       var anchor = document.createElement("a");
       anchor.href = link;
-      anchor.textContent = form.getAttribute("data-sign-in");
+      anchor.textContent = words.signIn;
       status.appendChild(document.createTextNode(" "));
       status.appendChild(anchor);
     }
@@ -167,10 +169,10 @@
       // What needs attention is in another part of the form: a link opens it, where the
       // kept changes are put back beside their reasons.
       asked = false;
-      showStatus("refused", form.getAttribute("data-elsewhere-message"));
+      showStatus("refused", words.elsewhere);
       var anchor = document.createElement("a");
       anchor.href = body.where;
-      anchor.textContent = form.getAttribute("data-open-part");
+      anchor.textContent = words.openPart;
       status.appendChild(document.createTextNode(" "));
       status.appendChild(anchor);
       return;
@@ -189,7 +191,7 @@
     asked = false;
     continueTo = null;
     keepOnDevice();
-    showStatus("unsent", form.getAttribute("data-offline-message"));
+    showStatus("unsent", words.offline);
     retryDelay = Math.min(retryDelay ? retryDelay * 2 : 5000, 60000);
     window.clearTimeout(timer);
     timer = window.setTimeout(save, retryDelay);
@@ -198,7 +200,7 @@
   function signedOut() {
     continueTo = null;
     keepOnDevice();
-    showStatus("expired", form.getAttribute("data-expired-message"),
+    showStatus("expired", words.expired,
       form.getAttribute("data-sign-in-url"));
   }
 
@@ -307,9 +309,9 @@
     form.elements.version.value = kept.version;
     totals();
     if (kept.handedOver && handedOver) {
-      showStatus("saving", form.getAttribute("data-handed-over-message"));
+      showStatus("saving", words.handedOver);
     } else {
-      showStatus("restored", form.getAttribute("data-restored-message"));
+      showStatus("restored", words.restored);
     }
     save();
   }
@@ -352,7 +354,7 @@
    goals and targets that match, opened. Without it every goal is still there to open. */
 function sdgTargetFilter() {
   "use strict";
-  var fieldset = document.querySelector(".sdg-goals[data-filter-label]");
+  var fieldset = document.querySelector(".sdg-goals");
   if (!fieldset) { return; }
   var label = document.createElement("label");
   var box = document.createElement("input");
@@ -360,7 +362,7 @@ function sdgTargetFilter() {
   box.id = fieldset.id + "-filter";
   box.setAttribute("autocomplete", "off");
   label.htmlFor = box.id;
-  label.textContent = fieldset.getAttribute("data-filter-label");
+  label.textContent = (window.formWords || {}).filter || "";
   var hint = fieldset.querySelector(".hint");
   fieldset.insertBefore(box, hint ? hint.nextSibling : fieldset.firstChild);
   fieldset.insertBefore(label, box);
