@@ -634,3 +634,21 @@ def test_the_home_page_lists_an_associations_applications_ten_at_a_time(world, l
     assert "Project 01" in second and "Project 00" in second and "Project 02" not in second
     beyond = member.get("/?page=9")
     assert beyond.status_code == 200 and "Project 0" not in text_of(beyond)
+
+
+def test_the_form_librarys_own_messages_are_in_the_readers_language(applicant, call):
+    """WTForms' own refusals come from its catalogs, read once per language per process:
+    a French and then a Spanish reader each get theirs, request after request."""
+    user, client = applicant
+    application = _start(client, call)
+    for locale, message in (
+        ("fr", "pas un choix valide."),
+        ("es", "Opción inválida."),
+        ("fr", "pas un choix valide."),
+        ("en", "Not a valid choice."),
+    ):
+        user.locale = locale
+        db.session.commit()
+        response = _save(client, application, language="xx")
+        assert response.status_code == 422
+        assert message in text_of(response)
