@@ -317,3 +317,23 @@ def init_app(app: Flask) -> None:
             headers.setdefault("Strict-Transport-Security", "max-age=31536000")
         return response
 
+
+def limit_only_where_declared(app: Flask) -> None:
+    """Drop the rate limiter's check before every request when it has nothing to check.
+
+    Each of our limits is declared on the view it guards (``limiter.limit`` wraps the
+    view, and the wrapper checks it), so that hook only found out, on every request,
+    that no limit covers the whole site. Kept when one does: limits set for every route,
+    for a blueprint or in the configuration (``RATELIMIT_DEFAULT``, ``RATELIMIT_APPLICATION``,
+    ``RATELIMIT_META``, an in-memory fallback). Called once every view is registered."""
+    limiter = app.extensions["rate_limiter"]
+    manager = limiter.limit_manager
+    if (
+        manager.application_limits
+        or manager.default_limits
+        or manager._blueprint_limits
+        or limiter._meta_limits
+        or limiter._in_memory_fallback
+    ):
+        return
+    app.before_request_funcs[None].remove(limiter._check_request_limit)
