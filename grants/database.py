@@ -22,6 +22,7 @@ is not affected by any of this.
 
 from __future__ import annotations
 
+import select
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -30,7 +31,13 @@ import click
 from flask import Flask, Response, g, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
+from sqlalchemy.exc import (
+    DBAPIError,
+    DisconnectionError,
+    InterfaceError,
+    InvalidatePoolError,
+    OperationalError,
+)
 
 from grants.extensions import db
 
@@ -138,6 +145,40 @@ def is_connection_lost(error: BaseException) -> bool:
     return state is None or state.startswith(_CONNECTION_SQLSTATES)
 
 
+def _server_spoke(dbapi_connection) -> bool:
+    """Whether the server sent something to an idle connection: nothing is due to one
+    but the notice of its end (a restart, a failover, a terminated backend), so
+    anything waiting there is worth a ping. Asks the operating system, not the server."""
+    if dbapi_connection.closed or not hasattr(select, "poll"):
+        return True  # without poll (Windows) every checkout pings, as the pre-ping did
+    poller = select.poll()
+    poller.register(dbapi_connection.fileno(), select.POLLIN | select.POLLERR | select.POLLHUP)
+    return bool(poller.poll(0))
+
+
+def _ping_when_the_server_spoke(engine: Engine) -> None:
+    """Check a pooled PostgreSQL connection before lending it, as the pool's pre-ping
+    does, but ping the server only when the connection has heard from it.
+
+    A server that ends a session tells the client (the backend sends its reason and
+    closes the socket): the pre-ping's round trip on every checkout found out the same,
+    at the cost of a statement on every request. A connection found dead makes the pool
+    drop all its connections of that age, as a failed pre-ping does; a server that
+    vanished without a word is found by the request's first statement (503, retried)."""
+    dialect = engine.dialect
+
+    @event.listens_for(engine, "checkout")
+    def _alive(dbapi_connection, _record, _proxy) -> None:
+        if not _server_spoke(dbapi_connection):
+            return
+        try:
+            if not dbapi_connection.closed and dialect.do_ping(dbapi_connection):
+                return
+        except dialect.loaded_dbapi.Error:
+            pass
+        raise InvalidatePoolError()
+
+
 def init_app(app: Flask) -> None:
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
     if uri.startswith("sqlite"):
@@ -146,11 +187,13 @@ def init_app(app: Flask) -> None:
             "connect_args", {"check_same_thread": False}
         )
     else:
-        app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
+        app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
     db.init_app(app)
     with app.app_context():
         if uri.startswith("sqlite"):
             _configure_sqlite(db.engine)
+        elif not app.config["SQLALCHEMY_ENGINE_OPTIONS"].get("pool_pre_ping"):
+            _ping_when_the_server_spoke(db.engine)
 
     @app.after_request
     def _commit_or_rollback(response: Response) -> Response:
