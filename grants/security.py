@@ -298,6 +298,19 @@ def init_app(app: Flask) -> None:
                 kept.poplist("next")
                 setattr(request, source, ImmutableMultiDict(kept))
 
+    every_response = [
+        ("X-Content-Type-Options", "nosniff"),
+        ("Referrer-Policy", "strict-origin-when-cross-origin"),
+    ]
+    if app.config["PRODUCTION"]:
+        every_response.append(("Strict-Transport-Security", "max-age=31536000"))
+    every_document = [
+        ("Content-Security-Policy", CONTENT_SECURITY_POLICY),
+        ("X-Frame-Options", "DENY"),
+        ("Permissions-Policy", "camera=(), microphone=(), geolocation=()"),
+        *every_response,
+    ]
+
     @app.after_request
     def _security_headers(response: Response) -> Response:
         headers = response.headers
@@ -307,14 +320,15 @@ def init_app(app: Flask) -> None:
             response.set_data(b"")
             headers.remove("Content-Type")
             headers.remove("Content-Encoding")
+            defaults = every_response
         else:
-            headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-            headers.setdefault("X-Frame-Options", "DENY")
-            headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
-        headers.setdefault("X-Content-Type-Options", "nosniff")
-        headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-        if app.config["PRODUCTION"]:
-            headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+            defaults = every_document
+        # Each header a view did not set itself (``Headers.setdefault`` would search
+        # the headers twice and raise and catch an error for each).
+        present = {name.lower() for name, _ in headers}
+        for name, value in defaults:
+            if name.lower() not in present:
+                headers.add(name, value)
         return response
 
 
