@@ -18,6 +18,10 @@ reader that finds it must write hands over to a writer (``writes_from_now``): th
 which begins as a reader so that the write lock is not held while a password hash is
 checked (about a second, by design), and an API read recording a token's use. PostgreSQL
 is not affected by any of this.
+
+On PostgreSQL the same decision spares the readers their transaction: their SELECTs go
+without BEGIN and COMMIT until a statement that is not a plain read begins one
+(``_read_without_transaction``).
 """
 
 from __future__ import annotations
