@@ -215,6 +215,14 @@ def _cursor_classes():
             _begin_before(self.connection)
             return super().executemany(query, params_seq, **kwargs)
 
+        def copy(self, statement, *args, **kwargs):
+            _begin_before(self.connection)
+            return super().copy(statement, *args, **kwargs)
+
+        def stream(self, query, *args, **kwargs):
+            _begin_before(self.connection)
+            return super().stream(query, *args, **kwargs)
+
     class ReadingServerCursor(psycopg.ServerCursor):
         """A streamed result is read through a cursor that lives in a transaction."""
 

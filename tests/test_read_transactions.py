@@ -15,6 +15,7 @@ from sqlalchemy import select, text
 
 from grants.extensions import csrf, db
 from grants.models import Role
+from grants.orm import utcnow
 
 
 @pytest.fixture
@@ -45,7 +46,16 @@ def site(backend: str, committed: Flask, worker) -> Flask:
         rows = db.session.scalars(select(Role.name).execution_options(yield_per=2))
         return jsonify(names=sorted(rows), status=status())
 
+    def copied():
+        from grants.bulk import insert_rows
+
+        db.session.scalar(select(Role.id).limit(1))
+        row = {"name": "written-by-a-read", "description": "", "update_datetime": utcnow()}
+        insert_rows(Role.__table__, [row])
+        abort(409)
+
     site.add_url_rule("/_streamed", "_streamed", streamed)
+    site.add_url_rule("/_copied", "_copied", copied)
     site.add_url_rule("/_read", "_read", csrf.exempt(read_only), methods=["GET", "POST"])
     site.add_url_rule("/_read-then-write", "_write", reads_then_writes)
     site.add_url_rule(
@@ -92,3 +102,8 @@ def test_a_streamed_read_runs_in_a_transaction(site):
         f"streamed-{n}" for n in range(5)
     ]
     assert answer["status"] == "INTRANS"
+
+
+def test_rows_copied_by_a_failed_read_are_rolled_back_too(site):
+    assert FlaskClient(site, site.response_class).get("/_copied").status_code == 409
+    assert roles_written(site) == 0
