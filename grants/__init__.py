@@ -76,6 +76,7 @@ def create_app(settings: Mapping[str, Any] | None = None) -> Flask:
     init_api(app)  # before the pages: their error handlers answer API paths in JSON
     register_web(app)
     cli.init_app(app)
+    security.limit_only_where_declared(app)
     database.commit_first(app)
 
     from flask import url_for

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from datetime import timedelta
+from functools import cache
 from urllib.parse import unquote, urlsplit
 
 from flask import Flask, Response, request, session
@@ -29,7 +30,7 @@ from flask_security import (
     wan_deleted,
     wan_registered,
 )
-from sqlalchemy import func, select
+from sqlalchemy import Select, bindparam, func, select
 from werkzeug.datastructures import ImmutableMultiDict, MultiDict
 
 from grants.extensions import db, security
@@ -111,9 +112,18 @@ class PersonDatastore(SQLAlchemyUserDatastore):
 
     def find_user(self, case_insensitive: bool = False, **kwargs):
         ((name, value),) = kwargs.items()
-        column = getattr(User, name)
-        condition = func.lower(column) == func.lower(value) if case_insensitive else column == value
-        return db.session.scalars(select(User).options(*PERSON).where(condition)).unique().first()
+        statement = _person_by(name, case_insensitive)
+        return db.session.scalars(statement, {"value": value}).unique().first()
+
+
+@cache
+def _person_by(name: str, case_insensitive: bool) -> Select:
+    """The statement finding a person by one column, built once with the value bound on
+    each use: every signed-in request runs it, and building it and its cache key again
+    cost about as much as its round trip."""
+    column, value = getattr(User, name), bindparam("value")
+    condition = func.lower(column) == func.lower(value) if case_insensitive else column == value
+    return select(User).options(*PERSON).where(condition)
 
 
 def typed_email() -> str:
@@ -288,6 +298,19 @@ def init_app(app: Flask) -> None:
                 kept.poplist("next")
                 setattr(request, source, ImmutableMultiDict(kept))
 
+    every_response = [
+        ("X-Content-Type-Options", "nosniff"),
+        ("Referrer-Policy", "strict-origin-when-cross-origin"),
+    ]
+    if app.config["PRODUCTION"]:
+        every_response.append(("Strict-Transport-Security", "max-age=31536000"))
+    every_document = [
+        ("Content-Security-Policy", CONTENT_SECURITY_POLICY),
+        ("X-Frame-Options", "DENY"),
+        ("Permissions-Policy", "camera=(), microphone=(), geolocation=()"),
+        *every_response,
+    ]
+
     @app.after_request
     def _security_headers(response: Response) -> Response:
         headers = response.headers
@@ -297,12 +320,34 @@ def init_app(app: Flask) -> None:
             response.set_data(b"")
             headers.remove("Content-Type")
             headers.remove("Content-Encoding")
+            defaults = every_response
         else:
-            headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-            headers.setdefault("X-Frame-Options", "DENY")
-            headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
-        headers.setdefault("X-Content-Type-Options", "nosniff")
-        headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-        if app.config["PRODUCTION"]:
-            headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+            defaults = every_document
+        # Each header a view did not set itself (``Headers.setdefault`` would search
+        # the headers twice and raise and catch an error for each).
+        present = {name.lower() for name, _ in headers}
+        for name, value in defaults:
+            if name.lower() not in present:
+                headers.add(name, value)
         return response
+
+
+def limit_only_where_declared(app: Flask) -> None:
+    """Drop the rate limiter's check before every request when it has nothing to check.
+
+    Each of our limits is declared on the view it guards (``limiter.limit`` wraps the
+    view, and the wrapper checks it), so that hook only found out, on every request,
+    that no limit covers the whole site. Kept when one does: limits set for every route,
+    for a blueprint or in the configuration (``RATELIMIT_DEFAULT``, ``RATELIMIT_APPLICATION``,
+    ``RATELIMIT_META``, an in-memory fallback). Called once every view is registered."""
+    limiter = app.extensions["rate_limiter"]
+    manager = limiter.limit_manager
+    if (
+        manager.application_limits
+        or manager.default_limits
+        or manager._blueprint_limits
+        or limiter._meta_limits
+        or limiter._in_memory_fallback
+    ):
+        return
+    app.before_request_funcs[None].remove(limiter._check_request_limit)

@@ -91,3 +91,14 @@ def test_two_workers_sharing_redis_share_the_login_limit(worker, redis_service: 
     assert failed_login(second) == 429
     # Another client is counted apart.
     assert failed_login(second, remote="10.0.0.2") == 200
+
+
+def test_a_limit_set_for_every_route_in_the_settings_still_applies(worker):
+    """Our own limits guard their views; one an operator sets for the whole site holds too."""
+    site = worker(RATELIMIT_DEFAULT="3 per minute")
+    client = site.test_client()
+    statuses = [client.get("/health/live").status_code for _ in range(4)]
+    assert statuses == [200, 200, 200, 429]
+    # Without it, a page is never counted: its requests are all answered.
+    plain = worker().test_client()
+    assert {plain.get("/health/live").status_code for _ in range(20)} == {200}

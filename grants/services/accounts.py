@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime, timedelta
+from functools import cache
 
 from flask_babel import gettext as _
 from flask_security import hash_password
-from sqlalchemy import func, or_, select, text, update
+from sqlalchemy import Select, bindparam, func, or_, select, text, update
 from sqlalchemy.orm import joinedload, selectinload
 
 from grants.extensions import db, security
@@ -308,19 +309,23 @@ def usable_token(token: str, now: datetime | None = None) -> ApiToken | None:
     """The token row behind a bearer secret, or None when unknown, expired or revoked.
 
     Reads only: the use is recorded by ``record_token_use``, after the request."""
-    person = joinedload(ApiToken.user)
-    row = (
-        db.session.scalars(
-            select(ApiToken)
-            .options(person.joinedload(User.roles), person.joinedload(User.memberships))
-            .where(ApiToken.token_hash == ApiToken.digest(token))
-        )
-        .unique()
-        .first()
-    )
+    digest = ApiToken.digest(token)
+    row = db.session.scalars(_token_by_digest(), {"digest": digest}).unique().first()
     if row is None or not row.is_usable(now or utcnow()):
         return None
     return row
+
+
+@cache
+def _token_by_digest() -> Select:
+    """The token with its person, roles and memberships, built once with the digest bound
+    on each use: every API request runs it."""
+    person = joinedload(ApiToken.user)
+    return (
+        select(ApiToken)
+        .options(person.joinedload(User.roles), person.joinedload(User.memberships))
+        .where(ApiToken.token_hash == bindparam("digest"))
+    )
 
 
 def user_for_token(token: str, now: datetime | None = None) -> User | None:

@@ -123,6 +123,16 @@ class StaticWithoutSession(SecureCookieSessionInterface):
             return
         super().save_session(app, session, response)
 
+    def get_signing_serializer(self, app: Flask):
+        """Flask builds the cookie's serializer (and test-serializes with it) twice a
+        request; it depends only on the keys, so it is built once for them."""
+        keys = (app.secret_key, tuple(app.config["SECRET_KEY_FALLBACKS"] or ()))
+        serializers = self.__dict__.setdefault("_serializers", {})
+        if keys not in serializers:
+            serializers.clear()  # the keys changed: the old ones sign nothing more
+            serializers[keys] = super().get_signing_serializer(app)
+        return serializers[keys]
+
 
 def init_app(app: Flask) -> None:
     if type(app.session_interface) is SecureCookieSessionInterface:
